@@ -1,0 +1,173 @@
+"""Command line: parses options, calls the pipeline, picks a formatter. No logic here.
+
+Exit codes: 0 benign, 1 suspicious, 2 malicious, 3 error (a target could not be vetted).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from pkgvet import __version__
+from pkgvet.errors import PkgvetError
+from pkgvet.model import Report, Verdict
+from pkgvet.options import ScanOptions
+from pkgvet.report import Format, render
+
+app = typer.Typer(
+    name="pkgvet",
+    help="Vet a Python package before it runs on your machine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_BENIGN, EXIT_SUSPICIOUS, EXIT_MALICIOUS, EXIT_ERROR = 0, 1, 2, 3
+
+
+class FailOn(StrEnum):
+    SUSPICIOUS = "suspicious"
+    MALICIOUS = "malicious"
+
+
+def exit_code(report: Report, fail_on: FailOn = FailOn.SUSPICIOUS) -> int:
+    """3 if any target could not be vetted; else the worst verdict, gated by `--fail-on`."""
+    if report.errors:
+        return EXIT_ERROR
+    verdict = report.verdict
+    if verdict is Verdict.MALICIOUS:
+        return EXIT_MALICIOUS
+    if verdict is Verdict.SUSPICIOUS and fail_on is FailOn.SUSPICIOUS:
+        return EXIT_SUSPICIOUS
+    return EXIT_BENIGN
+
+
+def emit(report: Report, fmt: Format, output: Path | None) -> None:
+    """Write the report to `output` or stdout (colour only on a real terminal)."""
+    if output is not None:
+        output.write_text(render(report, fmt), encoding="utf-8")
+        return
+    console = Console()
+    text = render(report, fmt, color=fmt is Format.TERMINAL and console.is_terminal,
+                  width=console.width)
+    sys.stdout.write(text)
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+]
+FailOnOpt = Annotated[
+    FailOn,
+    typer.Option(help="Lowest verdict that gives a non-zero exit code (for CI gates)."),
+]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="Parallel scans (default: number of cores).")
+]
+IndexOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--index-url",
+        help="Simple API (PEP 691) index to fetch from; default: pip's configuration, else PyPI.",
+    ),
+]
+RulesOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="Extra YARA rule file or folder (repeatable)."),
+]
+
+
+@app.command()
+def scan(
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            help="name, name==version, an sdist or wheel file, or an unpacked folder.",
+            show_default=False,
+        ),
+    ],
+    fmt: FormatOpt = Format.TERMINAL,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = FailOn.SUSPICIOUS,
+    jobs: JobsOpt = None,
+    index_url: IndexOpt = None,
+    all_files: Annotated[
+        bool, typer.Option("--all-files", help="Scan every file of the release, not two.")
+    ] = False,
+    rules: RulesOpt = None,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Also install and import it in a Docker sandbox.")
+    ] = False,
+) -> None:
+    """Scan packages statically (and optionally in a sandbox) and print a verdict."""
+    from pkgvet.pipeline import ResolveOptions, scan_targets
+
+    options = ScanOptions(extra_rules=tuple(rules or ()), sandbox=sandbox)
+    report = scan_targets(
+        targets,
+        options,
+        ResolveOptions(index_url=index_url, all_files=all_files),
+        jobs=jobs,
+    )
+    emit(report, fmt, output)
+    raise typer.Exit(exit_code(report, fail_on))
+
+
+@app.command()
+def extract(
+    archive: Annotated[Path, typer.Argument(help="An sdist or wheel file.")],
+    dest: Annotated[Path, typer.Argument(help="Folder to write the files into.")],
+) -> None:
+    """Unpack an archive safely for reading: regular files only, nothing outside DEST."""
+    from pkgvet.archive import extract as do_extract
+
+    findings = do_extract(archive, dest)
+    for f in findings:
+        typer.echo(f"skipped {f.path}: {f.title}", err=True)
+    typer.echo(f"extracted into {dest}")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"pkgvet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True,
+                     help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """pkgvet: static and sandboxed vetting of Python packages."""
+
+
+def main() -> NoReturn:
+    """Entry point: every PkgvetError becomes one red line and exit code 3."""
+    try:
+        code = app(standalone_mode=False)
+    except PkgvetError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        Console(stderr=True).print("[bold red]interrupted[/]")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)

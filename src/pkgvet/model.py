@@ -1,0 +1,217 @@
+"""The values that travel through pkgvet: findings, verdicts, results and reports.
+
+Everything here is an immutable value. Analyzers produce `Finding`s, `verdict.decide` turns
+them into a `Verdict`, and formatters in `pkgvet.report` read `Report`s; nothing else
+travels between the parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+
+class Severity(IntEnum):
+    """How bad the behaviour is if the finding is true."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Confidence(IntEnum):
+    """How sure the analyzer is that the behaviour is really there."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Phase(StrEnum):
+    """When the code behind a finding runs on a victim's machine.
+
+    `install` runs during `pip install` (setup.py, build hooks); `import` runs without any
+    call from the user (module top level, `__init__.py`, `.pth` lines at interpreter start);
+    `runtime` runs only when the user calls it; `metadata` and `archive` are facts about the
+    package file itself.
+    """
+
+    INSTALL = "install"
+    IMPORT = "import"
+    RUNTIME = "runtime"
+    METADATA = "metadata"
+    ARCHIVE = "archive"
+
+
+class Category(StrEnum):
+    EXECUTION = "execution"
+    OBFUSCATION = "obfuscation"
+    EXFILTRATION = "exfiltration"
+    CREDENTIALS = "credentials"
+    DROPPER = "dropper"
+    PERSISTENCE = "persistence"
+    NETWORK = "network"
+    PROCESS = "process"
+    TYPOSQUATTING = "typosquatting"
+    METADATA = "metadata"
+    ARCHIVE = "archive"
+    EVASION = "evasion"
+    BINARY = "binary"
+    CODE_QUALITY = "code-quality"
+    SANDBOX = "sandbox"
+
+
+class Context(StrEnum):
+    """Where in the package a file lives; tests and docs weigh less than shipped code."""
+
+    PACKAGE = "package"
+    BUILD = "build"
+    TESTS = "tests"
+    DOCS = "docs"
+    EXAMPLES = "examples"
+
+
+class Verdict(StrEnum):
+    BENIGN = "benign"
+    SUSPICIOUS = "suspicious"
+    MALICIOUS = "malicious"
+
+    @property
+    def rank(self) -> int:
+        return {"benign": 0, "suspicious": 1, "malicious": 2}[self.value]
+
+
+class ArtifactKind(StrEnum):
+    SDIST = "sdist"
+    WHEEL = "wheel"
+    FOLDER = "folder"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One piece of evidence, with enough context for a human to check it in seconds."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    confidence: Confidence
+    category: Category
+    phase: Phase
+    path: str | None
+    line: int | None
+    snippet: str
+    explanation: str
+    analyzer: str = ""
+    column: int | None = None
+    context: Context = Context.PACKAGE
+    suppressed: bool = False
+    suppression_reason: str = ""
+
+    def sort_key(self) -> tuple[int, int, str, int, str]:
+        return (-self.severity, -self.confidence, self.path or "", self.line or 0, self.rule_id)
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One member of a scanned package, as listed in the diff and the stats."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanStats:
+    files: int = 0
+    bytes: int = 0
+    python_files: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxEvent:
+    """One thing the package did inside the sandbox, as observed through strace."""
+
+    kind: str  # process | network | sensitive_read | write | dns
+    phase: Phase
+    detail: str
+    argv: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxReport:
+    image: str
+    exit_code: int | None
+    timed_out: bool
+    phase: Phase
+    installable: bool
+    seconds: float
+    processes: tuple[SandboxEvent, ...] = ()
+    network: tuple[SandboxEvent, ...] = ()
+    sensitive_reads: tuple[SandboxEvent, ...] = ()
+    writes: tuple[SandboxEvent, ...] = ()
+    log_tail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """Everything pkgvet learned about one package file."""
+
+    file: str
+    kind: ArtifactKind
+    name: str | None
+    version: str | None
+    sha256: str
+    verdict: Verdict
+    findings: tuple[Finding, ...]
+    errors: tuple[str, ...] = ()
+    source: str = ""
+    yanked: bool = False
+    yanked_reason: str = ""
+    stats: ScanStats = field(default_factory=ScanStats)
+    files: tuple[FileEntry, ...] = ()
+    sandbox: SandboxReport | None = None
+
+    @property
+    def partial(self) -> bool:
+        """True when some analysis could not run: the verdict rests on less evidence."""
+        return bool(self.errors)
+
+    @property
+    def pin(self) -> str | None:
+        """A requirements line pinning this exact file, ready for `pip install --require-hashes`."""
+        if not self.name or not self.version or self.kind is ArtifactKind.FOLDER:
+            return None
+        return f"{self.name}=={self.version} --hash=sha256:{self.sha256}"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetError:
+    """A target that produced no result at all (unknown package, corrupt archive, ...)."""
+
+    target: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    results: tuple[ScanResult, ...]
+    errors: tuple[TargetError, ...] = ()
+    tool_version: str = ""
+    ruleset_version: str = ""
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> Verdict:
+        ranks = [r.verdict for r in self.results]
+        return max(ranks, key=lambda v: v.rank, default=Verdict.BENIGN)

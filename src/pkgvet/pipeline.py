@@ -1,0 +1,192 @@
+"""target -> artifacts -> package -> analyzers -> findings -> verdict, in parallel over files.
+
+Resolution (index look-ups and downloads) runs in threads; scanning runs in a process pool,
+one artifact per task, so a batch of hundreds of packages uses every core. A failing
+analyzer marks its result partial and the others go on; a target that cannot be fetched or
+opened becomes a `TargetError` and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from pkgvet import RULESET_VERSION, __version__
+from pkgvet.analyzer import Analyzer, BlobAnalyzer, create_all
+from pkgvet.errors import PkgvetError
+from pkgvet.model import Finding, Report, ScanResult, ScanStats, TargetError
+from pkgvet.options import ScanOptions
+from pkgvet.package import Artifact, load
+from pkgvet.sources import resolve
+from pkgvet.verdict import decide
+
+ResultHook = Callable[[ScanResult | TargetError], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveOptions:
+    index_url: str | None = None
+    all_files: bool = False
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+@lru_cache(maxsize=4)
+def _analyzers(options: ScanOptions) -> tuple[Analyzer, ...]:
+    """Analyzers are built once per process: YARA rules compile once, not once per file."""
+    return tuple(create_all(options))
+
+
+def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    seen: set[tuple[str, str | None, int | None, str]] = set()
+    out: list[Finding] = []
+    for f in findings:
+        key = (f.rule_id, f.path, f.line, f.snippet if f.line is None else "")
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return sorted(out, key=Finding.sort_key)
+
+
+def scan_artifact(artifact: Artifact, options: ScanOptions = ScanOptions()) -> ScanResult:
+    """Scan one artifact. Raises PkgvetError only if the file cannot be opened at all."""
+    started = time.perf_counter()
+    analyzers = _analyzers(options)
+    scanners = [a.scan_blob for a in analyzers if isinstance(a, BlobAnalyzer)]
+    pkg = load(artifact, scanners, options.limits)
+    findings: list[Finding] = list(pkg.findings)
+    errors: list[str] = list(pkg.errors)
+    for analyzer in analyzers:
+        try:
+            findings.extend(analyzer.analyze(pkg))
+        except Exception as exc:  # noqa: BLE001 - one analyzer's bug must not lose the report
+            errors.append(f"analyzer '{analyzer.name}' failed: {exc.__class__.__name__}: {exc}")
+    final = _dedupe(findings)
+    stats = ScanStats(
+        files=len(pkg.files),
+        bytes=sum(f.size for f in pkg.files),
+        python_files=sum(1 for f in pkg.files if f.is_python),
+        seconds=round(time.perf_counter() - started, 4),
+    )
+    name = pkg.name or artifact.path.name
+    return ScanResult(
+        file=artifact.path.name,
+        kind=artifact.kind,
+        name=name,
+        version=pkg.version,
+        sha256=artifact.sha256,
+        verdict=decide(final),
+        findings=tuple(final),
+        errors=tuple(errors),
+        source=artifact.source,
+        yanked=artifact.yanked,
+        yanked_reason=artifact.yanked_reason,
+        stats=stats,
+        files=pkg.entries(),
+    )
+
+
+def _scan_task(artifact: Artifact, options: ScanOptions) -> ScanResult | TargetError:
+    try:
+        return scan_artifact(artifact, options)
+    except PkgvetError as exc:
+        return TargetError(artifact.source or str(artifact.path), str(exc))
+    except Exception as exc:  # noqa: BLE001 - a crash on one file must not lose the batch
+        return TargetError(
+            artifact.source or str(artifact.path),
+            f"internal error while scanning ({exc.__class__.__name__}: {exc}); "
+            "please report it with the file's sha256",
+        )
+
+
+def _resolve_task(target: str, ropts: ResolveOptions) -> list[Artifact] | TargetError:
+    try:
+        return resolve(target, index_url=ropts.index_url, all_files=ropts.all_files)
+    except PkgvetError as exc:
+        return TargetError(target, str(exc))
+
+
+def resolve_all(
+    targets: Sequence[str], ropts: ResolveOptions, jobs: int
+) -> tuple[list[Artifact], list[TargetError]]:
+    artifacts: list[Artifact] = []
+    errors: list[TargetError] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(8, jobs * 2, len(targets) or 1))) as pool:
+        for outcome in pool.map(lambda t: _resolve_task(t, ropts), targets):
+            if isinstance(outcome, TargetError):
+                errors.append(outcome)
+            else:
+                artifacts.extend(outcome)
+    return artifacts, errors
+
+
+def scan_artifacts(
+    artifacts: Sequence[Artifact],
+    options: ScanOptions,
+    jobs: int,
+    on_result: ResultHook | None = None,
+) -> tuple[list[ScanResult], list[TargetError]]:
+    results: list[ScanResult] = []
+    errors: list[TargetError] = []
+
+    def collect(outcome: ScanResult | TargetError) -> None:
+        (errors if isinstance(outcome, TargetError) else results).append(outcome)  # type: ignore[arg-type]
+        if on_result is not None:
+            on_result(outcome)
+
+    if jobs <= 1 or len(artifacts) <= 1:
+        for artifact in artifacts:
+            collect(_scan_task(artifact, options))
+    else:
+        executor: Executor = ProcessPoolExecutor(
+            max_workers=min(jobs, len(artifacts)),
+            mp_context=multiprocessing.get_context("fork"),
+        )
+        with executor:
+            for outcome in executor.map(_scan_task, artifacts, [options] * len(artifacts)):
+                collect(outcome)
+    return results, errors
+
+
+def scan_targets(
+    targets: Sequence[str],
+    options: ScanOptions = ScanOptions(),
+    ropts: ResolveOptions = ResolveOptions(),
+    jobs: int | None = None,
+    on_result: ResultHook | None = None,
+) -> Report:
+    started = time.perf_counter()
+    jobs = jobs or default_jobs()
+    artifacts, resolve_errors = resolve_all(targets, ropts, jobs)
+    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result)
+    if options.sandbox:
+        from pkgvet.sandbox import attach_sandbox
+
+        results = [attach_sandbox(r, a) for r, a in _pair(results, artifacts)]
+    return Report(
+        results=tuple(results),
+        errors=tuple(resolve_errors + scan_errors),
+        tool_version=__version__,
+        ruleset_version=RULESET_VERSION,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _pair(
+    results: list[ScanResult], artifacts: Sequence[Artifact]
+) -> list[tuple[ScanResult, Artifact]]:
+    by_file = {(a.path.name, a.sha256): a for a in artifacts}
+    return [(r, by_file[(r.file, r.sha256)]) for r in results if (r.file, r.sha256) in by_file]
+
+
+def with_findings(result: ScanResult, extra: Iterable[Finding]) -> ScanResult:
+    """A copy of `result` with more findings and the verdict decided again."""
+    findings = _dedupe([*result.findings, *extra])
+    return replace(result, findings=tuple(findings), verdict=decide(findings))
