@@ -1,0 +1,39 @@
+# pkgvet developer commands. Every target sets up what it needs in .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PKG    ?= requests==2.32.3
+ARGS   ?=
+
+.PHONY: install scan test lint bench fuzz golden sandbox-image clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## scan PKG=name[==version]|file|folder: scan one package and print the verdict
+scan: install
+	$(BIN)/pkgvet scan $(PKG) $(ARGS)
+
+## test: the whole test suite (sandbox tests need a running Docker engine; .ci/run starts one)
+test: install
+	$(BIN)/python -m pytest -n 2 -q $(ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+## bench: accuracy and speed on the top-300 PyPI packages and the malware corpus
+bench: install
+	$(BIN)/python -m pkgvet.bench $(ARGS)
+
+## golden: regenerate tests/golden/ reports (review the diff before committing)
+golden: install
+	PKGVET_REGEN_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
