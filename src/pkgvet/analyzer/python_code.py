@@ -1,0 +1,855 @@
+"""Python source analysis: install-time and import-time behaviour, graded by combination.
+
+For every Python file that matters (install-time files always; other files when a cheap
+pre-filter finds the ingredients of a combination) this analyzer collects capability facts
+(see `_facts`) and decides *when* each runs:
+
+- `install`: anything in `setup.py` or an in-tree build backend (pip runs it);
+- `import`: module top level, class bodies, and functions the top level calls (intra-file
+  call graph), in shipped package code;
+- `runtime`: everything else, and all code in tests, docs and examples.
+
+A single capability is never more than `low` (subprocess in a build script is normal). What
+only malware needs is a *combination*: decode then exec, download then run, read a secret
+then send it, a hard-coded exfiltration endpoint plus network use. At install or import time
+those are `critical`; at runtime they are weighed within one function, where ordinary
+libraries (HTTP clients reading `~/.netrc`, telemetry sending a hostname) keep them apart.
+"""
+
+from __future__ import annotations
+
+import ast
+import ipaddress
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import libcst as cst
+
+from pkgvet.analyzer._astfacts import ast_facts
+from pkgvet.analyzer._facts import (
+    MAIN,
+    MODULE,
+    Fact,
+    FileFacts,
+    cst_facts,
+    reachable,
+    text_facts,
+)
+from pkgvet.model import Category, Confidence, Context, Finding, Phase, Severity
+from pkgvet.options import ScanOptions
+from pkgvet.package import Package, PackageFile
+
+NAME = "python-code"
+CST_MAX_BYTES = 48 * 1024
+LONG_LINE = 1024 * 1024
+HUGE_LINE_HINT = 100_000
+
+
+def _words(*items: str) -> tuple[str, ...]:
+    return items
+
+
+# Lower-case substrings per ingredient. Substring tests run at memory speed; the full parse
+# runs only where a file holds the ingredients of a combination.
+_PREFILTER: dict[str, tuple[str, ...]] = {
+    "exec": _words(
+        "exec",
+        "eval",
+        "compile",
+        "__import__",
+        "marshal",
+        "pickle",
+        "loads",
+        "import_module",
+        "functiontype",
+    ),
+    "decode": _words(
+        "b64decode",
+        "b32decode",
+        "b85decode",
+        "a85decode",
+        "decodebytes",
+        "decodestring",
+        "decompress",
+        "unhexlify",
+        "fromhex",
+        "a2b_",
+        "decrypt",
+        "fernet",
+        "codecs",
+        "rot13",
+        "rot_13",
+        "chr(",
+        "[::-1]",
+    ),
+    "net": _words(
+        "urlopen",
+        "urlretrieve",
+        "requests",
+        "httpx",
+        "http.client",
+        "httplib",
+        "urllib",
+        "socket",
+        "aiohttp",
+        "ftplib",
+        "smtplib",
+        "telnetlib",
+        "pycurl",
+        "websocket",
+        "webhook",
+        "dhooks",
+        "gethostbyname",
+        "getaddrinfo",
+        "dns.resolver",
+        "paramiko",
+    ),
+    "proc": _words(
+        "subprocess",
+        "system(",
+        "popen",
+        "spawn",
+        "startfile",
+        "execv",
+        "execl",
+        "pty.",
+        "shellexecute",
+        "createprocess",
+        "winexec",
+        "create_subprocess",
+    ),
+    "chmod": _words("chmod", "s_iexec", "s_ixusr"),
+    "secret": _words(
+        ".ssh",
+        "id_rsa",
+        ".aws",
+        ".npmrc",
+        ".pypirc",
+        "git-credentials",
+        ".netrc",
+        "login data",
+        "cookies",
+        "local state",
+        "leveldb",
+        "tdata",
+        "wallet",
+        "exodus",
+        "metamask",
+        "keychain",
+        "bash_history",
+        "/etc/passwd",
+        "/etc/shadow",
+        "environ",
+        "aws_secret",
+        "github_token",
+        "npm_token",
+        "twine_password",
+        "gethostname",
+        "getuser",
+        "getlogin",
+        "platform.node",
+        "uname",
+        "getnode",
+        "getfqdn",
+        "discord",
+    ),
+    "cmd": _words(
+        "powershell",
+        "certutil",
+        "bitsadmin",
+        "mshta",
+        "regsvr32",
+        "/dev/tcp/",
+        "curl ",
+        "wget ",
+        "nc -e",
+        "nc -c",
+    ),
+    "persist": _words(
+        "crontab",
+        "/etc/cron",
+        ".bashrc",
+        ".bash_profile",
+        ".zshrc",
+        ".profile",
+        "systemd",
+        "autostart",
+        "currentversion\\run",
+        "\\startup",
+        "launchagents",
+        "sitecustomize",
+        "usercustomize",
+        "schtasks",
+        "winreg",
+        "rc.local",
+    ),
+    "endpoint": _words(
+        "webhooks/",
+        "api.telegram.org",
+        "hooks.slack.com",
+        "ngrok",
+        "pipedream",
+        "requestbin",
+        "requestcatcher",
+        "webhook.site",
+        "interact.sh",
+        ".oast",
+        "oastify",
+        "burpcollaborator",
+        "canarytokens",
+        "transfer.sh",
+        "pastebin",
+        "paste.ee",
+        "hastebin",
+        "rentry",
+        "ghostbin",
+        "trycloudflare",
+        "serveo",
+        "loca.lt",
+        "dnslog",
+        "ceye.io",
+        "discordapp",
+        "anonfiles",
+        "gofile",
+        "catbox",
+        "filebin",
+        "repl.co",
+        "glitch.me",
+    ),
+    "obfuscation": _words(
+        "__builtins__",
+        "__builtin__",
+        "__pyarmor__",
+        "pyarmor_runtime",
+        "pytransform",
+        "virtualalloc",
+        "pynput",
+        "imagegrab",
+        "pyperclip",
+        "pip.main",
+        "pip._internal",
+        "keyboard.on_press",
+        "keyboard.hook",
+        " " * 150,
+    ),
+}
+_RAW_IP = re.compile(r"://\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+_JUNK = re.compile(r"_0x[0-9a-fA-F]{4}|\b[Il1]{8,}\b|\b[O0]{8,}\b")
+_NON_ASCII_NAME = re.compile(r"[^\x00-\x7f]{6,}\s*=")
+
+
+def _needs_full_pass(text: str) -> bool:
+    """Cheap test: could this file hold a combination worth a full parse?"""
+    low = text.lower()
+    hit = {name for name, words in _PREFILTER.items() if any(w in low for w in words)}
+    if hit & {"cmd", "persist", "endpoint", "obfuscation"}:
+        return True
+    if _RAW_IP.search(text) or _JUNK.search(text):
+        return True
+    if not text.isascii() and _NON_ASCII_NAME.search(text):
+        return True
+    if "exec" in hit and hit & {"decode", "net"}:
+        return True
+    return "net" in hit and bool(hit & {"chmod", "proc", "secret"})
+
+
+# -- what each rule says -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    rule_id: str
+    title: str
+    category: Category
+    explanation: str
+
+
+RULES = {
+    r.rule_id: r
+    for r in (
+        Rule(
+            "PV102",
+            "Install command overridden (cmdclass)",
+            Category.EXECUTION,
+            "setup.py replaces a setuptools command; its code runs during pip install.",
+        ),
+        Rule(
+            "PV103",
+            "Runs a process at install time",
+            Category.PROCESS,
+            "setup.py or the build backend starts a process. Normal for compilers and build "
+            "tools; look at what it runs.",
+        ),
+        Rule(
+            "PV104",
+            "Network access at install time",
+            Category.NETWORK,
+            "Code that pip runs during install opens network connections; installs should "
+            "not need the network beyond the index.",
+        ),
+        Rule(
+            "PV105",
+            "Network access at import time",
+            Category.NETWORK,
+            "Importing the package opens network connections before the user calls anything.",
+        ),
+        Rule(
+            "PV106",
+            "Installs other packages from code",
+            Category.EXECUTION,
+            "Calls pip from setup.py or at import: a way to pull a second-stage payload that "
+            "the declared dependencies do not show.",
+        ),
+        Rule(
+            "PV107",
+            "Recon command at install time",
+            Category.PROCESS,
+            "Runs whoami/id/hostname-style commands during install: dependency-confusion "
+            "probes do this to learn whose machine they landed on.",
+        ),
+        Rule(
+            "PV201",
+            "Decodes or deobfuscates data and executes it",
+            Category.OBFUSCATION,
+            "exec/eval/compile runs a string that was base64/zlib/hex decoded, decrypted, built "
+            "from chr() codes or reversed. Legitimate code has no reason to hide what it runs.",
+        ),
+        Rule(
+            "PV202",
+            "Executes code downloaded from the network",
+            Category.DROPPER,
+            "exec/eval of data read from a URL or socket: a remote party decides what runs.",
+        ),
+        Rule(
+            "PV203",
+            "Deserializes an embedded blob",
+            Category.OBFUSCATION,
+            "marshal/pickle loads of an encoded literal: compiled or pickled code hidden from "
+            "source review.",
+        ),
+        Rule(
+            "PV204",
+            "Obfuscated code",
+            Category.OBFUSCATION,
+            "Junk or machine-generated identifiers, getattr on builtins, chr() string "
+            "building: written to defeat review.",
+        ),
+        Rule(
+            "PV205",
+            "Encoded blob in install/import-time code",
+            Category.OBFUSCATION,
+            "A long high-entropy literal in code that runs automatically.",
+        ),
+        Rule(
+            "PV206",
+            "Code protected by an obfuscator runtime (PyArmor or similar)",
+            Category.OBFUSCATION,
+            "The shipped code is encrypted; nobody can review what it does.",
+        ),
+        Rule(
+            "PV207",
+            "Code hidden past a long run of whitespace",
+            Category.OBFUSCATION,
+            "Statements pushed far to the right so that editors and diffs do not show them.",
+        ),
+        Rule(
+            "PV301",
+            "Downloads a file, writes it and runs it",
+            Category.DROPPER,
+            "Network download, a file write and chmod or process execution together: the "
+            "shape of a dropper.",
+        ),
+        Rule(
+            "PV302",
+            "Download-and-run command line",
+            Category.DROPPER,
+            "A PowerShell cradle, curl|sh, certutil or similar command line: fetches and runs "
+            "a second stage.",
+        ),
+        Rule(
+            "PV303",
+            "Reads secrets and sends them out",
+            Category.EXFILTRATION,
+            "Credential files, token environment variables or the whole environment, plus "
+            "network sending: credential theft.",
+        ),
+        Rule(
+            "PV304",
+            "Sends host information at install or import time",
+            Category.EXFILTRATION,
+            "Collects hostname/user/paths and contacts the network while installing or "
+            "importing: the dependency-confusion beacon.",
+        ),
+        Rule(
+            "PV305",
+            "Hard-coded exfiltration endpoint",
+            Category.EXFILTRATION,
+            "A webhook, tunnel, request-capture, paste or file-drop service, or a raw IP "
+            "address, that ordinary libraries do not talk to.",
+        ),
+        Rule(
+            "PV306",
+            "Reads credential stores",
+            Category.CREDENTIALS,
+            "Touches browser profiles, cookie stores, Discord/Telegram token stores or crypto "
+            "wallets.",
+        ),
+        Rule(
+            "PV307",
+            "Spyware capabilities with network use",
+            Category.EXFILTRATION,
+            "Keylogging, clipboard or screen capture in code that also uses the network.",
+        ),
+        Rule(
+            "PV308",
+            "Shellcode loader",
+            Category.EXECUTION,
+            "VirtualAlloc/CreateThread-style in-memory execution of machine code.",
+        ),
+        Rule(
+            "PV401",
+            "Persistence",
+            Category.PERSISTENCE,
+            "Writes to autostart places (cron, shell rc files, systemd, Run keys, Startup "
+            "folder, sitecustomize) so that code survives the install.",
+        ),
+        Rule(
+            "PV903",
+            "Analysis evaded: nesting too deep to parse",
+            Category.EVASION,
+            "The file nests expressions deeper than Python itself accepts; it cannot run and "
+            "exists only to crash or blind analyzers.",
+        ),
+        Rule(
+            "PV904",
+            "Analysis evaded: single line too long",
+            Category.EVASION,
+            "A line over 1 MiB; scanned as text only. Such lines hide code from review.",
+        ),
+        Rule(
+            "PV905",
+            "Not Python 3 source; scanned as text",
+            Category.EVASION,
+            "The file does not parse as Python 3 (often Python 2); a tolerant text scan ran "
+            "instead, with less context.",
+        ),
+    )
+}
+
+EXEC_LABELS = frozenset(
+    {
+        "builtins.exec",
+        "builtins.eval",
+        "builtins.compile",
+        "exec",
+        "eval",
+        "compile",
+        "builtins.execfile",
+        "execfile",
+        "types.FunctionType",
+        "types.CodeType",
+        "runpy.run_path",
+    }
+)
+SPYWARE = frozenset({"clipboard", "screenshot", "keylog"})
+CREDENTIAL_STORE = re.compile(
+    r"login data|cookies|local state|leveldb|tdata|wallet|exodus|metamask|atomic|electrum|"
+    r"keychain|user data|profiles|discord|filezilla|nkbihfbeogaeaoehlef",
+    re.IGNORECASE,
+)
+
+
+def _public_ip_url(text: str) -> bool:
+    try:
+        host = urlsplit(text).hostname or ""
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_global
+
+
+# -- grading -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Emit:
+    f: PackageFile
+    lines: list[str]
+    out: list[Finding]
+
+    def __call__(
+        self,
+        rule_id: str,
+        fact: Fact | None,
+        severity: Severity,
+        confidence: Confidence,
+        phase: Phase,
+        note: str = "",
+    ) -> None:
+        rule = RULES[rule_id]
+        line = fact.line if fact and fact.line else None
+        snippet = ""
+        if line and 0 < line <= len(self.lines):
+            snippet = self.lines[line - 1].strip()
+            if len(snippet) > 240:
+                snippet = snippet[:240] + " ..."
+        explanation = rule.explanation + (f" ({note})" if note else "")
+        self.out.append(
+            Finding(
+                rule_id=rule_id,
+                title=rule.title,
+                severity=severity,
+                confidence=confidence,
+                category=rule.category,
+                phase=phase,
+                path=self.f.path,
+                line=line,
+                column=fact.column if fact else None,
+                snippet=snippet,
+                explanation=explanation,
+                analyzer=NAME,
+                context=self.f.context,
+            )
+        )
+
+
+def _first(facts: Sequence[Fact], *caps: str) -> Fact | None:
+    for fact in facts:
+        if fact.cap in caps:
+            return fact
+    return None
+
+
+def _has(facts: Sequence[Fact], *caps: str) -> bool:
+    return _first(facts, *caps) is not None
+
+
+def _grade_group(
+    facts: Sequence[Fact], phase: Phase, emit: _Emit, file_facts: Sequence[Fact]
+) -> None:
+    """Grade one group of facts that run together: a file's auto-run code or one function."""
+    auto = phase in (Phase.INSTALL, Phase.IMPORT)
+
+    def crit_or(low: Severity) -> Severity:
+        return Severity.CRITICAL if auto else low
+
+    # Decode/deobfuscate -> exec.
+    for fact in facts:
+        if not fact.cap.startswith("exec_of:"):
+            continue
+        source = fact.cap.split(":", 1)[1]
+        is_exec = fact.detail in EXEC_LABELS
+        if source == "download":
+            emit("PV202", fact, Severity.CRITICAL, Confidence.HIGH, phase, "exec of network data")
+        elif is_exec and source in ("decode", "chr_join", "reverse", "blob"):
+            emit(
+                "PV201",
+                fact,
+                crit_or(Severity.HIGH),
+                Confidence.HIGH if auto else Confidence.MEDIUM,
+                phase,
+                f"source: {source}",
+            )
+        elif not is_exec and source == "blob":
+            emit("PV203", fact, crit_or(Severity.MEDIUM), Confidence.MEDIUM, phase)
+
+    net = _has(facts, "network", "send", "download")
+    send = _has(facts, "send", "network")
+    # Download -> write -> run.
+    if (
+        _has(facts, "download", "network")
+        and _has(facts, "write")
+        and _has(facts, "chmod", "process")
+    ):
+        endpoint = _has(file_facts, "lit:bad_endpoint") or _raw_ip(file_facts)
+        sev = Severity.CRITICAL if auto or endpoint else Severity.MEDIUM
+        emit(
+            "PV301",
+            _first(facts, "download", "network"),
+            sev,
+            Confidence.MEDIUM if auto or endpoint else Confidence.LOW,
+            phase,
+        )
+
+    # Download-and-run command lines.
+    cmd = _first(facts, "lit:download_cmd")
+    if cmd is not None:
+        runs = _has(facts, "process", "exec")
+        if runs:
+            emit("PV302", cmd, crit_or(Severity.HIGH), Confidence.HIGH, phase)
+        else:
+            emit(
+                "PV302",
+                cmd,
+                Severity.HIGH if auto else Severity.LOW,
+                Confidence.MEDIUM,
+                phase,
+                "command line present; no process call seen next to it",
+            )
+
+    # Secrets -> send.
+    secret = _first(facts, "lit:credentials", "lit:secret_env", "env_dump")
+    if secret is not None and send:
+        store = secret.cap == "lit:credentials" and bool(CREDENTIAL_STORE.search(secret.detail))
+        if auto:
+            emit("PV303", secret, Severity.CRITICAL, Confidence.HIGH, phase)
+        elif store:
+            emit("PV303", secret, Severity.CRITICAL, Confidence.MEDIUM, phase)
+        else:
+            # SSH, cloud and index clients read their own config and then talk to the
+            # network in one function; at runtime that alone is not theft.
+            emit("PV303", secret, Severity.MEDIUM, Confidence.LOW, phase)
+    elif (
+        secret is not None
+        and secret.cap == "lit:credentials"
+        and CREDENTIAL_STORE.search(secret.detail)
+    ):
+        emit("PV306", secret, Severity.MEDIUM if auto else Severity.LOW, Confidence.LOW, phase)
+
+    # Host info -> send, only meaningful where nobody asked for it.
+    host = _first(facts, "hostinfo", "lit:shell_cmd")
+    if auto and host is not None and send:
+        emit(
+            "PV304",
+            host,
+            Severity.HIGH,
+            Confidence.HIGH if phase is Phase.INSTALL else Confidence.MEDIUM,
+            phase,
+        )
+
+    # Spyware + network.
+    spy = _first(facts, *SPYWARE)
+    if spy is not None and (net or _has(file_facts, "network", "send")):
+        emit("PV307", spy, crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
+
+    # Shellcode.
+    if sum(1 for f in facts if f.cap == "antidebug") >= 2:
+        emit("PV308", _first(facts, "antidebug"), crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
+
+    # Persistence.
+    persist = _first(facts, "lit:persistence")
+    if persist is not None and _has(facts, "write", "process", "persistence_call"):
+        if _has(facts, "download", "exec", "lit:download_cmd"):
+            emit("PV401", persist, crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
+        else:
+            emit(
+                "PV401",
+                persist,
+                Severity.HIGH if auto else Severity.LOW,
+                Confidence.MEDIUM if auto else Confidence.LOW,
+                phase,
+            )
+
+    if not auto:
+        return
+
+    # Obfuscation signals in automatically running code.
+    junk = [f for f in facts if f.cap == "junk_names"]
+    tricks = [f for f in facts if f.cap in ("builtins_access", "chr_join")]
+    if len(junk) >= 5 or len(tricks) >= 2:
+        dangerous = _has(
+            facts, "exec", "process", "network", "pip_install", "dynamic_import", "builtins_access"
+        )
+        emit(
+            "PV204",
+            (tricks or junk)[0],
+            Severity.HIGH if dangerous else Severity.LOW,
+            Confidence.MEDIUM,
+            phase,
+            f"{len(junk)} junk identifiers, {len(tricks)} builtins/chr tricks",
+        )
+    blob = _first(facts, "blob")
+    if blob is not None and _has(facts, "exec", "deserialize", "dynamic_import"):
+        emit("PV205", blob, Severity.HIGH, Confidence.MEDIUM, phase, blob.detail)
+
+    if _has(facts, "pip_install"):
+        emit("PV106", _first(facts, "pip_install"), Severity.MEDIUM, Confidence.MEDIUM, phase)
+    if phase is Phase.INSTALL:
+        recon = _first(facts, "lit:shell_cmd")
+        if recon is not None and _has(facts, "process"):
+            emit("PV107", recon, Severity.MEDIUM, Confidence.MEDIUM, phase)
+        proc = _first(facts, "process")
+        if proc is not None:
+            emit("PV103", proc, Severity.LOW, Confidence.HIGH, phase, proc.detail)
+        network = _first(facts, "network", "download", "send")
+        if network is not None:
+            emit("PV104", network, Severity.MEDIUM, Confidence.MEDIUM, phase, network.detail)
+        cmdclass = _first(facts, "cmdclass")
+        if cmdclass is not None:
+            emit("PV102", cmdclass, Severity.INFO, Confidence.HIGH, phase, cmdclass.detail)
+    else:
+        network = _first(facts, "network", "download", "send")
+        if network is not None:
+            emit("PV105", network, Severity.LOW, Confidence.MEDIUM, phase, network.detail)
+
+
+def _raw_ip(facts: Sequence[Fact]) -> Fact | None:
+    for fact in facts:
+        if fact.cap == "lit:raw_ip_url" and _public_ip_url(fact.detail):
+            return fact
+    return None
+
+
+def _grade_endpoints(ff: FileFacts, phases: dict[str, Phase], emit: _Emit) -> None:
+    """Hard-coded exfiltration endpoints are weighed across the whole file: the URL is often a
+    module constant while the request sits in a function."""
+    endpoint = _first(ff.facts, "lit:bad_endpoint") or _raw_ip(ff.facts)
+    if endpoint is None:
+        return
+    net_facts = [f for f in ff.facts if f.cap in ("network", "send", "download")]
+    auto_net = [f for f in net_facts if phases[f.scope] in (Phase.INSTALL, Phase.IMPORT)]
+    phase = phases[endpoint.scope]
+    if auto_net:
+        emit("PV305", endpoint, Severity.CRITICAL, Confidence.HIGH, phases[auto_net[0].scope])
+    elif net_facts:
+        emit("PV305", endpoint, Severity.HIGH, Confidence.MEDIUM, Phase.RUNTIME)
+    else:
+        emit(
+            "PV305",
+            endpoint,
+            Severity.MEDIUM if phase is not Phase.RUNTIME else Severity.LOW,
+            Confidence.LOW,
+            phase,
+            "no network call seen in this file",
+        )
+
+
+def _phases(ff: FileFacts, base: Phase, context: Context) -> dict[str, Phase]:
+    scopes = {f.scope for f in ff.facts} | set(ff.calls) | {MODULE, MAIN}
+    if context in (Context.TESTS, Context.DOCS, Context.EXAMPLES):
+        return dict.fromkeys(scopes, Phase.RUNTIME)
+    if base is Phase.INSTALL:
+        return dict.fromkeys(scopes, Phase.INSTALL)
+    auto = reachable(ff, [MODULE])
+    return {s: (base if s in auto else Phase.RUNTIME) for s in scopes}
+
+
+def analyze_facts(ff: FileFacts, base: Phase, f: PackageFile, lines: list[str]) -> list[Finding]:
+    out: list[Finding] = []
+    emit = _Emit(f, lines, out)
+    phases = _phases(ff, base, f.context)
+    auto_facts = [x for x in ff.facts if phases.get(x.scope) in (Phase.INSTALL, Phase.IMPORT)]
+    if auto_facts:
+        auto_phase = phases[auto_facts[0].scope]
+        _grade_group(auto_facts, auto_phase, emit, ff.facts)
+    by_scope: dict[str, list[Fact]] = {}
+    for fact in ff.facts:
+        if phases.get(fact.scope, Phase.RUNTIME) is Phase.RUNTIME:
+            by_scope.setdefault(fact.scope, []).append(fact)
+    for facts in by_scope.values():
+        _grade_group(facts, Phase.RUNTIME, emit, ff.facts)
+    _grade_endpoints(ff, phases, emit)
+    return out
+
+
+# -- per-file driver -----------------------------------------------------------------------------
+
+_PYARMOR = re.compile(r"__pyarmor__|pyarmor_runtime|from pytransform import|pyobfuscate")
+_HIDDEN = re.compile(r"\S[ \t]{150,}\S")
+
+
+def _file_level(f: PackageFile, text: str, base: Phase, emit: _Emit) -> None:
+    phase = base if f.context is Context.PACKAGE or base is Phase.INSTALL else Phase.RUNTIME
+    if m := _PYARMOR.search(text):
+        line = text.count("\n", 0, m.start()) + 1
+        emit(
+            "PV206",
+            Fact("pyarmor", line, MODULE, m.group(0)),
+            Severity.HIGH,
+            Confidence.MEDIUM,
+            phase,
+        )
+    if m := _HIDDEN.search(text):
+        line = text.count("\n", 0, m.start()) + 1
+        emit("PV207", Fact("hidden", line, MODULE, ""), Severity.HIGH, Confidence.MEDIUM, phase)
+
+
+def _parse_guard(text: str) -> tuple[str, str, ast.Module | None]:
+    """('ok'|'deep'|'syntax'|'long', detail, tree): CPython's parser first, because libcst's
+    native parser overflows the C stack on pathological nesting and takes the process with it;
+    CPython's has guards and refuses such files cleanly."""
+    if len(text) > HUGE_LINE_HINT:
+        longest = max((len(line) for line in text.splitlines()), default=0)
+        if longest > LONG_LINE:
+            return "long", f"longest line {longest // 1024} KiB", None
+    try:
+        tree = ast.parse(text)
+    except RecursionError:
+        return "deep", "expression nesting exceeds the parser's recursion limit", None
+    except MemoryError:
+        return "deep", "parser ran out of memory", None
+    except SyntaxError as exc:
+        msg = str(exc.msg)
+        if "too many nested" in msg or "too complex" in msg:
+            return "deep", msg, None
+        return "syntax", f"line {exc.lineno}: {msg}", None
+    except ValueError as exc:  # NUL bytes in source
+        return "syntax", str(exc), None
+    return "ok", "", tree
+
+
+def _facts_for(tree: ast.Module, text: str, base: Phase) -> FileFacts | None:
+    """libcst with qualified names for the code pip runs; the fast ast front-end elsewhere."""
+    if base is Phase.INSTALL and len(text) <= CST_MAX_BYTES:
+        try:
+            return cst_facts(cst.parse_module(text))
+        except (cst.ParserSyntaxError, RecursionError, MemoryError):
+            pass
+    try:
+        return ast_facts(tree)
+    except RecursionError:
+        return None
+
+
+def analyze_file(pkg: Package, f: PackageFile) -> list[Finding]:
+    text = f.text()
+    if text is None:
+        return []
+    base = pkg.phase_of_module(f)
+    if base is not Phase.INSTALL and not _needs_full_pass(text):
+        return []
+    lines = text.splitlines()
+    out: list[Finding] = []
+    emit = _Emit(f, lines, out)
+    _file_level(f, text, base, emit)
+    verdict, detail, tree = _parse_guard(text)
+    ff: FileFacts | None = None
+    if tree is not None:
+        ff = _facts_for(tree, text, base)
+    if ff is None:
+        ff = text_facts(text)
+        fact = Fact("guard", 0, MODULE, detail)
+        if verdict == "deep":
+            emit("PV903", fact, Severity.HIGH, Confidence.MEDIUM, Phase.ARCHIVE, detail)
+        elif verdict == "long":
+            emit(
+                "PV904",
+                fact,
+                Severity.HIGH if base is Phase.INSTALL else Severity.MEDIUM,
+                Confidence.MEDIUM,
+                Phase.ARCHIVE,
+                detail,
+            )
+        elif verdict == "syntax":
+            emit("PV905", fact, Severity.INFO, Confidence.HIGH, Phase.ARCHIVE, detail)
+    out.extend(analyze_facts(ff, base, f, lines))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PythonCodeAnalyzer:
+    name: str = NAME
+
+    def analyze(self, pkg: Package) -> Iterator[Finding]:
+        for f in pkg.python_files:
+            yield from analyze_file(pkg, f)
+
+
+def create(options: ScanOptions) -> PythonCodeAnalyzer:
+    return PythonCodeAnalyzer()
+
+
+def iter_rules() -> Iterable[Rule]:
+    return RULES.values()
