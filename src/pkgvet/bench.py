@@ -1,0 +1,387 @@
+"""`make bench`: how accurate and how fast pkgvet is on real packages.
+
+Two sets, scanned exactly as `pkgvet scan` scans (`pipeline.scan_artifacts`, one process per
+core):
+
+- **benign**: the newest release (sdist and this platform's wheel) of the N most-downloaded
+  PyPI projects, fetched with pkgvet's own index client into its cache, so a second run
+  downloads nothing. Everything flagged here is a false positive to look at.
+- **malware**: every file of the encrypted development corpus, decrypted into a temporary
+  folder that is deleted afterwards. Everything called benign here is a miss.
+
+Each set is scanned in a fresh child process, so the wall-clock time includes process
+start-up and the peak memory is that set's own: the largest resident set of the child or of
+any scan worker. Percentages are of the files in the set; errors are files that could not be
+scanned at all. Names that could not be fetched are listed apart: they were never scanned.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import importlib.util
+import json
+import multiprocessing
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any
+
+import typer
+from rich.columns import Columns
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pkgvet import RULESET_VERSION, __version__, fetch
+from pkgvet.errors import PackageNotFound, PkgvetError
+from pkgvet.model import ScanResult, TargetError, Verdict
+from pkgvet.options import ScanOptions
+from pkgvet.package import Artifact
+from pkgvet.pipeline import default_jobs, scan_artifacts
+from pkgvet.sources.local import local_artifact
+
+CORPUS_PASSWORD = b"infected"
+CORPUS_NAME = "malicious-dev.zip"
+FETCH_THREADS = 8
+TOP_FINDINGS = 3
+
+console = Console()
+progress_console = Console(stderr=True)
+
+
+@dataclass(slots=True)
+class SetRun:
+    """One set scanned: what went in, what came out, and what it cost."""
+
+    label: str
+    files: int
+    results: list[ScanResult] = field(default_factory=list)
+    errors: list[TargetError] = field(default_factory=list)
+    seconds: float = 0.0
+    peak_mb: float = 0.0
+
+    def figures(self) -> dict[str, Any]:
+        counts = Counter(r.verdict for r in self.results)
+        n = self.files or 1
+
+        def pct(count: int) -> float:
+            return round(100.0 * count / n, 1)
+
+        return {
+            "files": self.files,
+            "malicious_pct": pct(counts[Verdict.MALICIOUS]),
+            "suspicious_pct": pct(counts[Verdict.SUSPICIOUS]),
+            "benign_pct": pct(counts[Verdict.BENIGN]),
+            "errors": len(self.errors),
+            "partial": sum(1 for r in self.results if r.partial),
+            "flagged_pct": pct(counts[Verdict.MALICIOUS] + counts[Verdict.SUSPICIOUS]),
+            "seconds": round(self.seconds, 2),
+            "s_per_file": round(self.seconds / n, 3),
+            "files_per_min": round(60.0 * self.files / self.seconds, 1) if self.seconds else 0.0,
+            "peak_mb": round(self.peak_mb, 1),
+        }
+
+
+# --- the benign set ------------------------------------------------------------------------
+
+
+def top_names(n: int) -> list[str]:
+    """The first `n` names of the shipped top-5000 list (most downloaded first)."""
+    data = importlib.resources.files("pkgvet").joinpath("rules", "data", "top-pypi-5000.txt")
+    names = [line.strip() for line in data.read_text(encoding="utf-8").splitlines()]
+    return [name for name in names if name and not name.startswith("#")][:n]
+
+
+def _fetch_one(name: str) -> list[Artifact]:
+    release = fetch.get_release(name)
+    files = fetch.select_files(release)
+    if not files:
+        raise PackageNotFound(f"release {release.version} has no sdist and no wheel for here")
+    return [fetch.download(f, name=release.name, version=release.version) for f in files]
+
+
+def fetch_benign(
+    names: Sequence[str], threads: int = FETCH_THREADS
+) -> tuple[list[Artifact], list[TargetError]]:
+    """Newest sdist and wheel of each name, in list order; names that fail become errors."""
+    found: dict[str, list[Artifact]] = {}
+    errors: dict[str, TargetError] = {}
+    with _progress() as progress, ThreadPoolExecutor(max_workers=threads) as pool:
+        task = progress.add_task("fetching top packages", total=len(names))
+        futures = {pool.submit(_fetch_one, name): name for name in names}
+        for future in as_completed(futures):
+            name = futures[future]
+            try:
+                found[name] = future.result()
+            except PkgvetError as exc:
+                errors[name] = TargetError(name, str(exc))
+            except Exception as exc:  # a fetcher bug must not stop the bench
+                errors[name] = TargetError(name, f"{exc.__class__.__name__}: {exc}")
+            progress.advance(task)
+    artifacts = [a for name in names for a in found.get(name, [])]
+    return artifacts, [errors[name] for name in names if name in errors]
+
+
+# --- the malware set -----------------------------------------------------------------------
+
+
+def default_corpus() -> Path | None:
+    """The development corpus in `shared/corpus/` beside the repository, if it is there."""
+    repo = Path(__file__).resolve().parents[2]
+    for base in (repo.parent, Path.cwd().parent, Path("/work")):
+        candidate = base / "shared" / "corpus" / CORPUS_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def decrypt_corpus(corpus: Path, dest: Path) -> list[Path]:
+    """Write every member of the encrypted zip under `dest`, one folder per member.
+
+    Only the member's base name is used, inside a numbered folder, so no member name can
+    place a file outside `dest` or overwrite another.
+    """
+    paths: list[Path] = []
+    with zipfile.ZipFile(corpus) as zf:
+        for i, info in enumerate(zf.infolist()):
+            base = PurePosixPath(info.filename.replace("\\", "/")).name
+            if info.is_dir() or not base or base in (".", ".."):
+                continue
+            folder = dest / f"{i:05d}"
+            folder.mkdir()
+            target = folder / base
+            with zf.open(info, pwd=CORPUS_PASSWORD) as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out, 1024 * 1024)
+            paths.append(target)
+    return paths
+
+
+# --- scanning ------------------------------------------------------------------------------
+
+
+def _peak_mb() -> float:
+    """Largest resident set so far of this process or any child it waited for."""
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _scan_child(artifacts: list[Artifact], jobs: int, label: str, conn: Connection) -> None:
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"scanning {label}", total=len(artifacts))
+            results, errors = scan_artifacts(
+                artifacts, ScanOptions(), jobs, on_result=lambda _: progress.advance(task)
+            )
+        conn.send((results, errors, _peak_mb()))
+    finally:
+        conn.close()
+
+
+def scan_set(label: str, artifacts: list[Artifact], jobs: int) -> SetRun:
+    """Scan in a fresh child process: time from its start, memory of it and its workers."""
+    run = SetRun(label, len(artifacts))
+    if not artifacts:
+        return run
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    started = time.perf_counter()
+    child = context.Process(target=_scan_child, args=(artifacts, jobs, label, sender))
+    child.start()
+    sender.close()
+    try:
+        run.results, run.errors, run.peak_mb = receiver.recv()
+    except EOFError:
+        run.errors = [TargetError(label, f"the scanning process died (exit code {child.exitcode})")]
+    child.join()
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=progress_console,
+        transient=True,
+    )
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def figures_table(runs: Sequence[SetRun], fetch_errors: int | None) -> Table:
+    table = Table(title=f"pkgvet {__version__} bench (ruleset {RULESET_VERSION})")
+    for header in ("set", "files", "malicious %", "suspicious %", "benign %", "errors",
+                   "flagged %", "s/file", "files/min", "peak MB"):
+        table.add_column(header, justify="left" if header == "set" else "right")
+    for run in runs:
+        f = run.figures()
+        label = run.label
+        if run.label == "benign" and fetch_errors:
+            label += f" ({fetch_errors} not fetched)"
+        table.add_row(
+            label, str(f["files"]), f"{f['malicious_pct']:.1f}", f"{f['suspicious_pct']:.1f}",
+            f"{f['benign_pct']:.1f}", str(f["errors"]), f"{f['flagged_pct']:.1f}",
+            f"{f['s_per_file']:.3f}", f"{f['files_per_min']:.0f}", f"{f['peak_mb']:.0f}",
+        )
+    return table
+
+
+def flagged_benign(run: SetRun) -> list[dict[str, Any]]:
+    """Benign-set files that came out non-benign, with their strongest findings."""
+    out = []
+    for r in sorted(run.results, key=lambda r: (-r.verdict.rank, r.file)):
+        if r.verdict is Verdict.BENIGN:
+            continue
+        top = [f for f in r.findings if not f.suppressed][:TOP_FINDINGS]
+        out.append({
+            "file": r.file,
+            "verdict": r.verdict.value,
+            "findings": [
+                {"rule_id": f.rule_id, "severity": f.severity.label, "title": f.title,
+                 "path": f.path, "line": f.line}
+                for f in top
+            ],
+        })
+    return out
+
+
+def missed_malware(run: SetRun) -> list[str]:
+    return sorted(r.file for r in run.results if r.verdict is Verdict.BENIGN)
+
+
+def print_lists(
+    benign: SetRun | None, malware: SetRun | None, fetch_errors: list[TargetError]
+) -> None:
+    if benign is not None:
+        flagged = flagged_benign(benign)
+        console.rule(f"benign-set files flagged ({len(flagged)})")
+        for item in flagged:
+            console.print(f"[bold]{item['file']}[/]  {item['verdict']}", highlight=False)
+            for f in item["findings"]:
+                where = f"{f['path'] or '-'}{':' + str(f['line']) if f['line'] else ''}"
+                console.print(f"    {f['rule_id']} {f['severity']:<8} {where}  {f['title']}",
+                              highlight=False, markup=False)
+    if malware is not None:
+        missed = missed_malware(malware)
+        console.rule(f"malware files called benign ({len(missed)})")
+        if missed:
+            console.print(Columns(missed, padding=(0, 2)), highlight=False)
+    errors = [*(benign.errors if benign else []), *(malware.errors if malware else [])]
+    if errors:
+        console.rule(f"scan errors ({len(errors)})")
+        for e in errors:
+            console.print(f"{e.target}: {e.message}", highlight=False, markup=False)
+    if fetch_errors:
+        console.rule(f"fetch errors ({len(fetch_errors)}; not scanned)")
+        for e in fetch_errors:
+            console.print(f"{e.target}: {e.message}", highlight=False, markup=False)
+
+
+def report_json(
+    runs: Sequence[SetRun],
+    benign: SetRun | None,
+    malware: SetRun | None,
+    fetch_errors: list[TargetError],
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "tool_version": __version__,
+        "ruleset_version": RULESET_VERSION,
+        "settings": settings,
+        "sets": {run.label: run.figures() for run in runs},
+        "benign_flagged": flagged_benign(benign) if benign else [],
+        "malware_missed": missed_malware(malware) if malware else [],
+        "scan_errors": [{"target": e.target, "message": e.message}
+                        for run in runs for e in run.errors],
+        "fetch_errors": [{"name": e.target, "message": e.message} for e in fetch_errors],
+    }
+
+
+# --- command -------------------------------------------------------------------------------
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@app.command()
+def bench(
+    top: Annotated[int, typer.Option("--top", help="How many top PyPI projects to fetch.")] = 300,
+    malware: Annotated[bool, typer.Option(help="Scan the malware corpus.")] = True,
+    benign: Annotated[bool, typer.Option(help="Scan the top PyPI projects.")] = True,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Scan processes (default: cores).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
+    ] = None,
+    cache_bench: Annotated[
+        bool, typer.Option("--cache-bench", help="Scan the benign set twice (pkgvet.cache).")
+    ] = False,
+    corpus: Annotated[
+        Path | None, typer.Option(help="Encrypted malware zip (default: shared/corpus/).")
+    ] = None,
+) -> None:
+    """Accuracy and speed on the top PyPI packages and the malware corpus."""
+    if not console.is_terminal:
+        console.width = max(console.width, 140)  # logs and pipes: keep the table readable
+    jobs = jobs or default_jobs()
+    runs: list[SetRun] = []
+    benign_run: SetRun | None = None
+    malware_run: SetRun | None = None
+    fetch_errors: list[TargetError] = []
+    settings: dict[str, Any] = {"top": top if benign else 0, "jobs": jobs}
+
+    if benign:
+        started = time.perf_counter()
+        artifacts, fetch_errors = fetch_benign(top_names(top))
+        settings["fetch_seconds"] = round(time.perf_counter() - started, 2)
+        console.print(
+            f"fetched {len(artifacts)} files of {top - len(fetch_errors)} projects in "
+            f"{settings['fetch_seconds']:.1f} s (cache: {fetch.cache_dir()})",
+            highlight=False,
+        )
+        benign_run = scan_set("benign", artifacts, jobs)
+        runs.append(benign_run)
+        if cache_bench:
+            _cache_bench(artifacts, jobs, runs.append)
+
+    if malware:
+        path = corpus or default_corpus()
+        if path is None or not path.is_file():
+            console.print(f"[yellow]no malware corpus ({CORPUS_NAME}) found; pass --corpus[/]")
+        else:
+            with tempfile.TemporaryDirectory(prefix="pkgvet-bench-malware-") as tmp:
+                samples = [local_artifact(p) for p in decrypt_corpus(path, Path(tmp))]
+                malware_run = scan_set("malware", samples, jobs)
+            runs.append(malware_run)
+
+    console.print(figures_table(runs, len(fetch_errors) if benign else None))
+    print_lists(benign_run, malware_run, fetch_errors)
+    if json_out is not None:
+        data = report_json(runs, benign_run, malware_run, fetch_errors, settings)
+        json_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        console.print(f"figures written to {json_out}", highlight=False)
+
+
+def _cache_bench(artifacts: list[Artifact], jobs: int, add: Callable[[SetRun], None]) -> None:
+    """The benign set once more: with a result cache in place, this is the warm-cache speed."""
+    if importlib.util.find_spec("pkgvet.cache") is None:
+        console.print("[yellow]--cache-bench: pkgvet.cache does not exist yet; skipped[/]")
+        return
+    add(scan_set("benign (again)", artifacts, jobs))
+
+
+if __name__ == "__main__":
+    app()
