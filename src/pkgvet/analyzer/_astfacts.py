@@ -13,15 +13,16 @@ import ast
 
 from pkgvet.analyzer._facts import (
     ENVIRON_NAMES,
-    EXEC_CAPS,
     MAIN,
     MODULE,
     NETWORK_READ_ATTRS,
     SUSPICIOUS_METHODS,
     FileFacts,
     catalog,
+    embedded_candidate,
     is_blob,
     junk_identifier,
+    sink_kinds,
 )
 
 BUILTINS = frozenset(
@@ -50,7 +51,7 @@ class _AstCollector(ast.NodeVisitor):
         self.scopes: list[str] = [MODULE]
         self.classes: list[str] = []
         self.assignments: dict[tuple[str, str], list[ast.expr]] = {}
-        self.exec_calls: list[tuple[ast.Call, str, str]] = []
+        self.exec_calls: list[tuple[ast.Call, str, str, str]] = []
 
     @property
     def scope(self) -> str:
@@ -140,6 +141,11 @@ class _AstCollector(ast.NodeVisitor):
                 self.assignments.setdefault((self.scope, target.id), []).append(node.value)
         self.generic_visit(node)
 
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.target, ast.Name):
+            self.assignments.setdefault((self.scope, node.target.id), []).append(node.value)
+        self.generic_visit(node)
+
     def visit_Subscript(self, node: ast.Subscript) -> None:
         sl = node.slice
         if (
@@ -150,6 +156,12 @@ class _AstCollector(ast.NodeVisitor):
             and isinstance(sl.step.op, ast.USub)
         ):
             self.out.add("reverse", node.lineno, self.scope, "[::-1]", node.col_offset)
+        self.generic_visit(node)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        # A bare string statement is a docstring or a comment in disguise: it never runs.
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -163,6 +175,8 @@ class _AstCollector(ast.NodeVisitor):
             self.out.add(f"lit:{cap}", node.lineno, self.scope, value[:200], node.col_offset)
         if is_blob(value):
             self.out.add("blob", node.lineno, self.scope, f"{len(value)} chars", node.col_offset)
+        if embedded_candidate(value):
+            self.out.embedded.append((node.lineno, self.scope, value))
 
     # calls ---------------------------------------------------------------------------------
     def call_caps(self, node: ast.Call) -> tuple[set[str], str, str]:
@@ -192,8 +206,8 @@ class _AstCollector(ast.NodeVisitor):
         label = qualified or simple or "<call>"
         for cap in caps:
             self.out.add(cap, line, self.scope, label, col)
-        if caps & EXEC_CAPS:
-            self.exec_calls.append((node, self.scope, label))
+        for kind in sink_kinds(caps):
+            self.exec_calls.append((node, self.scope, label, kind))
         if simple:
             self.out.calls.setdefault(self.scope, set()).add(simple)
         for kw in node.keywords:
@@ -211,12 +225,12 @@ class _AstCollector(ast.NodeVisitor):
 
     # exec sources --------------------------------------------------------------------------
     def resolve_exec_sources(self) -> None:
-        for call, scope, label in self.exec_calls:
+        for call, scope, label, kind in self.exec_calls:
             sources: set[str] = set()
             for arg in call.args[:2]:
                 sources |= self._sources(arg, scope, 0)
             for src in sorted(sources):
-                self.out.add(f"exec_of:{src}", call.lineno, scope, label, call.col_offset)
+                self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
 
     def _sources(self, node: ast.expr, scope: str, depth: int) -> set[str]:
         if depth > 4:
@@ -240,6 +254,8 @@ class _AstCollector(ast.NodeVisitor):
                     caps, _, _ = self.call_caps(sub.value)
                     if caps & {"download", "network"}:
                         found.add("download")
+            elif isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.BitXor):
+                found.add("xor")
             elif isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Slice):
                 step = sub.slice.step
                 if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub):

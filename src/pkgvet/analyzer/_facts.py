@@ -53,6 +53,8 @@ class FileFacts:
     classes: dict[str, list[str]] = field(default_factory=dict)
     """Class name -> base class dotted names."""
     parsed: bool = True
+    embedded: list[tuple[int, str, str]] = field(default_factory=list)
+    """(line, scope, text) of string literals that may hold code or an encoded payload."""
 
     def add(self, cap: str, line: int, scope: str, detail: str, column: int = 0) -> None:
         self.facts.append(Fact(cap, line, scope, detail[:300], column))
@@ -64,6 +66,10 @@ class Catalog:
     prefixes: tuple[tuple[str, str], ...]
     tails: dict[str, frozenset[str]]
     literals: dict[str, tuple[re.Pattern[str], ...]]
+    any_literal: re.Pattern[str]
+    """All literal patterns in one alternation: most literals match none, one search says so."""
+    word_caps: dict[str, list[str]]
+    """Caps of short alphanumeric literals (`whoami`, `pip`), looked up instead of searched."""
 
     def caps_for(self, qualified: str) -> frozenset[str]:
         caps = self.exact.get(qualified)
@@ -73,6 +79,15 @@ class Catalog:
         return frozenset(found)
 
     def literal_caps(self, text: str) -> list[str]:
+        if len(text) < 2:
+            return []
+        if len(text) < 40 and text.isalnum():
+            return self.word_caps.get(text.lower(), [])
+        return self._search(text)
+
+    def _search(self, text: str) -> list[str]:
+        if not self.any_literal.search(text):
+            return []
         return [
             cap for cap, patterns in self.literals.items() if any(p.search(text) for p in patterns)
         ]
@@ -100,11 +115,25 @@ def catalog() -> Catalog:
         cap: tuple(re.compile(p, re.IGNORECASE) for p in patterns)
         for cap, patterns in data["literals"].items()
     }
+    combined = "|".join(f"(?:{p})" for patterns in data["literals"].values() for p in patterns)
+    # Any short alphanumeric literal that a pattern can match is made of a pattern's own letters.
+    vocabulary = {
+        w.lower()
+        for patterns in data["literals"].values()
+        for p in patterns
+        for w in re.findall(r"[A-Za-z0-9]+", p)
+    }
+    word_caps = {
+        w: [cap for cap, pats in literals.items() if any(x.search(w) for x in pats)]
+        for w in vocabulary
+    }
     return Catalog(
         exact={k: frozenset(v) for k, v in exact.items()},
         prefixes=tuple(prefixes),
         tails={k: frozenset(v) for k, v in tails.items()},
         literals=literals,
+        any_literal=re.compile(combined, re.IGNORECASE),
+        word_caps={w: caps for w, caps in word_caps.items() if caps},
     )
 
 
@@ -132,7 +161,21 @@ def is_blob(text: str, min_len: int = 120) -> bool:
     return False
 
 
-JUNK_NAME = re.compile(r"^(_0x[0-9a-f]{3,}|[Il1]{6,}|[O0]{6,}|_{2,}[Il1O0]{4,}|[lI]{3,}[1lI]{3,})$")
+JUNK_NAME = re.compile(
+    r"^(_0x[0-9a-f]{3,}|[Il1]{6,}|[O0]{6,}|_{2,}[Il1O0]{4,}|[lI]{3,}[1lI]{3,}|_{4,}|"
+    r"[oO0]{2,}[oO0_]{4,})$"
+)
+CODE_MARKERS = re.compile(
+    r"\bimport\s+\w|\bexec\s*\(|\beval\s*\(|urlopen|os\.system|subprocess|socket\.|"
+    r"__import__|python[0-9.]*(\.exe)?\s+-c\s"
+)
+
+
+def embedded_candidate(text: str) -> bool:
+    """A literal worth unpacking: code-like text, or a long encoded blob."""
+    if len(text) < 16:
+        return False
+    return bool(CODE_MARKERS.search(text[:20000])) or is_blob(text, min_len=40)
 
 
 def junk_identifier(name: str) -> bool:
@@ -145,6 +188,20 @@ def junk_identifier(name: str) -> bool:
 # -- libcst front-end -----------------------------------------------------------------------
 
 EXEC_CAPS = frozenset({"exec", "deserialize"})
+SINKS = {
+    "exec": "exec",
+    "deserialize": "exec",
+    "process": "process",
+    "network": "net",
+    "send": "net",
+    "download": "net",
+}
+
+
+def sink_kinds(caps: set[str]) -> set[str]:
+    return {SINKS[c] for c in caps if c in SINKS}
+
+
 ENVIRON_NAMES = frozenset({"os.environ", "os.environb", "posix.environ"})
 SUSPICIOUS_METHODS = {
     "b64decode": "decode",
@@ -192,7 +249,7 @@ class _Collector(cst.CSTVisitor):
         self.scopes: list[str] = [MODULE]
         self.class_stack: list[str] = []
         self.assignments: dict[tuple[str, str], list[cst.BaseExpression]] = {}
-        self.exec_calls: list[tuple[cst.Call, str, str]] = []
+        self.exec_calls: list[tuple[cst.Call, str, str, str]] = []
         self.cat = catalog()
         self._main_if: cst.If | None = None
 
@@ -277,6 +334,10 @@ class _Collector(cst.CSTVisitor):
                     node.value
                 )
 
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self.assignments.setdefault((self.scope, node.target.value), []).append(node.value)
+
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None and isinstance(node.target, cst.Name):
             self.assignments.setdefault((self.scope, node.target.value), []).append(node.value)
@@ -324,8 +385,8 @@ class _Collector(cst.CSTVisitor):
         label = sorted(qnames)[0] if qnames else (dotted or "<call>")
         for cap in caps:
             self.out.add(cap, line, self.scope, label, col)
-        if caps & EXEC_CAPS:
-            self.exec_calls.append((node, self.scope, label))
+        for kind in sink_kinds(caps):
+            self.exec_calls.append((node, self.scope, label, kind))
         if simple is not None:
             # f(), self.f(), Class.f(): linked by simple name (an over-approximation).
             self.out.calls.setdefault(self.scope, set()).add(simple)
@@ -363,6 +424,8 @@ class _Collector(cst.CSTVisitor):
             self.out.add(f"lit:{cap}", line, self.scope, text[:200], col)
         if is_blob(text):
             self.out.add("blob", line, self.scope, f"{len(text)} chars", col)
+        if embedded_candidate(text):
+            self.out.embedded.append((line, self.scope, text))
 
     # after the walk: which exec calls are fed by what ---------------------------------------
     def leave_Module(self, original_node: cst.Module) -> None:
@@ -370,13 +433,13 @@ class _Collector(cst.CSTVisitor):
         self.resolve_exec_sources()
 
     def resolve_exec_sources(self) -> None:
-        for call, scope, label in self.exec_calls:
+        for call, scope, label, kind in self.exec_calls:
             line, col = self._line(call)
             sources = set()
             for arg in call.args[:2]:
                 sources |= self._sources(arg.value, scope, depth=0)
             for src in sorted(sources):
-                self.out.add(f"exec_of:{src}", line, scope, label, col)
+                self.out.add(f"{kind}_of:{src}", line, scope, label, col)
 
     def _sources(self, node: cst.BaseExpression, scope: str, depth: int) -> set[str]:
         """What kind of data an expression carries: decoded, downloaded, obfuscated, literal."""
@@ -409,6 +472,8 @@ class _Collector(cst.CSTVisitor):
                         caps |= self.cat.caps_for(q)
                     if caps & {"download", "network"}:
                         found.add("download")
+            elif isinstance(sub, cst.BinaryOperation) and isinstance(sub.operator, cst.BitXor):
+                found.add("xor")
             elif isinstance(sub, cst.Subscript):
                 if len(sub.slice) == 1 and isinstance(sub.slice[0].slice, cst.Slice):
                     step = sub.slice[0].slice.step
@@ -505,6 +570,8 @@ def text_facts(text: str, max_line: int = 20_000) -> FileFacts:
                 out.add(f"lit:{cap}", lineno, scope, lit[:200])
             if is_blob(lit):
                 out.add("blob", lineno, scope, f"{len(lit)} chars")
+            if embedded_candidate(lit):
+                out.embedded.append((lineno, scope, lit))
         if _EXEC_WORD.search(line):
             if "decode" in caps_here or re.search(
                 r"b64decode|decompress|unhexlify|fromhex|decrypt", line

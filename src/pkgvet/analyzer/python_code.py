@@ -19,8 +19,14 @@ libraries (HTTP clients reading `~/.netrc`, telemetry sending a hostname) keep t
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
+import bz2
+import contextlib
 import ipaddress
+import lzma
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -33,6 +39,7 @@ from pkgvet.analyzer._facts import (
     MODULE,
     Fact,
     FileFacts,
+    catalog,
     cst_facts,
     reachable,
     text_facts,
@@ -236,6 +243,7 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
     ),
 }
 _RAW_IP = re.compile(r"://\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+_JUNK_HINT = re.compile(r"[Il1O0]{8}")
 _JUNK = re.compile(r"_0x[0-9a-fA-F]{4}|\b[Il1]{8,}\b|\b[O0]{8,}\b")
 _NON_ASCII_NAME = re.compile(r"[^\x00-\x7f]{6,}\s*=")
 
@@ -246,7 +254,7 @@ def _needs_full_pass(text: str) -> bool:
     hit = {name for name, words in _PREFILTER.items() if any(w in low for w in words)}
     if hit & {"cmd", "persist", "endpoint", "obfuscation"}:
         return True
-    if _RAW_IP.search(text) or _JUNK.search(text):
+    if _RAW_IP.search(text) or (("_0x" in text or _JUNK_HINT.search(text)) and _JUNK.search(text)):
         return True
     if not text.isascii() and _NON_ASCII_NAME.search(text):
         return True
@@ -355,6 +363,27 @@ RULES = {
             "Statements pushed far to the right so that editors and diffs do not show them.",
         ),
         Rule(
+            "PV209",
+            "Runs a command hidden by encoding",
+            Category.EXECUTION,
+            "A process is started with a command line that was base64/hex decoded, XORed, "
+            "reversed or built from chr() codes: the command is hidden from review.",
+        ),
+        Rule(
+            "PV310",
+            "Connects to an address hidden by encoding",
+            Category.EXFILTRATION,
+            "A network call whose target was decoded or deobfuscated at run time: the "
+            "endpoint is hidden from review.",
+        ),
+        Rule(
+            "PV311",
+            "Reverse shell",
+            Category.EXECUTION,
+            "A socket wired to a shell (dup2, pty.spawn or /bin/sh -i): remote control of the "
+            "machine.",
+        ),
+        Rule(
             "PV301",
             "Downloads a file, writes it and runs it",
             Category.DROPPER,
@@ -363,10 +392,10 @@ RULES = {
         ),
         Rule(
             "PV302",
-            "Download-and-run command line",
+            "Download-and-run or beacon command line",
             Category.DROPPER,
-            "A PowerShell cradle, curl|sh, certutil or similar command line: fetches and runs "
-            "a second stage.",
+            "A PowerShell cradle, curl|sh, certutil, base64|sh or a curl carrying $(whoami) "
+            "and similar: fetches and runs a second stage or reports the victim.",
         ),
         Rule(
             "PV303",
@@ -438,6 +467,7 @@ RULES = {
     )
 }
 
+HIDING = frozenset({"decode", "chr_join", "reverse", "blob", "xor"})
 EXEC_LABELS = frozenset(
     {
         "builtins.exec",
@@ -541,9 +571,9 @@ def _grade_group(
             continue
         source = fact.cap.split(":", 1)[1]
         is_exec = fact.detail in EXEC_LABELS
-        if source == "download":
+        if source == "download" and is_exec:
             emit("PV202", fact, Severity.CRITICAL, Confidence.HIGH, phase, "exec of network data")
-        elif is_exec and source in ("decode", "chr_join", "reverse", "blob"):
+        elif is_exec and source in HIDING:
             emit(
                 "PV201",
                 fact,
@@ -555,7 +585,31 @@ def _grade_group(
         elif not is_exec and source == "blob":
             emit("PV203", fact, crit_or(Severity.MEDIUM), Confidence.MEDIUM, phase)
 
+    for fact in facts:
+        kind, _, source = fact.cap.partition("_of:")
+        if kind == "process" and source in HIDING:
+            emit(
+                "PV209",
+                fact,
+                crit_or(Severity.HIGH),
+                Confidence.HIGH if auto else Confidence.MEDIUM,
+                phase,
+                f"source: {source}",
+            )
+        elif kind == "net" and source in HIDING and source != "blob":
+            emit(
+                "PV310", fact, crit_or(Severity.HIGH), Confidence.MEDIUM, phase, f"source: {source}"
+            )
+
     net = _has(facts, "network", "send", "download")
+    if net and (_has(facts, "dup2") or (_has(facts, "process") and _has(facts, "lit:shell_bin"))):
+        emit(
+            "PV311",
+            _first(facts, "dup2", "lit:shell_bin"),
+            crit_or(Severity.HIGH),
+            Confidence.MEDIUM,
+            phase,
+        )
     send = _has(facts, "send", "network")
     # Download -> write -> run.
     if (
@@ -563,7 +617,7 @@ def _grade_group(
         and _has(facts, "write")
         and _has(facts, "chmod", "process")
     ):
-        endpoint = _has(file_facts, "lit:bad_endpoint") or _raw_ip(file_facts)
+        endpoint = _has(file_facts, "lit:bad_endpoint", "lit:payload_url") or _raw_ip(file_facts)
         sev = Severity.CRITICAL if auto or endpoint else Severity.MEDIUM
         emit(
             "PV301",
@@ -647,7 +701,7 @@ def _grade_group(
 
     # Obfuscation signals in automatically running code.
     junk = [f for f in facts if f.cap == "junk_names"]
-    tricks = [f for f in facts if f.cap in ("builtins_access", "chr_join")]
+    tricks = [f for f in facts if f.cap in ("builtins_access", "chr_join", "escaped_strings")]
     if len(junk) >= 5 or len(tricks) >= 2:
         dangerous = _has(
             facts, "exec", "process", "network", "pip_install", "dynamic_import", "builtins_access"
@@ -664,8 +718,19 @@ def _grade_group(
     if blob is not None and _has(facts, "exec", "deserialize", "dynamic_import"):
         emit("PV205", blob, Severity.HIGH, Confidence.MEDIUM, phase, blob.detail)
 
-    if _has(facts, "pip_install"):
-        emit("PV106", _first(facts, "pip_install"), Severity.MEDIUM, Confidence.MEDIUM, phase)
+    pip = _first(facts, "pip_install")
+    if pip is None and _has(facts, "process"):
+        pip = _first(facts, "lit:pip_cmd")
+    if pip is not None:
+        kit = _first(facts, "lit:stealer_pkg")
+        emit(
+            "PV106",
+            pip,
+            Severity.HIGH if kit else Severity.MEDIUM,
+            Confidence.MEDIUM,
+            phase,
+            f"installs {kit.detail}" if kit else "",
+        )
     if phase is Phase.INSTALL:
         recon = _first(facts, "lit:shell_cmd")
         if recon is not None and _has(facts, "process"):
@@ -803,11 +868,86 @@ def _facts_for(tree: ast.Module, text: str, base: Phase) -> FileFacts | None:
         return None
 
 
-def analyze_file(pkg: Package, f: PackageFile) -> list[Finding]:
+_PYTHON_C = re.compile(r"""python[0-9.]*(?:\.exe)?\s+-c\s+(["'])(.+?)\1""", re.DOTALL)
+_ESCAPES = re.compile(r"\\x[0-9a-fA-F]{2}|\\[0-7]{3}")
+UNPACK_DEPTH = 2
+UNPACK_MAX = 64
+UNPACK_BYTES = 4 * 1024 * 1024
+
+
+def _decodings(text: str) -> Iterator[str]:
+    """Texts an embedded literal may carry: itself, `python -c` bodies, and base64, hex and
+    zlib/bz2/lzma layers decoded statically (decoding data runs none of it)."""
+    yield text
+    for m in _PYTHON_C.finditer(text):
+        yield m.group(2)
+    compact = "".join(text.split())
+    raw: bytes | None = None
+    try:
+        if len(compact) % 4 == 0 or compact.endswith("="):
+            raw = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raw = None
+    if raw is None and len(compact) % 2 == 0:
+        try:
+            raw = bytes.fromhex(compact)
+        except ValueError:
+            raw = None
+    if raw is None:
+        return
+    for layer in (raw, *_decompressed(raw)):
+        try:
+            decoded = layer.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if decoded.isprintable() or "\n" in decoded:
+            yield decoded
+
+
+def _decompressed(raw: bytes) -> Iterator[bytes]:
+    for wbits in (zlib.MAX_WBITS, 31):
+        with contextlib.suppress(zlib.error):
+            yield zlib.decompressobj(wbits).decompress(raw, UNPACK_BYTES)
+    for module in (bz2, lzma):
+        with contextlib.suppress(OSError, ValueError, lzma.LZMAError):
+            yield module.decompress(raw)[:UNPACK_BYTES]
+
+
+def _unpack_embedded(ff: FileFacts, depth: int = 0) -> None:
+    """Analyze code hidden in string literals (written to disk, passed to `python -c`, or
+    base64/zlib encoded) as if it stood where the literal stands."""
+    cat = catalog()
+    for line, scope, text in ff.embedded[:UNPACK_MAX]:
+        for i, candidate in enumerate(_decodings(text)):
+            if i > 0:
+                for cap in cat.literal_caps(candidate[:4096]):
+                    ff.add(f"lit:{cap}", line, scope, candidate[:200])
+            if i == 0 and not CODE_HINT.search(candidate):
+                continue
+            try:
+                tree = ast.parse(candidate)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            try:
+                inner = ast_facts(tree)
+            except RecursionError:
+                continue
+            if depth < UNPACK_DEPTH and inner.embedded:
+                _unpack_embedded(inner, depth + 1)
+            for fact in inner.facts:
+                ff.add(fact.cap, line, scope, fact.detail)
+            if i > 0:
+                ff.add("decoded_code", line, scope, "code decoded from an embedded literal")
+
+
+CODE_HINT = re.compile(r"\bimport\s+\w|\bexec\s*\(|\beval\s*\(|urlopen|os\.system|socket\.")
+
+
+def analyze_file(pkg: Package, f: PackageFile, base: Phase | None = None) -> list[Finding]:
     text = f.text()
     if text is None:
         return []
-    base = pkg.phase_of_module(f)
+    base = base or pkg.phase_of_module(f)
     if base is not Phase.INSTALL and not _needs_full_pass(text):
         return []
     lines = text.splitlines()
@@ -834,8 +974,31 @@ def analyze_file(pkg: Package, f: PackageFile) -> list[Finding]:
             )
         elif verdict == "syntax":
             emit("PV905", fact, Severity.INFO, Confidence.HIGH, Phase.ARCHIVE, detail)
+    _unpack_embedded(ff)
+    escapes = _ESCAPES.findall(text, 0, 200_000)
+    if len(escapes) >= 40:
+        first = _ESCAPES.search(text)
+        line = text.count("\n", 0, first.start()) + 1 if first else 0
+        ff.add("escaped_strings", line, MODULE, f"{len(escapes)} escape sequences")
     out.extend(analyze_facts(ff, base, f, lines))
     return out
+
+
+def helper_scripts(pkg: Package) -> set[str]:
+    """Root-level modules that setup.py imports or names: they run at install time too
+    (`from pre_install import run`, `exec(open('pre_install.py').read())`)."""
+    setup = pkg.get("setup.py")
+    text = setup.text() if setup else None
+    if not text:
+        return set()
+    found = set()
+    for f in pkg.python_files:
+        if "/" in f.relpath or f.relpath == "setup.py":
+            continue
+        stem = f.relpath[:-3]
+        if re.search(rf"\b{re.escape(stem)}\b", text):
+            found.add(f.relpath)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -843,8 +1006,9 @@ class PythonCodeAnalyzer:
     name: str = NAME
 
     def analyze(self, pkg: Package) -> Iterator[Finding]:
+        helpers = helper_scripts(pkg)
         for f in pkg.python_files:
-            yield from analyze_file(pkg, f)
+            yield from analyze_file(pkg, f, Phase.INSTALL if f.relpath in helpers else None)
 
 
 def create(options: ScanOptions) -> PythonCodeAnalyzer:
