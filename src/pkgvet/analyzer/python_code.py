@@ -438,6 +438,13 @@ RULES = {
             "VirtualAlloc/CreateThread-style in-memory execution of machine code.",
         ),
         Rule(
+            "PV312",
+            "Queries the cloud metadata service",
+            Category.CREDENTIALS,
+            "Contacts 169.254.169.254 / metadata.google.internal, where cloud machines hand out "
+            "instance credentials. Install- and import-time code has no reason to.",
+        ),
+        Rule(
             "PV401",
             "Persistence",
             Category.PERSISTENCE,
@@ -665,13 +672,14 @@ def _grade_group(
     # Host info -> send, only meaningful where nobody asked for it.
     host = _first(facts, "hostinfo", "lit:shell_cmd")
     if auto and host is not None and send:
-        emit(
-            "PV304",
-            host,
-            Severity.HIGH,
-            Confidence.HIGH if phase is Phase.INSTALL else Confidence.MEDIUM,
-            phase,
-        )
+        if phase is Phase.INSTALL:
+            emit("PV304", host, Severity.CRITICAL, Confidence.HIGH, phase)
+        else:
+            emit("PV304", host, Severity.HIGH, Confidence.MEDIUM, phase)
+
+    cloud = _first(facts, "lit:cloud_metadata")
+    if cloud is not None and auto and _has(facts, "network", "send", "download", "process"):
+        emit("PV312", cloud, Severity.HIGH, Confidence.HIGH, phase)
 
     # Spyware + network.
     spy = _first(facts, *SPYWARE)
@@ -706,10 +714,17 @@ def _grade_group(
         dangerous = _has(
             facts, "exec", "process", "network", "pip_install", "dynamic_import", "builtins_access"
         )
+        heavy = len(junk) >= 10 or len(tricks) >= 3
+        if dangerous and heavy:
+            # Machine-obfuscated code that runs by itself and reaches exec, processes or the
+            # network: legitimate packages do not obfuscate what pip or import runs.
+            severity = Severity.CRITICAL
+        else:
+            severity = Severity.HIGH if dangerous else Severity.LOW
         emit(
             "PV204",
             (tricks or junk)[0],
-            Severity.HIGH if dangerous else Severity.LOW,
+            severity,
             Confidence.MEDIUM,
             phase,
             f"{len(junk)} junk identifiers, {len(tricks)} builtins/chr tricks",
@@ -769,7 +784,16 @@ def _grade_endpoints(ff: FileFacts, phases: dict[str, Phase], emit: _Emit) -> No
     if auto_net:
         emit("PV305", endpoint, Severity.CRITICAL, Confidence.HIGH, phases[auto_net[0].scope])
     elif net_facts:
-        emit("PV305", endpoint, Severity.HIGH, Confidence.MEDIUM, Phase.RUNTIME)
+        # Webhooks with tokens, request-capture and tunnel services are never a library's
+        # backend; a raw IP address sometimes is.
+        strong = endpoint.cap == "lit:bad_endpoint"
+        emit(
+            "PV305",
+            endpoint,
+            Severity.CRITICAL if strong else Severity.HIGH,
+            Confidence.MEDIUM,
+            Phase.RUNTIME,
+        )
     else:
         emit(
             "PV305",
@@ -828,7 +852,16 @@ def _file_level(f: PackageFile, text: str, base: Phase, emit: _Emit) -> None:
         )
     if m := _HIDDEN.search(text):
         line = text.count("\n", 0, m.start()) + 1
-        emit("PV207", Fact("hidden", line, MODULE, ""), Severity.HIGH, Confidence.MEDIUM, phase)
+        end = text.find("\n", m.end())
+        hidden = text[m.end() - 1 : end if end != -1 else len(text)]
+        runs_code = bool(CODE_HINT.search(hidden)) or "(" in hidden
+        emit(
+            "PV207",
+            Fact("hidden", line, MODULE, ""),
+            Severity.CRITICAL if runs_code and phase is not Phase.RUNTIME else Severity.HIGH,
+            Confidence.MEDIUM,
+            phase,
+        )
 
 
 def _parse_guard(text: str) -> tuple[str, str, ast.Module | None]:
