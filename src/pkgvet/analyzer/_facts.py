@@ -214,6 +214,7 @@ SUSPICIOUS_METHODS = {
     "urlretrieve": "download",
     "sendall": "send",
     "sendto": "send",
+    "sendmail": "send",
 }
 NETWORK_READ_ATTRS = frozenset(
     {"read", "text", "content", "json", "readlines", "recv", "iter_content"}
