@@ -31,6 +31,13 @@ lint: install
 bench: install
 	$(BIN)/python -m pkgvet.bench $(ARGS)
 
+## fuzz: the long fuzz campaign: CASES generated and mutated archives through the oracle
+## (no traceback, nothing written outside the work folder, time per case); SEED reproduces
+CASES ?= 10000
+SEED  ?= 1
+fuzz: install
+	cd tests && ../$(BIN)/python -m fuzz.campaign --cases $(CASES) --seed $(SEED) $(ARGS)
+
 ## golden: regenerate tests/golden/ reports (review the diff before committing)
 golden: install
 	PKGVET_REGEN_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py

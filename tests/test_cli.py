@@ -95,3 +95,10 @@ def test_unknown_package_exits_3_without_traceback() -> None:
     output = (proc.stdout + proc.stderr).strip()
     assert "Traceback" not in output
     assert output.count("\n") == 0 and output.startswith("error:")
+
+
+def test_usage_errors_exit_3_without_traceback() -> None:
+    for args in (("scan",), ("--bogus",), ("scan", "x", "--format", "nope")):
+        proc = pkgvet(*args)
+        assert proc.returncode == 3, args
+        assert "Traceback" not in proc.stderr

@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pkgvet import __version__
 from pkgvet.errors import PkgvetError
@@ -100,14 +101,11 @@ def scan(
         bool, typer.Option("--all-files", help="Scan every file of the release, not two.")
     ] = False,
     rules: RulesOpt = None,
-    sandbox: Annotated[
-        bool, typer.Option("--sandbox", help="Also install and import it in a Docker sandbox.")
-    ] = False,
 ) -> None:
-    """Scan packages statically (and optionally in a sandbox) and print a verdict."""
+    """Scan packages statically and print a verdict with its evidence."""
     from pkgvet.pipeline import ResolveOptions, scan_targets
 
-    options = ScanOptions(extra_rules=tuple(rules or ()), sandbox=sandbox)
+    options = ScanOptions(extra_rules=tuple(rules or ()))
     report = scan_targets(
         targets,
         options,
@@ -146,7 +144,7 @@ def _root(
                      help="Show the version and exit."),
     ] = False,
 ) -> None:
-    """pkgvet: static and sandboxed vetting of Python packages."""
+    """pkgvet: vet Python packages before they run on your machine."""
 
 
 def main() -> NoReturn:
@@ -154,20 +152,23 @@ def main() -> NoReturn:
     try:
         code = app(standalone_mode=False)
     except PkgvetError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        message = escape(str(exc).replace("\n", " "))
+        console = Console(stderr=True, soft_wrap=True)
+        console.print(f"[bold red]error:[/] {message}", highlight=False)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         Console(stderr=True).print("[bold red]interrupted[/]")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+    except Exception as exc:  # usage errors arrive here in standalone_mode=False
+        # typer's bundled click raises exceptions with show(); duck-typed because typer no
+        # longer exposes click as a dependency. A usage error is exit 3, never a verdict code.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
             sys.exit(EXIT_ERROR)
-        if isinstance(exc, click.exceptions.Abort):
+        if exc.__class__.__name__ == "Abort":
             sys.exit(130)
         raise
     sys.exit(code if isinstance(code, int) else 0)

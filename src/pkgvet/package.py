@@ -1,9 +1,15 @@
 """An artifact (sdist, wheel or folder) opened for analysis: its files, roles and metadata.
 
-`load()` streams every member once. Text members up to `KEEP_BYTES` are kept in memory for
-the analyzers; binaries and oversized members are never kept: they are handed to the
-analyzers' `scan_blob` in overlapping windows while streaming, so a 500 MB wheel costs
-window-sized memory. Every member's sha256 is computed on the way (RECORD check, diff).
+`load()` streams every member once. Text members up to `KEEP_BYTES` (Python source up to
+`PY_KEEP_BYTES`) are kept in memory for the analyzers, up to `KEEP_TOTAL_BYTES` per package;
+binaries and oversized members are never kept: they are handed to the analyzers'
+`scan_blob` in overlapping windows while streaming, so a 500 MB wheel costs window-sized
+memory. Every member's sha256 is computed on the way (RECORD check, diff).
+
+Memory is bounded by these caps, not by an address-space limit: what is kept is capped per
+file and per package, everything else streams, and nested archives share the outer
+archive's `Meter` (bytes, members, ratio). What the caps leave unparsed is reported as an
+"analysis evaded" finding, never dropped silently.
 """
 
 from __future__ import annotations
@@ -12,15 +18,25 @@ import email.parser
 import hashlib
 import io
 import os
+import re
 import tempfile
 import tokenize
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from email.message import Message
 from functools import cached_property
 from pathlib import Path, PurePosixPath
+from typing import IO
 
-from pkgvet.archive import DEFAULT_LIMITS, ArchiveReader, Limits, Member, MemberType
+from pkgvet.archive import (
+    DEFAULT_LIMITS,
+    ArchiveReader,
+    Limits,
+    Member,
+    MemberType,
+    Meter,
+    printable_name,
+)
 from pkgvet.errors import ArchiveError
 from pkgvet.model import (
     ArtifactKind,
@@ -35,15 +51,20 @@ from pkgvet.model import (
 
 MiB = 1024 * 1024
 KEEP_BYTES = 32 * MiB
+PY_KEEP_BYTES = 10 * MiB
+"""Python source over this is not parsed: generated tables stay far below, hidden code not."""
+KEEP_TOTAL_BYTES = 256 * MiB
+"""Text kept in memory per package; past it, files are only byte-scanned (and reported)."""
 WINDOW = 16 * MiB
 OVERLAP = 64 * 1024
 NESTED_MAX_BYTES = 256 * MiB
 
-BINARY_SUFFIXES = frozenset(
-    ".so .pyd .dll .exe .dylib .bin .pyc .pyo .a .o .lib .jar .class .png .jpg .jpeg .gif .ico "
-    ".bmp .webp .pdf .woff .woff2 .ttf .otf .eot .gz .bz2 .xz .zst .7z .rar .npy .npz .pkl .db "
-    ".sqlite .mo .wasm .node .onnx .pt .h5 .parquet .avro .dat".split()
-)
+BINARY_SUFFIXES = frozenset({
+    ".so", ".pyd", ".dll", ".exe", ".dylib", ".bin", ".pyc", ".pyo", ".a", ".o", ".lib", ".jar",
+    ".class", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".bmp", ".webp", ".pdf", ".woff", ".woff2",
+    ".ttf", ".otf", ".eot", ".gz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".npy", ".npz", ".pkl",
+    ".db", ".sqlite", ".mo", ".wasm", ".node", ".onnx", ".pt", ".h5", ".parquet", ".avro", ".dat",
+})
 NESTED_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".egg")
 TEST_DIRS = frozenset({"tests", "test", "testing", "unittests", "unit_tests", "__tests__"})
 DOC_DIRS = frozenset({"docs", "doc", "documentation", "_docs", "site-docs"})
@@ -109,35 +130,61 @@ class PackageFile:
         return self._text
 
 
+SLOW_CODECS = frozenset({"punycode", "idna"})
+"""Codecs a PEP 263 cookie may name whose decoding is quadratic in the input size."""
+
+
 def decode_source(data: bytes) -> str:
+    """PEP 263 cookie, else UTF-8, else Latin-1: always a str, whatever the bytes or cookie.
+
+    A cookie can name any text codec, and some fail with plain UnicodeError (punycode) or
+    take quadratic time (punycode, idna on large input): those fall back like bad bytes."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        if encoding in SLOW_CODECS and len(data) > 64 * 1024:
+            raise LookupError(encoding)
         return data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError):
+    except (SyntaxError, LookupError, UnicodeError, ValueError):
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             return data.decode("latin-1")
 
 
+def _words(name: str) -> set[str]:
+    return set(re.split(r"[\s_.-]+", name))
+
+
 def classify_context(relpath: str) -> Context:
+    """Where a file lives; folder names are split into words, so `manual tests/`,
+    `integration-tests/` and `unit_tests/` count as tests."""
     parts = [p.lower() for p in PurePosixPath(relpath).parts]
     dirs, name = parts[:-1], parts[-1] if parts else ""
     if relpath == "setup.py" or (len(parts) == 1 and name in ("setup.py", "build.py")):
         return Context.BUILD
-    if any(d in TEST_DIRS for d in dirs) or name.startswith("test_") or name == "conftest.py" \
-            or name.endswith("_test.py"):
+    dir_words = [_words(d) for d in dirs]
+    if (
+        any(w & TEST_DIRS for w in dir_words)
+        or name.startswith("test_")
+        or name == "conftest.py"
+        or name.endswith("_test.py")
+    ):
         return Context.TESTS
-    if any(d in DOC_DIRS for d in dirs):
+    if any(w & DOC_DIRS for w in dir_words):
         return Context.DOCS
-    if any(d in EXAMPLE_DIRS for d in dirs):
+    if any(w & EXAMPLE_DIRS for w in dir_words):
         return Context.EXAMPLES
     return Context.PACKAGE
 
 
 def looks_binary(relpath: str, head: bytes) -> bool:
+    """Binary by suffix, else by a NUL byte in the head, except Python source: calling a
+    setup.py binary because of one NUL byte would hide it from every analyzer, so it stays
+    text and gets a PV910 finding."""
     if PurePosixPath(relpath).suffix.lower() in BINARY_SUFFIXES:
         return True
+    if _python_named(relpath, head):
+        return False
     return b"\x00" in head[:8192]
 
 
@@ -149,6 +196,9 @@ class Package:
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     root: str = ""
+    kept_bytes: int = 0
+    over_budget: list[str] = field(default_factory=list)
+    """Text files not kept because the package's text budget was spent (see PV907)."""
 
     @cached_property
     def by_relpath(self) -> dict[str, PackageFile]:
@@ -193,35 +243,53 @@ class Package:
         return tuple(FileEntry(f.path, f.size, f.sha256) for f in self.files)
 
     def phase_of_module(self, f: PackageFile) -> Phase:
-        """When the top level of a Python file runs: install for build code, else import."""
+        """When the top level of a Python file runs: install for build code; import for
+        modules an `import` can reach; runtime for scripts nobody imports (`scripts/`,
+        `tools/`, helper scripts of a Rust crate), which run only when someone runs them."""
         if f.context is Context.BUILD or f.relpath in self.build_backend_files:
             return Phase.INSTALL
-        return Phase.IMPORT
+        return Phase.IMPORT if self.importable(f.relpath) else Phase.RUNTIME
+
+    def importable(self, relpath: str) -> bool:
+        """A root module, a module under `src/`, or one in a folder with an `__init__.py`."""
+        parent, _, _ = relpath.rpartition("/")
+        if not parent or parent == "src" or "!/" in relpath:
+            return True
+        return f"{parent}/__init__.py" in self.by_relpath
 
     @cached_property
     def build_backend_files(self) -> frozenset[str]:
-        """Files of an in-tree build backend (pyproject `backend-path`): they run at install."""
+        """The in-tree build backend module (pyproject `build-backend` found on `backend-path`):
+        pip runs it at install. Backends that build themselves (setuptools, flit-core) put
+        the whole package on the path; only the backend module is install-time code, the
+        modules it imports run their top level as at any import."""
         pyproject = self.get("pyproject.toml")
-        if pyproject is None or pyproject.text() is None:
+        text = pyproject.text() if pyproject is not None else None
+        if not text:
             return frozenset()
         import tomllib
 
         try:
-            data = tomllib.loads(pyproject.text() or "")
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError:
             return frozenset()
         system = data.get("build-system", {})
-        paths = system.get("backend-path", []) if isinstance(system, dict) else []
-        if not isinstance(paths, list):
+        if not isinstance(system, dict):
             return frozenset()
+        paths = system.get("backend-path", [])
+        backend = system.get("build-backend", "")
+        if not isinstance(paths, list) or not isinstance(backend, str) or not backend:
+            return frozenset()
+        module = backend.split(":")[0].replace(".", "/")
         found: set[str] = set()
         for base in paths:
             if not isinstance(base, str):
                 continue
             prefix = str(PurePosixPath(base)).strip("./")
-            for f in self.files:
-                if f.is_python and (not prefix or f.relpath.startswith(prefix + "/")):
-                    found.add(f.relpath)
+            for candidate in (f"{module}.py", f"{module}/__init__.py"):
+                rel = f"{prefix}/{candidate}" if prefix else candidate
+                if self.get(rel) is not None:
+                    found.add(rel)
         return frozenset(found)
 
 
@@ -245,7 +313,9 @@ def load(
     if artifact.kind is ArtifactKind.FOLDER:
         _load_folder(pkg, artifact.path, scanner_list, limits)
     else:
-        _load_archive(pkg, artifact.path, "", scanner_list, limits, depth=0)
+        _load_archive(pkg, artifact.path, "", scanner_list, limits, 0, None)
+    if pkg.over_budget:
+        pkg.findings.append(_over_budget(pkg.over_budget))
     names = [f.path for f in pkg.files if "!/" not in f.path]
     pkg.root = _strip_root(names, artifact.kind)
     for f in pkg.files:
@@ -263,8 +333,12 @@ def _consume(
     scanners: list[BlobScanner],
     limits: Limits,
     depth: int,
-) -> None:
-    """Read one member: keep text, window binaries through the scanners, recurse archives."""
+    meter: Meter | None = None,
+) -> bool:
+    """Read one member: keep text, window binaries through the scanners, recurse archives.
+
+    Returns False if the member's text could not be kept because the package's text budget
+    is spent."""
     digest = hashlib.sha256()
     kept = bytearray()
     keep = True
@@ -273,22 +347,34 @@ def _consume(
     tail = b""
     nested_spool: tempfile.SpooledTemporaryFile[bytes] | None = None
     is_nested = relpath.lower().endswith(NESTED_SUFFIXES)
+    cap = KEEP_BYTES
+    budget_left = KEEP_TOTAL_BYTES - pkg.kept_bytes
+    over_budget = False
     for chunk in chunks:
         digest.update(chunk)
         size += len(chunk)
         if binary is None:
             binary = looks_binary(relpath, chunk)
+            if _python_named(relpath, chunk):
+                cap = PY_KEEP_BYTES
             if is_nested:
-                nested_spool = tempfile.SpooledTemporaryFile(max_size=32 * MiB)
+                nested_spool = tempfile.SpooledTemporaryFile(max_size=32 * MiB)  # noqa: SIM115
         if nested_spool is not None:
             if size <= NESTED_MAX_BYTES:
                 nested_spool.write(chunk)
             else:
                 nested_spool.close()
                 nested_spool = None
-        if keep and not binary and size <= KEEP_BYTES:
-            kept += chunk
-            continue
+                pkg.findings.append(_nested_finding(
+                    display, "nested archive too large to open",
+                    f"An inner archive over {NESTED_MAX_BYTES // MiB} MiB was byte-scanned "
+                    "but not opened; its members were not analysed.",
+                ))
+        if keep and not binary and size <= cap:
+            if size <= budget_left:
+                kept += chunk
+                continue
+            over_budget = True
         if keep:
             # Switching from keeping to streaming: scan what was kept first.
             keep = False
@@ -304,8 +390,14 @@ def _consume(
     if binary is None:
         binary = False
     data = bytes(kept) if keep else None
-    if not keep and size > KEEP_BYTES and not binary:
-        pkg.findings.append(_too_large(display, size, relpath))
+    if data is not None and cap == PY_KEEP_BYTES and b"\x00" in data:
+        pkg.findings.append(_nul_in_source(display, data.count(b"\n", 0, data.index(b"\x00")) + 1))
+    if keep:
+        pkg.kept_bytes += len(kept)
+    elif over_budget:
+        pkg.over_budget.append(display)
+    elif size > cap and not binary:
+        pkg.findings.append(_too_large(display, size, relpath, cap))
     pkg.files.append(
         PackageFile(display, relpath, size, digest.hexdigest(), data, binary,
                     classify_context(relpath))
@@ -313,17 +405,25 @@ def _consume(
     if nested_spool is not None:
         try:
             nested_spool.seek(0)
-            _load_nested(pkg, display, nested_spool, scanners, limits, depth + 1)
+            _load_nested(pkg, display, nested_spool, scanners, limits, depth + 1, meter)
         finally:
             nested_spool.close()
+    return not over_budget
 
 
-def _too_large(display: str, size: int, relpath: str) -> Finding:
-    python = relpath.endswith((".py", ".pyw", ".pth"))
+def _python_named(relpath: str, head: bytes) -> bool:
+    suffix = PurePosixPath(relpath).suffix.lower()
+    if suffix in (".py", ".pyw", ".pth"):
+        return True
+    return suffix == "" and head.startswith(b"#!") and b"python" in head[:80]
+
+
+def _too_large(display: str, size: int, relpath: str, cap: int) -> Finding:
+    python = cap == PY_KEEP_BYTES
     return Finding(
         rule_id="PV901",
         title="Analysis evaded: text file too large to parse",
-        severity=Severity.MEDIUM if python else Severity.INFO,
+        severity=Severity.HIGH if python else Severity.INFO,
         confidence=Confidence.MEDIUM,
         category=Category.EVASION,
         phase=Phase.ARCHIVE,
@@ -331,8 +431,50 @@ def _too_large(display: str, size: int, relpath: str) -> Finding:
         line=None,
         snippet=f"{size // MiB} MiB",
         explanation=(
-            f"{size // MiB} MiB of text is over the {KEEP_BYTES // MiB} MiB parse limit; only "
-            "the byte-pattern rules saw it. Huge source files are a way to hide code."
+            f"{size // MiB} MiB of {'Python source' if python else 'text'} is over the "
+            f"{cap // MiB} MiB parse limit; only the byte-pattern rules saw it. Huge source "
+            "files are a way to hide code."
+        ),
+        analyzer="loader",
+    )
+
+
+def _nul_in_source(display: str, line: int) -> Finding:
+    return Finding(
+        rule_id="PV910",
+        title="NUL byte in Python source",
+        severity=Severity.MEDIUM,
+        confidence=Confidence.HIGH,
+        category=Category.EVASION,
+        phase=Phase.ARCHIVE,
+        path=display,
+        line=line,
+        snippet="\\x00",
+        explanation=(
+            "Tools disagree on source with NUL bytes (Python 3.11+ refuses it, older versions "
+            "drop the NUL and join the lines, parsers fail), so a scanner and an interpreter "
+            "can read different code. No editor or build tool writes one."
+        ),
+        analyzer="loader",
+    )
+
+
+def _over_budget(paths: list[str]) -> Finding:
+    python = [p for p in paths if _python_named(p, b"")]
+    return Finding(
+        rule_id="PV907",
+        title="Analysis evaded: more text than the parse budget",
+        severity=Severity.HIGH if python else Severity.LOW,
+        confidence=Confidence.MEDIUM,
+        category=Category.EVASION,
+        phase=Phase.ARCHIVE,
+        path=(python or paths)[0],
+        line=None,
+        snippet=f"{len(paths)} files ({len(python)} Python)",
+        explanation=(
+            f"The package holds over {KEEP_TOTAL_BYTES // MiB} MiB of text; {len(paths)} files "
+            f"({len(python)} of them Python) past that were only byte-scanned, not parsed. "
+            "Padding a package with text is a way to push code past a scanner."
         ),
         analyzer="loader",
     )
@@ -343,52 +485,54 @@ def _scan_windows(pkg: Package, display: str, data: bytes, scanners: list[BlobSc
         pkg.findings.extend(scan(display, data))
 
 
+def _nested_finding(path: str, what: str, explanation: str) -> Finding:
+    return Finding(
+        rule_id="PV009",
+        title=f"Analysis evaded: {what}",
+        severity=Severity.HIGH,
+        confidence=Confidence.MEDIUM,
+        category=Category.EVASION,
+        phase=Phase.ARCHIVE,
+        path=path,
+        line=None,
+        snippet=path,
+        explanation=explanation,
+        analyzer="loader",
+    )
+
+
 def _load_nested(
     pkg: Package,
     outer: str,
-    spool: tempfile.SpooledTemporaryFile[bytes],
+    spool: IO[bytes],
     scanners: list[BlobScanner],
     limits: Limits,
     depth: int,
+    meter: Meter | None,
 ) -> None:
     if depth > limits.max_depth:
-        pkg.findings.append(
-            Finding(
-                rule_id="PV009",
-                title="Analysis evaded: archives nested too deep",
-                severity=Severity.MEDIUM,
-                confidence=Confidence.MEDIUM,
-                category=Category.EVASION,
-                phase=Phase.ARCHIVE,
-                path=outer,
-                line=None,
-                snippet=outer,
-                explanation=f"Archive nesting deeper than {limits.max_depth} levels was not "
-                "opened; nesting is a way to hide a payload from scanners.",
-                analyzer="loader",
-            )
-        )
+        pkg.findings.append(_nested_finding(
+            outer, "archives nested too deep",
+            f"Archive nesting deeper than {limits.max_depth} levels was not opened; nesting is "
+            "a way to hide a payload from scanners.",
+        ))
         return
-    with tempfile.TemporaryDirectory(prefix="pkgvet-nested-") as tmp:
-        path = Path(tmp) / "nested"
-        with open(path, "wb") as out:
-            while chunk := spool.read(4 * MiB):
-                out.write(chunk)
-        try:
-            _load_archive(pkg, path, outer + "!/", scanners, limits, depth)
-        except ArchiveError:
-            return  # A file named like an archive that is not one: scanned as bytes already.
+    try:
+        _load_archive(pkg, spool, outer + "!/", scanners, limits, depth, meter)
+    except ArchiveError:
+        return  # A file named like an archive that is not one: scanned as bytes already.
 
 
 def _load_archive(
     pkg: Package,
-    path: Path,
+    source: Path | IO[bytes],
     prefix: str,
     scanners: list[BlobScanner],
     limits: Limits,
     depth: int,
+    meter: Meter | None,
 ) -> None:
-    with ArchiveReader(path, limits) as reader:
+    with ArchiveReader(source, limits, meter) as reader:
         for member, stream in reader.members():
             if member.type in (MemberType.SYMLINK, MemberType.HARDLINK):
                 pkg.links.append(member)
@@ -396,10 +540,16 @@ def _load_archive(
                 continue
             display = prefix + member.name
             relpath = member.name if not prefix else display
-            _consume(pkg, display, relpath, stream.chunks(), scanners, limits, depth)
+            _consume(pkg, display, relpath, stream.chunks(), scanners, limits, depth,
+                     reader.meter)
+            if stream.failed and pkg.files and pkg.files[-1].path == display:
+                pkg.files[-1].data = None  # cut short: what was read is not the file
         for finding in reader.findings:
             if prefix and finding.path:
                 finding = _with_path(finding, prefix + finding.path)
+                # A hostile member inside a nested archive counts where that archive lives:
+                # test fixtures (distlib ships deliberately bad tarballs) are not installed.
+                finding = replace(finding, context=classify_context(prefix.rstrip("!/")))
             pkg.findings.append(finding)
 
 
@@ -409,15 +559,24 @@ def _with_path(finding: Finding, path: str) -> Finding:
     return replace(finding, path=path, snippet=path)
 
 
+SKIP_DIRS = frozenset({".git", ".hg", ".venv", "__pycache__"})
+
+
+def _file_chunks(fh: IO[bytes]) -> Iterator[bytes]:
+    while chunk := fh.read(4 * MiB):
+        yield chunk
+
+
 def _load_folder(pkg: Package, root: Path, scanners: list[BlobScanner], limits: Limits) -> None:
     count = 0
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in (".git", ".hg", ".venv", "__pycache__"))
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for filename in sorted(filenames):
             full = Path(dirpath) / filename
-            rel = full.relative_to(root).as_posix()
+            rel = printable_name(full.relative_to(root).as_posix())
             if full.is_symlink():
-                pkg.links.append(Member(rel, MemberType.SYMLINK, 0, os.readlink(full)))
+                target = printable_name(os.readlink(full))
+                pkg.links.append(Member(rel, MemberType.SYMLINK, 0, target))
                 continue
             if not full.is_file():
                 continue
@@ -425,7 +584,8 @@ def _load_folder(pkg: Package, root: Path, scanners: list[BlobScanner], limits: 
             if count > limits.max_members:
                 pkg.errors.append(f"more than {limits.max_members} files; the rest not scanned")
                 return
-            with open(full, "rb") as fh:
-                _consume(pkg, rel, rel, iter(lambda fh=fh: fh.read(4 * MiB), b""), scanners,
-                         limits, 0)
-
+            try:
+                with open(full, "rb") as fh:
+                    _consume(pkg, rel, rel, _file_chunks(fh), scanners, limits, 0)
+            except OSError as exc:
+                pkg.errors.append(f"cannot read {rel}: {exc.strerror or exc}")

@@ -16,15 +16,16 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from pkgvet import RULESET_VERSION, __version__
+from pkgvet import RULESET_VERSION, __version__, guard
 from pkgvet.analyzer import Analyzer, BlobAnalyzer, create_all
 from pkgvet.errors import PkgvetError
 from pkgvet.model import Finding, Report, ScanResult, ScanStats, TargetError
 from pkgvet.options import ScanOptions
-from pkgvet.package import Artifact, load
+from pkgvet.package import Artifact, Package, load
 from pkgvet.sources import resolve
 from pkgvet.verdict import decide
 
+DEFAULT_OPTIONS = ScanOptions()
 ResultHook = Callable[[ScanResult | TargetError], None]
 
 
@@ -55,19 +56,28 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(out, key=Finding.sort_key)
 
 
-def scan_artifact(artifact: Artifact, options: ScanOptions = ScanOptions()) -> ScanResult:
+def scan_artifact(artifact: Artifact, options: ScanOptions = DEFAULT_OPTIONS) -> ScanResult:
     """Scan one artifact. Raises PkgvetError only if the file cannot be opened at all."""
     started = time.perf_counter()
     analyzers = _analyzers(options)
     scanners = [a.scan_blob for a in analyzers if isinstance(a, BlobAnalyzer)]
+    watch = guard.watch()  # a watchdog in an isolated child; a no-op otherwise
+    watch.begin(guard.LOADING, lambda: _result(artifact, Package(artifact), [], [], started),
+                plan=[a.name for a in analyzers])
     pkg = load(artifact, scanners, options.limits)
     findings: list[Finding] = list(pkg.findings)
     errors: list[str] = list(pkg.errors)
     for analyzer in analyzers:
-        try:
-            findings.extend(analyzer.analyze(pkg))
-        except Exception as exc:  # noqa: BLE001 - one analyzer's bug must not lose the report
-            errors.append(f"analyzer '{analyzer.name}' failed: {exc.__class__.__name__}: {exc}")
+        watch.begin(analyzer.name, lambda: _result(artifact, pkg, findings, errors, started))
+        found, failed = guard.run_analyzer(analyzer, pkg)
+        findings.extend(found)
+        errors.extend(failed)
+    return _result(artifact, pkg, findings, errors, started)
+
+
+def _result(
+    artifact: Artifact, pkg: Package, findings: list[Finding], errors: list[str], started: float
+) -> ScanResult:
     final = _dedupe(findings)
     stats = ScanStats(
         files=len(pkg.files),
@@ -95,10 +105,11 @@ def scan_artifact(artifact: Artifact, options: ScanOptions = ScanOptions()) -> S
 
 def _scan_task(artifact: Artifact, options: ScanOptions) -> ScanResult | TargetError:
     try:
-        return scan_artifact(artifact, options)
+        _analyzers(options)  # built before the fork, so each child inherits compiled rules
+        return guard.isolated(scan_artifact, artifact, options)
     except PkgvetError as exc:
         return TargetError(artifact.source or str(artifact.path), str(exc))
-    except Exception as exc:  # noqa: BLE001 - a crash on one file must not lose the batch
+    except Exception as exc:  # a crash on one file must not lose the batch
         return TargetError(
             artifact.source or str(artifact.path),
             f"internal error while scanning ({exc.__class__.__name__}: {exc}); "
@@ -145,10 +156,16 @@ def scan_artifacts(
         for artifact in artifacts:
             collect(_scan_task(artifact, options))
     else:
-        executor: Executor = ProcessPoolExecutor(
-            max_workers=min(jobs, len(artifacts)),
-            mp_context=multiprocessing.get_context("fork"),
-        )
+        executor: Executor
+        if options.isolate and guard.can_isolate():
+            # Each task forks its own watched child (guard.isolated); threads only wait.
+            _analyzers(options)
+            executor = ThreadPoolExecutor(max_workers=min(jobs, len(artifacts)))
+        else:
+            executor = ProcessPoolExecutor(
+                max_workers=min(jobs, len(artifacts)),
+                mp_context=multiprocessing.get_context("fork"),
+            )
         with executor:
             for outcome in executor.map(_scan_task, artifacts, [options] * len(artifacts)):
                 collect(outcome)
@@ -157,7 +174,7 @@ def scan_artifacts(
 
 def scan_targets(
     targets: Sequence[str],
-    options: ScanOptions = ScanOptions(),
+    options: ScanOptions = DEFAULT_OPTIONS,
     ropts: ResolveOptions = ResolveOptions(),
     jobs: int | None = None,
     on_result: ResultHook | None = None,
@@ -166,10 +183,6 @@ def scan_targets(
     jobs = jobs or default_jobs()
     artifacts, resolve_errors = resolve_all(targets, ropts, jobs)
     results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result)
-    if options.sandbox:
-        from pkgvet.sandbox import attach_sandbox
-
-        results = [attach_sandbox(r, a) for r, a in _pair(results, artifacts)]
     return Report(
         results=tuple(results),
         errors=tuple(resolve_errors + scan_errors),
@@ -177,13 +190,6 @@ def scan_targets(
         ruleset_version=RULESET_VERSION,
         seconds=round(time.perf_counter() - started, 3),
     )
-
-
-def _pair(
-    results: list[ScanResult], artifacts: Sequence[Artifact]
-) -> list[tuple[ScanResult, Artifact]]:
-    by_file = {(a.path.name, a.sha256): a for a in artifacts}
-    return [(r, by_file[(r.file, r.sha256)]) for r in results if (r.file, r.sha256) in by_file]
 
 
 def with_findings(result: ScanResult, extra: Iterable[Finding]) -> ScanResult:

@@ -76,7 +76,10 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
         console.print(_result(r))
         console.print()
     for e in report.errors:
-        console.print(Text.assemble(("error: ", "bold red"), f"{e.target}: {e.message}"))
+        console.print(
+            Text.assemble(("error: ", "bold red"), f"{e.target}: {e.message}"), soft_wrap=True
+        )
     if len(report.results) > 1:
-        console.print(Text.assemble("overall: ", (report.verdict.value, VERDICT_STYLE[report.verdict])))
+        overall = (report.verdict.value, VERDICT_STYLE[report.verdict])
+        console.print(Text.assemble("overall: ", overall))
     return buffer.getvalue()

@@ -37,7 +37,9 @@ def parse_index_target(target: str) -> tuple[str, str | None]:
     return req.name, spec
 
 
-def resolve(target: str, *, index_url: str | None = None, all_files: bool = False) -> list[Artifact]:
+def resolve(
+    target: str, *, index_url: str | None = None, all_files: bool = False
+) -> list[Artifact]:
     if looks_local(target):
         return [local_artifact(Path(target))]
     from pkgvet import fetch

@@ -43,9 +43,9 @@ def name_version_from_filename(filename: str) -> tuple[str | None, str | None]:
         if stem.endswith(suffix):
             stem = stem[: -len(suffix)]
             break
-    name, sep, version = stem.rpartition("-")
-    if sep and name and version[:1].isdigit():
-        return name, version
+    head, sep, tail = stem.rpartition("-")
+    if sep and head and tail[:1].isdigit():
+        return head, tail
     return None, None
 
 
