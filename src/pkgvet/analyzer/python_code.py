@@ -654,7 +654,7 @@ def _grade_group(
             Confidence.MEDIUM,
             phase,
         )
-    send = _has(facts, "send")
+    send = _has(facts, "send", "dns_exfil")
     # Download -> write -> run.
     if (
         _has(facts, "download", "network")
@@ -717,8 +717,12 @@ def _grade_group(
             emit("PV304", host, Severity.HIGH, Confidence.MEDIUM, phase)
 
     cloud = _first(facts, "lit:cloud_metadata")
-    if cloud is not None and auto and _has(facts, "network", "send", "download", "process"):
-        emit("PV312", cloud, Severity.HIGH, Confidence.HIGH, phase)
+    if cloud is not None and auto and _has(facts, "send", "download", "process"):
+        # Cloud SDKs and telemetry read instance identity once imported; pip has no reason to.
+        if phase is Phase.INSTALL:
+            emit("PV312", cloud, Severity.HIGH, Confidence.HIGH, phase)
+        else:
+            emit("PV312", cloud, Severity.MEDIUM, Confidence.LOW, phase)
 
     # Spyware + network.
     spy = _first(facts, *SPYWARE)
