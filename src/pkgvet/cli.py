@@ -117,6 +117,35 @@ def scan(
 
 
 @app.command()
+def audit(
+    requirements: Annotated[
+        Path, typer.Argument(help="A requirements file (-r includes, markers, --hash lines).")
+    ],
+    fmt: FormatOpt = Format.TERMINAL,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = FailOn.SUSPICIOUS,
+    jobs: JobsOpt = None,
+    index_url: IndexOpt = None,
+    pin: Annotated[
+        Path | None,
+        typer.Option(help="Write hash-pinned requirements of the benign packages to this file."),
+    ] = None,
+    rules: RulesOpt = None,
+) -> None:
+    """Vet every package a requirements file installs; optionally write hash pins."""
+    from pkgvet.audit.run import audit as run_audit
+    from pkgvet.audit.run import pin_lines
+    from pkgvet.pipeline import default_jobs
+
+    options = ScanOptions(extra_rules=tuple(rules or ()))
+    report, resolved = run_audit(requirements, options, jobs or default_jobs(), index_url)
+    emit(report, fmt, output)
+    if pin is not None:
+        pin.write_text(pin_lines(report, resolved), encoding="utf-8")
+    raise typer.Exit(exit_code(report, fail_on))
+
+
+@app.command()
 def extract(
     archive: Annotated[Path, typer.Argument(help="An sdist or wheel file.")],
     dest: Annotated[Path, typer.Argument(help="Folder to write the files into.")],

@@ -68,10 +68,30 @@ def _result(r: ScanResult) -> Group:
     return Group(*lines)  # type: ignore[arg-type]
 
 
+def _summary(report: Report) -> Table:
+    """One line per file: what a team reads first when it audits a whole lockfile."""
+    table = Table(title="pkgvet summary", expand=False)
+    for column in ("package", "version", "file", "verdict", "top finding"):
+        table.add_column(column)
+    for r in report.results:
+        top = next((f for f in r.findings if not f.suppressed and f.severity > 0), None)
+        table.add_row(
+            r.name or "",
+            r.version or "",
+            r.file,
+            Text(r.verdict.value, style=VERDICT_STYLE[r.verdict]),
+            f"{top.rule_id} {top.title}" if top else "",
+        )
+    return table
+
+
 def render(report: Report, *, color: bool = False, width: int = 100) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width,
                       highlight=False)
+    if len(report.results) > 2:
+        console.print(_summary(report))
+        console.print()
     for r in report.results:
         console.print(_result(r))
         console.print()

@@ -1,0 +1,1 @@
+"""Vet a whole dependency set: requirements files expanded into exact files to scan."""

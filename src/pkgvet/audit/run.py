@@ -1,0 +1,104 @@
+"""Audit: requirements entries -> the exact index files -> scans -> one report and pins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from pkgvet import RULESET_VERSION, __version__, fetch
+from pkgvet.audit.requirements import Entry, parse
+from pkgvet.errors import PkgvetError
+from pkgvet.model import Report, ScanResult, TargetError, Verdict
+from pkgvet.options import ScanOptions
+from pkgvet.package import Artifact
+from pkgvet.pipeline import ResultHook, scan_artifacts
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    entry: Entry
+    artifacts: tuple[Artifact, ...]
+    version: str
+
+
+def _resolve(entry: Entry, index_url: str | None) -> Resolved | TargetError:
+    target = f"{entry.name}{entry.specifier} ({entry.source})"
+    try:
+        release = fetch.get_release(entry.name, entry.specifier or None, index_url=index_url)
+        if entry.hashes:
+            files = [f for f in release.files if f.sha256 in entry.hashes]
+            if not files:
+                return TargetError(
+                    target,
+                    f"none of the {len(entry.hashes)} --hash values matches a file of "
+                    f"{release.name} {release.version} on the index: the pinned file changed "
+                    "or the hashes are wrong; do not install until you know which",
+                )
+        else:
+            files = fetch.select_files(release)
+        artifacts = tuple(
+            fetch.download(f, name=release.name, version=release.version) for f in files
+        )
+    except PkgvetError as exc:
+        return TargetError(target, str(exc))
+    return Resolved(entry, artifacts, release.version)
+
+
+def audit(
+    path: Path,
+    options: ScanOptions,
+    jobs: int,
+    index_url: str | None = None,
+    on_result: ResultHook | None = None,
+    on_resolved: Callable[[Resolved], None] | None = None,
+) -> tuple[Report, list[Resolved]]:
+    parsed = parse(path)
+    index = index_url or parsed.index_url
+    errors = [
+        TargetError(f"{u.line} ({u.source})", f"not vettable: {u.reason}")
+        for u in parsed.unvettable
+    ]
+    resolved: list[Resolved] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(8, 2 * jobs))) as pool:
+        for outcome in pool.map(lambda e: _resolve(e, index), parsed.entries):
+            if isinstance(outcome, TargetError):
+                errors.append(outcome)
+            else:
+                resolved.append(outcome)
+                if on_resolved is not None:
+                    on_resolved(outcome)
+    artifacts = [a for r in resolved for a in r.artifacts]
+    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result)
+    report = Report(
+        results=tuple(results),
+        errors=tuple(errors + scan_errors),
+        tool_version=__version__,
+        ruleset_version=RULESET_VERSION,
+    )
+    return report, resolved
+
+
+def pin_lines(report: Report, resolved: list[Resolved]) -> str:
+    """A requirements file for `pip install --require-hashes`: every package whose files all
+    came out benign, pinned with every scanned file's hash; the others left out, with why."""
+    by_sha = {r.sha256: r for r in report.results}
+    out = ["# Written by pkgvet audit: benign packages pinned by hash; others left out.", ""]
+    for item in sorted(resolved, key=lambda r: r.entry.name.lower()):
+        results = [by_sha[a.sha256] for a in item.artifacts if a.sha256 in by_sha]
+        worst = _worst(results)
+        name = results[0].name if results else item.entry.name
+        if results and len(results) == len(item.artifacts) and worst is Verdict.BENIGN:
+            hashes = " \\\n    ".join(f"--hash=sha256:{r.sha256}" for r in results)
+            out.append(f"{name}=={item.version} \\\n    {hashes}")
+        else:
+            why = worst.value if results else "not scanned"
+            top = next((f for r in results for f in r.findings if not f.suppressed), None)
+            detail = f": {top.rule_id} {top.title} ({top.path}:{top.line})" if top else ""
+            out.append(f"# {name}=={item.version} left out: {why}{detail}")
+    return "\n".join(out) + "\n"
+
+
+def _worst(results: list[ScanResult]) -> Verdict:
+    return max((r.verdict for r in results), key=lambda v: v.rank, default=Verdict.BENIGN)
