@@ -119,7 +119,10 @@ def scan(
 @app.command()
 def audit(
     requirements: Annotated[
-        Path, typer.Argument(help="A requirements file (-r includes, markers, --hash lines).")
+        Path,
+        typer.Argument(
+            help="requirements.txt, uv.lock, poetry.lock, pylock.toml or pyproject.toml."
+        ),
     ],
     fmt: FormatOpt = Format.TERMINAL,
     output: OutputOpt = None,
@@ -132,7 +135,7 @@ def audit(
     ] = None,
     rules: RulesOpt = None,
 ) -> None:
-    """Vet every package a requirements file installs; optionally write hash pins."""
+    """Vet every package a requirements or lock file installs; optionally write hash pins."""
     from pkgvet.audit.run import audit as run_audit
     from pkgvet.audit.run import pin_lines
     from pkgvet.pipeline import default_jobs

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pkgvet import RULESET_VERSION, __version__, fetch
-from pkgvet.audit.requirements import Entry, parse
+from pkgvet.audit.lockfiles import parse_any
+from pkgvet.audit.requirements import Entry
 from pkgvet.errors import PkgvetError
 from pkgvet.model import Report, ScanResult, TargetError, Verdict
 from pkgvet.options import ScanOptions
@@ -28,7 +29,9 @@ def _resolve(entry: Entry, index_url: str | None) -> Resolved | TargetError:
     try:
         release = fetch.get_release(entry.name, entry.specifier or None, index_url=index_url)
         if entry.hashes:
-            files = [f for f in release.files if f.sha256 in entry.hashes]
+            # The files the lock vouches for; of those, the ones pip would install here.
+            locked = [f for f in release.files if f.sha256 in entry.hashes]
+            files = fetch.select_files(replace(release, files=tuple(locked))) or locked
             if not files:
                 return TargetError(
                     target,
@@ -54,7 +57,7 @@ def audit(
     on_result: ResultHook | None = None,
     on_resolved: Callable[[Resolved], None] | None = None,
 ) -> tuple[Report, list[Resolved]]:
-    parsed = parse(path)
+    parsed = parse_any(path)
     index = index_url or parsed.index_url
     errors = [
         TargetError(f"{u.line} ({u.source})", f"not vettable: {u.reason}")
