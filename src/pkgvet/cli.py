@@ -77,6 +77,9 @@ IndexOpt = Annotated[
         help="Simple API (PEP 691) index to fetch from; default: pip's configuration, else PyPI.",
     ),
 ]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Scan again even if a result for the file is cached.")
+]
 RulesOpt = Annotated[
     list[Path] | None,
     typer.Option("--rules", help="Extra YARA rule file or folder (repeatable)."),
@@ -101,8 +104,10 @@ def scan(
         bool, typer.Option("--all-files", help="Scan every file of the release, not two.")
     ] = False,
     rules: RulesOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Scan packages statically and print a verdict with its evidence."""
+    from pkgvet.cache import ResultCache
     from pkgvet.pipeline import ResolveOptions, scan_targets
 
     options = ScanOptions(extra_rules=tuple(rules or ()))
@@ -111,6 +116,7 @@ def scan(
         options,
         ResolveOptions(index_url=index_url, all_files=all_files),
         jobs=jobs,
+        cache=None if no_cache else ResultCache.default(),
     )
     emit(report, fmt, output)
     raise typer.Exit(exit_code(report, fail_on))
@@ -134,14 +140,19 @@ def audit(
         typer.Option(help="Write hash-pinned requirements of the benign packages to this file."),
     ] = None,
     rules: RulesOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Vet every package a requirements or lock file installs; optionally write hash pins."""
     from pkgvet.audit.run import audit as run_audit
     from pkgvet.audit.run import pin_lines
+    from pkgvet.cache import ResultCache
     from pkgvet.pipeline import default_jobs
 
     options = ScanOptions(extra_rules=tuple(rules or ()))
-    report, resolved = run_audit(requirements, options, jobs or default_jobs(), index_url)
+    cache = None if no_cache else ResultCache.default()
+    report, resolved = run_audit(
+        requirements, options, jobs or default_jobs(), index_url, cache=cache
+    )
     emit(report, fmt, output)
     if pin is not None:
         pin.write_text(pin_lines(report, resolved), encoding="utf-8")
@@ -160,6 +171,30 @@ def extract(
     for f in findings:
         typer.echo(f"skipped {f.path}: {f.title}", err=True)
     typer.echo(f"extracted into {dest}")
+
+
+cache_app = typer.Typer(help="The result cache (keyed by file sha256 and rule-set version).")
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info() -> None:
+    """Where the cache is and how many results it holds."""
+    from pkgvet.cache import ResultCache
+
+    info = ResultCache.default().info()
+    typer.echo(
+        f"{info['path']}: {info['entries']} results ({info['current']} for this rule set), "
+        f"{info['bytes']} bytes"
+    )
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Forget every cached result."""
+    from pkgvet.cache import ResultCache
+
+    typer.echo(f"removed {ResultCache.default().clear()} cached results")
 
 
 def _version_callback(value: bool) -> None:

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from pkgvet import RULESET_VERSION, __version__, guard
 from pkgvet.analyzer import Analyzer, BlobAnalyzer, create_all
+from pkgvet.cache import ResultCache
 from pkgvet.errors import PkgvetError
 from pkgvet.model import Finding, Report, ScanResult, ScanStats, TargetError
 from pkgvet.options import ScanOptions
@@ -143,14 +144,34 @@ def scan_artifacts(
     options: ScanOptions,
     jobs: int,
     on_result: ResultHook | None = None,
+    cache: ResultCache | None = None,
 ) -> tuple[list[ScanResult], list[TargetError]]:
+    """Scan artifacts in parallel; with a cache, files already scanned under this rule set
+    are answered from it and only the rest are scanned (and then stored)."""
     results: list[ScanResult] = []
     errors: list[TargetError] = []
 
     def collect(outcome: ScanResult | TargetError) -> None:
-        (errors if isinstance(outcome, TargetError) else results).append(outcome)  # type: ignore[arg-type]
+        if isinstance(outcome, TargetError):
+            errors.append(outcome)
+        else:
+            results.append(outcome)
+            if cache is not None:
+                cache.put(outcome, options)
         if on_result is not None:
             on_result(outcome)
+
+    if cache is not None:
+        misses = []
+        for artifact in artifacts:
+            hit = cache.get(artifact, options)
+            if hit is None:
+                misses.append(artifact)
+            else:
+                results.append(hit)
+                if on_result is not None:
+                    on_result(hit)
+        artifacts = misses
 
     if jobs <= 1 or len(artifacts) <= 1:
         for artifact in artifacts:
@@ -178,11 +199,12 @@ def scan_targets(
     ropts: ResolveOptions = ResolveOptions(),
     jobs: int | None = None,
     on_result: ResultHook | None = None,
+    cache: ResultCache | None = None,
 ) -> Report:
     started = time.perf_counter()
     jobs = jobs or default_jobs()
     artifacts, resolve_errors = resolve_all(targets, ropts, jobs)
-    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result)
+    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache)
     return Report(
         results=tuple(results),
         errors=tuple(resolve_errors + scan_errors),

@@ -10,6 +10,7 @@ from pathlib import Path
 from pkgvet import RULESET_VERSION, __version__, fetch
 from pkgvet.audit.lockfiles import parse_any
 from pkgvet.audit.requirements import Entry
+from pkgvet.cache import ResultCache
 from pkgvet.errors import PkgvetError
 from pkgvet.model import Report, ScanResult, TargetError, Verdict
 from pkgvet.options import ScanOptions
@@ -56,6 +57,7 @@ def audit(
     index_url: str | None = None,
     on_result: ResultHook | None = None,
     on_resolved: Callable[[Resolved], None] | None = None,
+    cache: ResultCache | None = None,
 ) -> tuple[Report, list[Resolved]]:
     parsed = parse_any(path)
     index = index_url or parsed.index_url
@@ -73,7 +75,7 @@ def audit(
                 if on_resolved is not None:
                     on_resolved(outcome)
     artifacts = [a for r in resolved for a in r.artifacts]
-    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result)
+    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache)
     report = Report(
         results=tuple(results),
         errors=tuple(errors + scan_errors),
