@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from pkgvet import __version__
-from pkgvet.errors import PkgvetError
+from pkgvet.errors import PkgvetError, UsageError
 from pkgvet.model import Report, Verdict
 from pkgvet.options import ScanOptions
 from pkgvet.report import Format, render
@@ -157,6 +157,34 @@ def audit(
     if pin is not None:
         pin.write_text(pin_lines(report, resolved), encoding="utf-8")
     raise typer.Exit(exit_code(report, fail_on))
+
+
+@app.command()
+def diff(
+    a: Annotated[str, typer.Argument(help="Old: name==version or a local sdist/wheel.")],
+    b: Annotated[str, typer.Argument(help="New: name==version or a local sdist/wheel.")],
+    fmt: FormatOpt = Format.TERMINAL,
+    output: OutputOpt = None,
+    index_url: IndexOpt = None,
+    wheel: Annotated[bool, typer.Option("--wheel", help="Compare wheels, not sdists.")] = False,
+) -> None:
+    """Show what changed between two versions: files, new findings, metadata."""
+    from pkgvet import diff as diffing
+
+    result = diffing.compare(a, b, ScanOptions(), wheel=wheel, index_url=index_url)
+    renderers = {
+        Format.JSON: diffing.render_json,
+        Format.MARKDOWN: diffing.render_markdown,
+        Format.TERMINAL: diffing.render_terminal,
+    }
+    if fmt not in renderers:
+        raise UsageError(f"diff reports come as {', '.join(f.value for f in renderers)}")
+    text = renderers[fmt](result)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()
