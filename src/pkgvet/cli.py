@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from pkgvet import __version__
+from pkgvet.config import Config
 from pkgvet.errors import PkgvetError, UsageError
 from pkgvet.model import Report, Verdict
 from pkgvet.options import ScanOptions
@@ -59,6 +60,12 @@ def emit(report: Report, fmt: Format, output: Path | None) -> None:
     sys.stdout.write(text)
 
 
+def _settings(path: Path | None) -> Config:
+    from pkgvet import config as config_module
+
+    return config_module.load(path) if path is not None else config_module.discover()
+
+
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
@@ -76,6 +83,10 @@ IndexOpt = Annotated[
         "--index-url",
         help="Simple API (PEP 691) index to fetch from; default: pip's configuration, else PyPI.",
     ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="pyproject.toml with [tool.pkgvet]; default: the nearest one."),
 ]
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Scan again even if a result for the file is cached.")
@@ -105,11 +116,13 @@ def scan(
     ] = False,
     rules: RulesOpt = None,
     no_cache: NoCacheOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Scan packages statically and print a verdict with its evidence."""
     from pkgvet.cache import ResultCache
     from pkgvet.pipeline import ResolveOptions, scan_targets
 
+    settings = _settings(config)
     options = ScanOptions(extra_rules=tuple(rules or ()))
     report = scan_targets(
         targets,
@@ -118,6 +131,7 @@ def scan(
         jobs=jobs,
         cache=None if no_cache else ResultCache.default(),
     )
+    report = settings.apply(report)
     emit(report, fmt, output)
     raise typer.Exit(exit_code(report, fail_on))
 
@@ -141,6 +155,7 @@ def audit(
     ] = None,
     rules: RulesOpt = None,
     no_cache: NoCacheOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Vet every package a requirements or lock file installs; optionally write hash pins."""
     from pkgvet.audit.run import audit as run_audit
@@ -148,11 +163,13 @@ def audit(
     from pkgvet.cache import ResultCache
     from pkgvet.pipeline import default_jobs
 
+    settings = _settings(config)
     options = ScanOptions(extra_rules=tuple(rules or ()))
     cache = None if no_cache else ResultCache.default()
     report, resolved = run_audit(
         requirements, options, jobs or default_jobs(), index_url, cache=cache
     )
+    report = settings.apply(report)
     emit(report, fmt, output)
     if pin is not None:
         pin.write_text(pin_lines(report, resolved), encoding="utf-8")
