@@ -55,8 +55,9 @@ def emit(report: Report, fmt: Format, output: Path | None) -> None:
         output.write_text(render(report, fmt), encoding="utf-8")
         return
     console = Console()
-    text = render(report, fmt, color=fmt is Format.TERMINAL and console.is_terminal,
-                  width=console.width)
+    text = render(
+        report, fmt, color=fmt is Format.TERMINAL and console.is_terminal, width=console.width
+    )
     sys.stdout.write(text)
 
 
@@ -158,17 +159,35 @@ def audit(
     config: ConfigOpt = None,
 ) -> None:
     """Vet every package a requirements or lock file installs; optionally write hash pins."""
+    from rich.progress import Progress
+
+    from pkgvet.audit.run import Resolved, pin_lines
     from pkgvet.audit.run import audit as run_audit
-    from pkgvet.audit.run import pin_lines
     from pkgvet.cache import ResultCache
     from pkgvet.pipeline import default_jobs
 
     settings = _settings(config)
     options = ScanOptions(extra_rules=tuple(rules or ()))
     cache = None if no_cache else ResultCache.default()
-    report, resolved = run_audit(
-        requirements, options, jobs or default_jobs(), index_url, cache=cache
-    )
+    err = Console(stderr=True)
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("scanning", total=0)
+
+        def resolved_one(item: Resolved) -> None:
+            spec = item.entry.specifier
+            if not spec.startswith("=="):
+                err.print(f"resolved {item.entry.name}{spec} to {item.version}", highlight=False)
+            progress.update(task, total=(progress.tasks[0].total or 0) + len(item.artifacts))
+
+        report, resolved = run_audit(
+            requirements,
+            options,
+            jobs or default_jobs(),
+            index_url,
+            on_result=lambda _: progress.advance(task),
+            on_resolved=resolved_one,
+            cache=cache,
+        )
     report = settings.apply(report)
     emit(report, fmt, output)
     if pin is not None:
@@ -252,8 +271,12 @@ def _version_callback(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version_callback, is_eager=True,
-                     help="Show the version and exit."),
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
     ] = False,
 ) -> None:
     """pkgvet: vet Python packages before they run on your machine."""
