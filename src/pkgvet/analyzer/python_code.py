@@ -422,6 +422,13 @@ RULES = {
             "shape of a dropper.",
         ),
         Rule(
+            "PV313",
+            "Writes an embedded payload to disk and runs it",
+            Category.DROPPER,
+            "Decodes data carried in the package, writes it to a file and starts a process: a "
+            "dropper that needs no download.",
+        ),
+        Rule(
             "PV302",
             "Download-and-run or beacon command line",
             Category.DROPPER,
@@ -670,6 +677,15 @@ def _grade_group(
             Confidence.MEDIUM if auto or endpoint else Confidence.LOW,
             phase,
         )
+
+    # Embedded payload -> file -> run, at install or import.
+    if auto and _has(facts, "blob") and _has(facts, "write") and _has(facts, "process"):
+        emit("PV313", _first(facts, "blob"), Severity.CRITICAL, Confidence.MEDIUM, phase)
+
+    # Clipboard at install or import: hijackers swap wallet addresses without any network.
+    clip = _first(facts, "clipboard")
+    if auto and clip is not None:
+        emit("PV307", clip, Severity.HIGH, Confidence.MEDIUM, phase, "clipboard access")
 
     # Download-and-run command lines.
     cmd = _first(facts, "lit:download_cmd")
