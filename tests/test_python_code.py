@@ -334,7 +334,7 @@ def test_local_ip_idiom_at_import_is_benign(tmp_path: Path) -> None:
 
 
 def test_embedded_payload_dropped_and_run_at_import(tmp_path: Path) -> None:
-    blob = base64.b64encode(b"\x00inert\x01" * 40).decode()
+    blob = base64.b64encode(b"".join(bytes([i * 37 % 251]) for i in range(300))).decode()
     init = (
         "import base64, subprocess, tempfile, os\n"
         f"DATA = '{blob}'\n"

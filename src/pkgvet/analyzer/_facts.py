@@ -364,7 +364,9 @@ class _Collector(cst.CSTVisitor):
     # calls --------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         line, col = self._line(node)
-        qnames = self._qnames(node.func)
+        # Only a plain dotted name has a qualified name; for `__import__("os").system` the
+        # provider reports the inner call's name, which is not what is being called.
+        qnames = self._qnames(node.func) if _dotted(node.func) is not None else set()
         caps: set[str] = set()
         for q in qnames:
             caps |= self.cat.caps_for(q)

@@ -291,6 +291,8 @@ def _needs_full_pass(text: str, strong_only: bool = False) -> bool:
         return True
     if "exec" in hit and hit & {"decode", "net"}:
         return True
+    if "decode" in hit and "proc" in hit:
+        return True
     return "net" in hit and bool(hit & {"chmod", "proc", "secret"})
 
 
