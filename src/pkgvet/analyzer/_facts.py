@@ -21,7 +21,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
+import ahocorasick
 import libcst as cst
 from libcst.metadata import (
     MetadataWrapper,
@@ -70,6 +72,8 @@ class Catalog:
     """All literal patterns in one alternation: most literals match none, one search says so."""
     word_caps: dict[str, list[str]]
     """Caps of short alphanumeric literals (`whoami`, `pip`), looked up instead of searched."""
+    screen: Any
+    """Aho-Corasick automaton of [screen] words: a literal without one is skipped."""
 
     def caps_for(self, qualified: str) -> frozenset[str]:
         caps = self.exact.get(qualified)
@@ -86,6 +90,8 @@ class Catalog:
         return self._search(text)
 
     def _search(self, text: str) -> list[str]:
+        if len(text) < 200 and next(self.screen.iter(text.lower()), None) is None:
+            return []
         if not self.any_literal.search(text):
             return []
         return [
@@ -134,7 +140,16 @@ def catalog() -> Catalog:
         literals=literals,
         any_literal=re.compile(combined, re.IGNORECASE),
         word_caps={w: caps for w, caps in word_caps.items() if caps},
+        screen=_automaton(data["screen"]["words"]),
     )
+
+
+def _automaton(words: list[str]) -> Any:
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
 
 
 def shannon_entropy(text: str) -> float:

