@@ -102,3 +102,13 @@ def test_usage_errors_exit_3_without_traceback() -> None:
         proc = pkgvet(*args)
         assert proc.returncode == 3, args
         assert "Traceback" not in proc.stderr
+
+
+def test_output_file_for_every_format(tmp_path: Path) -> None:
+    wheel = str(REAL / "requests-2.32.3-py3-none-any.whl")
+    for fmt, marker in (("markdown", "# pkgvet report"), ("sarif", '"version": "2.1.0"'),
+                        ("json", '"schema": "pkgvet-report"'), ("terminal", "BENIGN")):
+        out = tmp_path / f"report.{fmt}"
+        proc = pkgvet("scan", wheel, "-f", fmt, "-o", str(out))
+        assert proc.returncode == 0, proc.stderr
+        assert marker in out.read_text()
