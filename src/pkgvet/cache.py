@@ -103,6 +103,20 @@ def result_from_dict(d: dict[str, Any]) -> ScanResult:
     )
 
 
+def _enable_wal(conn: sqlite3.Connection, attempts: int = 200) -> None:
+    """Switch the store to WAL once. SQLite answers "database is locked" at once (without
+    the busy handler) when several processes switch a new store at the same moment, so
+    retry briefly; once the store is in WAL mode the switch is a no-op."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
 @dataclass
 class ResultCache:
     path: Path
@@ -114,8 +128,8 @@ class ResultCache:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=30000")
+        _enable_wal(conn)
         conn.execute(SCHEMA)
         return conn
 
