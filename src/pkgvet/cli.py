@@ -118,6 +118,21 @@ def scan(
     rules: RulesOpt = None,
     no_cache: NoCacheOpt = False,
     config: ConfigOpt = None,
+    sandbox: Annotated[
+        bool,
+        typer.Option("--sandbox", help="Also install and import each file in the sandbox "
+                     "container (needs Docker; see `pkgvet sandbox doctor`)."),
+    ] = False,
+    sandbox_timeout: Annotated[
+        float,
+        typer.Option("--sandbox-timeout", help="Seconds the install may take in the sandbox; "
+                     "each import gets a third of it.", min=5),
+    ] = 180.0,
+    wheelhouse: Annotated[
+        Path | None,
+        typer.Option("--wheelhouse", help="Folder of build back-end wheels the sandbox "
+                     "installs from (default: `pkgvet sandbox wheelhouse`'s folder)."),
+    ] = None,
 ) -> None:
     """Scan packages statically and print a verdict with its evidence."""
     from pkgvet.cache import ResultCache
@@ -125,12 +140,21 @@ def scan(
 
     settings = _settings(config)
     options = ScanOptions(extra_rules=tuple(rules or ()))
+    sandbox_settings = None
+    if sandbox:
+        from pkgvet.sandbox import SandboxSettings, check_ready
+
+        sandbox_settings = SandboxSettings(install_seconds=sandbox_timeout,
+                                           import_seconds=max(5.0, sandbox_timeout / 3),
+                                           wheelhouse=wheelhouse)
+        check_ready(sandbox_settings)
     report = scan_targets(
         targets,
         options,
         ResolveOptions(index_url=index_url, all_files=all_files),
         jobs=jobs,
         cache=None if no_cache else ResultCache.default(),
+        sandbox=sandbox_settings,
     )
     report = settings.apply(report)
     emit(report, fmt, output)
@@ -259,6 +283,63 @@ def cache_clear() -> None:
     from pkgvet.cache import ResultCache
 
     typer.echo(f"removed {ResultCache.default().clear()} cached results")
+
+
+sandbox_app = typer.Typer(help="The sandbox: its image, its wheelhouse and a health check.")
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("build-image")
+def sandbox_build_image(
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Build with debootstrap, without any registry "
+                           "(needs root and a Debian mirror).")
+    ] = False,
+    mirror: Annotated[str | None, typer.Option("--mirror", help="Debian mirror.")] = None,
+    log: Annotated[Path | None, typer.Option("--log", help="Write debootstrap's log here.")] = None,
+) -> None:
+    """Build the sandbox image, from the Dockerfile or offline."""
+    from pkgvet.sandbox import image
+    from pkgvet.sandbox.engine import IMAGE
+
+    if offline:
+        seconds = image.build_offline(mirror or image.DEFAULT_MIRROR, log=log)
+    else:
+        seconds = image.build_from_dockerfile()
+    typer.echo(f"built {IMAGE} in {seconds:.1f} s")
+
+
+@sandbox_app.command("wheelhouse")
+def sandbox_wheelhouse(
+    index_url: IndexOpt = None,
+    folder: Annotated[Path | None, typer.Option("--dir", help="Where to put the wheels.")] = None,
+) -> None:
+    """Fetch the build back-ends (hash-checked) that sdists need to install offline."""
+    from pkgvet.sandbox import wheelhouse
+
+    wheels = wheelhouse.prepare(folder, index_url=index_url)
+    typer.echo(f"{len(wheels)} wheels in {(folder or wheelhouse.default_dir())}")
+
+
+@sandbox_app.command("doctor")
+def sandbox_doctor() -> None:
+    """Check everything the sandbox needs; say how to fix what is missing (exit 3 if any)."""
+    from pkgvet.sandbox import doctor
+
+    checks = doctor.run_checks()
+    for check in checks:
+        mark = "[green]ok[/]     " if check.ok else "[red]missing[/]"
+        Console(soft_wrap=True).print(f"{mark} {escape(check.name)}: {escape(check.detail)}",
+                                      highlight=False)
+    raise typer.Exit(0 if all(c.ok or c.optional for c in checks) else EXIT_ERROR)
+
+
+@sandbox_app.command("clean")
+def sandbox_clean() -> None:
+    """Remove sandbox containers that a killed pkgvet left behind."""
+    from pkgvet.sandbox.runner import remove_leftovers
+
+    typer.echo(f"removed {remove_leftovers()} leftover containers")
 
 
 def _version_callback(value: bool) -> None:

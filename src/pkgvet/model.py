@@ -142,18 +142,25 @@ class ScanStats:
 class SandboxEvent:
     """One thing the package did inside the sandbox, as observed through strace."""
 
-    kind: str  # process | network | sensitive_read | write | dns
+    kind: str  # process | network | dns | sensitive_read | write
     phase: Phase
     detail: str
     argv: tuple[str, ...] = ()
+    expected: bool = False
+    """Normal install or import noise (pip running a build back-end, a compiler): shown for
+    completeness, never a finding."""
 
 
 @dataclass(frozen=True, slots=True)
 class SandboxReport:
+    """What happened when the package was installed and imported in the sandbox."""
+
     image: str
     exit_code: int | None
+    """pip's exit code for the install phase (None when it never ended)."""
     timed_out: bool
     phase: Phase
+    """The last phase reached: install, or import when the install succeeded."""
     installable: bool
     seconds: float
     processes: tuple[SandboxEvent, ...] = ()
@@ -161,6 +168,11 @@ class SandboxReport:
     sensitive_reads: tuple[SandboxEvent, ...] = ()
     writes: tuple[SandboxEvent, ...] = ()
     log_tail: str = ""
+    modules: tuple[str, ...] = ()
+    """Top-level modules imported after the install."""
+    notes: tuple[str, ...] = ()
+    """Facts worth knowing that are not evidence (an import failing for a missing dependency)."""
+    memory_peak: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

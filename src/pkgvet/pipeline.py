@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pkgvet import RULESET_VERSION, __version__, guard
 from pkgvet.analyzer import Analyzer, BlobAnalyzer, create_all
@@ -25,6 +26,9 @@ from pkgvet.options import ScanOptions
 from pkgvet.package import Artifact, Package, load
 from pkgvet.sources import resolve
 from pkgvet.verdict import decide
+
+if TYPE_CHECKING:
+    from pkgvet.sandbox.runner import SandboxSettings
 
 DEFAULT_OPTIONS = ScanOptions()
 ResultHook = Callable[[ScanResult | TargetError], None]
@@ -200,18 +204,24 @@ def scan_targets(
     jobs: int | None = None,
     on_result: ResultHook | None = None,
     cache: ResultCache | None = None,
+    sandbox: SandboxSettings | None = None,
 ) -> Report:
+    """Resolve, scan statically, and (with `sandbox`) add what each file did in the sandbox."""
     started = time.perf_counter()
     jobs = jobs or default_jobs()
     artifacts, resolve_errors = resolve_all(targets, ropts, jobs)
     results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache)
-    return Report(
+    report = Report(
         results=tuple(results),
         errors=tuple(resolve_errors + scan_errors),
         tool_version=__version__,
         ruleset_version=RULESET_VERSION,
-        seconds=round(time.perf_counter() - started, 3),
     )
+    if sandbox is not None:
+        from pkgvet import sandbox as sandbox_mod
+
+        report = sandbox_mod.apply(report, artifacts, sandbox, jobs)
+    return replace(report, seconds=round(time.perf_counter() - started, 3))
 
 
 def with_findings(result: ScanResult, extra: Iterable[Finding]) -> ScanResult:

@@ -35,7 +35,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 
 def _event(e: SandboxEvent) -> dict[str, Any]:
-    return {"kind": e.kind, "phase": e.phase.value, "detail": e.detail, "argv": list(e.argv)}
+    return {"kind": e.kind, "phase": e.phase.value, "detail": e.detail, "argv": list(e.argv),
+            "expected": e.expected}
 
 
 def sandbox_dict(s: SandboxReport) -> dict[str, Any]:
@@ -51,6 +52,9 @@ def sandbox_dict(s: SandboxReport) -> dict[str, Any]:
         "sensitive_reads": [_event(e) for e in s.sensitive_reads],
         "writes": [_event(e) for e in s.writes],
         "log_tail": s.log_tail,
+        "modules": list(s.modules),
+        "notes": list(s.notes),
+        "memory_peak": s.memory_peak,
     }
 
 

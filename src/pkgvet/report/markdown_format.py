@@ -46,7 +46,10 @@ def _sandbox(s: SandboxReport) -> list[str]:
     for label, events in (("processes", s.processes), ("network", s.network),
                           ("sensitive reads", s.sensitive_reads), ("writes", s.writes)):
         for e in events:
-            lines.append(f"- {label}: `{_cell(e.detail)}`")
+            noise = " (expected install noise)" if e.expected else ""
+            lines.append(f"- {label}: `{_cell(e.detail)}`{noise}")
+    for note in s.notes:
+        lines.append(f"- note: {_cell(note)}")
     return lines
 
 

@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from pkgvet.model import Phase, Report, ScanResult, Verdict
+from pkgvet.model import Phase, Report, SandboxReport, ScanResult, Verdict
 
 VERDICT_STYLE = {
     Verdict.BENIGN: "bold green",
@@ -61,11 +61,37 @@ def _result(r: ScanResult) -> Group:
         lines.append(Panel(table, title=f"{phase.value}-time", title_align="left"))
     if not shown:
         lines.append(Text("no findings", style="green"))
+    if r.sandbox is not None:
+        lines.append(_sandbox(r.sandbox))
     hidden = len(r.findings) - len(shown)
     if hidden:
         lines.append(Text(f"({hidden} informational findings hidden; see --format json)",
                           style="dim"))
     return Group(*lines)  # type: ignore[arg-type]
+
+
+def _sandbox(s: SandboxReport) -> Panel:
+    """What the package did in the sandbox; expected install noise is counted, not listed."""
+    status = "installed" if s.installable else "did not install"
+    if s.timed_out:
+        status += ", timed out"
+    body = Text(f"{status} (pip exit {s.exit_code}); imported: {', '.join(s.modules) or '-'}; "
+                f"{s.seconds:.1f} s", style="dim")
+    noise = 0
+    for label, events in (("process", s.processes), ("network", s.network),
+                          ("secret read", s.sensitive_reads), ("write", s.writes)):
+        for e in events:
+            if e.expected:
+                noise += 1
+                continue
+            body.append(f"\n{label} ({e.phase.value}): ", style="bold")
+            body.append(e.detail[:300])
+    if noise:
+        body.append(f"\n{noise} expected processes (pip, build back-ends, compilers) not shown",
+                    style="dim")
+    for note in s.notes:
+        body.append(f"\nnote: {note}", style="yellow")
+    return Panel(body, title="sandbox", title_align="left")
 
 
 def _summary(report: Report) -> Table:

@@ -1,0 +1,56 @@
+"""The Docker engine and the sandbox image's name: one place for both."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pkgvet.errors import PkgvetError
+
+if TYPE_CHECKING:
+    import docker
+
+RECIPE = "1"
+"""Bump when the image must change (what the probe needs from it); old images are not used."""
+IMAGE = f"pkgvet-sandbox:{RECIPE}"
+RECIPE_LABEL = "org.pkgvet.recipe"
+SANDBOX_UID = 10001
+HOME = "/home/sandbox"
+
+
+class SandboxUnavailable(PkgvetError):
+    """The sandbox cannot run here; the message says what to do."""
+
+
+def client() -> docker.DockerClient:
+    """A client of the engine DOCKER_HOST (or the local socket) names, checked to answer."""
+    import docker
+
+    try:
+        engine = docker.from_env(timeout=120)
+        engine.ping()
+    except docker.errors.DockerException as exc:
+        raise SandboxUnavailable(
+            "no Docker engine answers (" + str(exc).split("\n")[0][:160] + "); start one "
+            "(`sudo systemctl start docker`, or `sudo dockerd &`), or set DOCKER_HOST; "
+            "`pkgvet sandbox doctor` checks everything the sandbox needs"
+        ) from None
+    return engine
+
+
+def image_present(engine: docker.DockerClient, image: str = IMAGE) -> bool:
+    import docker
+
+    try:
+        engine.images.get(image)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def require_image(engine: docker.DockerClient, image: str = IMAGE) -> None:
+    if not image_present(engine, image):
+        raise SandboxUnavailable(
+            f"the sandbox image {image} is not built; run `pkgvet sandbox build-image "
+            "--offline` (no registry needed, runs as root) or `pkgvet sandbox build-image` "
+            "(from the Dockerfile, needs a registry)"
+        )

@@ -1,0 +1,108 @@
+"""Build the sandbox image: from the Dockerfile, or offline with debootstrap.
+
+The offline build needs no registry (CI and many hosts have none): debootstrap installs a
+minimal Debian with python3, python3-venv and strace from a Debian mirror into a folder, a
+`sandbox` user is added, and the folder is imported as an image. It runs as root (debootstrap
+needs it) and runs only Debian's own tools, never package code.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from pkgvet.sandbox.engine import HOME, IMAGE, RECIPE, RECIPE_LABEL, SANDBOX_UID, SandboxUnavailable
+from pkgvet.sandbox.engine import client as engine_client
+
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+SUITE = "bookworm"
+PACKAGES = ("python3", "python3-venv", "python3-pip", "python3-setuptools", "python3-wheel",
+            "strace")
+TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man",
+        "usr/share/locale", "usr/share/info")
+CHANGES = (
+    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "ENV LANG=C.UTF-8",
+    f"USER {SANDBOX_UID}:{SANDBOX_UID}",
+    "WORKDIR /tmp",
+    f'LABEL {RECIPE_LABEL}="{RECIPE}"',
+)
+
+
+def offline_missing() -> list[str]:
+    """What the offline build needs and this host lacks, each with how to get it."""
+    missing = []
+    if os.geteuid() != 0:
+        missing.append("root (debootstrap needs it): run as root or with sudo")
+    for tool, package in (("debootstrap", "debootstrap"), ("tar", "tar")):
+        if shutil.which(tool) is None:
+            missing.append(f"{tool}: apt-get install -y {package}")
+    return missing
+
+
+def _add_user(rootfs: Path) -> None:
+    etc = rootfs / "etc"
+    with (etc / "passwd").open("a") as fh:
+        fh.write(f"sandbox:x:{SANDBOX_UID}:{SANDBOX_UID}:sandbox:{HOME}:/bin/sh\n")
+    with (etc / "group").open("a") as fh:
+        fh.write(f"sandbox:x:{SANDBOX_UID}:\n")
+    home = rootfs / HOME.lstrip("/")
+    home.mkdir(parents=True, exist_ok=True)
+    os.chown(home, SANDBOX_UID, SANDBOX_UID)
+
+
+def build_offline(mirror: str = DEFAULT_MIRROR, image: str = IMAGE,
+                  log: Path | None = None) -> float:
+    """Build `image` without a registry; returns the seconds it took."""
+    missing = offline_missing()
+    if missing:
+        raise SandboxUnavailable("cannot build the image offline; missing: " + "; ".join(missing))
+    engine = engine_client()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="pkgvet-rootfs-") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        command = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
+                   SUITE, str(rootfs), mirror]
+        with (log.open("w") if log else open(os.devnull, "w")) as out:
+            done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False)
+        if done.returncode != 0:
+            raise SandboxUnavailable(
+                f"debootstrap failed (exit {done.returncode}) fetching Debian {SUITE} from "
+                f"{mirror}" + (f"; its log is {log}" if log else "; pass --log FILE to see why")
+                + "; check that the mirror is reachable or pass --mirror")
+        _add_user(rootfs)
+        for relpath in TRIM:
+            target = rootfs / relpath
+            if target.is_dir():
+                shutil.rmtree(target)
+                target.mkdir()
+        tarball = Path(tmp) / "rootfs.tar"
+        subprocess.run(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(tarball), "."],
+                       check=True)
+        repository, _, tag = image.partition(":")
+        engine.api.import_image_from_file(str(tarball), repository=repository,
+                                          tag=tag or "latest", changes=list(CHANGES))
+    return time.perf_counter() - started
+
+
+def build_from_dockerfile(image: str = IMAGE) -> float:
+    """Build `image` from the Dockerfile shipped in the package (needs a registry)."""
+    engine = engine_client()
+    started = time.perf_counter()
+    source = importlib.resources.files("pkgvet.sandbox").joinpath("Dockerfile")
+    with tempfile.TemporaryDirectory(prefix="pkgvet-image-") as tmp:
+        (Path(tmp) / "Dockerfile").write_text(source.read_text(encoding="utf-8"))
+        import docker
+
+        try:
+            engine.images.build(path=tmp, tag=image, rm=True, pull=False)
+        except docker.errors.DockerException as exc:
+            raise SandboxUnavailable(
+                f"building {image} from the Dockerfile failed ({str(exc)[:200]}); without a "
+                "registry use `pkgvet sandbox build-image --offline`") from None
+    return time.perf_counter() - started

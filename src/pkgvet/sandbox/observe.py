@@ -1,0 +1,459 @@
+"""Turn what the probe saw inside the sandbox into a `SandboxReport` and findings.
+
+The probe (`pkgvet.sandbox.probe`) reports raw facts: system calls, DNS questions, bytes that
+reached the sink, phase ends, cgroup counters. This module decides, with the data in
+`rules/data/sandbox.toml`, what is install noise and what is evidence. Rule ids PV801-PV815.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import os
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pkgvet.model import (
+    Category,
+    Confidence,
+    Finding,
+    Phase,
+    SandboxEvent,
+    SandboxReport,
+    Severity,
+)
+from pkgvet.sandbox.honeytokens import Honeytokens
+
+HOME = "/home/sandbox"
+IMPORT_CODE = "import importlib, sys; importlib.import_module(sys.argv[1])"
+SINKHOLE_PREFIX = "127.77."
+OFFLINE_MARKERS = ("No matching distribution found", "Could not find a version that satisfies")
+ROOT_PERSISTENCE = ("/etc/", "/usr/", "/var/spool/", "/lib/", "/bin/", "/sbin/", "/opt/",
+                    "/root/", "/var/lib/", "/boot/")
+STARTUP_NAMES = ("sitecustomize.py", "usercustomize.py")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    expected_programs: frozenset[str]
+    hostile_programs: frozenset[str]
+    home_secrets: tuple[str, ...]
+    absolute_secrets: tuple[str, ...]
+    home_read_noise: tuple[str, ...]
+    expected_writes: tuple[str, ...]
+    home_persistence: tuple[str, ...]
+    home_write_noise: tuple[str, ...]
+    package_hosts: frozenset[str]
+    sink_ports: tuple[int, ...]
+
+    @property
+    def reads_under(self) -> list[str]:
+        return list(self.absolute_secrets)
+
+
+@functools.cache
+def policy() -> Policy:
+    data = importlib.resources.files("pkgvet").joinpath("rules", "data", "sandbox.toml")
+    raw = tomllib.loads(data.read_text(encoding="utf-8"))
+    return Policy(
+        expected_programs=frozenset(raw["processes"]["expected"]),
+        hostile_programs=frozenset(raw["processes"]["hostile"]),
+        home_secrets=tuple(raw["reads"]["home"]),
+        absolute_secrets=tuple(raw["reads"]["absolute"]),
+        home_read_noise=tuple(raw["reads"]["noise"]),
+        expected_writes=tuple(raw["writes"]["expected"]),
+        home_persistence=tuple(raw["writes"]["home_persistence"]),
+        home_write_noise=tuple(raw["writes"]["home_noise"]),
+        package_hosts=frozenset(raw["network"]["package_hosts"]),
+        sink_ports=tuple(raw["network"]["sink_ports"]),
+    )
+
+
+def _under(relpath: str, places: Iterable[str]) -> str | None:
+    for place in places:
+        if relpath == place or relpath.startswith(place.rstrip("/") + "/"):
+            return place
+    return None
+
+
+def _home_relative(path: str) -> str | None:
+    if path == HOME or path.startswith(HOME + "/"):
+        return path[len(HOME) + 1 :]
+    return None
+
+
+def _finding(rule_id: str, title: str, severity: Severity, confidence: Confidence,
+             category: Category, phase: Phase, snippet: str, explanation: str) -> Finding:
+    return Finding(rule_id=rule_id, title=title, severity=severity, confidence=confidence,
+                   category=category, phase=phase, path=None, line=None, snippet=snippet[:300],
+                   explanation=explanation, analyzer="sandbox")
+
+
+def _is_python(program: str) -> bool:
+    base = os.path.basename(program)
+    return (base.startswith("python") and base[6:].replace(".", "").isdigit()) or base == "python"
+
+
+@dataclass
+class _Observation:
+    tokens: Honeytokens
+    policy: Policy
+    processes: list[SandboxEvent] = field(default_factory=list)
+    network: list[SandboxEvent] = field(default_factory=list)
+    reads: list[SandboxEvent] = field(default_factory=list)
+    writes: list[SandboxEvent] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    names: dict[str, str] = field(default_factory=dict)
+
+    def add(self, finding: Finding) -> None:
+        key = (finding.rule_id, finding.snippet)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.findings.append(finding)
+
+    def leaked(self, text: str, phase: Phase, where: str) -> None:
+        token = self.tokens.find_in(text)
+        if token is not None:
+            self.add(_finding(
+                "PV803", "Planted secret sent out of the sandbox", Severity.CRITICAL,
+                Confidence.HIGH, Category.EXFILTRATION, phase, f"{where}: {text[:200]}",
+                "A honeytoken planted in the sandbox (a fake credential file or token "
+                "variable) appeared in outgoing data. The package collects secrets and sends "
+                "them away while being installed or imported."))
+
+    # --- processes -------------------------------------------------------------------
+
+    def expected_process(self, argv: Sequence[str], program: str) -> bool:
+        base = os.path.basename(argv[0] if argv else program)
+        if base in self.policy.expected_programs or os.path.basename(program) in \
+                self.policy.expected_programs:
+            return True
+        if _is_python(program) or _is_python(base):
+            rest = list(argv[1:])
+            if rest[:2] == ["-m", "pip"] or rest[:2] == ["-c", IMPORT_CODE]:
+                return True
+            return any(a.endswith(("/pip", "_in_process.py")) or "/pip/" in a for a in rest)
+        return False
+
+    def process(self, record: dict[str, Any], phase: Phase, ok: bool) -> None:
+        argv = tuple(str(a) for a in record.get("argv") or ()) or (record.get("path", ""),)
+        program = str(record.get("path", ""))
+        expected = self.expected_process(argv, program)
+        shown = " ".join(argv)
+        detail = shown if ok else f"{shown} (not found in the sandbox)"
+        self.processes.append(SandboxEvent("process", phase, detail, argv, expected))
+        self.leaked(shown, phase, "command line")
+        if expected:
+            return
+        base = os.path.basename(argv[0] or program)
+        if base in self.policy.hostile_programs or os.path.basename(program) in \
+                self.policy.hostile_programs:
+            self.add(_finding(
+                "PV804", f"Ran `{base}` while being {_verb(phase)}", Severity.HIGH,
+                Confidence.HIGH, Category.PROCESS, phase, detail,
+                f"The package started `{base}`, a program used to collect host facts, move "
+                "data, open shells or change the system, without any call from the user. "
+                "Installing or importing an ordinary library does not run it."))
+        else:
+            self.add(_finding(
+                "PV805", f"Started a program while being {_verb(phase)}", Severity.MEDIUM,
+                Confidence.HIGH, Category.PROCESS, phase, detail,
+                "The package started a program that pip, build back-ends and compilers do not "
+                "run. Check what the program is and why it runs at this point."))
+
+    # --- network ---------------------------------------------------------------------
+
+    def dns(self, name: str, answer: str, phase: Phase) -> None:
+        self.names[answer] = name
+        self.network.append(SandboxEvent("dns", phase, f"lookup {name}"))
+        self.leaked(name, phase, "DNS name")
+        known = name in self.policy.package_hosts or name.endswith(".localdomain")
+        self.add(_finding(
+            "PV806", f"Looked up {name} while being {_verb(phase)}",
+            Severity.MEDIUM if known else Severity.HIGH,
+            Confidence.MEDIUM if known else Confidence.HIGH, Category.NETWORK, phase,
+            f"lookup {name}",
+            "The package tried to reach the network without any call from the user. The "
+            "sandbox has no network; its resolver answered with a sinkhole address to see "
+            "where the package meant to go." + (" The host serves packages, so this may be "
+                                                "an old setup.py fetching its own build "
+                                                "needs." if known else "")))
+
+    def connect(self, record: dict[str, Any], phase: Phase) -> None:
+        family, address = record.get("family", ""), str(record.get("address", ""))
+        port = int(record.get("port") or 0)
+        if family == "unix":
+            if "docker.sock" in address:
+                self.network.append(SandboxEvent("network", phase, f"connect unix:{address}"))
+                self.add(_finding(
+                    "PV806", "Tried to reach the Docker socket", Severity.HIGH, Confidence.HIGH,
+                    Category.NETWORK, phase, f"connect unix:{address}",
+                    "Talking to the Docker engine from a package gives root on the host."))
+            return
+        if family not in ("inet", "inet6") or (address == "127.0.0.1" and port == 53):
+            return
+        if address.startswith(SINKHOLE_PREFIX):
+            target = f"{self.names.get(address, address)}:{port}"
+        else:
+            target = f"{address}:{port}" if family == "inet" else f"[{address}]:{port}"
+        detail = f"connect {target}"
+        if any(e.detail == detail and e.phase is phase for e in self.network):
+            return
+        self.network.append(SandboxEvent("network", phase, detail))
+        host = target.rsplit(":", 1)[0]
+        if address.startswith(SINKHOLE_PREFIX) and host in self.policy.package_hosts:
+            return  # already reported with its lookup, at medium severity
+        self.add(_finding(
+            "PV806", f"Connected to {target} while being {_verb(phase)}", Severity.HIGH,
+            Confidence.HIGH, Category.NETWORK, phase, detail,
+            "The package opened a network connection without any call from the user. "
+            "Installing or importing an ordinary library does not talk to the network."))
+
+    def sink(self, record: dict[str, Any], phase: Phase) -> None:
+        data = str(record.get("data", ""))
+        host = self.names.get(str(record.get("address", "")), str(record.get("address", "")))
+        first = data.split("\r\n", 1)[0] if data[:1].isalpha() else f"{len(data)} bytes"
+        self.network.append(SandboxEvent(
+            "network", phase, f"sent to {host}:{record.get('port')}: {first[:120]}"))
+        self.leaked(data, phase, f"data sent to {host}:{record.get('port')}")
+
+    # --- files -----------------------------------------------------------------------
+
+    def read(self, path: str, ok: bool, phase: Phase) -> None:
+        relpath = _home_relative(path)
+        if relpath is not None:
+            if not relpath or _under(relpath, self.policy.home_read_noise):
+                return
+            planted = _under(relpath, self.tokens.files)
+            secret = planted or _under(relpath, self.policy.home_secrets)
+            if secret is None:
+                return
+            shown = f"~/{relpath}"
+        else:
+            if _under(path, self.policy.absolute_secrets) is None:
+                return
+            planted, shown = None, path
+        detail = shown if ok else f"{shown} (absent)"
+        if any(e.detail == detail and e.phase is phase for e in self.reads):
+            return
+        self.reads.append(SandboxEvent("sensitive_read", phase, detail))
+        if planted is not None:
+            self.add(_finding(
+                "PV801", f"Read the planted ~/{planted} while being {_verb(phase)}",
+                Severity.HIGH, Confidence.HIGH, Category.CREDENTIALS, phase, detail,
+                "The sandbox planted a fake credential file where stealers look; the package "
+                "opened it without any call from the user. Installing or importing an ordinary "
+                "library never reads other programs' credentials."))
+        else:
+            self.add(_finding(
+                "PV802", f"Looked for secrets at {shown} while being {_verb(phase)}",
+                Severity.HIGH, Confidence.MEDIUM, Category.CREDENTIALS, phase, detail,
+                "The package opened a place where credentials, tokens, browser data or "
+                "wallets live. Stealers probe these paths one after another."))
+
+    def write(self, record: dict[str, Any], phase: Phase, recorded: set[str]) -> None:
+        path = str(record.get("path", ""))
+        if not path.startswith("/"):
+            return
+        name = os.path.basename(path)
+        blocked = "" if record.get("ok") else f" (blocked: {record.get('errno') or 'failed'})"
+        if name.endswith(".pth") or name in STARTUP_NAMES:
+            if path.startswith("/tmp/pip-") or path in recorded:
+                return
+            self.writes.append(SandboxEvent("write", phase, path + blocked))
+            self.add(_finding(
+                "PV809", f"Dropped {name} while being {_verb(phase)}", Severity.HIGH,
+                Confidence.HIGH, Category.PERSISTENCE, phase, path + blocked,
+                "A .pth or sitecustomize file that the package's own file list (RECORD) "
+                "does not declare runs at every interpreter start: persistence."))
+            return
+        if _under(path, self.policy.expected_writes) or path.startswith(
+                tuple(self.policy.expected_writes)):
+            return
+        relpath = _home_relative(path)
+        if relpath is not None and (not relpath or _under(relpath, self.policy.home_write_noise)):
+            return
+        detail = (f"~/{relpath}" if relpath is not None else path) + blocked
+        if any(e.detail == detail for e in self.writes):
+            return
+        self.writes.append(SandboxEvent("write", phase, detail))
+        persistent = (_under(relpath, self.policy.home_persistence) if relpath is not None
+                      else path.startswith(ROOT_PERSISTENCE) or path in
+                      {p.rstrip("/") for p in ROOT_PERSISTENCE})
+        if persistent:
+            self.add(_finding(
+                "PV807", f"Wrote to {detail} while being {_verb(phase)}", Severity.HIGH,
+                Confidence.HIGH, Category.PERSISTENCE, phase, detail,
+                "The package wrote (or tried to write) to shell start-up files, autostart, "
+                "services, scheduled jobs or the system folders, outside the environment it "
+                "was installed into. That is how malware survives and spreads."))
+        else:
+            self.add(_finding(
+                "PV808", f"Wrote outside the install target while being {_verb(phase)}",
+                Severity.MEDIUM, Confidence.MEDIUM, Category.PERSISTENCE, phase, detail,
+                "The package wrote a file outside the environment it was installed into and "
+                "outside the temporary folder."))
+
+
+def _verb(phase: Phase) -> str:
+    return "installed" if phase is Phase.INSTALL else "imported"
+
+
+def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: str,
+            seconds: float, killed_by_host: bool, timeout: float) -> tuple[SandboxReport,
+                                                                           list[Finding]]:
+    """The report and the findings that the probe's `records` amount to."""
+    obs = _Observation(tokens, policy())
+    phase = Phase.INSTALL
+    install_end: dict[str, Any] | None = None
+    import_ends: list[dict[str, Any]] = []
+    recorded: set[str] = set()
+    modules: list[str] = []
+    limits: dict[str, Any] = {}
+    done = False
+    execs: dict[tuple[Phase, tuple[str, ...]], tuple[dict[str, Any], bool]] = {}
+
+    for record in records:
+        kind = record.get("type")
+        if kind == "syscall":
+            call = record.get("call")
+            rphase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+            if call in ("execve", "execveat"):
+                key = (rphase, tuple(record.get("argv") or ()))
+                previous = execs.get(key)
+                execs[key] = (record, bool(record.get("ok")) or bool(previous and previous[1]))
+            elif call == "connect":
+                obs.connect(record, rphase)
+            elif call in ("sendto", "sendmsg", "sendmmsg"):
+                for data in record.get("data") or ():
+                    obs.leaked(str(data), rphase, f"{call} data")
+            elif call == "open" and not record.get("write"):
+                obs.read(str(record.get("path", "")), bool(record.get("ok")), rphase)
+            else:
+                obs.write(record, rphase, recorded)
+        elif kind == "dns":
+            obs.dns(str(record.get("name", "")), str(record.get("answer", "")), phase)
+        elif kind == "sink":
+            obs.sink(record, phase)
+        elif kind == "phase_start":
+            phase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+        elif kind == "phase_end":
+            if record.get("phase") == "install":
+                install_end = record
+            else:
+                import_ends.append(record)
+        elif kind == "installed":
+            modules = [str(m) for m in record.get("modules", ())]
+            recorded = {str(p) for p in record.get("recorded", ())}
+        elif kind == "installed_after":
+            for path in record.get("startup_files", ()):
+                if path not in recorded:
+                    obs.write({"path": path, "ok": True}, Phase.IMPORT, recorded)
+        elif kind == "limits":
+            limits = record
+        elif kind == "done":
+            done = True
+        elif kind in ("probe_error", "probe_note"):
+            obs.notes.append(f"probe: {record.get('text')}")
+
+    for (rphase, _), (record, ok) in execs.items():
+        obs.process(record, rphase, ok)
+    _resources(obs, install_end, import_ends, limits, done, killed_by_host, timeout)
+
+    installable = bool(install_end and install_end.get("exit_code") == 0
+                       and not install_end.get("timed_out"))
+    if install_end is not None and not installable and not install_end.get("timed_out"):
+        tail = str(install_end.get("output_tail", ""))
+        offline = any(marker in tail for marker in OFFLINE_MARKERS)
+        obs.add(_finding(
+            "PV810", "Not installable offline" if offline else "pip install failed",
+            Severity.INFO, Confidence.HIGH, Category.SANDBOX, Phase.INSTALL,
+            _last_line(tail),
+            "The sandbox installs with no network, from a wheelhouse of build back-ends; "
+            + ("this package's build needs something that is not in it, so the install "
+               "(and the import) could not be observed." if offline else
+               "pip stopped with an error, so the import could not be observed.")))
+    for end in import_ends:
+        if end.get("exit_code") not in (0, None) and not end.get("timed_out"):
+            obs.notes.append(f"import {end.get('label')} failed: "
+                             f"{_last_line(str(end.get('output_tail', '')))}")
+
+    report = SandboxReport(
+        image=image,
+        exit_code=None if install_end is None else int(install_end.get("exit_code", -1)),
+        timed_out=killed_by_host or any(bool(e.get("timed_out"))
+                                        for e in [install_end or {}, *import_ends]),
+        phase=Phase.IMPORT if import_ends else Phase.INSTALL,
+        installable=installable,
+        seconds=round(seconds, 3),
+        processes=tuple(obs.processes),
+        network=tuple(obs.network),
+        sensitive_reads=tuple(obs.reads),
+        writes=tuple(obs.writes),
+        log_tail=str((install_end or {}).get("output_tail", ""))[-2000:],
+        modules=tuple(modules),
+        notes=tuple(obs.notes),
+        memory_peak=limits.get("memory_peak"),
+    )
+    return report, obs.findings
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def _resources(obs: _Observation, install_end: dict[str, Any] | None,
+               import_ends: list[dict[str, Any]], limits: dict[str, Any], done: bool,
+               killed_by_host: bool, timeout: float) -> None:
+    for end in [e for e in [install_end, *import_ends] if e]:
+        phase = Phase.INSTALL if end.get("phase") == "install" else Phase.IMPORT
+        what = "pip install" if phase is Phase.INSTALL else f"import {end.get('label')}"
+        if end.get("timed_out"):
+            obs.add(_finding(
+                "PV811", f"{what} did not finish in time", Severity.HIGH, Confidence.MEDIUM,
+                Category.EVASION, phase, f"{what}: killed after {end.get('seconds')} s",
+                "The package hung or kept working past the sandbox's time limit while being "
+                f"{_verb(phase)}. Hanging the installer (an endless loop, a wait for a "
+                "network that never answers, a fork storm) is hostile or broken."))
+        if end.get("lingering"):
+            obs.add(_finding(
+                "PV814", f"Left processes running after {what} ended", Severity.HIGH,
+                Confidence.HIGH, Category.PERSISTENCE, phase,
+                f"{what}: background processes still alive after it exited",
+                "Processes started by the package kept running after pip (or the import) "
+                "had finished: a daemon or backdoor left behind on the machine."))
+        if end.get("tracer_killed"):
+            obs.add(_finding(
+                "PV815", "Stopped the sandbox's observation", Severity.HIGH, Confidence.HIGH,
+                Category.EVASION, phase, f"{what}: strace ended by a signal",
+                "The tracer that records the package's behaviour was killed from inside "
+                "the sandbox; only malware has a reason to do that."))
+    if limits.get("pids_limit_hits"):
+        obs.add(_finding(
+            "PV812", "Process storm: hit the sandbox's process limit", Severity.HIGH,
+            Confidence.HIGH, Category.EVASION, Phase.INSTALL if not import_ends else
+            Phase.IMPORT, f"process limit reached {limits['pids_limit_hits']} times",
+            "The package created processes until the sandbox refused more (a fork bomb). "
+            "On a real machine this freezes the host."))
+    if limits.get("oom_kills"):
+        obs.add(_finding(
+            "PV813", "Memory exhaustion: processes killed at the sandbox's memory limit",
+            Severity.HIGH, Confidence.MEDIUM, Category.EVASION,
+            Phase.INSTALL if not import_ends else Phase.IMPORT,
+            f"{limits['oom_kills']} processes killed for memory; peak "
+            f"{int(limits.get('memory_peak') or 0) // 2**20} MiB",
+            "The package allocated memory until the sandbox's limit killed it. Installing "
+            "or importing an ordinary library does not."))
+    if killed_by_host and not done:
+        obs.add(_finding(
+            "PV811", "The sandbox run did not finish in time", Severity.HIGH, Confidence.MEDIUM,
+            Category.EVASION, Phase.IMPORT if import_ends else Phase.INSTALL,
+            f"container killed after {timeout:.0f} s",
+            "pkgvet stopped the container at its wall-clock limit before the run ended."))
+    elif not done:
+        obs.notes.append("the probe did not finish: the sandbox report is incomplete")

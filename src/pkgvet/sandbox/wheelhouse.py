@@ -1,0 +1,121 @@
+"""The wheelhouse: build back-ends the sandbox installs from, with no network.
+
+pkgvet fetches them on the host through its own fetcher (index from pip's configuration,
+sha256-verified, cached), pure `py3-none-any` wheels only, and follows their dependencies
+(evaluated for the image's Python 3.11 on Linux). Nothing here builds or runs anything.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tomllib
+import zipfile
+from collections import deque
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
+
+from pkgvet import fetch
+from pkgvet.errors import PkgvetError
+from pkgvet.model import ArtifactKind
+
+IMAGE_PYTHON = "3.11"
+ENVIRONMENT = {
+    "python_version": IMAGE_PYTHON, "python_full_version": f"{IMAGE_PYTHON}.2",
+    "implementation_name": "cpython", "platform_python_implementation": "CPython",
+    "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+    "platform_machine": "x86_64", "extra": "",
+}
+WHEELHOUSE_ENV = "PKGVET_WHEELHOUSE"
+
+
+def default_dir() -> Path:
+    override = os.environ.get(WHEELHOUSE_ENV)
+    return Path(override) if override else fetch.cache_dir() / "wheelhouse"
+
+
+def requirements() -> list[str]:
+    import importlib.resources
+
+    data = importlib.resources.files("pkgvet").joinpath("rules", "data", "sandbox.toml")
+    return list(tomllib.loads(data.read_text(encoding="utf-8"))["wheelhouse"]["requirements"])
+
+
+def wheels_in(folder: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.whl")) if folder.is_dir() else []:
+        try:
+            name = canonicalize_name(parse_wheel_filename(path.name)[0])
+        except ValueError:
+            continue
+        found[name] = path
+    return found
+
+
+def _pure_wheel(name: str, specifier: SpecifierSet, index_url: str | None) -> fetch.IndexFile:
+    versions = sorted((Version(v) for v in fetch.versions(name, index_url=index_url)),
+                      reverse=True)
+    for version in versions:
+        if version.is_prerelease or version not in specifier:
+            continue
+        release = fetch.get_release(name, f"=={version}", index_url=index_url)
+        for file in release.files:
+            if file.kind is not ArtifactKind.WHEEL or file.yanked:
+                continue
+            if file.requires_python and IMAGE_PYTHON + ".2" not in SpecifierSet(
+                    file.requires_python):
+                continue
+            tags = parse_wheel_filename(file.filename)[3]
+            if any(t.abi == "none" and t.platform == "any" and t.interpreter.startswith("py3")
+                   for t in tags):
+                return file
+    raise PkgvetError(f"no pure-Python wheel of {name}{specifier} for Python {IMAGE_PYTHON} "
+                      "on the index; the wheelhouse cannot include it")
+
+
+def _dependencies(wheel: Path) -> list[Requirement]:
+    with zipfile.ZipFile(wheel) as zf:
+        metadata = next(n for n in zf.namelist()
+                        if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
+        headers = BytesHeaderParser().parsebytes(zf.read(metadata))
+    found = []
+    for line in headers.get_all("Requires-Dist") or []:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if req.marker is None or req.marker.evaluate(ENVIRONMENT):
+            found.append(req)
+    return found
+
+
+def prepare(folder: Path | None = None, *, index_url: str | None = None) -> list[Path]:
+    """Fill `folder` with the back-ends and their dependencies; returns the wheels in it."""
+    folder = folder or default_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    have = wheels_in(folder)
+    queue = deque(Requirement(r) for r in requirements())
+    done: set[str] = set()
+    while queue:
+        req = queue.popleft()
+        name = canonicalize_name(req.name)
+        if name in done:
+            continue
+        done.add(name)
+        wheel = have.get(name)
+        if wheel is None:
+            file = _pure_wheel(req.name, req.specifier, index_url)
+            artifact = fetch.download(file)
+            wheel = folder / file.filename
+            shutil.copyfile(artifact.path, wheel)
+            have[name] = wheel
+        queue.extend(_dependencies(wheel))
+    for path in folder.iterdir():
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    folder.chmod(0o755)
+    return sorted(have.values())
