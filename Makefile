@@ -38,6 +38,10 @@ SEED  ?= 1
 fuzz: install
 	cd tests && ../$(BIN)/python -m fuzz.campaign --cases $(CASES) --seed $(SEED) $(ARGS)
 
+## sandbox-image: build the sandbox image offline (debootstrap, root), unless it exists
+sandbox-image: install
+	$(BIN)/pkgvet sandbox build-image --offline --if-missing
+
 ## golden: regenerate tests/golden/ reports (review the diff before committing)
 golden: install
 	PKGVET_REGEN_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any
@@ -211,10 +212,9 @@ def _sandbox_rules(result: ScanResult) -> set[str]:
     return {f.rule_id for f in result.findings if f.analyzer == "sandbox"}
 
 
-def _no_leftover_containers() -> None:
-    out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=org.pkgvet.sandbox"],
-                         capture_output=True, text=True, check=False).stdout
-    assert out.strip() == ""
+def _containers(label: str) -> str:
+    return subprocess.run(["docker", "ps", "-aq", "--filter", f"label={label}"],
+                          capture_output=True, text=True, check=False).stdout.strip()
 
 
 @pytest.mark.usefixtures("engine_ready")
@@ -261,10 +261,13 @@ def test_import_time_behaviour_of_a_wheel(tmp_path: Path) -> None:
 def test_hostile_behaviour_is_contained_and_reported(
     tmp_path: Path, payload: str, rule: str, settings: dict[str, Any]
 ) -> None:
-    result = _sandboxed(fx.sdist(tmp_path, "hostile", payload), tmp_path, **settings)
+    run_label = f"org.pkgvet.test={uuid.uuid4().hex}"
+    key, value = run_label.split("=")
+    result = _sandboxed(fx.sdist(tmp_path, "hostile", payload), tmp_path,
+                        labels={key: value}, **settings)
     assert rule in _sandbox_rules(result), [f.rule_id for f in result.findings]
     assert result.verdict is not Verdict.BENIGN
-    _no_leftover_containers()
+    assert _containers(run_label) == ""  # removed, also after a kill
 
 
 @pytest.mark.usefixtures("engine_ready")

@@ -297,11 +297,17 @@ def sandbox_build_image(
     ] = False,
     mirror: Annotated[str | None, typer.Option("--mirror", help="Debian mirror.")] = None,
     log: Annotated[Path | None, typer.Option("--log", help="Write debootstrap's log here.")] = None,
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="Do nothing when the image exists.")
+    ] = False,
 ) -> None:
     """Build the sandbox image, from the Dockerfile or offline."""
-    from pkgvet.sandbox import image
+    from pkgvet.sandbox import engine, image
     from pkgvet.sandbox.engine import IMAGE
 
+    if if_missing and engine.image_present(engine.client()):
+        typer.echo(f"{IMAGE} is already built")
+        return
     if offline:
         seconds = image.build_offline(mirror or image.DEFAULT_MIRROR, log=log)
     else:

@@ -43,6 +43,8 @@ class SandboxSettings:
     max_events: int = 20000
     wheelhouse: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    """Extra container labels (on top of org.pkgvet.sandbox), e.g. to find one run's container."""
 
     @property
     def wall_seconds(self) -> float:
@@ -138,7 +140,7 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
                 environment=env,
                 working_dir="/tmp",
                 hostname="build",
-                labels={"org.pkgvet.sandbox": "1"},
+                labels={"org.pkgvet.sandbox": "1", **settings.labels},
                 log_config=LogConfig(type="json-file", config={"max-size": "256m"}),
                 init=False,
             )
