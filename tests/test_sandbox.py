@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 import warnings
 from pathlib import Path
@@ -284,3 +286,32 @@ def test_cli_sandbox_json_section(tmp_path: Path) -> None:
     assert set(box) >= {"processes", "network", "sensitive_reads", "writes", "timed_out",
                         "exit_code", "phase"}
     assert box["phase"] == "import" and box["exit_code"] == 0
+
+
+@pytest.mark.usefixtures("engine_ready")
+def test_ctrl_c_removes_the_container(tmp_path: Path) -> None:
+    path = fx.sdist(tmp_path, "hangs", fx.ENDLESS)
+    empty = tmp_path / "wheelhouse"
+    empty.mkdir()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("pkgvet")), "scan", str(path), "--sandbox",
+         "--wheelhouse", str(empty), "--no-cache"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    label = f"org.pkgvet.owner-pid={proc.pid}"
+    deadline = time.monotonic() + 60
+    while not _containers(label) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _containers(label), "the sandbox container never started"
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert _containers(label) == ""
+
+
+@pytest.mark.usefixtures("engine_ready")
+def test_doctor_reports_a_ready_sandbox() -> None:
+    done = subprocess.run([str(Path(sys.executable).with_name("pkgvet")), "sandbox", "doctor"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
+    assert "sandbox image" in done.stdout and "strace" in done.stdout

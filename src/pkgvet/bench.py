@@ -332,6 +332,10 @@ def bench(
     corpus: Annotated[
         Path | None, typer.Option(help="Encrypted malware zip (default: shared/corpus/).")
     ] = None,
+    sandbox_n: Annotated[
+        int, typer.Option("--sandbox", help="Also sandbox the sdists of the first N top "
+                          "projects, one at a time (needs the engine and the image).")
+    ] = 0,
 ) -> None:
     """Accuracy and speed on the top PyPI packages and the malware corpus."""
     if not console.is_terminal:
@@ -356,6 +360,8 @@ def bench(
         runs.append(benign_run)
         if cache_bench:
             _cache_bench(artifacts, jobs, runs.append)
+        if sandbox_n:
+            settings["sandbox"] = _sandbox_bench(artifacts, sandbox_n)
 
     if malware:
         path = corpus or default_corpus()
@@ -405,6 +411,38 @@ def _cache_bench(artifacts: list[Artifact], jobs: int, add: Callable[[SetRun], N
         f"second audit {warm:.3f} s from the cache ({cold / max(warm, 1e-9):.0f}x faster)",
         highlight=False,
     )
+
+
+def _sandbox_bench(artifacts: list[Artifact], n: int) -> dict[str, Any]:
+    """Install and import the sdists of the first `n` projects in the sandbox, one at a
+    time; prints each run and the median wall-clock seconds per sdist."""
+    import statistics
+
+    from pkgvet.model import ArtifactKind
+    from pkgvet.sandbox import SandboxSettings, check_ready
+    from pkgvet.sandbox.runner import run
+
+    settings = SandboxSettings()
+    check_ready(settings)
+    sdists = [a for a in artifacts if a.kind is ArtifactKind.SDIST][:n]
+    rows: list[dict[str, Any]] = []
+    seconds: list[float] = []
+    installed = 0
+    for artifact in sdists:
+        outcome = run(artifact, settings)
+        box = outcome.report
+        seconds.append(box.seconds)
+        installed += box.installable
+        rows.append({"file": artifact.path.name, "seconds": box.seconds,
+                     "installable": box.installable, "modules": list(box.modules),
+                     "findings": [f.rule_id for f in outcome.findings if f.severity > 0]})
+        console.print(f"sandbox {artifact.path.name}: {box.seconds:.1f} s, installable "
+                      f"{box.installable}, findings {rows[-1]['findings'] or 'none'}",
+                      highlight=False)
+    median = statistics.median(seconds) if seconds else 0.0
+    console.print(f"sandbox: {len(rows)} sdists, median {median:.1f} s per sdist, "
+                  f"{installed} installed offline", highlight=False)
+    return {"median_seconds": median, "runs": rows}
 
 
 if __name__ == "__main__":

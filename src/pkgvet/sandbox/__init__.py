@@ -15,7 +15,7 @@ from pkgvet.errors import PkgvetError
 from pkgvet.model import ArtifactKind, Report, ScanResult
 from pkgvet.package import Artifact
 from pkgvet.sandbox.engine import IMAGE, SandboxUnavailable
-from pkgvet.sandbox.runner import SandboxSettings, run
+from pkgvet.sandbox.runner import SandboxSettings, remove_mine, run
 
 __all__ = ["IMAGE", "SandboxSettings", "SandboxUnavailable", "apply", "check_ready", "run"]
 
@@ -47,7 +47,11 @@ def apply(report: Report, artifacts: Sequence[Artifact], settings: SandboxSettin
                                                  ArtifactKind.FOLDER)]
     results = list(report.results)
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo) or 1))) as pool:
-        done = pool.map(lambda item: _sandboxed(item[1], item[2], settings), todo)
-        for (i, _, _), result in zip(todo, done, strict=True):
-            results[i] = result
+        try:
+            done = pool.map(lambda item: _sandboxed(item[1], item[2], settings), todo)
+            for (i, _, _), result in zip(todo, done, strict=True):
+                results[i] = result
+        except BaseException:  # Ctrl-C included: no container outlives pkgvet
+            remove_mine()
+            raise
     return replace(report, results=tuple(results))

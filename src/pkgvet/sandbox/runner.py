@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.resources
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -26,6 +27,7 @@ from pkgvet.sandbox import wheelhouse
 from pkgvet.sandbox.honeytokens import Honeytokens
 from pkgvet.sandbox.observe import observe, policy
 
+OWNER_LABEL = "org.pkgvet.owner-pid"
 HOST_MARGIN = 60.0
 """Seconds the host waits past the probe's own limits before it kills the container."""
 
@@ -140,7 +142,8 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
                 environment=env,
                 working_dir="/tmp",
                 hostname="build",
-                labels={"org.pkgvet.sandbox": "1", **settings.labels},
+                labels={"org.pkgvet.sandbox": "1", OWNER_LABEL: str(os.getpid()),
+                        **settings.labels},
                 log_config=LogConfig(type="json-file", config={"max-size": "256m"}),
                 init=False,
             )
@@ -183,6 +186,21 @@ def remove_leftovers() -> int:
         container.remove(force=True)
         removed += 1
     return removed
+
+
+def remove_mine() -> None:
+    """Kill and remove the containers this process started (on Ctrl-C: threads that wait on
+    them then return at once, and nothing is left running)."""
+    import docker
+
+    try:
+        engine = engine_mod.client()
+        for container in engine.containers.list(
+                all=True, filters={"label": f"{OWNER_LABEL}={os.getpid()}"}):
+            with contextlib.suppress(docker.errors.DockerException):
+                container.remove(force=True)
+    except engine_mod.SandboxUnavailable:
+        pass
 
 
 def copy_probe(dest: Path) -> None:
