@@ -156,6 +156,15 @@ def test_stealer_behaviour_is_malicious_from_the_sandbox_alone() -> None:
     assert [e.detail for e in report.processes if not e.expected] == ["id"]
 
 
+def test_a_pth_file_the_package_declares_is_not_a_drop() -> None:
+    site = "/tmp/venv/lib/python3.11/site-packages"
+    records = _run(_call("install", call="open", write=True, ok=True,
+                         path=f"{site}/distutils-precedence.pth"))
+    installed = next(r for r in records if r["type"] == "installed")
+    installed["recorded"] = [f"{site}/distutils-precedence.pth"]
+    assert _observe(records)[1] == []
+
+
 def test_dropped_pth_and_persistence_writes() -> None:
     records = _run(
         _call("install", call="open", write=True, ok=True,
@@ -223,6 +232,7 @@ def _containers(label: str) -> str:
 @pytest.mark.parametrize("hidden", [False, True], ids=["plain", "base64-exec"])
 def test_stealer_fixture_is_caught_in_the_sandbox(tmp_path: Path, hidden: bool) -> None:
     path = fx.sdist(tmp_path, "stealer", fx.STEALER, hidden=hidden)
+    path.chmod(0o600)  # as in pkgvet's download cache: private to the host user
     result = _sandboxed(path, tmp_path)
     box = result.sandbox
     assert box is not None

@@ -316,6 +316,9 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     limits: dict[str, Any] = {}
     done = False
     execs: dict[tuple[Phase, tuple[str, ...]], tuple[dict[str, Any], bool]] = {}
+    for record in records:  # what pip recorded is known only after the writes it explains
+        if record.get("type") == "installed":
+            recorded = {str(p) for p in record.get("recorded", ())}
 
     for record in records:
         kind = record.get("type")
@@ -348,7 +351,6 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
                 import_ends.append(record)
         elif kind == "installed":
             modules = [str(m) for m in record.get("modules", ())]
-            recorded = {str(p) for p in record.get("recorded", ())}
         elif kind == "installed_after":
             for path in record.get("startup_files", ()):
                 if path not in recorded:

@@ -63,7 +63,7 @@ class Outcome:
 def _job(folder: Path, artifact: Artifact, tokens: Honeytokens, settings: SandboxSettings) -> str:
     probe = importlib.resources.files("pkgvet.sandbox").joinpath("probe.py")
     (folder / "probe.py").write_text(probe.read_text(encoding="utf-8"))
-    target = f"/input/{artifact.path.name}"
+    target = f"/pkgvet/input/{artifact.path.name}"
     job = {
         "target": target,
         "kind": artifact.kind.value,
@@ -76,8 +76,17 @@ def _job(folder: Path, artifact: Artifact, tokens: Honeytokens, settings: Sandbo
     }
     (folder / "job.json").write_text(json.dumps(job))
     (folder / "resolv.conf").write_text("nameserver 127.0.0.1\noptions attempts:1 timeout:1\n")
-    for path in [folder, *folder.iterdir()]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    # A copy, readable by the container's user (cached downloads are private to their owner);
+    # links are copied as links, never followed.
+    inputs = folder / "input"
+    inputs.mkdir()
+    if artifact.path.is_dir():
+        shutil.copytree(artifact.path, inputs / artifact.path.name, symlinks=True)
+    else:
+        shutil.copyfile(artifact.path, inputs / artifact.path.name)
+    for path in [folder, *folder.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
     return target
 
 
@@ -111,7 +120,7 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
     killed_by_host = False
     with tempfile.TemporaryDirectory(prefix="pkgvet-sandbox-") as tmp:
         job = Path(tmp)
-        target = _job(job, artifact, tokens, settings)
+        _job(job, artifact, tokens, settings)
         env = {"HOME": engine_mod.HOME, "LANG": "C.UTF-8", "USER": "sandbox",
                **tokens.env, **settings.extra_env}
         try:
@@ -136,7 +145,6 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
                 volumes={
                     str(job): {"bind": "/pkgvet", "mode": "ro"},
                     str(job / "resolv.conf"): {"bind": "/etc/resolv.conf", "mode": "ro"},
-                    str(artifact.path.resolve()): {"bind": target, "mode": "ro"},
                     str(house.resolve()): {"bind": "/wheelhouse", "mode": "ro"},
                 },
                 environment=env,

@@ -94,28 +94,49 @@ def _dependencies(wheel: Path) -> list[Requirement]:
     return found
 
 
+def _satisfying(folder: Path, req: Requirement) -> Path | None:
+    best: tuple[Version, Path] | None = None
+    for path in folder.glob("*.whl"):
+        try:
+            name, version, _, _ = parse_wheel_filename(path.name)
+        except ValueError:
+            continue
+        wanted = name == canonicalize_name(req.name) and version in req.specifier
+        if wanted and (best is None or version > best[0]):
+            best = (version, path)
+    return best[1] if best else None
+
+
 def prepare(folder: Path | None = None, *, index_url: str | None = None) -> list[Path]:
-    """Fill `folder` with the back-ends and their dependencies; returns the wheels in it."""
+    """Fill `folder` with the back-ends and their dependencies; returns the wheels in it.
+
+    Each listed back-end comes in its newest release and in the newest release of the
+    major version before it, because build requirements often cap the major version
+    (`flit_core >=3.2,<4`). Dependencies come in their newest matching release.
+    """
     folder = folder or default_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    have = wheels_in(folder)
-    queue = deque(Requirement(r) for r in requirements())
+    listed = [Requirement(r) for r in requirements()]
+    queue = deque((req, True) for req in listed)
     done: set[str] = set()
     while queue:
-        req = queue.popleft()
-        name = canonicalize_name(req.name)
-        if name in done:
+        req, backend = queue.popleft()
+        key = f"{canonicalize_name(req.name)}{req.specifier}"
+        if key in done:
             continue
-        done.add(name)
-        wheel = have.get(name)
+        done.add(key)
+        wheel = _satisfying(folder, req)
         if wheel is None:
             file = _pure_wheel(req.name, req.specifier, index_url)
             artifact = fetch.download(file)
             wheel = folder / file.filename
             shutil.copyfile(artifact.path, wheel)
-            have[name] = wheel
-        queue.extend(_dependencies(wheel))
+        if backend and not req.specifier:
+            major = parse_wheel_filename(wheel.name)[1].major
+            if major > 1:
+                queue.append((Requirement(f"{req.name}<{major}"), False))
+        queue.extend((dep, False) for dep in _dependencies(wheel))
     for path in folder.iterdir():
         path.chmod(0o755 if path.is_dir() else 0o644)
     folder.chmod(0o755)
-    return sorted(have.values())
+    return sorted(folder.glob("*.whl"))
