@@ -106,6 +106,9 @@ def _run(*middle: dict[str, Any], install_ok: bool = True) -> list[dict[str, Any
         _call("install", call="execve", path=PIP[0], ok=True, argv=[
             PIP[0], "/usr/lib/python3/dist-packages/pip/_vendor/pyproject_hooks/_in_process/"
             "_in_process.py", "build_wheel", "/tmp/tmpabc"]),
+        _call("install", call="execve", path=PIP[0], ok=True, argv=[
+            PIP[0], "-u", "-c", "exec(compile(# This is <pip-setuptools-caller> -- a caller",
+            "bdist_wheel"]),
         _call("install", call="open", path="/tmp/pip-build-env-1/site/sitecustomize.py",
               write=True, ok=True),
         _call("install", call="open", path="/home/sandbox/.cache/pip/x", write=True, ok=True),
@@ -131,7 +134,7 @@ def test_install_noise_is_not_a_finding() -> None:
     report, findings = _observe(_run())
     assert findings == []
     assert report.installable and report.phase is Phase.IMPORT and report.modules == ("x",)
-    assert all(e.expected for e in report.processes) and len(report.processes) == 4
+    assert all(e.expected for e in report.processes) and len(report.processes) == 5
     assert report.writes == ()
 
 

@@ -332,6 +332,10 @@ def bench(
     corpus: Annotated[
         Path | None, typer.Option(help="Encrypted malware zip (default: shared/corpus/).")
     ] = None,
+    sandbox_malware: Annotated[
+        int, typer.Option("--sandbox-malware", help="Also sandbox N corpus samples (evenly "
+                          "spread), one at a time: what the sandbox alone catches.")
+    ] = 0,
     sandbox_n: Annotated[
         int, typer.Option("--sandbox", help="Also sandbox the sdists of the first N top "
                           "projects, one at a time (needs the engine and the image).")
@@ -371,6 +375,10 @@ def bench(
             with tempfile.TemporaryDirectory(prefix="pkgvet-bench-malware-") as tmp:
                 samples = [local_artifact(p) for p in decrypt_corpus(path, Path(tmp))]
                 malware_run = scan_set("malware", samples, jobs)
+                if sandbox_malware:
+                    step = max(1, len(samples) // sandbox_malware)
+                    settings["sandbox_malware"] = _sandbox_malware(
+                        samples[::step][:sandbox_malware])
             runs.append(malware_run)
 
     console.print(figures_table(runs, len(fetch_errors) if benign else None))
@@ -411,6 +419,37 @@ def _cache_bench(artifacts: list[Artifact], jobs: int, add: Callable[[SetRun], N
         f"second audit {warm:.3f} s from the cache ({cold / max(warm, 1e-9):.0f}x faster)",
         highlight=False,
     )
+
+
+def _sandbox_malware(samples: list[Artifact]) -> dict[str, Any]:
+    """Sandbox real malware samples one at a time; the share the sandbox alone calls
+    malicious or suspicious, among all and among those that installed offline."""
+    from pkgvet.sandbox import SandboxSettings, check_ready
+    from pkgvet.sandbox.runner import run
+    from pkgvet.verdict import decide
+
+    settings = SandboxSettings(install_seconds=60.0, import_seconds=20.0, max_modules=5)
+    check_ready(settings)
+    rows: list[dict[str, Any]] = []
+    for artifact in samples:
+        outcome = run(artifact, settings)
+        verdict = decide(outcome.findings)
+        rows.append({"file": artifact.path.name, "verdict": verdict.value,
+                     "installable": outcome.report.installable,
+                     "seconds": outcome.report.seconds,
+                     "findings": sorted({f.rule_id for f in outcome.findings if f.severity > 0})})
+        console.print(f"sandbox {artifact.path.name}: {verdict.value}, installable "
+                      f"{outcome.report.installable}, {rows[-1]['findings']}", highlight=False)
+    flagged = [r for r in rows if r["verdict"] != "benign"]
+    installed = [r for r in rows if r["installable"]]
+    caught_installed = [r for r in installed if r["verdict"] != "benign"]
+    console.print(
+        f"sandbox on malware: {len(flagged)}/{len(rows)} flagged by the sandbox alone "
+        f"({sum(r['verdict'] == 'malicious' for r in rows)} malicious); "
+        f"{len(installed)} installed offline, {len(caught_installed)} of them flagged",
+        highlight=False)
+    return {"samples": len(rows), "flagged": len(flagged), "installed": len(installed),
+            "flagged_installed": len(caught_installed), "runs": rows}
 
 
 def _sandbox_bench(artifacts: list[Artifact], n: int) -> dict[str, Any]:

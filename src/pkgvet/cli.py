@@ -323,8 +323,11 @@ def sandbox_wheelhouse(
     """Fetch the build back-ends (hash-checked) that sdists need to install offline."""
     from pkgvet.sandbox import wheelhouse
 
-    wheels = wheelhouse.prepare(folder, index_url=index_url)
+    missing: list[str] = []
+    wheels = wheelhouse.prepare(folder, index_url=index_url, missing=missing)
     typer.echo(f"{len(wheels)} wheels in {(folder or wheelhouse.default_dir())}")
+    for line in missing:
+        typer.echo(f"not in the wheelhouse: {line}", err=True)
 
 
 @sandbox_app.command("doctor")
@@ -334,7 +337,8 @@ def sandbox_doctor() -> None:
 
     checks = doctor.run_checks()
     for check in checks:
-        mark = "[green]ok[/]     " if check.ok else "[red]missing[/]"
+        mark = ("[green]ok[/]     " if check.ok else
+                "[yellow]partial[/]" if check.optional else "[red]missing[/]")
         Console(soft_wrap=True).print(f"{mark} {escape(check.name)}: {escape(check.detail)}",
                                       highlight=False)
     raise typer.Exit(0 if all(c.ok or c.optional for c in checks) else EXIT_ERROR)

@@ -28,6 +28,7 @@ from pkgvet.sandbox.honeytokens import Honeytokens
 
 HOME = "/home/sandbox"
 IMPORT_CODE = "import importlib, sys; importlib.import_module(sys.argv[1])"
+PIP_SETUP_CALLER = "<pip-setuptools-caller>"
 SINKHOLE_PREFIX = "127.77."
 OFFLINE_MARKERS = ("No matching distribution found", "Could not find a version that satisfies")
 ROOT_PERSISTENCE = ("/etc/", "/usr/", "/var/spool/", "/lib/", "/bin/", "/sbin/", "/opt/",
@@ -136,6 +137,8 @@ class _Observation:
             rest = list(argv[1:])
             if rest[:2] == ["-m", "pip"] or rest[:2] == ["-c", IMPORT_CODE]:
                 return True
+            if any(PIP_SETUP_CALLER in a for a in rest):
+                return True  # pip running setup.py the legacy way (no pyproject.toml)
             return any(a.endswith(("/pip", "_in_process.py")) or "/pip/" in a for a in rest)
         return False
 
@@ -311,6 +314,7 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     phase = Phase.INSTALL
     install_end: dict[str, Any] | None = None
     import_ends: list[dict[str, Any]] = []
+    install_output: list[str] = []
     recorded: set[str] = set()
     modules: list[str] = []
     limits: dict[str, Any] = {}
@@ -347,6 +351,7 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
         elif kind == "phase_end":
             if record.get("phase") == "install":
                 install_end = record
+                install_output.append(str(record.get("output_tail", "")))
             else:
                 import_ends.append(record)
         elif kind == "installed":
@@ -370,11 +375,15 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
                        and not install_end.get("timed_out"))
     if install_end is not None and not installable and not install_end.get("timed_out"):
         tail = str(install_end.get("output_tail", ""))
-        offline = any(marker in tail for marker in OFFLINE_MARKERS)
+        retried = any(r.get("type") == "probe_note" and "retrying" in str(r.get("text"))
+                      for r in records)
+        offline = retried or any(marker in tail for marker in OFFLINE_MARKERS)
+        why = [line.strip() for output in install_output for line in output.splitlines()
+               if any(marker in line for marker in OFFLINE_MARKERS)]
         obs.add(_finding(
             "PV810", "Not installable offline" if offline else "pip install failed",
             Severity.INFO, Confidence.HIGH, Category.SANDBOX, Phase.INSTALL,
-            _last_line(tail),
+            why[0] if why else _last_line(tail),
             "The sandbox installs with no network, from a wheelhouse of build back-ends; "
             + ("this package's build needs something that is not in it, so the install "
                "(and the import) could not be observed." if offline else

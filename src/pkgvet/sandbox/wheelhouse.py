@@ -78,7 +78,7 @@ def _pure_wheel(name: str, specifier: SpecifierSet, index_url: str | None) -> fe
                       "on the index; the wheelhouse cannot include it")
 
 
-def _dependencies(wheel: Path) -> list[Requirement]:
+def _dependencies(wheel: Path, extras: frozenset[str] = frozenset()) -> list[Requirement]:
     with zipfile.ZipFile(wheel) as zf:
         metadata = next(n for n in zf.namelist()
                         if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
@@ -89,7 +89,9 @@ def _dependencies(wheel: Path) -> list[Requirement]:
             req = Requirement(line)
         except InvalidRequirement:
             continue
-        if req.marker is None or req.marker.evaluate(ENVIRONMENT):
+        wanted = req.marker is None or any(
+            req.marker.evaluate({**ENVIRONMENT, "extra": extra}) for extra in ("", *extras))
+        if wanted:
             found.append(req)
     return found
 
@@ -107,12 +109,15 @@ def _satisfying(folder: Path, req: Requirement) -> Path | None:
     return best[1] if best else None
 
 
-def prepare(folder: Path | None = None, *, index_url: str | None = None) -> list[Path]:
+def prepare(folder: Path | None = None, *, index_url: str | None = None,
+            missing: list[str] | None = None) -> list[Path]:
     """Fill `folder` with the back-ends and their dependencies; returns the wheels in it.
 
     Each listed back-end comes in its newest release and in the newest release of the
     major version before it, because build requirements often cap the major version
-    (`flit_core >=3.2,<4`). Dependencies come in their newest matching release.
+    (`flit_core >=3.2,<4`). Dependencies come in their newest matching release. With a
+    `missing` list, a requirement the index cannot satisfy is noted there and skipped;
+    without one it is an error.
     """
     folder = folder or default_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -121,21 +126,27 @@ def prepare(folder: Path | None = None, *, index_url: str | None = None) -> list
     done: set[str] = set()
     while queue:
         req, backend = queue.popleft()
-        key = f"{canonicalize_name(req.name)}{req.specifier}"
+        key = f"{canonicalize_name(req.name)}{sorted(req.extras)}{req.specifier}"
         if key in done:
             continue
         done.add(key)
         wheel = _satisfying(folder, req)
         if wheel is None:
-            file = _pure_wheel(req.name, req.specifier, index_url)
-            artifact = fetch.download(file)
+            try:
+                file = _pure_wheel(req.name, req.specifier, index_url)
+                artifact = fetch.download(file)
+            except PkgvetError as exc:
+                if missing is None:
+                    raise
+                missing.append(f"{req}: {exc}")
+                continue
             wheel = folder / file.filename
             shutil.copyfile(artifact.path, wheel)
         if backend and not req.specifier:
             major = parse_wheel_filename(wheel.name)[1].major
             if major > 1:
                 queue.append((Requirement(f"{req.name}<{major}"), False))
-        queue.extend((dep, False) for dep in _dependencies(wheel))
+        queue.extend((dep, False) for dep in _dependencies(wheel, frozenset(req.extras)))
     for path in folder.iterdir():
         path.chmod(0o755 if path.is_dir() else 0o644)
     folder.chmod(0o755)
