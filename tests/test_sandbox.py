@@ -328,3 +328,28 @@ def test_doctor_reports_a_ready_sandbox() -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
     assert "sandbox image" in done.stdout and "strace" in done.stdout
+
+
+def test_dockerfile_and_offline_build_carry_the_same_recipe() -> None:
+    from pkgvet.sandbox import engine, image
+
+    dockerfile = (Path(engine.__file__).parent / "Dockerfile").read_text()
+    assert f'LABEL {engine.RECIPE_LABEL}="{engine.RECIPE}"' in dockerfile
+    assert f'LABEL {engine.RECIPE_LABEL}="{engine.RECIPE}"' in image.CHANGES
+    assert engine.IMAGE.endswith(f":{engine.RECIPE}")
+
+
+def test_tls_server_name_from_a_real_client_hello() -> None:
+    import ssl
+
+    from pkgvet.sandbox.observe import tls_server_name
+
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ssl.create_default_context().wrap_bio(incoming, outgoing,
+                                                server_hostname="exfil.pkgvet-test.invalid")
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()
+    hello = outgoing.read()
+    assert tls_server_name(hello) == "exfil.pkgvet-test.invalid"
+    assert tls_server_name(hello[:20]) is None
+    assert tls_server_name(b"GET / HTTP/1.1\r\n") is None

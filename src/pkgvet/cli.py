@@ -5,6 +5,7 @@ Exit codes: 0 benign, 1 suspicious, 2 malicious, 3 error (a target could not be 
 
 from __future__ import annotations
 
+import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -373,8 +374,14 @@ def _root(
     """pkgvet: vet Python packages before they run on your machine."""
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so that sandbox containers are removed on the way out."""
+    raise KeyboardInterrupt
+
+
 def main() -> NoReturn:
     """Entry point: every PkgvetError becomes one red line and exit code 3."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = app(standalone_mode=False)
     except PkgvetError as exc:

@@ -9,7 +9,7 @@ from pkgvet.errors import PkgvetError
 if TYPE_CHECKING:
     import docker
 
-RECIPE = "1"
+RECIPE = "2"
 """Bump when the image must change (what the probe needs from it); old images are not used."""
 IMAGE = f"pkgvet-sandbox:{RECIPE}"
 RECIPE_LABEL = "org.pkgvet.recipe"

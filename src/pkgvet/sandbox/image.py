@@ -22,7 +22,10 @@ from pkgvet.sandbox.engine import client as engine_client
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 SUITE = "bookworm"
 PACKAGES = ("python3", "python3-venv", "python3-pip", "python3-setuptools", "python3-wheel",
-            "strace")
+            "strace",
+            # What a victim's environment usually already has, and setup.py scripts import
+            # (pip runs a setup.py without pyproject.toml in the user's own environment).
+            "python3-requests", "python3-six", "python3-colorama", "python3-psutil")
 TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man",
         "usr/share/locale", "usr/share/info")
 CHANGES = (

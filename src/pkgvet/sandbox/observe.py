@@ -219,7 +219,11 @@ class _Observation:
     def sink(self, record: dict[str, Any], phase: Phase) -> None:
         data = str(record.get("data", ""))
         host = self.names.get(str(record.get("address", "")), str(record.get("address", "")))
-        first = data.split("\r\n", 1)[0] if data[:1].isalpha() else f"{len(data)} bytes"
+        server_name = tls_server_name(data.encode("latin-1"))
+        if server_name:
+            first = f"TLS hello for {server_name}"
+        else:
+            first = data.split("\r\n", 1)[0] if data[:1].isalpha() else f"{len(data)} bytes"
         self.network.append(SandboxEvent(
             "network", phase, f"sent to {host}:{record.get('port')}: {first[:120]}"))
         self.leaked(data, phase, f"data sent to {host}:{record.get('port')}")
@@ -300,6 +304,30 @@ class _Observation:
                 Severity.MEDIUM, Confidence.MEDIUM, Category.PERSISTENCE, phase, detail,
                 "The package wrote a file outside the environment it was installed into and "
                 "outside the temporary folder."))
+
+
+def tls_server_name(data: bytes) -> str | None:
+    """The server name (SNI) in a TLS ClientHello, or None. Walks the record by its own
+    length fields and gives up on anything out of bounds."""
+    try:
+        if data[0] != 0x16 or data[5] != 0x01:
+            return None
+        i = 9 + 2 + 32  # record header (5), handshake header (4), version, random
+        i += 1 + data[i]  # session id
+        i += 2 + int.from_bytes(data[i : i + 2], "big")  # cipher suites
+        i += 1 + data[i]  # compression methods
+        end = i + 2 + int.from_bytes(data[i : i + 2], "big")
+        i += 2
+        while i + 4 <= min(end, len(data)):
+            kind = int.from_bytes(data[i : i + 2], "big")
+            size = int.from_bytes(data[i + 2 : i + 4], "big")
+            if kind == 0:  # server_name: list length, name type, name length, name
+                length = int.from_bytes(data[i + 7 : i + 9], "big")
+                return data[i + 9 : i + 9 + length].decode("ascii", "replace") or None
+            i += 4 + size
+    except IndexError:
+        return None
+    return None
 
 
 def _verb(phase: Phase) -> str:

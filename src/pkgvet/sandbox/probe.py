@@ -291,16 +291,17 @@ class TcpSink(threading.Thread):
 
     def receive(self, conn: socket.socket, peer: Any) -> None:
         data = b""
+        local = ""
         try:
-            conn.settimeout(2.0)
             local = conn.getsockname()[0]
+            conn.settimeout(2.0)
             while len(data) < SINK_BYTES:
                 chunk = conn.recv(SINK_BYTES - len(data))
                 if not chunk:
                     break
                 data += chunk
         except OSError:
-            local = ""
+            pass  # a TLS client waits for the server's hello: what it sent is enough
         finally:
             conn.close()
         emit("sink", port=self.port, address=local, data=data.decode("latin-1"))
