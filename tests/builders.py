@@ -93,3 +93,15 @@ setup(
     packages=find_packages(),
 )
 """
+
+
+def base64_exec_sdist(dest: Path, payload: bytes = b"print('inert')") -> Path:
+    """evil-1.0: setup.py decodes and execs an (inert) payload at install time, line 3."""
+    encoded = base64.b64encode(payload).decode()
+    setup = (
+        "import base64\n"
+        "from setuptools import setup\n"
+        f"exec(base64.b64decode('{encoded}'))\n"
+        "setup(name='evil', version='1.0')\n"
+    )
+    return make_sdist(dest, "evil", "1.0", {"setup.py": setup})

@@ -6,14 +6,13 @@ pkgvet's own fetcher; sha256 as published on PyPI), so these tests need no netwo
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from builders import make_sdist
+from builders import base64_exec_sdist, make_sdist
 
 REAL = Path(__file__).parent / "data" / "real"
 SDIST_SHA = "55365417734eb18255590a9ff9eb97e9e1da868d4ccd6402399eaf68af20a760"
@@ -51,14 +50,7 @@ def test_requests_sdist_and_wheel_are_benign() -> None:
 
 
 def test_base64_exec_setup_is_malicious_with_line(tmp_path: Path) -> None:
-    payload = base64.b64encode(b"print('inert')").decode()
-    setup = (
-        "import base64\n"
-        "from setuptools import setup\n"
-        f"exec(base64.b64decode('{payload}'))\n"
-        "setup(name='evil', version='1.0')\n"
-    )
-    sdist = make_sdist(tmp_path, "evil", "1.0", {"setup.py": setup})
+    sdist = base64_exec_sdist(tmp_path)
     proc = pkgvet("scan", str(sdist), "--format", "json")
     assert proc.returncode == 2, proc.stderr
     result = json.loads(proc.stdout)["results"][0]

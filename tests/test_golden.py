@@ -7,7 +7,6 @@ carries its build time) are normalised. After an intended change to a report, `m
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import make_sdist
+from builders import base64_exec_sdist
 from pkgvet.model import Report
 from pkgvet.pipeline import scan_targets
 from pkgvet.report import Format, render
@@ -28,18 +27,6 @@ REGEN = os.environ.get("PKGVET_REGEN_GOLDEN") == "1"
 
 def requests_wheel(tmp_path: Path) -> Path:
     return REAL / "requests-2.32.3-py3-none-any.whl"
-
-
-def base64_exec_sdist(tmp_path: Path) -> Path:
-    """setup.py decodes and execs an (inert) payload at install time."""
-    payload = base64.b64encode(b"print('inert')").decode()
-    setup = (
-        "import base64\n"
-        "from setuptools import setup\n"
-        f"exec(base64.b64decode('{payload}'))\n"
-        "setup(name='evil', version='1.0')\n"
-    )
-    return make_sdist(tmp_path, "evil", "1.0", {"setup.py": setup})
 
 
 # case: (build the file to scan, expected verdict, is the file the same bytes on every run)

@@ -27,6 +27,7 @@ from pkgvet.sandbox.probe import DnsSink, TraceReader, parse_call
 from pkgvet.verdict import decide
 
 REAL = Path(__file__).parent / "data" / "real"
+PKGVET = str(Path(sys.executable).with_name("pkgvet"))
 
 # --- the probe's strace parsing ----------------------------------------------------------
 
@@ -291,7 +292,7 @@ def test_cli_sandbox_json_section(tmp_path: Path) -> None:
     empty = tmp_path / "wheelhouse"
     empty.mkdir()
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("pkgvet")), "scan", str(path), "--sandbox", "--wheelhouse",
+        [PKGVET, "scan", str(path), "--sandbox", "--wheelhouse",
          str(empty), "--no-cache", "-f", "json"], capture_output=True, text=True, check=False)
     assert done.returncode == 2, done.stderr
     (result,) = json.loads(done.stdout)["results"]
@@ -307,7 +308,7 @@ def test_ctrl_c_removes_the_container(tmp_path: Path) -> None:
     empty = tmp_path / "wheelhouse"
     empty.mkdir()
     proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("pkgvet")), "scan", str(path), "--sandbox",
+        [PKGVET, "scan", str(path), "--sandbox",
          "--wheelhouse", str(empty), "--no-cache"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     label = f"org.pkgvet.owner-pid={proc.pid}"
@@ -324,7 +325,7 @@ def test_ctrl_c_removes_the_container(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("engine_ready")
 def test_doctor_reports_a_ready_sandbox() -> None:
-    done = subprocess.run([str(Path(sys.executable).with_name("pkgvet")), "sandbox", "doctor"],
+    done = subprocess.run([PKGVET, "sandbox", "doctor"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
     assert "sandbox image" in done.stdout and "strace" in done.stdout
