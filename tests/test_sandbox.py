@@ -189,6 +189,11 @@ def test_honeytoken_in_a_dns_name_is_exfiltration() -> None:
     assert "PV803" in {f.rule_id for f in findings}
 
 
+def test_looking_up_the_own_host_name_is_not_a_finding() -> None:
+    report, findings = _observe(_run({"type": "dns", "name": "build", "answer": "127.77.0.2"}))
+    assert findings == [] and [e.detail for e in report.network] == ["lookup build"]
+
+
 def test_a_build_that_needs_the_network_is_not_installable_offline() -> None:
     records = _run(install_ok=False)
     records[6]["output_tail"] = "ERROR: No matching distribution found for maturin>=1"

@@ -174,6 +174,8 @@ class _Observation:
         self.names[answer] = name
         self.network.append(SandboxEvent("dns", phase, f"lookup {name}"))
         self.leaked(name, phase, "DNS name")
+        if "." not in name.strip("."):
+            return  # a single label (the container's own host name): not a host out there
         known = name in self.policy.package_hosts or name.endswith(".localdomain")
         self.add(_finding(
             "PV806", f"Looked up {name} while being {_verb(phase)}",
