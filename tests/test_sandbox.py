@@ -92,7 +92,8 @@ def test_dns_sink_answers_a_records_with_a_sinkhole_address() -> None:
 
 # --- the observer on recorded facts -------------------------------------------------------
 
-PIP = ["/tmp/venv/bin/python", "-m", "pip", "install", "--no-deps", "/input/x.tar.gz"]
+PIP = ["/tmp/venv/bin/python", "-m", "pip", "install", "--no-deps", "--no-index",
+       "/input/x.tar.gz"]
 
 
 def _call(phase: str, **fact: Any) -> dict[str, Any]:
@@ -167,6 +168,23 @@ def test_a_pth_file_the_package_declares_is_not_a_drop() -> None:
     installed = next(r for r in records if r["type"] == "installed")
     installed["recorded"] = [f"{site}/distutils-precedence.pth"]
     assert _observe(records)[1] == []
+
+
+def test_a_pip_that_may_reach_an_index_is_the_package_s_own() -> None:
+    records = _run(
+        _call("install", call="execve", path=PIP[0], argv=[
+            PIP[0], "/usr/lib/python3/dist-packages/pip/__pip-runner__.py", "install",
+            "--prefix", "/tmp/pip-build-env-1/overlay", "--no-index", "--find-links",
+            "/wheelhouse", "setuptools"], ok=True),
+        _call("install", call="execve", path=PIP[0], ok=True,
+              argv=[PIP[0], "-m", "pip", "install", "fernet"]),
+        _call("install", call="execve", path=PIP[0], ok=True, argv=[  # setup_requires
+            PIP[0], "-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps", "-w",
+            "/tmp/tmpab", "--quiet", "cffi"]),
+    )
+    _, findings = _observe(records)
+    assert [(f.rule_id, f.snippet) for f in findings] == [
+        ("PV816", f"{PIP[0]} -m pip install fernet")]
 
 
 def test_dropped_pth_and_persistence_writes() -> None:

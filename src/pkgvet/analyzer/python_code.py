@@ -184,11 +184,12 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "mshta",
         "regsvr32",
         "/dev/tcp/",
-        "curl ",
-        "wget ",
         "nc -e",
         "nc -c",
     ),
+    # curl and wget are everywhere in docstrings ("a command-line tool like curl"): a command
+    # line with them matters only where the file can run a program or evaluate code.
+    "fetchcmd": _words("curl ", "wget "),
     "persist": _words(
         "crontab",
         "/etc/cron",
@@ -292,6 +293,8 @@ def _needs_full_pass(text: str, strong_only: bool = False) -> bool:
     if "exec" in hit and hit & {"decode", "net"}:
         return True
     if "decode" in hit and "proc" in hit:
+        return True
+    if "fetchcmd" in hit and hit & {"proc", "exec"}:
         return True
     return "net" in hit and bool(hit & {"chmod", "proc", "secret"})
 

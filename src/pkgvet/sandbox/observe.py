@@ -2,7 +2,7 @@
 
 The probe (`pkgvet.sandbox.probe`) reports raw facts: system calls, DNS questions, bytes that
 reached the sink, phase ends, cgroup counters. This module decides, with the data in
-`rules/data/sandbox.toml`, what is install noise and what is evidence. Rule ids PV801-PV815.
+`rules/data/sandbox.toml`, what is install noise and what is evidence. Rule ids PV801-PV816.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from pkgvet.sandbox.honeytokens import Honeytokens
 HOME = "/home/sandbox"
 IMPORT_CODE = "import importlib, sys; importlib.import_module(sys.argv[1])"
 PIP_SETUP_CALLER = "<pip-setuptools-caller>"
+SETUP_REQUIRES_FETCH = ["-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps"]
+"""How setuptools (`fetch_build_eggs`) asks pip for a declared `setup_requires`."""
 SINKHOLE_PREFIX = "127.77."
 OFFLINE_MARKERS = ("No matching distribution found", "Could not find a version that satisfies")
 ROOT_PERSISTENCE = ("/etc/", "/usr/", "/var/spool/", "/lib/", "/bin/", "/sbin/", "/opt/",
@@ -92,6 +94,12 @@ def _finding(rule_id: str, title: str, severity: Severity, confidence: Confidenc
                    explanation=explanation, analyzer="sandbox")
 
 
+def _runs_pip(args: Sequence[str]) -> bool:
+    """`python -m pip ...` or `python .../pip/... ` (pip's own runner)."""
+    return list(args[:2]) == ["-m", "pip"] or any(
+        a.endswith("/pip") or "/pip/" in a for a in args[:2])
+
+
 def _is_python(program: str) -> bool:
     base = os.path.basename(program)
     return (base.startswith("python") and base[6:].replace(".", "").isdigit()) or base == "python"
@@ -135,11 +143,15 @@ class _Observation:
             return True
         if _is_python(program) or _is_python(base):
             rest = list(argv[1:])
-            if rest[:2] == ["-m", "pip"] or rest[:2] == ["-c", IMPORT_CODE]:
+            if rest[:2] == ["-c", IMPORT_CODE]:
                 return True
-            if any(PIP_SETUP_CALLER in a for a in rest):
-                return True  # pip running setup.py the legacy way (no pyproject.toml)
-            return any(a.endswith(("/pip", "_in_process.py")) or "/pip/" in a for a in rest)
+            if any(PIP_SETUP_CALLER in a or a.endswith("_in_process.py") for a in rest):
+                return True  # pip running setup.py or a build back-end's hooks
+            if rest[:5] == SETUP_REQUIRES_FETCH:
+                return True  # setuptools fetching a declared setup_requires
+            # pip itself, and the installs into build environments it starts, run offline;
+            # a pip that may reach an index was started by the package.
+            return _runs_pip(rest) and "--no-index" in rest
         return False
 
     def process(self, record: dict[str, Any], phase: Phase, ok: bool) -> None:
@@ -153,7 +165,14 @@ class _Observation:
         if expected:
             return
         base = os.path.basename(argv[0] or program)
-        if base in self.policy.hostile_programs or os.path.basename(program) in \
+        if (_is_python(program) or _is_python(base)) and _runs_pip(argv[1:]):
+            self.add(_finding(
+                "PV816", f"Ran pip to fetch more packages while being {_verb(phase)}",
+                Severity.HIGH, Confidence.MEDIUM, Category.PROCESS, phase, detail,
+                "The package started its own pip, which may reach an index, during the "
+                "install or import. Malware uses it to pull the tools its second stage "
+                "needs; an ordinary package declares its dependencies instead."))
+        elif base in self.policy.hostile_programs or os.path.basename(program) in \
                 self.policy.hostile_programs:
             self.add(_finding(
                 "PV804", f"Ran `{base}` while being {_verb(phase)}", Severity.HIGH,
