@@ -139,7 +139,10 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
     "secret": _words(
         ".ssh",
         "id_rsa",
-        ".aws",
+        ".aws/",
+        ".aws\\",
+        "'.aws'",
+        '".aws"',
         ".npmrc",
         ".pypirc",
         "git-credentials",
@@ -150,7 +153,10 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "cookies.sqlite",
         "local state",
         "leveldb",
-        "tdata",
+        "/tdata",
+        "\\tdata",
+        "'tdata'",
+        '"tdata"',
         "wallet",
         "exodus",
         "metamask",
@@ -196,7 +202,10 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         ".bashrc",
         ".bash_profile",
         ".zshrc",
-        ".profile",
+        "/.profile",
+        "\\.profile",
+        "'.profile'",
+        '".profile"',
         "systemd",
         "autostart",
         "currentversion\\run",
@@ -288,7 +297,9 @@ def _needs_full_pass(text: str, strong_only: bool = False) -> bool:
         return False
     if _RAW_IP.search(text) or (("_0x" in text or _JUNK_HINT.search(text)) and _JUNK.search(text)):
         return True
-    if not text.isascii() and _NON_ASCII_NAME.search(text):
+    # Six non-ASCII characters take at least twelve UTF-8 bytes: fewer, and no name can match.
+    if not text.isascii() and len(text.encode("utf-8", "surrogatepass")) - len(text) >= 6 \
+            and _NON_ASCII_NAME.search(text):
         return True
     if "exec" in hit and hit & {"decode", "net"}:
         return True
