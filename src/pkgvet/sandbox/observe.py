@@ -245,9 +245,11 @@ class _Observation:
             first = f"TLS hello for {server_name}"
         else:
             first = data.split("\r\n", 1)[0] if data[:1].isalpha() else f"{len(data)} bytes"
-        self.network.append(SandboxEvent(
-            "network", phase, f"sent to {host}:{record.get('port')}: {first[:120]}"))
         self.leaked(data, phase, f"data sent to {host}:{record.get('port')}")
+        event = SandboxEvent("network", phase, f"sent to {host}:{record.get('port')}: "
+                                               f"{first[:120]}")
+        if event not in self.network:  # setup.py runs more than once per install
+            self.network.append(event)
 
     # --- files -----------------------------------------------------------------------
 
