@@ -24,9 +24,9 @@ from pkgvet.model import (
     SandboxReport,
     Severity,
 )
+from pkgvet.sandbox.engine import HOME
 from pkgvet.sandbox.honeytokens import Honeytokens
 
-HOME = "/home/sandbox"
 IMPORT_CODE = "import importlib, sys; importlib.import_module(sys.argv[1])"
 PIP_SETUP_CALLER = "<pip-setuptools-caller>"
 SETUP_REQUIRES_FETCH = ["-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps"]
@@ -301,8 +301,7 @@ class _Observation:
                 "A .pth or sitecustomize file that the package's own file list (RECORD) "
                 "does not declare runs at every interpreter start: persistence."))
             return
-        if _under(path, self.policy.expected_writes) or path.startswith(
-                tuple(self.policy.expected_writes)):
+        if path.startswith(self.policy.expected_writes):
             return
         relpath = _home_relative(path)
         if relpath is not None and (not relpath or _under(relpath, self.policy.home_write_noise)):
