@@ -50,7 +50,9 @@ class SandboxSettings:
 
     @property
     def wall_seconds(self) -> float:
-        return self.install_seconds + self.import_seconds * self.max_modules + HOST_MARGIN
+        """The probe's own limits (an install may be tried twice: isolated, then with the
+        image's setuptools) plus a margin; past it pkgvet kills the container."""
+        return 2 * self.install_seconds + self.import_seconds * self.max_modules + HOST_MARGIN
 
 
 @dataclass(frozen=True, slots=True)
