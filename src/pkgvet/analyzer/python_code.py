@@ -669,7 +669,13 @@ def _grade_group(
 
     net = _has(facts, "network", "send", "download")
     sock = _has(facts, "socket")
-    if sock and (_has(facts, "dup2") or (_has(facts, "process") and _has(facts, "lit:shell_bin"))):
+    # A reverse shell wires a socket to a shell: pty.spawn, or a shell started (or its fds
+    # duplicated) beside the socket. dup2 alone is daemon code sending stdio to /dev/null.
+    pty_spawn = any(f.cap == "dup2" and "pty" in f.detail for f in facts)
+    shell = _has(facts, "lit:shell_bin")
+    dup2 = _has(facts, "dup2")
+    process = _has(facts, "process")
+    if sock and (pty_spawn or (shell and (process or dup2)) or (dup2 and process)):
         emit(
             "PV311",
             _first(facts, "dup2", "lit:shell_bin"),
