@@ -318,6 +318,10 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 @app.command()
 def bench(
     top: Annotated[int, typer.Option("--top", help="How many top PyPI projects to fetch.")] = 300,
+    offset: Annotated[
+        int, typer.Option("--offset", help="Skip this many of the top projects first (e.g. "
+                          "--offset 300 --top 300: ranks 301-600, an out-of-sample benign set).")
+    ] = 0,
     malware: Annotated[bool, typer.Option(help="Scan the malware corpus.")] = True,
     benign: Annotated[bool, typer.Option(help="Scan the top PyPI projects.")] = True,
     jobs: Annotated[
@@ -349,11 +353,11 @@ def bench(
     benign_run: SetRun | None = None
     malware_run: SetRun | None = None
     fetch_errors: list[TargetError] = []
-    settings: dict[str, Any] = {"top": top if benign else 0, "jobs": jobs}
+    settings: dict[str, Any] = {"top": top if benign else 0, "offset": offset, "jobs": jobs}
 
     if benign:
         started = time.perf_counter()
-        artifacts, fetch_errors = fetch_benign(top_names(top))
+        artifacts, fetch_errors = fetch_benign(top_names(offset + top)[offset:])
         settings["fetch_seconds"] = round(time.perf_counter() - started, 2)
         console.print(
             f"fetched {len(artifacts)} files of {top - len(fetch_errors)} projects in "
