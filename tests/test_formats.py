@@ -111,3 +111,19 @@ def test_markdown() -> None:
     assert "*(suppressed: build tool)*" in text
     assert "**Partial report**" in text and "#### Sandbox" in text
     assert "## Errors" in text and "no project 'nope'" in text
+
+
+JSON_SCHEMA = Path(__file__).parents[1] / "docs" / "pkgvet-report.schema.json"
+
+
+def test_json_report_follows_its_documented_schema() -> None:
+    from pkgvet.pipeline import scan_targets
+
+    validator = jsonschema.Draft7Validator(json.loads(JSON_SCHEMA.read_text()))
+    real = scan_targets([str(Path(__file__).parent / "data" / "real" / "requests-2.32.3.tar.gz")],
+                        jobs=1)
+    for rep in (report(), real):
+        validator.validate(json.loads(render(rep, Format.JSON)))
+    broken = json.loads(render(report(), Format.JSON))
+    del broken["results"][0]["findings"][0]["phase"]
+    assert not validator.is_valid(broken)
