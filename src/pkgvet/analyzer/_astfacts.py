@@ -14,6 +14,7 @@ import ast
 from pkgvet.analyzer._facts import (
     ENVIRON_NAMES,
     MAIN,
+    MESSAGE_CAPS,
     MODULE,
     NETWORK_READ_ATTRS,
     SUSPICIOUS_METHODS,
@@ -21,6 +22,7 @@ from pkgvet.analyzer._facts import (
     catalog,
     embedded_candidate,
     is_blob,
+    is_message_call,
     junk_identifier,
     sink_kinds,
 )
@@ -53,6 +55,8 @@ class _AstCollector(ast.NodeVisitor):
         self.assignments: dict[tuple[str, str], list[ast.expr]] = {}
         self.exec_calls: list[tuple[ast.Call, str, str, str]] = []
         self.helpers: set[str] = set()
+        self.messages = 0
+        """1 while visiting the arguments of a message call (print, log, an exception)."""
 
     @property
     def scope(self) -> str:
@@ -173,6 +177,8 @@ class _AstCollector(ast.NodeVisitor):
             return
         probe = value[:4096]
         for cap in self.cat.literal_caps(probe):
+            if self.messages and cap in MESSAGE_CAPS:
+                continue
             self.out.add(f"lit:{cap}", node.lineno, self.scope, value[:200], node.col_offset)
         if is_blob(value):
             self.out.add("blob", node.lineno, self.scope, f"{len(value)} chars", node.col_offset)
@@ -220,7 +226,11 @@ class _AstCollector(ast.NodeVisitor):
                     if isinstance(sub, ast.Name):
                         self.out.calls.setdefault(MODULE, set()).add(sub.id)
                         self.out.add("cmdclass", line, self.scope, sub.id, col)
+        # Literals directly in a message are text for people; a call nested in the message
+        # (`print(os.system("curl ... | sh"))`) runs, so its literals count again.
+        outer, self.messages = self.messages, int(is_message_call(simple, qualified))
         self.generic_visit(node)
+        self.messages = outer
 
     def _is_builtins(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Name) and node.id in ("__builtins__", "__builtin__"):

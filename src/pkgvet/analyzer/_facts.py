@@ -257,6 +257,23 @@ def _dotted(node: cst.BaseExpression) -> str | None:
     return None
 
 
+MESSAGE_CAPS = frozenset({"download_cmd", "pip_cmd", "shell_cmd", "shell_bin"})
+"""Command-line literals that, inside a message for people (an exception, print, a log line,
+a warning), are instructions ("install it with: curl ... | sh"), not commands pkgvet should
+weigh."""
+_MESSAGE_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception",
+                              "critical", "fatal", "echo", "secho"})
+
+
+def is_message_call(simple: str | None, qualified: str | None = None) -> bool:
+    """`print(...)`, `warnings.warn(...)`, `log.info(...)`, `click.echo(...)`, and building
+    an exception or warning (`RuntimeError(...)`, `raise ImportError(...)`)."""
+    if not simple:
+        return False
+    return (simple == "print" or simple in _MESSAGE_METHODS or qualified == "warnings.warn"
+            or simple.endswith(("Error", "Exception", "Warning")))
+
+
 class _Collector(cst.CSTVisitor):
     METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider)
 
@@ -272,6 +289,9 @@ class _Collector(cst.CSTVisitor):
         self.cat = catalog()
         self._main_if: cst.If | None = None
         self.helpers: set[str] = set()
+        self.messages = 0
+        """1 while visiting the arguments of a message call (print, log, an exception)."""
+        self._message_stack: list[int] = []
 
     # positions / names ------------------------------------------------------------------
     def _line(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -376,8 +396,15 @@ class _Collector(cst.CSTVisitor):
                 line, col = self._line(node)
                 self.out.add("reverse", line, self.scope, "[::-1]", col)
 
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.messages = self._message_stack.pop()
+
     # calls --------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
+        # Literals directly in a message are text for people; a call nested in the message
+        # (`print(os.system("curl ... | sh"))`) runs, so its literals count again.
+        self._message_stack.append(self.messages)
+        self.messages = int(is_message_call(_simple(node.func) or None))
         line, col = self._line(node)
         # Only a plain dotted name has a qualified name; for `__import__("os").system` the
         # provider reports the inner call's name, which is not what is being called.
@@ -456,6 +483,8 @@ class _Collector(cst.CSTVisitor):
         line, col = self._line(node)
         probe = text if len(text) <= 4096 else text[:4096]
         for cap in self.cat.literal_caps(probe):
+            if self.messages and cap in MESSAGE_CAPS:
+                continue
             self.out.add(f"lit:{cap}", line, self.scope, text[:200], col)
         if is_blob(text):
             self.out.add("blob", line, self.scope, f"{len(text)} chars", col)

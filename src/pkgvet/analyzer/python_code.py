@@ -253,6 +253,7 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
     "obfuscation": _words(
         "__builtins__",
         "__builtin__",
+        "getattr(builtins",
         "__pyarmor__",
         "pyarmor_runtime",
         "pytransform",
@@ -669,13 +670,14 @@ def _grade_group(
 
     net = _has(facts, "network", "send", "download")
     sock = _has(facts, "socket")
-    # A reverse shell wires a socket to a shell: pty.spawn, or a shell started (or its fds
-    # duplicated) beside the socket. dup2 alone is daemon code sending stdio to /dev/null.
+    # A reverse shell wires a socket to a shell's stdio: pty.spawn, or dup2 beside a shell or a
+    # process. dup2 alone is daemon code sending stdio to /dev/null; a shell command beside a
+    # socket (`check_call(cmd, shell=True, executable="/bin/bash")`) is a job launcher.
     pty_spawn = any(f.cap == "dup2" and "pty" in f.detail for f in facts)
     shell = _has(facts, "lit:shell_bin")
     dup2 = _has(facts, "dup2")
     process = _has(facts, "process")
-    if sock and (pty_spawn or (shell and (process or dup2)) or (dup2 and process)):
+    if sock and (pty_spawn or (dup2 and (shell or process))):
         emit(
             "PV311",
             _first(facts, "dup2", "lit:shell_bin"),
@@ -691,12 +693,17 @@ def _grade_group(
         and _has(facts, "chmod", "process")
     ):
         endpoint = _has(file_facts, "lit:bad_endpoint", "lit:payload_url") or _raw_ip(file_facts)
-        sev = Severity.CRITICAL if auto or endpoint else Severity.MEDIUM
+        # At import nothing has a reason to download, save and run. At install a build script
+        # may fetch a source archive and run make or git; there the download must be marked
+        # as the thing that runs: made executable, named like a program, or fetched from a
+        # place no build fetches from.
+        payload = endpoint or _has(facts, "chmod", "lit:exe_name")
+        strong = phase is Phase.IMPORT or (payload and (auto or endpoint))
         emit(
             "PV301",
             _first(facts, "download", "network"),
-            sev,
-            Confidence.MEDIUM if auto or endpoint else Confidence.LOW,
+            Severity.CRITICAL if strong else Severity.MEDIUM,
+            Confidence.MEDIUM if strong else Confidence.LOW,
             phase,
         )
 
@@ -792,7 +799,11 @@ def _grade_group(
     junk = [f for f in facts if f.cap == "junk_names"]
     tricks = [f for f in facts if f.cap in ("builtins_access", "chr_join", "escaped_strings")]
     if len(junk) >= 5 or len(tricks) >= 2:
-        dangerous = _has(
+        # getattr(builtins, name) with nothing else (no junk names, no chr() or escape tricks)
+        # is how sandboxed evaluators build their safe builtins (reportlab's rl_safe_eval),
+        # not obfuscation; beside other tricks it is a way to reach exec unseen.
+        others = junk or [f for f in tricks if f.cap != "builtins_access"]
+        dangerous = bool(others) and _has(
             facts, "exec", "process", "network", "pip_install", "dynamic_import", "builtins_access"
         )
         heavy = len(junk) >= 10 or len(tricks) >= 3
