@@ -515,3 +515,29 @@ def test_a_sandboxed_evaluator_is_not_obfuscation(tmp_path: Path) -> None:
 def test_builtins_lookup_with_chr_tricks_at_import_is_obfuscation(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": HIDDEN_EXEC})
     assert any(f.rule_id == "PV204" and f.severity >= Severity.HIGH for f in findings_for(wheel))
+
+
+def test_naming_an_obfuscator_is_not_using_one(tmp_path: Path) -> None:
+    detector = '_RUNTIME_MODULE_PREFIXES = ("pytransform", "pyarmor_runtime")\n'
+    stub = "from pyarmor_runtime_000000 import __pyarmor__\n__pyarmor__(__name__, __file__, b'PY0')\n"
+    clean = make_wheel(tmp_path, "clean", "1.0", {"clean/__init__.py": "", "clean/obf.py": detector})
+    armored = make_wheel(tmp_path, "armored", "1.0", {"armored/__init__.py": stub})
+    assert "PV206" not in rules(findings_for(clean))
+    assert "PV206" in rules(findings_for(armored))
+
+
+def test_blanks_inside_a_docstring_hide_nothing(tmp_path: Path) -> None:
+    doc = ("import socket, subprocess\n"  # enough for the full pass
+           'def get():\n    """Args:\n        retry: what errors, if any' + " " * 200 + 'x\n    """\n')
+    hidden = "x = 1" + " " * 200 + "; __import__('os').system('id')\n"
+    clean = make_wheel(tmp_path, "clean", "1.0", {"clean/__init__.py": doc})
+    sneaky = make_wheel(tmp_path, "sneaky", "1.0", {"sneaky/__init__.py": doc + hidden})
+    assert "PV207" not in rules(findings_for(clean))
+    assert "PV207" in rules(findings_for(sneaky))
+
+
+def test_python_3_12_type_syntax_gets_the_precise_front_end(tmp_path: Path) -> None:
+    from pkgvet.analyzer.python_code import _parse_guard
+
+    source = "type Order = Literal['>', '<']\nclass Box[T](Base):\n    def get[U](self) -> T: ...\n"
+    assert _parse_guard(source)[0] == "ok"

@@ -932,11 +932,47 @@ def analyze_facts(
 
 # -- per-file driver -----------------------------------------------------------------------------
 
-_PYARMOR = re.compile(r"__pyarmor__|pyarmor_runtime|from pytransform import|pyobfuscate")
+# The obfuscators' own stubs, not a mention of their names (ddtrace has a detector for them):
+# a call of __pyarmor__, an import of its runtime, pyobfuscate's `pyobfuscate=` assignment.
+_PYARMOR = re.compile(
+    r"__pyarmor__\s*\(|^[ \t]*(?:from[ \t]+(?:pytransform|pyarmor_runtime\w*)[ \t]+import|"
+    r"import[ \t]+(?:pytransform|pyarmor_runtime\w*))|\bpyobfuscate[ \t]*=",
+    re.M,
+)
 _HIDDEN = re.compile(r"\S[ \t]{150,}\S")
 
 
-def _file_level(f: PackageFile, text: str, base: Phase, emit: _Emit) -> None:
+def _string_spans(tree: ast.Module | None) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) positions of the multi-line or long string literals in `tree`."""
+    if tree is None:
+        return []
+    return [
+        ((node.lineno, node.col_offset), (node.end_lineno or node.lineno, node.end_col_offset or 0))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes)
+        and len(node.value) > 150
+    ]
+
+
+def _hidden_code(text: str, tree: ast.Module | None) -> re.Match[str] | None:
+    """The first long run of blanks followed by more on the same line that is not inside a
+    string literal (docstrings carry such runs; code hidden off-screen is never in one)."""
+    spans: list[tuple[tuple[int, int], tuple[int, int]]] | None = None
+    for count, m in enumerate(_HIDDEN.finditer(text)):
+        if count >= 50:
+            return m
+        if spans is None:
+            spans = _string_spans(tree)
+        line = text.count("\n", 0, m.start()) + 1
+        where = (line, m.start() - (text.rfind("\n", 0, m.start()) + 1))
+        if not any(start < where < end for start, end in spans):
+            return m
+    return None
+
+
+def _file_level(
+    f: PackageFile, text: str, base: Phase, emit: _Emit, tree: ast.Module | None = None
+) -> None:
     phase = base if f.context is Context.PACKAGE or base is Phase.INSTALL else Phase.RUNTIME
     if m := _PYARMOR.search(text):
         line = text.count("\n", 0, m.start()) + 1
@@ -947,7 +983,7 @@ def _file_level(f: PackageFile, text: str, base: Phase, emit: _Emit) -> None:
             Confidence.MEDIUM,
             phase,
         )
-    if m := _HIDDEN.search(text):
+    if m := _hidden_code(text, tree):
         line = text.count("\n", 0, m.start()) + 1
         end = text.find("\n", m.end())
         hidden = text[m.end() - 1 : end if end != -1 else len(text)]
@@ -979,10 +1015,36 @@ def _parse_guard(text: str) -> tuple[str, str, ast.Module | None]:
         msg = str(exc.msg)
         if "too many nested" in msg or "too complex" in msg:
             return "deep", msg, None
+        newer = _parse_newer_syntax(text)
+        if newer is not None:
+            return "ok", "", newer
         return "syntax", f"line {exc.lineno}: {msg}", None
     except ValueError as exc:  # NUL bytes in source
         return "syntax", str(exc), None
     return "ok", "", tree
+
+
+# Python 3.12's type statements and type parameters (PEP 695), which this interpreter's
+# parser refuses. Rewritten in place, line for line, into what it reads (`type X = ...` to
+# `X = ...`, `def f[T](` to `def f(`), so that modern packages get the precise front-end
+# instead of the text scan. A regular expression, not a parser: anything it cannot rewrite
+# (nested brackets in the parameters) still fails to parse and goes to the text scan.
+_TYPE_ALIAS = re.compile(r"^([ \t]*)type[ \t]+([A-Za-z_]\w*)[ \t]*(?:\[[^\]\n]*\])?[ \t]*=", re.M)
+_TYPE_PARAMS = re.compile(
+    r"^([ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+[A-Za-z_]\w*)\[[^\]\n]*\](?=[ \t]*[(:])", re.M
+)
+
+
+def _parse_newer_syntax(text: str) -> ast.Module | None:
+    if "type " not in text and "[" not in text:
+        return None
+    shimmed = _TYPE_PARAMS.sub(r"\1", _TYPE_ALIAS.sub(r"\1\2 =", text))
+    if shimmed == text:
+        return None
+    try:
+        return ast.parse(shimmed)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _facts_for(tree: ast.Module, text: str, base: Phase) -> FileFacts | None:
@@ -1084,8 +1146,8 @@ def analyze_file(pkg: Package, f: PackageFile, base: Phase | None = None) -> lis
     lines = text.splitlines()
     out: list[Finding] = []
     emit = _Emit(f, lines, out)
-    _file_level(f, text, base, emit)
     verdict, detail, tree = _parse_guard(text)
+    _file_level(f, text, base, emit, tree)
     ff: FileFacts | None = None
     if tree is not None:
         ff = _facts_for(tree, text, base)

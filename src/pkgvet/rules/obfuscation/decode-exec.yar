@@ -44,7 +44,7 @@ rule pyarmor_runtime
     strings:
         $call = "__pyarmor__("
         $runtime = /from\s+(pytransform|pyarmor_runtime[_0-9]*)\s+import\s+(pyarmor_runtime|__pyarmor__)/
-        $enter = "__armor_enter__"
+        $enter = /__armor_enter__\s*\(\s*\)/
         $header = "PY00" ascii
         $pyarmor_tag = "pyarmor" nocase
     condition:
