@@ -235,10 +235,15 @@ def engine_ready() -> None:
         pytest.skip(message)
 
 
+def _empty_wheelhouse(tmp_path: Path) -> Path:
+    """No back-ends: sdists build with the image's setuptools (no network in the tests)."""
+    folder = tmp_path / "wheelhouse"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def _sandboxed(path: Path, tmp_path: Path, **settings: Any) -> ScanResult:
-    empty = tmp_path / "wheelhouse"
-    empty.mkdir(exist_ok=True)
-    options = {"wheelhouse": empty, "install_seconds": 60.0, "import_seconds": 20.0, **settings}
+    options = {"wheelhouse": _empty_wheelhouse(tmp_path), "install_seconds": 60.0, "import_seconds": 20.0, **settings}
     report = scan_targets([str(path)], jobs=1, sandbox=SandboxSettings(**options))
     assert not report.errors, report.errors
     (result,) = report.results
@@ -312,8 +317,7 @@ def test_hostile_behaviour_is_contained_and_reported(
 @pytest.mark.usefixtures("engine_ready")
 def test_cli_sandbox_json_section(tmp_path: Path) -> None:
     path = fx.sdist(tmp_path, "stealer", fx.STEALER)
-    empty = tmp_path / "wheelhouse"
-    empty.mkdir()
+    empty = _empty_wheelhouse(tmp_path)
     done = subprocess.run(
         [PKGVET, "scan", str(path), "--sandbox", "--wheelhouse",
          str(empty), "--no-cache", "-f", "json"], capture_output=True, text=True, check=False)
@@ -328,8 +332,7 @@ def test_cli_sandbox_json_section(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("engine_ready")
 def test_ctrl_c_removes_the_container(tmp_path: Path) -> None:
     path = fx.sdist(tmp_path, "hangs", fx.ENDLESS)
-    empty = tmp_path / "wheelhouse"
-    empty.mkdir()
+    empty = _empty_wheelhouse(tmp_path)
     proc = subprocess.Popen(
         [PKGVET, "scan", str(path), "--sandbox",
          "--wheelhouse", str(empty), "--no-cache"],
