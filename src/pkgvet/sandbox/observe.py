@@ -26,15 +26,16 @@ from pkgvet.model import (
 )
 from pkgvet.sandbox.engine import HOME
 from pkgvet.sandbox.honeytokens import Honeytokens
+from pkgvet.sandbox.probe import OFFLINE_MARKERS
 
 IMPORT_CODE = "import importlib, sys; importlib.import_module(sys.argv[1])"
 PIP_SETUP_CALLER = "<pip-setuptools-caller>"
 SETUP_REQUIRES_FETCH = ["-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps"]
 """How setuptools (`fetch_build_eggs`) asks pip for a declared `setup_requires`."""
 SINKHOLE_PREFIX = "127.77."
-OFFLINE_MARKERS = ("No matching distribution found", "Could not find a version that satisfies")
 ROOT_PERSISTENCE = ("/etc/", "/usr/", "/var/spool/", "/lib/", "/bin/", "/sbin/", "/opt/",
                     "/root/", "/var/lib/", "/boot/")
+ROOT_FOLDERS = frozenset(p.rstrip("/") for p in ROOT_PERSISTENCE)
 STARTUP_NAMES = ("sitecustomize.py", "usercustomize.py")
 
 
@@ -311,8 +312,7 @@ class _Observation:
             return
         self.writes.append(SandboxEvent("write", phase, detail))
         persistent = (_under(relpath, self.policy.home_persistence) if relpath is not None
-                      else path.startswith(ROOT_PERSISTENCE) or path in
-                      {p.rstrip("/") for p in ROOT_PERSISTENCE})
+                      else path.startswith(ROOT_PERSISTENCE) or path in ROOT_FOLDERS)
         if persistent:
             self.add(_finding(
                 "PV807", f"Wrote to {detail} while being {_verb(phase)}", Severity.HIGH,

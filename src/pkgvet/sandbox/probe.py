@@ -435,20 +435,27 @@ def inventory() -> dict[str, Any]:
                          if e.endswith((".pth", "sitecustomize.py", "usercustomize.py"))]}
 
 
+def _cgroup_counter(paths: tuple[str, ...], key: str) -> int | None:
+    """The `key N` line of a cgroup events file, v1 or v2 (whichever exists)."""
+    for path in paths:
+        if os.path.exists(path):
+            for line in Path(path).read_text().splitlines():
+                name, _, value = line.partition(" ")
+                if name == key:
+                    return int(value)
+    return None
+
+
 def limits() -> dict[str, Any]:
     facts: dict[str, Any] = {}
-    for path in ("/sys/fs/cgroup/pids/pids.events", "/sys/fs/cgroup/pids.events"):
-        if os.path.exists(path):
-            for line in Path(path).read_text().splitlines():
-                key, _, value = line.partition(" ")
-                if key == "max":
-                    facts["pids_limit_hits"] = int(value)
-    for path in ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"):
-        if os.path.exists(path):
-            for line in Path(path).read_text().splitlines():
-                key, _, value = line.partition(" ")
-                if key == "oom_kill":
-                    facts["oom_kills"] = int(value)
+    hits = _cgroup_counter(("/sys/fs/cgroup/pids/pids.events", "/sys/fs/cgroup/pids.events"),
+                           "max")
+    if hits is not None:
+        facts["pids_limit_hits"] = hits
+    kills = _cgroup_counter(("/sys/fs/cgroup/memory/memory.oom_control",
+                             "/sys/fs/cgroup/memory.events"), "oom_kill")
+    if kills is not None:
+        facts["oom_kills"] = kills
     for path in ("/sys/fs/cgroup/memory/memory.max_usage_in_bytes", "/sys/fs/cgroup/memory.peak"):
         if os.path.exists(path):
             facts["memory_peak"] = int(Path(path).read_text().split()[0])

@@ -211,10 +211,3 @@ def remove_mine() -> None:
                 container.remove(force=True)
     except engine_mod.SandboxUnavailable:
         pass
-
-
-def copy_probe(dest: Path) -> None:
-    """For debugging: write the probe the container runs to `dest`."""
-    with importlib.resources.as_file(
-            importlib.resources.files("pkgvet.sandbox").joinpath("probe.py")) as probe:
-        shutil.copyfile(probe, dest)
