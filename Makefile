@@ -24,12 +24,12 @@ test: install
 	$(BIN)/python -m pytest -n 2 -q $(ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 ## bench: accuracy and speed on the top-300 PyPI packages and the malware corpus
 bench: install
-	$(BIN)/python -m pkgvet.bench $(ARGS)
+	PKGVET_CORPUS_PASSWORD=$${PKGVET_CORPUS_PASSWORD:-infected} $(BIN)/python -m bench.run $(ARGS)
 
 ## fuzz: the long fuzz campaign: CASES generated and mutated archives through the oracle
 ## (no traceback, nothing written outside the work folder, time per case); SEED reproduces

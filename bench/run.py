@@ -21,6 +21,7 @@ import importlib.resources
 import importlib.util
 import json
 import multiprocessing
+import os
 import resource
 import shutil
 import sys
@@ -49,8 +50,8 @@ from pkgvet.package import Artifact
 from pkgvet.pipeline import default_jobs, scan_artifacts
 from pkgvet.sources.local import local_artifact
 
-CORPUS_PASSWORD = b"infected"
-CORPUS_NAME = "malicious-dev.zip"
+CORPUS_NAMES = ("malicious-dev.zip", "malicious-dev-2.zip")
+REPO = Path(__file__).resolve().parent.parent
 FETCH_THREADS = 8
 TOP_FINDINGS = 3
 
@@ -134,14 +135,21 @@ def fetch_benign(
 # --- the malware set -----------------------------------------------------------------------
 
 
-def default_corpus() -> Path | None:
-    """The development corpus in `shared/corpus/` beside the repository, if it is there."""
-    repo = Path(__file__).resolve().parents[2]
-    for base in (repo.parent, Path.cwd().parent, Path("/work")):
-        candidate = base / "shared" / "corpus" / CORPUS_NAME
-        if candidate.is_file():
-            return candidate
-    return None
+def default_corpora() -> list[Path]:
+    """The development corpora in `shared/corpus/` beside the repository
+    (`PKGVET_CORPUS_DIR` overrides the folder), those that are there."""
+    folder = Path(os.environ.get("PKGVET_CORPUS_DIR") or REPO.parent / "shared" / "corpus")
+    return [folder / name for name in CORPUS_NAMES if (folder / name).is_file()]
+
+
+def corpus_password() -> bytes:
+    """The zip password: the samples are encrypted so that no tool opens them by accident.
+    It comes from the environment (`make bench` sets the corpus convention's password)."""
+    password = os.environ.get("PKGVET_CORPUS_PASSWORD")
+    if not password:
+        raise typer.BadParameter("set PKGVET_CORPUS_PASSWORD to the corpus zip's password "
+                                 "(see shared/corpus/README.md), or run `make bench`")
+    return password.encode()
 
 
 def decrypt_corpus(corpus: Path, dest: Path) -> list[Path]:
@@ -159,7 +167,7 @@ def decrypt_corpus(corpus: Path, dest: Path) -> list[Path]:
             folder = dest / f"{i:05d}"
             folder.mkdir()
             target = folder / base
-            with zf.open(info, pwd=CORPUS_PASSWORD) as src, open(target, "wb") as out:
+            with zf.open(info, pwd=corpus_password()) as src, open(target, "wb") as out:
                 shutil.copyfileobj(src, out, 1024 * 1024)
             paths.append(target)
     return paths
@@ -263,7 +271,7 @@ def missed_malware(run: SetRun) -> list[str]:
 
 
 def print_lists(
-    benign: SetRun | None, malware: SetRun | None, fetch_errors: list[TargetError]
+    benign: SetRun | None, malware_runs: list[SetRun], fetch_errors: list[TargetError]
 ) -> None:
     if benign is not None:
         flagged = flagged_benign(benign)
@@ -274,12 +282,12 @@ def print_lists(
                 where = f"{f['path'] or '-'}{':' + str(f['line']) if f['line'] else ''}"
                 console.print(f"    {f['rule_id']} {f['severity']:<8} {where}  {f['title']}",
                               highlight=False, markup=False)
-    if malware is not None:
+    for malware in malware_runs:
         missed = missed_malware(malware)
-        console.rule(f"malware files called benign ({len(missed)})")
+        console.rule(f"{malware.label}: files called benign ({len(missed)})")
         if missed:
             console.print(Columns(missed, padding=(0, 2)), highlight=False)
-    errors = [*(benign.errors if benign else []), *(malware.errors if malware else [])]
+    errors = [*(benign.errors if benign else []), *(e for m in malware_runs for e in m.errors)]
     if errors:
         console.rule(f"scan errors ({len(errors)})")
         for e in errors:
@@ -293,7 +301,7 @@ def print_lists(
 def report_json(
     runs: Sequence[SetRun],
     benign: SetRun | None,
-    malware: SetRun | None,
+    malware_runs: list[SetRun],
     fetch_errors: list[TargetError],
     settings: dict[str, Any],
 ) -> dict[str, Any]:
@@ -303,7 +311,7 @@ def report_json(
         "settings": settings,
         "sets": {run.label: run.figures() for run in runs},
         "benign_flagged": flagged_benign(benign) if benign else [],
-        "malware_missed": missed_malware(malware) if malware else [],
+        "malware_missed": {m.label: missed_malware(m) for m in malware_runs},
         "scan_errors": [{"target": e.target, "message": e.message}
                         for run in runs for e in run.errors],
         "fetch_errors": [{"name": e.target, "message": e.message} for e in fetch_errors],
@@ -334,7 +342,9 @@ def bench(
         bool, typer.Option("--cache-bench", help="Scan the benign set twice (pkgvet.cache).")
     ] = False,
     corpus: Annotated[
-        Path | None, typer.Option(help="Encrypted malware zip (default: shared/corpus/).")
+        list[Path] | None,
+        typer.Option(help="Encrypted malware zip, repeatable (default: every development "
+                     "corpus in ../shared/corpus/, each reported as its own set)."),
     ] = None,
     sandbox_malware: Annotated[
         int, typer.Option("--sandbox-malware", help="Also sandbox N corpus samples (evenly "
@@ -351,7 +361,7 @@ def bench(
     jobs = jobs or default_jobs()
     runs: list[SetRun] = []
     benign_run: SetRun | None = None
-    malware_run: SetRun | None = None
+    malware_runs: list[SetRun] = []
     fetch_errors: list[TargetError] = []
     settings: dict[str, Any] = {"top": top if benign else 0, "offset": offset, "jobs": jobs}
 
@@ -372,23 +382,26 @@ def bench(
             settings["sandbox"] = _sandbox_bench(artifacts, sandbox_n)
 
     if malware:
-        path = corpus or default_corpus()
-        if path is None or not path.is_file():
-            console.print(f"[yellow]no malware corpus ({CORPUS_NAME}) found; pass --corpus[/]")
-        else:
+        paths = corpus or default_corpora()
+        if not paths:
+            console.print("[yellow]no malware corpus found in ../shared/corpus/; "
+                          "pass --corpus or set PKGVET_CORPUS_DIR[/]")
+        for path in paths:
+            label = f"malware {path.stem}"
             with tempfile.TemporaryDirectory(prefix="pkgvet-bench-malware-") as tmp:
                 samples = [local_artifact(p) for p in decrypt_corpus(path, Path(tmp))]
-                malware_run = scan_set("malware", samples, jobs)
+                malware_run = scan_set(label, samples, jobs)
+                malware_runs.append(malware_run)
                 if sandbox_malware:
                     step = max(1, len(samples) // sandbox_malware)
-                    settings["sandbox_malware"] = _sandbox_malware(
+                    settings[f"sandbox {label}"] = _sandbox_malware(
                         samples[::step][:sandbox_malware])
             runs.append(malware_run)
 
     console.print(figures_table(runs, len(fetch_errors) if benign else None))
-    print_lists(benign_run, malware_run, fetch_errors)
+    print_lists(benign_run, malware_runs, fetch_errors)
     if json_out is not None:
-        data = report_json(runs, benign_run, malware_run, fetch_errors, settings)
+        data = report_json(runs, benign_run, malware_runs, fetch_errors, settings)
         json_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         console.print(f"figures written to {json_out}", highlight=False)
 
