@@ -21,9 +21,10 @@ from importlib import resources
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pkgvet.model import ArtifactKind, Category, Confidence, Finding, Phase, Severity
+from pkgvet.model import ArtifactKind, Confidence, Finding, Phase, Severity
 from pkgvet.options import ScanOptions
 from pkgvet.package import Package
+from pkgvet.registry import rule
 
 NAME = "metadata"
 TARGETS = 1000
@@ -154,26 +155,22 @@ def typosquat_target(raw_name: str) -> tuple[str, str] | None:
 
 def _finding(
     rule_id: str,
-    title: str,
-    severity: Severity,
-    confidence: Confidence,
     snippet: str,
-    explanation: str,
+    *,
+    title: str | None = None,
+    severity: Severity | None = None,
+    confidence: Confidence | None = None,
+    explanation: str | None = None,
     path: str | None = None,
-    category: Category = Category.METADATA,
 ) -> Finding:
-    return Finding(
-        rule_id=rule_id,
+    return rule(rule_id).finding(
+        phase=Phase.METADATA,
+        path=path,
+        snippet=snippet,
         title=title,
         severity=severity,
         confidence=confidence,
-        category=category,
-        phase=Phase.METADATA,
-        path=path,
-        line=None,
-        snippet=snippet,
         explanation=explanation,
-        analyzer=NAME,
     )
 
 
@@ -188,13 +185,10 @@ def _typosquat(pkg: Package) -> Iterator[Finding]:
     rank = top_names().ranked.index(target) + 1
     yield _finding(
         "PV501",
-        "Name imitates a popular package (typosquatting)",
-        Severity.MEDIUM,
-        Confidence.HIGH if rank <= 100 else Confidence.MEDIUM,
         f"{name} ~ {target}",
-        f"'{name}' differs from '{target}' (#{rank} on PyPI) by {how}: a mistyped install gets "
-        "this package instead.",
-        category=Category.TYPOSQUATTING,
+        confidence=Confidence.HIGH if rank <= 100 else Confidence.MEDIUM,
+        explanation=f"'{name}' differs from '{target}' (#{rank} on PyPI) by {how}: a mistyped "
+        "install gets this package instead.",
     )
 
 
@@ -207,12 +201,8 @@ def _mismatch(pkg: Package) -> Iterator[Finding]:
     if declared_name and _norm(str(declared_name)) != _norm(art.name):
         yield _finding(
             "PV502",
-            "Package name in metadata does not match the file name",
-            Severity.MEDIUM,
-            Confidence.MEDIUM,
             f"{declared_name} vs {art.name}",
-            "The file claims one project and installs another; index pages and lock files "
-            "then describe something that is not what runs.",
+            title="Package name in metadata does not match the file name",
         )
     if declared_version and art.version:
         try:
@@ -222,11 +212,10 @@ def _mismatch(pkg: Package) -> Iterator[Finding]:
         if not same:
             yield _finding(
                 "PV502",
-                "Version in metadata does not match the file name",
-                Severity.MEDIUM,
-                Confidence.MEDIUM,
                 f"{declared_version} vs {art.version}",
-                "The version inside the package differs from the one the file name states.",
+                title="Version in metadata does not match the file name",
+                explanation="The version inside the package differs from the one the file "
+                "name states.",
             )
 
 
@@ -235,6 +224,13 @@ def _urlsafe(hex_digest: str) -> str:
 
 
 RECORD_EXEMPT = re.compile(r"\.dist-info/(RECORD|RECORD\.jws|RECORD\.p7s)$")
+UNLISTED_MATTERS = re.compile(
+    r"\.(py|pyw|pth|so|pyd|dll|dylib|pyc)$|\.data/(scripts|data|purelib|platlib)/|"
+    r"\.dist-info/entry_points\.txt$"
+)
+"""Members whose absence from RECORD matters: code, commands, and what decides what runs."""
+STRONG_ALGORITHMS = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384",
+                               "sha3_512", "blake2b", "blake2s"})
 
 
 def _record(pkg: Package) -> Iterator[Finding]:
@@ -246,14 +242,7 @@ def _record(pkg: Package) -> Iterator[Finding]:
         if f.relpath.count("/") == 1 and f.relpath.endswith(".dist-info/RECORD")
     ]
     if not records:
-        yield _finding(
-            "PV507",
-            "Wheel has no RECORD",
-            Severity.MEDIUM,
-            Confidence.LOW,
-            "",
-            "Every wheel lists its files and their hashes in RECORD; this one does not.",
-        )
+        yield _finding("PV507", "")
         return
     text = records[0].text() or ""
     listed: dict[str, str] = {}
@@ -261,40 +250,27 @@ def _record(pkg: Package) -> Iterator[Finding]:
         if row and row[0]:
             listed[row[0]] = row[1] if len(row) > 1 else ""
     actual = {f.relpath: f for f in pkg.files if "!/" not in f.path}
+    weak: list[str] = []
     for path, digest in listed.items():
         member = actual.get(path)
         if member is None:
             continue
         algo, _, value = digest.partition("=")
         if algo == "sha256" and value and value != _urlsafe(member.sha256):
-            yield _finding(
-                "PV504",
-                "Wheel file does not match its RECORD hash",
-                Severity.HIGH,
-                Confidence.HIGH,
-                path,
-                "The file was changed after the wheel was built: RECORD still lists the hash of "
-                "the original. Build tools never produce this.",
-                path=member.path,
-                category=Category.EVASION,
-            )
-    for path, member in actual.items():
-        if (
-            path in listed
-            or RECORD_EXEMPT.search(path)
-            or member.suffix not in (".py", ".pth", ".so", ".pyd")
-        ):
-            continue
+            yield _finding("PV504", path, path=member.path)
+        elif (algo not in STRONG_ALGORITHMS or not value) and not RECORD_EXEMPT.search(path) \
+                and UNLISTED_MATTERS.search(path):
+            weak.append(path)
+    if weak:
         yield _finding(
-            "PV505",
-            "Wheel file not listed in RECORD",
-            Severity.MEDIUM,
-            Confidence.MEDIUM,
-            path,
-            "Code added to the wheel without an entry in RECORD: added after the build.",
-            path=member.path,
-            category=Category.EVASION,
+            "PV520",
+            ", ".join(weak[:5]) + (f" and {len(weak) - 5} more" if len(weak) > 5 else ""),
+            path=actual[weak[0]].path,
         )
+    for path, member in actual.items():
+        if path in listed or RECORD_EXEMPT.search(path) or not UNLISTED_MATTERS.search(path):
+            continue
+        yield _finding("PV505", path, path=member.path)
 
 
 def _confusion(pkg: Package) -> Iterator[Finding]:
@@ -311,12 +287,12 @@ def _confusion(pkg: Package) -> Iterator[Finding]:
     )
     yield _finding(
         "PV508",
-        "Version shaped for dependency confusion",
-        Severity.MEDIUM if hook else Severity.LOW,
-        Confidence.MEDIUM if hook else Confidence.LOW,
         f"{pkg.name} {version}",
-        "A version like 999.x outranks any internal package of the same name, so pip picks "
-        "it from the public index" + (", and setup.py runs code at install." if hook else "."),
+        severity=Severity.MEDIUM if hook else Severity.LOW,
+        confidence=Confidence.MEDIUM if hook else Confidence.LOW,
+        explanation="A version like 999.x outranks any internal package of the same name, so "
+        "pip picks it from the public index" + (", and setup.py runs code at install." if hook
+                                                else "."),
     )
 
 
