@@ -42,7 +42,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pkgvet import RULESET_VERSION, __version__, fetch
+from pkgvet import RULESET_VERSION, __version__, crosscheck, fetch
 from pkgvet.errors import PackageNotFound, PkgvetError
 from pkgvet.model import ScanResult, TargetError, Verdict
 from pkgvet.options import ScanOptions
@@ -190,6 +190,7 @@ def _scan_child(artifacts: list[Artifact], jobs: int, label: str, conn: Connecti
             results, errors = scan_artifacts(
                 artifacts, ScanOptions(), jobs, on_result=lambda _: progress.advance(task)
             )
+            results = crosscheck.apply(results, artifacts)
         conn.send((results, errors, _peak_mb()))
     finally:
         conn.close()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pkgvet import RULESET_VERSION, __version__, guard
+from pkgvet import RULESET_VERSION, __version__, crosscheck, guard
 from pkgvet.analyzer import Analyzer, BlobAnalyzer, create_all
 from pkgvet.cache import ResultCache
 from pkgvet.errors import PkgvetError
@@ -211,6 +211,7 @@ def scan_targets(
     jobs = jobs or default_jobs()
     artifacts, resolve_errors = resolve_all(targets, ropts, jobs)
     results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache)
+    results = crosscheck.apply(results, artifacts)  # sdist vs wheel of one release
     report = Report(
         results=tuple(results),
         errors=tuple(resolve_errors + scan_errors),

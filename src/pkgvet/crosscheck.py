@@ -1,0 +1,321 @@
+"""The sdist and the wheel of one release, compared: a wheel must be built from its source.
+
+pip installs the wheel when there is one; people read the sdist (or the repository it
+mirrors). A wheel that ships a top-level module the sdist lacks (PV530), a Python file whose
+code differs from the sdist's copy beyond version strings (PV531), an entry point the sdist
+never declares (PV532), or other dependencies (PV533) was not built from that source. Build
+tools generate some files (`_version.py`, `-nspkg.pth`, compiled extensions); those are left
+out by shape, not by package name.
+
+Runs after the scan, over results of the same name and version in one run. It reads only the
+members it needs (declarations, the Python files whose hashes differ) through the same safe
+archive reader, and attaches its findings to the wheel's result.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from pkgvet import declared
+from pkgvet.archive import ArchiveReader, MemberType
+from pkgvet.declared import Declared
+from pkgvet.errors import PkgvetError
+from pkgvet.model import ArtifactKind, Confidence, Finding, Phase, ScanResult, Severity
+from pkgvet.package import Artifact, decode_source
+from pkgvet.registry import rule
+from pkgvet.verdict import decide
+
+MAX_TEXT = 1024 * 1024
+MAX_COMPARED = 40
+"""Python files whose texts are read and compared per release pair."""
+MAX_DIFF_LINES = 2000
+SOURCE_SUFFIXES = (".py", ".pyx", ".pxd", ".pyi", ".c", ".cc", ".cpp", ".rs", ".f90", ".pth")
+GENERATED = re.compile(
+    r"(^|/)(_?version|_version_info|__version__|_build_info|_buildinfo|version_info|"
+    r"_git_version|__about__|_commit|_build|_release|_cli_version|_generated_version)\.py$"
+    r"|_pb2(_grpc)?\.py$|-nspkg\.pth$|(^|/)__editable__"
+)
+VERSIONISH = re.compile(
+    r"version|revision|commit|git_|build|date|timestamp|__date__|sha\b|hash|release|tag",
+    re.IGNORECASE,
+)
+RISKY = re.compile(
+    r"\b(exec|eval|compile|__import__|subprocess|os\.system|popen|socket|urlopen|requests\.|"
+    r"http\.client|b64decode|marshal|pickle|ctypes)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    artifact: Artifact
+    result: ScanResult
+    files: dict[str, str]
+    """relpath (sdist root stripped) -> sha256."""
+    root: str
+
+
+def _strip_root(paths: list[str], kind: ArtifactKind) -> str:
+    if kind is not ArtifactKind.SDIST or not paths:
+        return ""
+    tops = {p.split("/", 1)[0] for p in paths}
+    return tops.pop() + "/" if len(tops) == 1 and any("/" in p for p in paths) else ""
+
+
+def _side(artifact: Artifact, result: ScanResult) -> Side:
+    paths = [f.path for f in result.files if "!/" not in f.path]
+    root = _strip_root(paths, result.kind)
+    files = {f.path[len(root):]: f.sha256 for f in result.files
+             if "!/" not in f.path and f.path.startswith(root)}
+    return Side(artifact, result, files, root)
+
+
+def _read_texts(side: Side, wanted: set[str]) -> dict[str, str]:
+    """Texts of `wanted` relpaths, through the safe reader; {} if the archive fails."""
+    texts: dict[str, str] = {}
+    root = side.root
+    try:
+        with ArchiveReader(side.artifact.path) as reader:
+            for member, stream in reader.members():
+                if stream is None or member.type is not MemberType.FILE:
+                    continue
+                rel = member.name[len(root):] if member.name.startswith(root) else member.name
+                if rel not in wanted:
+                    continue
+                data = stream.read(MAX_TEXT + 1)
+                if len(data) <= MAX_TEXT and not stream.failed:
+                    texts[rel] = decode_source(data)
+                if len(texts) == len(wanted):
+                    break
+    except PkgvetError:
+        return texts
+    return texts
+
+
+def _declared(side: Side, texts: dict[str, str]) -> Declared:
+    return declared.read(side.files, texts.get)
+
+
+# -- top-level modules ---------------------------------------------------------------------
+
+def _wheel_install_path(rel: str) -> str | None:
+    """Where a wheel member lands relative to site-packages (None: metadata or not code)."""
+    parts = rel.split("/")
+    if parts[0].endswith(".dist-info"):
+        return None
+    if parts[0].endswith(".data"):
+        if len(parts) > 2 and parts[1] in ("purelib", "platlib"):
+            return "/".join(parts[2:])
+        return None
+    return rel
+
+
+def _sdist_names(sdist: Side) -> set[str]:
+    names: set[str] = set()
+    for rel in sdist.files:
+        path = PurePosixPath(rel)
+        names.update(path.parts[:-1])
+        if path.suffix in SOURCE_SUFFIXES:
+            names.add(path.name)
+            names.add(path.stem)
+    return names
+
+
+def _new_top_levels(sdist: Side, wheel: Side) -> list[tuple[str, str]]:
+    """(top-level name, an example member) for wheel code the sdist has no trace of."""
+    names = _sdist_names(sdist)
+    found: dict[str, str] = {}
+    for rel in wheel.files:
+        installed = _wheel_install_path(rel)
+        if installed is None or GENERATED.search(installed):
+            continue
+        parts = installed.split("/")
+        suffix = PurePosixPath(installed).suffix
+        if len(parts) == 1 and suffix == ".pth":
+            top = parts[0]
+        elif suffix == ".py":
+            top = parts[0] if len(parts) > 1 else PurePosixPath(parts[0]).stem
+        else:
+            continue
+        if top not in names and top not in found:
+            found[top] = rel
+    return sorted(found.items())
+
+
+# -- same files, other code ----------------------------------------------------------------
+
+def _counterparts(sdist: Side, wheel: Side) -> list[tuple[str, str]]:
+    """(wheel relpath, sdist relpath) for Python files present in both with other bytes."""
+    by_tail: dict[str, list[str]] = {}
+    for rel in sdist.files:
+        if rel.endswith(".py"):
+            parts = rel.split("/")
+            for i in range(len(parts)):
+                by_tail.setdefault("/".join(parts[i:]), []).append(rel)
+    pairs: list[tuple[str, str]] = []
+    for rel, digest in wheel.files.items():
+        installed = _wheel_install_path(rel)
+        if installed is None or not installed.endswith(".py") or GENERATED.search(installed):
+            continue
+        candidates = by_tail.get(installed, [])
+        if not candidates:
+            continue
+        source = min(candidates, key=len)
+        if sdist.files[source] != digest:
+            pairs.append((rel, source))
+    return pairs[:MAX_COMPARED]
+
+
+def _meaningful_diff(old: str, new: str) -> tuple[list[str], list[str]]:
+    """Lines added in the wheel and removed from the sdist, without version stamping."""
+    added: list[str] = []
+    removed: list[str] = []
+    a = old.splitlines()[:MAX_DIFF_LINES]
+    b = new.splitlines()[:MAX_DIFF_LINES]
+    for line in difflib.unified_diff(a, b, lineterm="", n=0):
+        if line.startswith(("+++", "---", "@@")):
+            continue
+        body = line[1:].strip()
+        if not body or body.startswith("#") or VERSIONISH.search(body):
+            continue
+        (added if line.startswith("+") else removed).append(body)
+    return added, removed
+
+
+# -- entry points and dependencies -----------------------------------------------------------
+
+def _sdist_entry_points(decl: Declared) -> set[tuple[str, str, str]] | None:
+    """The sdist's declared entry points, or None when they cannot be known statically."""
+    points = {(e.group, e.name, e.target.replace(" ", "")) for e in decl.entry_points}
+    if points:
+        return points
+    if declared.SETUP_PY in decl.sources and decl.setup_py_partial:
+        return None
+    return points
+
+
+def _install_names(deps: Iterable[declared.Dependency]) -> set[str]:
+    return {d.name for d in deps if d.name and d.extra is None}
+
+
+def _sdist_dependencies(decl: Declared) -> set[str] | None:
+    for sources in (["PKG-INFO"], [s for s in decl.sources if s.endswith("requires.txt")],
+                    ["pyproject.toml"], ["setup.cfg"]):
+        deps = decl.dependencies_from(sources)
+        if deps:
+            return _install_names(deps)
+    if declared.SETUP_PY in decl.sources and not decl.setup_py_partial:
+        return _install_names(decl.dependencies_from([declared.SETUP_PY]))
+    return None
+
+
+def _finding(rule_id: str, wheel: Side, snippet: str, explanation: str, path: str | None = None,
+             severity: Severity | None = None, confidence: Confidence | None = None) -> Finding:
+    r = rule(rule_id)
+    return r.finding(phase=Phase.METADATA, path=path or wheel.result.file, snippet=snippet[:240],
+                     explanation=f"{explanation} {r.explanation}", severity=severity,
+                     confidence=confidence)
+
+
+def compare_sides(sdist: Side, wheel: Side) -> list[Finding]:
+    findings: list[Finding] = []
+    new_tops = _new_top_levels(sdist, wheel)
+    pairs = _counterparts(sdist, wheel)
+    wheel_decl_files = {r for r in wheel.files if declared.wanted(r)}
+    sdist_decl_files = {r for r in sdist.files if declared.wanted(r)}
+    wheel_texts = _read_texts(wheel, wheel_decl_files | {w for w, _ in pairs})
+    sdist_texts = _read_texts(sdist, sdist_decl_files | {s for _, s in pairs})
+    wired: set[str] = set()
+    for wrel, srel in pairs:
+        if wrel not in wheel_texts or srel not in sdist_texts:
+            continue
+        added, removed = _meaningful_diff(sdist_texts[srel], wheel_texts[wrel])
+        if not added and not removed:
+            continue
+        wired.update(top for top, _ in new_tops
+                     if any(re.search(rf"\b{re.escape(PurePosixPath(top).stem)}\b", line)
+                            for line in added))
+        risky = [line for line in added if RISKY.search(line)]
+        findings.append(_finding(
+            "PV531", wheel, (risky or added or removed)[0],
+            f"{wrel} in the wheel differs from {srel} in the sdist: {len(added)} line(s) "
+            f"added, {len(removed)} removed" + (", among them calls that run code or reach the "
+                                                 "network." if risky else "."),
+            path=wrel, severity=Severity.MEDIUM if risky else None,
+            confidence=Confidence.MEDIUM if risky else None))
+    for top, example in new_tops:
+        pth = top.endswith(".pth")
+        findings.append(_finding(
+            "PV530", wheel, f"{top} ({example})",
+            f"{wheel.result.file} installs `{top}`; {sdist.result.file} has no file or folder "
+            "of that name" + (", and the wheel's changed code imports it." if top in wired else
+                              ": it runs at every interpreter start." if pth else "."),
+            path=example, severity=Severity.HIGH if pth or top in wired else None))
+    wdecl, sdecl = _declared(wheel, wheel_texts), _declared(sdist, sdist_texts)
+    known = _sdist_entry_points(sdecl)
+    if known is not None:
+        names = {(g, n) for g, n, _ in known}
+        for ep in wdecl.entry_points:
+            key = (ep.group, ep.name, ep.target.replace(" ", ""))
+            if key in known:
+                continue
+            changed = (ep.group, ep.name) in names
+            findings.append(_finding(
+                "PV532", wheel, f"{ep.name} = {ep.target} ({ep.group})",
+                f"The wheel's entry point `{ep.name}` in [{ep.group}] "
+                + ("points elsewhere than in the sdist." if changed else
+                   "is declared nowhere in the sdist."),
+                path=ep.source))
+    sdeps = _sdist_dependencies(sdecl)
+    wdeps = _install_names(wdecl.dependencies_from(
+        [s for s in wdecl.sources if s.endswith("/METADATA")]))
+    if sdeps is not None and (sdeps or wdeps):
+        only_wheel, only_sdist = sorted(wdeps - sdeps), sorted(sdeps - wdeps)
+        if only_wheel or only_sdist:
+            findings.append(_finding(
+                "PV533", wheel,
+                f"only in the wheel: {', '.join(only_wheel) or '-'}; only in the sdist: "
+                f"{', '.join(only_sdist) or '-'}",
+                "The wheel and the sdist of this release ask for different packages."))
+    return findings
+
+
+def _key(result: ScanResult) -> tuple[str, str] | None:
+    if not result.name or not result.version:
+        return None
+    try:
+        version = str(Version(result.version))
+    except InvalidVersion:
+        version = result.version
+    return str(canonicalize_name(result.name)), version
+
+
+def apply(results: Sequence[ScanResult], artifacts: Sequence[Artifact]) -> list[ScanResult]:
+    """`results`, with each wheel whose sdist was scanned in the same run cross-checked."""
+    by_file = {(a.path.name, a.sha256): a for a in artifacts}
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, r in enumerate(results):
+        key = _key(r)
+        if key is not None and (r.file, r.sha256) in by_file:
+            groups.setdefault(key, []).append(i)
+    out = list(results)
+    for members in groups.values():
+        sdists = [i for i in members if results[i].kind is ArtifactKind.SDIST]
+        wheels = [i for i in members if results[i].kind is ArtifactKind.WHEEL]
+        if not sdists or not wheels:
+            continue
+        s = results[sdists[0]]
+        sdist = _side(by_file[(s.file, s.sha256)], s)
+        for i in wheels:
+            w = results[i]
+            extra = compare_sides(sdist, _side(by_file[(w.file, w.sha256)], w))
+            if extra:
+                findings = sorted([*w.findings, *extra], key=Finding.sort_key)
+                out[i] = replace(w, findings=tuple(findings), verdict=decide(findings))
+    return out
