@@ -110,6 +110,29 @@ def png(trailer: bytes = b"") -> bytes:
             + _chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + _chunk(b"IEND", b"") + trailer)
 
 
+def png_pixels_lsb(payload: bytes, width: int = 64) -> bytes:
+    """An RGB PNG (filter 0) whose channel bytes carry `payload` bits (MSB first) in their
+    low bit: what `Image.getdata()` then `& 1` reads back."""
+    bits = [(byte >> (7 - j)) & 1 for byte in payload for j in range(8)]
+    channels = max(len(bits), 3 * width)
+    height = -(-channels // (3 * width))
+    flat = bytearray((37 * i) & 0xFE for i in range(3 * width * height))
+    for k, bit in enumerate(bits):
+        flat[k] |= bit
+    rows = b"".join(b"\x00" + bytes(flat[r * 3 * width:(r + 1) * 3 * width])
+                    for r in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(rows))
+            + _chunk(b"IEND", b""))
+
+
+def npy_object(pickled: bytes) -> bytes:
+    """A .npy file of an object array: the header, then the pickle numpy writes for it."""
+    header = b"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+    header += b" " * (-(10 + len(header) + 1) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + pickled
+
+
 def jpeg(trailer: bytes = b"") -> bytes:
     app0 = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
     sos = b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00"
@@ -244,6 +267,16 @@ FIXTURES: list[Fixture] = [
         "cfg = pickle.loads(open('build.cfg.pkl', 'rb').read())\nsetup(name='x')\n",
         "build.cfg.pkl": pickle_protocol0("posix", "system", "echo inert"),
     }),
+    _f("pickle-exec", "b64-text-loads", "malicious", {"PV230"}, lambda: {
+        "mypkg/__init__.py": HERE + "import pickle, base64\n"
+        "STATE = pickle.loads(base64.b64decode(open(os.path.join(HERE, 'state.txt')).read()))\n",
+        "mypkg/state.txt": base64.b64encode(pickle_stack_global("os", "system", "echo inert")),
+    }),
+    _f("pickle-exec", "npy-object-array", "malicious", {"PV230"}, lambda: {
+        "mypkg/__init__.py": HERE + "import numpy as np\n"
+        "LUT = np.load(os.path.join(HERE, 'lut.npy'), allow_pickle=True)\n",
+        "mypkg/lut.npy": npy_object(pickle_global("builtins", "eval", "print('inert')")),
+    }),
     _f("pickle-benign", "plain-data", "benign", set(), lambda: {
         "mypkg/__init__.py": HERE + "import pickle\n"
         "TABLE = pickle.load(open(os.path.join(HERE, 'table.pkl'), 'rb'))\n",
@@ -264,6 +297,11 @@ FIXTURES: list[Fixture] = [
         "mypkg/_speedups.pyc": pyc("import base64, zlib\n"
                                    "def _go(b):\n    exec(zlib.decompress(base64.b64decode(b)))\n"
                                    f"_go({base64.b64encode(zlib.compress(b'print(1)'))!r})\n"),
+    }),
+    _f("pyc-only", "renamed-sourceless-loader", "malicious", {"PV232"}, lambda: {
+        "mypkg/__init__.py": HERE + "from importlib.machinery import SourcelessFileLoader\n"
+        "_m = SourcelessFileLoader('_m', os.path.join(HERE, 'core.dat')).load_module()\n",
+        "mypkg/core.dat": pyc(DOWNLOADER),
     }),
     _f("pyc-benign", "math-only", "suspicious", {"PV908"}, lambda: {
         "mypkg/__init__.pyc": pyc("import math\ndef area(r):\n    return math.pi * r * r\n"),
@@ -289,6 +327,20 @@ FIXTURES: list[Fixture] = [
         "_t = pkgutil.get_data(__name__, 'res/strings.txt').decode()[::-1]\n"
         "exec(codecs.decode(_t, 'rot13'))\n",
         "mypkg/res/strings.txt": codecs.encode(STEALER, "rot13")[::-1],
+    }),
+    _f("data-decode-exec", "xor-zip-cycle-key", "malicious", {"PV245"}, lambda: {
+        "mypkg/__init__.py": HERE + "import itertools\n"
+        "def _load(name):\n    with open(os.path.join(HERE, name), 'rb') as fh:\n"
+        "        return fh.read()\n"
+        "_src = bytes(a ^ b for a, b in zip(_load('messages.mo'), itertools.cycle(b'pkg')))\n"
+        "exec(_src)\n",
+        "mypkg/messages.mo": xor(DOWNLOADER.encode(), b"pkg"),
+    }),
+    _f("data-exec", "source-loader-non-py", "malicious", {"PV246", "PV303"}, lambda: {
+        "mypkg/__init__.py": HERE + "import importlib.machinery\n"
+        "importlib.machinery.SourceFileLoader('cfg', os.path.join(HERE, 'settings.cfg'))"
+        ".load_module()\n",
+        "mypkg/settings.cfg": STEALER,
     }),
     _f("data-benign", "json-config", "benign", set(), lambda: {
         "mypkg/__init__.py": HERE + "import json, base64\n"
@@ -345,6 +397,14 @@ FIXTURES: list[Fixture] = [
         "def main():\n    eval(compile(_stage(), 'x', 'exec'))\nmain()\n",
         "mypkg/beep.wav": wav(base64.b64encode(DOWNLOADER.encode()) + b"\x00", per_byte=True),
     }),
+    _f("image-lsb", "pil-pixel-lsb", "malicious", {"PV247"}, lambda: {
+        "mypkg/__init__.py": "from PIL import Image\nimport os\n"
+        "img = Image.open(os.path.join(os.path.dirname(__file__), 'banner.png'))\n"
+        "bits = [c & 1 for px in img.getdata() for c in px]\n"
+        "code = bytes(int(''.join(map(str, bits[i:i + 8])), 2) for i in range(0, len(bits), 8))\n"
+        "exec(code.split(b'\\0')[0])\n",
+        "mypkg/banner.png": png_pixels_lsb(STEALER.encode() + b"\x00"),
+    }),
     _f("wav-benign", "duration", "benign", set(), lambda: {
         "mypkg/__init__.py": "import wave, os\n"
         "with wave.open(os.path.join(os.path.dirname(__file__), 'tone.wav')) as w:\n"
@@ -360,6 +420,10 @@ FIXTURES: list[Fixture] = [
         C_DROPPER, "import cffi, os\nffi = cffi.FFI()\nffi.cdef('int fetch(void);')\n"
         "def _boot():\n    lib = ffi.dlopen(os.path.join(os.path.dirname(__file__), "
         "'_native', 'core.so'))\n    lib.fetch()\n_boot()\n", "mypkg/_native/core.so")),
+    _f("native-ctypes", "disguised-suffix-loadlibrary", "malicious", {"PV240"}, lambda: _with_lib(
+        C_REVERSE_SHELL, "import ctypes\n"
+        "ctypes.cdll.LoadLibrary(__file__.rsplit('/', 1)[0] + '/fonts/glyphs.dat')\n",
+        "mypkg/fonts/glyphs.dat")),
     _f("native-benign", "math-cdll", "benign", set(), lambda: _with_lib(
         C_MATH, "import ctypes, os\n"
         "_lib = ctypes.CDLL(os.path.join(os.path.dirname(__file__), 'libhelper.so'))\n")),

@@ -15,6 +15,7 @@ to the source analyzer's flow step).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -22,10 +23,15 @@ from pkgvet.readers.decoding import Step
 
 MAX_SOURCE = 2 * 1024 * 1024
 MAX_DEPTH = 24
-TRIGGERS = (
-    "pickle", "marshal", "torch", "joblib", "dill", "CDLL", "cdll", "LoadLibrary", "dlopen",
-    "PyDLL", "WinDLL", "windll", "exec", "eval", "compile", "loads", "run_path", "read_pickle",
-    "numpy", "FunctionType",
+SINK_WORDS = re.compile(
+    r"\b(?:c?[pP]ickle|_pickle|dill|cloudpickle|marshal|exec|eval|execfile|FunctionType)\b|"
+    r"torch\.load|joblib\.load|read_pickle|allow_pickle|DLL\b|LoadLibrary|dlopen|run_path|"
+    r"FileLoader|spec_from_file_location|load_source|load_compiled"
+)
+READ_WORDS = re.compile(
+    r"open\(|read_bytes|read_text|get_data|read_binary|resource_string|readframes|\.read\(|"
+    r"\.load\(|read_pickle|DLL\(|LoadLibrary|dlopen|run_path|imread|getdata|tobytes|"
+    r"FileLoader|spec_from_file_location|load_source|load_compiled"
 )
 
 PICKLE_LOADERS = frozenset({
@@ -34,7 +40,12 @@ PICKLE_LOADERS = frozenset({
     "joblib.load", "torch.load", "pandas.read_pickle", "numpy.load", "pickle.Unpickler",
     "sklearn.externals.joblib.load", "shelve.open", "keras.models.load_model",
 })
-MARSHAL_LOADERS = frozenset({"marshal.load", "marshal.loads"})
+MARSHAL_LOADERS = frozenset({"marshal.load", "marshal.loads",
+                             "importlib.machinery.SourcelessFileLoader"})
+SOURCE_LOADERS = frozenset({"importlib.machinery.SourceFileLoader",
+                            "importlib.util.spec_from_file_location", "imp.load_source",
+                            "imp.load_compiled", "importlib._bootstrap_external.SourceFileLoader"})
+"""Import machinery that runs a file as Python whatever its name (path is argument 2)."""
 NATIVE_LOADERS = frozenset({
     "ctypes.CDLL", "ctypes.PyDLL", "ctypes.WinDLL", "ctypes.OleDLL", "ctypes.cdll.LoadLibrary",
     "ctypes.windll.LoadLibrary", "ctypes.pydll.LoadLibrary", "ctypes.oledll.LoadLibrary",
@@ -43,11 +54,11 @@ NATIVE_LOADERS = frozenset({
 EXEC_SINKS = frozenset({
     "exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile",
     "types.FunctionType", "runpy.run_path", "execfile",
-})
+}) | SOURCE_LOADERS
 PATH_TAKERS = frozenset({
     "torch.load", "joblib.load", "numpy.load", "pandas.read_pickle", "shelve.open",
     "runpy.run_path", "execfile", "keras.models.load_model", "sklearn.externals.joblib.load",
-}) | NATIVE_LOADERS
+}) | NATIVE_LOADERS | SOURCE_LOADERS | {"importlib.machinery.SourcelessFileLoader"}
 DECODERS = {
     "base64.b64decode": "b64", "base64.urlsafe_b64decode": "b64",
     "base64.standard_b64decode": "b64",
@@ -236,22 +247,35 @@ def _const_key(node: ast.AST, f: _File, scope: str, depth: int = 0) -> bytes | N
         return _const_key(node.value, f, scope, depth + 1)
     if isinstance(node, ast.Call) and f.qualified(node.func) in ("ord", "int") and node.args:
         return _const_key(node.args[0], f, scope, depth + 1)
+    if isinstance(node, ast.Call) and f.qualified(node.func) in (
+            "zip", "itertools.cycle", "cycle", "enumerate", "bytes", "bytearray"):
+        for arg in reversed(node.args):
+            key = _const_key(arg, f, scope, depth + 1)
+            if key is not None:
+                return key
     if isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute) \
             and node.func.attr == "encode":
         return _const_key(node.func.value, f, scope, depth + 1)
     return None
 
 
-def _strings(node: ast.AST, f: _File, scope: str, depth: int) -> list[str]:
-    """String literals in a path expression, through names; joined pieces come first."""
+def _strings(node: ast.AST, f: _File, scope: str, depth: int,
+             env: dict[str, Prov] | None = None) -> list[str]:
+    """String literals in a path expression, through names (and the parameters of a helper
+    being followed, in `env`); joined pieces come first."""
     found: list[str] = []
     parts: list[str] = []
     for sub in ast.walk(node):
         if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
             parts.append(sub.value)
+        elif isinstance(sub, ast.Name) and env and sub.id in env:
+            bound = env[sub.id]
+            if bound.literal is not None:
+                parts.append(bound.literal.decode("latin-1"))
+            parts.extend(bound.paths)
         elif isinstance(sub, ast.Name) and depth < 6 and sub.id not in ("__file__",):
             for value in f.lookup(sub.id, scope)[-2:]:
-                parts.extend(_strings(value, f, scope, depth + 1))
+                parts.extend(_strings(value, f, scope, depth + 1, env))
     if len(parts) > 1:
         found.append("/".join(p.strip("/") for p in parts if p and p not in ("r", "rb", "w")))
     found.extend(parts)
@@ -338,18 +362,19 @@ class _Tracer:
                 base = self.prov(node.func.value, scope, d)
                 if node.func.attr in READ_METHODS:
                     return base
-                extra = _strings(node, f, scope, 0) if args else []
+                extra = _strings(node, f, scope, 0, self.env) if args else []
                 return Prov(base.paths + extra, base.steps, base.kinds | {"file"})
-            paths = _strings(args[0], f, scope, 0) if args else []
+            paths = _strings(args[0], f, scope, 0, self.env) if args else []
             if q in ("os.path.join",) and len(args) > 1:
-                paths = _strings(ast.List(elts=list(args)), f, scope, 0)
+                paths = _strings(ast.List(elts=list(args)), f, scope, 0, self.env)
             return Prov(paths, [], {"file"})
         if q in MEDIA_OPENERS:
-            return Prov(_strings(args[0], f, scope, 0) if args else [], [],
+            return Prov(_strings(args[0], f, scope, 0, self.env) if args else [], [],
                         {"file", MEDIA_OPENERS[q]})
         if q in RESOURCE_READERS:
             target = args[1] if len(args) > 1 else (args[0] if args else None)
-            return Prov(_strings(target, f, scope, 0) if target is not None else [], [], {"file"})
+            paths = _strings(target, f, scope, 0, self.env) if target is not None else []
+            return Prov(paths, [], {"file"})
         if q in DECODERS:
             first.steps.append(Step(DECODERS[q]))
             return first
@@ -376,7 +401,7 @@ class _Tracer:
                     owner.steps.append(Step(CODEC_STEPS[str(args[0].value).lower()]))
                 return owner
             if attr in ("joinpath", "open", "files", "readframes") or attr.startswith("read"):
-                extra = _strings(node, f, scope, 0) if args else []
+                extra = _strings(node, f, scope, 0, self.env) if args else []
                 return Prov(owner.paths + extra, owner.steps, owner.kinds | {"file"},
                             owner.opaque)
         local = f.functions.get(q)
@@ -427,7 +452,7 @@ def _kind(q: str, node: ast.Call) -> str:
 
 def loads_in(text: str, relpath: str) -> list[Load]:
     """Every load of carried bytes in one Python file; [] when the file does not parse."""
-    if len(text) > MAX_SOURCE or not any(t in text for t in TRIGGERS):
+    if len(text) > MAX_SOURCE or not SINK_WORDS.search(text) or not READ_WORDS.search(text):
         return []
     try:
         tree = ast.parse(text)
@@ -449,7 +474,10 @@ def _loads(f: _File) -> Iterator[Load]:
         if not kind or not node.args:
             continue
         scope = f.scope_of(node)
-        arg = node.args[0]
+        second = q in SOURCE_LOADERS or q.endswith("SourcelessFileLoader")
+        if second and len(node.args) < 2:
+            continue
+        arg = node.args[1] if second else node.args[0]
         if q in PATH_TAKERS:
             prov = tracer.prov(arg, scope)
             paths = prov.paths or _strings(arg, f, scope, 0)

@@ -30,6 +30,7 @@ from pkgvet.analyzer._carried_grade import (
     grade_pickle,
 )
 from pkgvet.analyzer._carried_loads import MODULE, Load, loads_in, top_level_calls
+from pkgvet.analyzer.pyc_only import source_of
 from pkgvet.model import Confidence, Finding, Phase, Severity
 from pkgvet.options import ScanOptions
 from pkgvet.package import OVERLAP, Package, PackageFile
@@ -44,12 +45,15 @@ from pkgvet.registry import rule
 NAME = "carried"
 MiB = 1024 * 1024
 PICKLE_SUFFIXES = frozenset({".pkl", ".pickle", ".pck", ".joblib", ".pt", ".pth", ".bin",
-                             ".ckpt", ".model", ".sav", ".p", ".dill", ".pkl.gz", ".dat"})
+                             ".ckpt", ".model", ".sav", ".p", ".dill", ".dat", ".npy"})
 BYTECODE = frozenset({".pyc", ".pyo"})
 MEDIA = frozenset({".png", ".jpg", ".jpeg", ".gif", ".wav", ".bmp", ".ico", ".webp"})
-PER_FILE = {"pyc": 16 * MiB, "pickle": 64 * MiB, "native": 48 * MiB, "media": 16 * MiB}
+PER_FILE = {"pyc": 16 * MiB, "pickle": 64 * MiB, "native": 48 * MiB, "media": 16 * MiB,
+            "data": 2 * MiB}
 PACKAGE_BUDGET = 192 * MiB
 """Bytes of binaries reassembled per package; past it, files are read only if kept as text."""
+DATA_BUDGET = 32 * MiB
+"""Of which other binaries (any data file code might decode and run), head only."""
 AUTOMATIC = frozenset({Phase.INSTALL, Phase.IMPORT})
 
 
@@ -63,7 +67,7 @@ def _interest(relpath: str, head: bytes) -> str:
         return "native"
     if suffix in MEDIA or media_format(head):
         return "media"
-    return ""
+    return "data"
 
 
 @dataclass(slots=True)
@@ -102,28 +106,40 @@ class CarriedAnalyzer:
     _blobs: dict[str, _Blob] = field(default_factory=dict)
     _current: _Blob | None = None
     _spent: int = 0
+    _spent_data: int = 0
 
     def scan_blob(self, path: str, data: bytes) -> list[Finding]:
         cur = self._current
-        if cur is not None and cur.path == path and cur.add(data):
-            return []
+        if cur is not None and cur.path == path:
+            before = len(cur.buf)
+            if cur.add(data):
+                self._count(cur.kind, len(cur.buf) - before)
+                return []
         kind = _interest(path.rpartition("!/")[2], data[:64])
-        if not kind or self._spent >= PACKAGE_BUDGET:
+        if self._spent >= PACKAGE_BUDGET or (kind == "data" and self._spent_data >= DATA_BUDGET):
             self._current = None
             return []
         cap = min(PER_FILE[kind], PACKAGE_BUDGET - self._spent)
+        if kind == "data":
+            cap = min(cap, DATA_BUDGET - self._spent_data)
         blob = _Blob(path, kind, cap)
         blob.size = len(data)
         blob.buf += data[:cap]
         blob.truncated = len(data) > cap
         blob.last = data[-OVERLAP:]
-        self._spent += cap
+        self._count(kind, len(blob.buf))
         self._blobs[path] = blob
         self._current = blob
         return []
 
+    def _count(self, kind: str, added: int) -> None:
+        self._spent += added
+        if kind == "data":
+            self._spent_data += added
+
     def analyze(self, pkg: Package) -> Iterator[Finding]:
-        blobs, self._blobs, self._current, self._spent = self._blobs, {}, None, 0
+        blobs, self._blobs, self._current = self._blobs, {}, None
+        self._spent = self._spent_data = 0
         yield from _Run(pkg, blobs).findings()
 
 
@@ -281,6 +297,9 @@ class _Run:
         pyc = parse_pyc(data)
         if pyc is None:
             return
+        phase = self._pyc_phase(f, pyc.unchecked_hash)
+        if phase is Phase.RUNTIME and self.pkg.get(source_of(f.relpath)) is not None:
+            return  # a stray beside its source runs only if it matches that source
         if not whole:
             self.evaded(f, "bytecode larger than the read budget", None)
             return
@@ -291,14 +310,12 @@ class _Run:
         behaviour = grade_code(facts)
         if behaviour is None:
             return
-        self.emit("PV232", f, behaviour, self._pyc_phase(f, pyc.unchecked_hash), None)
+        self.emit("PV232", f, behaviour, phase, None)
 
     def _pyc_phase(self, f: PackageFile, unchecked: bool) -> Phase:
         """A sourceless `m.pyc` beside other modules is imported like `m.py`; one in
         `__pycache__` only stands in for its `.py`, and runs instead of it only when its
         hash is not checked."""
-        from pkgvet.analyzer.pyc_only import source_of
-
         path = PurePosixPath(f.relpath)
         source = source_of(f.relpath)
         if path.parent.name == "__pycache__":
@@ -337,6 +354,14 @@ class _Run:
 
     # pickles, bare or inside a model zip
     def _pickle(self, f: PackageFile, data: bytes, whole: bool, via: list[_Loaded]) -> None:
+        steps = next((x.load.steps for x in via if x.load.steps), ())
+        if steps:
+            try:
+                data = run([s for s in steps if s.kind != "lsb"], data)
+            except ValueError:
+                self.evaded(f, "loaded as a pickle after decoding that does not fit the data",
+                            self._worst(via))
+                return
         streams = list(_pickle_streams(data, f, whole))
         if not streams:
             if via:
@@ -382,14 +407,15 @@ class _Run:
             self._stego_chain(f, data, loaded)
             return
         tail = _tail(data)
-        if tail is not None and tail.end < len(data):
+        carved = tail is not None and tail.end < len(data)
+        if tail is not None and carved:
             source = data[tail.end:]
         decoded: bytes | None
         try:
             decoded = run(steps, source[:PER_FILE["pickle"]])
         except ValueError:
             decoded = None
-        encoded = bool(steps) or tail is not None
+        encoded = bool(steps) or carved
         is_python_name = f.suffix in (".py", ".pyw") and not steps
         if is_python_name:
             return  # exec(open("x.py").read()): the source analyzer reads x.py itself
@@ -403,8 +429,8 @@ class _Run:
                 why += "; the decoded bytes are not Python this reader recognises"
             self.emit("PV245", f, Behaviour(severity, names or "carved", why), loaded.phase,
                       loaded, Confidence.MEDIUM if text is None else Confidence.HIGH)
-        elif text is not None or ld.call in ("exec", "builtins.exec", "runpy.run_path"):
-            self.emit("PV246", f, Behaviour(Severity.HIGH, f"{ld.call}({f.relpath})",
+        elif text is not None:
+            self.emit("PV246", f, Behaviour(Severity.MEDIUM, f"{ld.call}({f.relpath})",
                                             f"{ld.relpath} executes {f.relpath}, a file not "
                                             "named like Python source"), loaded.phase, loaded)
         if text is not None:
@@ -542,6 +568,13 @@ def _pickle_streams(data: bytes, f: PackageFile, whole: bool) -> Iterator[tuple[
     (PyTorch's `archive/data.pkl`), or a zlib-compressed joblib dump."""
     if data[:4] == b"PK\x03\x04":
         yield from _zip_pickles(data, whole)
+        return
+    if data[:6] == b"\x93NUMPY" and len(data) > 10:
+        size = int.from_bytes(data[8:10], "little") if data[6] == 1 else \
+            int.from_bytes(data[8:12], "little")
+        start = (10 if data[6] == 1 else 12) + size
+        if looks_like_pickle(data[start:start + 64]):
+            yield "(npy object array)", pickle_facts(data[start:])
         return
     if looks_like_pickle(data[:64]):
         yield "", pickle_facts(data)
