@@ -1,0 +1,527 @@
+"""Where a package's own Python code loads something it carries, and how it decodes it.
+
+The carried analyzer needs, for each Python file, the calls that turn a bundled file into
+running code: `pickle.load`/`torch.load`/`joblib.load` of a model, `ctypes.CDLL` or
+`ffi.dlopen` of a library, `exec(...)` of a file's content after base64, zlib, XOR, reversal
+or low-bit extraction. For each one this module answers: which file (by the literal path the
+code names), through which decode steps, from which function, on which line.
+
+Values are followed backwards from the call through assignments, `with ... as`, loops,
+comprehensions and one level of local helper functions, within one file and a bounded depth:
+enough for the ways code reads its own data, not a general data-flow analysis (that belongs
+to the source analyzer's flow step).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pkgvet.readers.decoding import Step
+
+MAX_SOURCE = 2 * 1024 * 1024
+MAX_DEPTH = 24
+SINK_WORDS = re.compile(
+    r"\b(?:c?[pP]ickle|_pickle|dill|cloudpickle|marshal|exec|eval|execfile|FunctionType)\b|"
+    r"torch\.load|joblib\.load|read_pickle|allow_pickle|DLL\b|LoadLibrary|dlopen|run_path|"
+    r"FileLoader|spec_from_file_location|load_source|load_compiled"
+)
+READ_WORDS = re.compile(
+    r"open\(|read_bytes|read_text|get_data|read_binary|resource_string|readframes|\.read\(|"
+    r"\.load\(|read_pickle|DLL\(|LoadLibrary|dlopen|run_path|imread|getdata|tobytes|"
+    r"FileLoader|spec_from_file_location|load_source|load_compiled"
+)
+
+PICKLE_LOADERS = frozenset({
+    "pickle.load", "pickle.loads", "cPickle.load", "cPickle.loads", "_pickle.load",
+    "_pickle.loads", "dill.load", "dill.loads", "cloudpickle.load", "cloudpickle.loads",
+    "joblib.load", "torch.load", "pandas.read_pickle", "numpy.load", "pickle.Unpickler",
+    "sklearn.externals.joblib.load", "shelve.open", "keras.models.load_model",
+})
+MARSHAL_LOADERS = frozenset({"marshal.load", "marshal.loads",
+                             "importlib.machinery.SourcelessFileLoader"})
+SOURCE_LOADERS = frozenset({"importlib.machinery.SourceFileLoader",
+                            "importlib.util.spec_from_file_location", "imp.load_source",
+                            "imp.load_compiled", "importlib._bootstrap_external.SourceFileLoader"})
+"""Import machinery that runs a file as Python whatever its name (path is argument 2)."""
+NATIVE_LOADERS = frozenset({
+    "ctypes.CDLL", "ctypes.PyDLL", "ctypes.WinDLL", "ctypes.OleDLL", "ctypes.cdll.LoadLibrary",
+    "ctypes.windll.LoadLibrary", "ctypes.pydll.LoadLibrary", "ctypes.oledll.LoadLibrary",
+    "_ctypes.dlopen", "_ctypes.LoadLibrary", "cffi.FFI.dlopen", "ctypes.LibraryLoader",
+})
+EXEC_SINKS = frozenset({
+    "exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile",
+    "types.FunctionType", "runpy.run_path", "execfile",
+}) | SOURCE_LOADERS
+PATH_TAKERS = frozenset({
+    "torch.load", "joblib.load", "numpy.load", "pandas.read_pickle", "shelve.open",
+    "runpy.run_path", "execfile", "keras.models.load_model", "sklearn.externals.joblib.load",
+}) | NATIVE_LOADERS | SOURCE_LOADERS | {"importlib.machinery.SourcelessFileLoader"}
+DECODERS = {
+    "base64.b64decode": "b64", "base64.urlsafe_b64decode": "b64",
+    "base64.standard_b64decode": "b64",
+    "base64.decodebytes": "b64", "base64.decodestring": "b64",
+    "binascii.a2b_base64": "b64",
+    "base64.b32decode": "b32", "base64.b85decode": "b85", "base64.a85decode": "a85",
+    "binascii.unhexlify": "hex", "binascii.a2b_hex": "hex", "bytes.fromhex": "hex",
+    "bytearray.fromhex": "hex", "zlib.decompress": "zlib", "gzip.decompress": "gzip",
+    "bz2.decompress": "bz2", "lzma.decompress": "lzma",
+}
+CODEC_STEPS = {"rot13": "rot13", "rot_13": "rot13", "hex": "hex", "hex_codec": "hex",
+               "base64": "b64", "base64_codec": "b64", "zlib": "zlib", "zlib_codec": "zlib",
+               "bz2": "bz2", "bz2_codec": "bz2"}
+READ_METHODS = frozenset({"read", "readlines", "read_bytes", "read_text", "getvalue", "readframes",
+                          "getdata", "tobytes", "load", "getbuffer", "readline"})
+OPENERS = frozenset({"open", "builtins.open", "io.open", "codecs.open", "io.FileIO",
+                     "pathlib.Path", "os.path.join", "pathlib.PurePath", "pathlib.PosixPath",
+                     "os.fspath", "os.path.abspath", "os.path.realpath"})
+MEDIA_OPENERS = {"wave.open": "wave", "PIL.Image.open": "image", "Image.open": "image",
+                 "imageio.imread": "image", "cv2.imread": "image", "soundfile.read": "wave",
+                 "scipy.io.wavfile.read": "wave"}
+RESOURCE_READERS = frozenset({"pkgutil.get_data", "importlib.resources.read_binary",
+                              "importlib.resources.read_text", "pkg_resources.resource_string",
+                              "pkg_resources.resource_stream", "importlib.resources.open_binary"})
+TRANSPARENT = frozenset({"bytes", "bytearray", "str", "list", "tuple", "enumerate", "zip",
+                         "memoryview", "iter", "reversed", "chr", "ord", "int", "map", "filter",
+                         "itertools.cycle", "sorted", "b''.join", "''.join", "compile",
+                         "builtins.compile"})
+
+
+@dataclass(slots=True)
+class Prov:
+    """Where a value comes from: file paths named on the way, decode steps in the order
+    they apply, and the kind of source (`file`, `wave`, `image`)."""
+
+    paths: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    kinds: set[str] = field(default_factory=set)
+    opaque: list[str] = field(default_factory=list)
+    """Calls the value passes through that this module cannot follow (a custom decrypt)."""
+    literal: bytes | None = None
+
+    def merge(self, other: Prov) -> Prov:
+        return Prov(self.paths + other.paths, self.steps + other.steps, self.kinds | other.kinds,
+                    self.opaque + other.opaque, self.literal or other.literal)
+
+    @property
+    def from_file(self) -> bool:
+        return bool(self.paths) and bool(self.kinds)
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One call that turns carried bytes into running code."""
+
+    kind: str
+    """pickle | marshal | native | exec"""
+    relpath: str
+    line: int
+    scope: str
+    """`<module>` or the name of the enclosing function."""
+    call: str
+    paths: tuple[str, ...]
+    steps: tuple[Step, ...]
+    sources: frozenset[str]
+    opaque: tuple[str, ...]
+
+
+MODULE = "<module>"
+MUTATORS = frozenset({"append", "extend", "write", "insert", "update", "appendleft"})
+
+
+class _File:
+    def __init__(self, tree: ast.Module, relpath: str) -> None:
+        self.tree = tree
+        self.relpath = relpath
+        self.aliases: dict[str, str] = {}
+        self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.assigns: dict[str, dict[str, list[ast.AST]]] = {}
+        self.parents: dict[int, str] = {}
+        self._index()
+
+    def _index(self) -> None:
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    self.aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else \
+                        a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                for a in node.names:
+                    self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                self.functions.setdefault(node.name, node)
+        self._scopes(self.tree, MODULE)
+
+    def _scopes(self, root: ast.AST, scope: str) -> None:
+        stack: list[tuple[ast.AST, str]] = [(root, scope)]
+        while stack:
+            node, sc = stack.pop()
+            for child in ast.iter_child_nodes(node):
+                inner = child.name if isinstance(
+                    child, ast.FunctionDef | ast.AsyncFunctionDef) else sc
+                self.parents[id(child)] = inner
+                table = self.assigns.setdefault(inner, {})
+                if isinstance(child, ast.Assign):
+                    for t in child.targets:
+                        for name in _target_names(t):
+                            table.setdefault(name, []).append(child.value)
+                elif isinstance(child, ast.AnnAssign | ast.AugAssign) and child.value is not None:
+                    for name in _target_names(child.target):
+                        table.setdefault(name, []).append(child.value)
+                elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) \
+                        and child.func.attr in MUTATORS and isinstance(child.func.value, ast.Name):
+                    table.setdefault(child.func.value.id, []).extend(child.args)
+                elif isinstance(child, ast.NamedExpr):
+                    table.setdefault(child.target.id, []).append(child.value)
+                elif isinstance(child, ast.With | ast.AsyncWith):
+                    for item in child.items:
+                        if item.optional_vars is not None:
+                            for name in _target_names(item.optional_vars):
+                                table.setdefault(name, []).append(item.context_expr)
+                elif isinstance(child, ast.For | ast.AsyncFor | ast.comprehension):
+                    for name in _target_names(child.target):
+                        table.setdefault(name, []).append(child.iter)
+                stack.append((child, inner))
+
+    def qualified(self, node: ast.AST) -> str:
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Call):
+            inner = self.qualified(node.func)
+            if inner.endswith("FFI"):
+                parts.append(inner)
+                return ".".join(reversed(parts))
+            if inner in ("pathlib.Path", "Path"):
+                return "pathlib.Path." + ".".join(reversed(parts))
+            return ""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
+            prefix = "''" if isinstance(node.value, str) else "b''"
+            return ".".join([prefix, *reversed(parts)])
+        if not isinstance(node, ast.Name):
+            return ""
+        base = self.aliases.get(node.id, node.id)
+        return ".".join([base, *reversed(parts)])
+
+    def scope_of(self, node: ast.AST) -> str:
+        return self.parents.get(id(node), MODULE)
+
+    def lookup(self, name: str, scope: str) -> list[ast.AST]:
+        found = self.assigns.get(scope, {}).get(name)
+        if found:
+            return found
+        return self.assigns.get(MODULE, {}).get(name, [])
+
+
+def _target_names(node: ast.AST) -> Iterator[str]:
+    if isinstance(node, ast.Name):
+        yield node.id
+    elif isinstance(node, ast.Tuple | ast.List):
+        for elt in node.elts:
+            yield from _target_names(elt)
+    elif isinstance(node, ast.Starred):
+        yield from _target_names(node.value)
+
+
+def _const_key(node: ast.AST, f: _File, scope: str, depth: int = 0) -> bytes | None:
+    """An XOR key: an int or a str/bytes literal, directly or through a name or subscript."""
+    if depth > 6:
+        return None
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, int) and not isinstance(v, bool):
+            return bytes([v & 0xFF])
+        if isinstance(v, str):
+            return v.encode("latin-1", "replace")
+        if isinstance(v, bytes):
+            return v
+    if isinstance(node, ast.Name):
+        for value in reversed(f.lookup(node.id, scope)):
+            key = _const_key(value, f, scope, depth + 1)
+            if key is not None:
+                return key
+    if isinstance(node, ast.Subscript):
+        return _const_key(node.value, f, scope, depth + 1)
+    if isinstance(node, ast.Call) and f.qualified(node.func) in ("ord", "int") and node.args:
+        return _const_key(node.args[0], f, scope, depth + 1)
+    if isinstance(node, ast.Call) and f.qualified(node.func) in (
+            "zip", "itertools.cycle", "cycle", "enumerate", "bytes", "bytearray"):
+        for arg in reversed(node.args):
+            key = _const_key(arg, f, scope, depth + 1)
+            if key is not None:
+                return key
+    if isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "encode":
+        return _const_key(node.func.value, f, scope, depth + 1)
+    return None
+
+
+def _strings(node: ast.AST, f: _File, scope: str, depth: int,
+             env: dict[str, Prov] | None = None) -> list[str]:
+    """String literals in a path expression, through names (and the parameters of a helper
+    being followed, in `env`); joined pieces come first."""
+    found: list[str] = []
+    parts: list[str] = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            parts.append(sub.value)
+        elif isinstance(sub, ast.Name) and env and sub.id in env:
+            bound = env[sub.id]
+            if bound.literal is not None:
+                parts.append(bound.literal.decode("latin-1"))
+            parts.extend(bound.paths)
+        elif isinstance(sub, ast.Name) and depth < 6 and sub.id not in ("__file__",):
+            for value in f.lookup(sub.id, scope)[-2:]:
+                parts.extend(_strings(value, f, scope, depth + 1, env))
+    if len(parts) > 1:
+        found.append("/".join(p.strip("/") for p in parts if p and p not in ("r", "rb", "w")))
+    found.extend(parts)
+    return [p for p in found if p and len(p) < 300]
+
+
+class _Tracer:
+    def __init__(self, f: _File) -> None:
+        self.f = f
+        self.env: dict[str, Prov] = {}
+
+    def prov(self, node: ast.AST, scope: str, depth: int = 0) -> Prov:
+        if depth > MAX_DEPTH:
+            return Prov(opaque=["(too deep)"])
+        d = depth + 1
+        f = self.f
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str | bytes):
+                raw = node.value.encode("latin-1", "replace") if isinstance(node.value, str) \
+                    else node.value
+                return Prov(literal=raw)
+            return Prov()
+        if isinstance(node, ast.Name):
+            if node.id in self.env:
+                return self.env[node.id]
+            out = Prov()
+            for value in f.lookup(node.id, scope)[-3:]:
+                if value is node:
+                    continue
+                got = self.prov(value, scope, d)
+                if got.from_file or got.steps:
+                    return got
+                out = out.merge(got)
+            return out
+        if isinstance(node, ast.Subscript):
+            inner = self.prov(node.value, scope, d)
+            sl = node.slice
+            if isinstance(sl, ast.Slice) and sl.step is not None and isinstance(
+                    sl.step, ast.UnaryOp) and isinstance(sl.step.op, ast.USub):
+                inner.steps.append(Step("reverse"))
+            return inner
+        if isinstance(node, ast.BinOp):
+            left, right = self.prov(node.left, scope, d), self.prov(node.right, scope, d)
+            if isinstance(node.op, ast.BitXor):
+                data, key_node = (left, node.right) if left.from_file or left.steps or \
+                    not right.from_file else (right, node.left)
+                key = _const_key(key_node, f, scope)
+                data.steps.append(Step("xor", key or b""))
+                if key is None:
+                    data.opaque.append("xor with a computed key")
+                return data
+            if isinstance(node.op, ast.BitAnd) and _is_one(node.right):
+                left.steps.append(Step("lsb"))
+                return left
+            return left.merge(right)
+        if isinstance(node, ast.GeneratorExp | ast.ListComp | ast.SetComp):
+            saved = dict(self.env)
+            for gen in node.generators:
+                src = self.prov(gen.iter, scope, d)
+                for name in _target_names(gen.target):
+                    self.env[name] = Prov(list(src.paths), list(src.steps), set(src.kinds),
+                                          list(src.opaque), src.literal)
+            out = self.prov(node.elt, scope, d)
+            self.env = saved
+            return out
+        if isinstance(node, ast.Await | ast.Starred):
+            return self.prov(node.value, scope, d)
+        if isinstance(node, ast.JoinedStr | ast.List | ast.Tuple):
+            out = Prov()
+            for child in ast.iter_child_nodes(node):
+                out = out.merge(self.prov(child, scope, d))
+            return out
+        if isinstance(node, ast.Call):
+            return self._call(node, scope, d)
+        return Prov()
+
+    def _call(self, node: ast.Call, scope: str, d: int) -> Prov:
+        f = self.f
+        q = f.qualified(node.func)
+        args = node.args
+        first = self.prov(args[0], scope, d) if args else Prov()
+        if q in OPENERS or q.startswith("pathlib.Path"):
+            if q.startswith("pathlib.Path.") and isinstance(node.func, ast.Attribute):
+                base = self.prov(node.func.value, scope, d)
+                if node.func.attr in READ_METHODS:
+                    return base
+                extra = _strings(node, f, scope, 0, self.env) if args else []
+                return Prov(base.paths + extra, base.steps, base.kinds | {"file"})
+            paths = _strings(args[0], f, scope, 0, self.env) if args else []
+            if q in ("os.path.join",) and len(args) > 1:
+                paths = _strings(ast.List(elts=list(args)), f, scope, 0, self.env)
+            return Prov(paths, [], {"file"})
+        if q in MEDIA_OPENERS:
+            return Prov(_strings(args[0], f, scope, 0, self.env) if args else [], [],
+                        {"file", MEDIA_OPENERS[q]})
+        if q in RESOURCE_READERS:
+            target = args[1] if len(args) > 1 else (args[0] if args else None)
+            paths = _strings(target, f, scope, 0, self.env) if target is not None else []
+            return Prov(paths, [], {"file"})
+        if q in DECODERS:
+            first.steps.append(Step(DECODERS[q]))
+            return first
+        if q in ("codecs.decode", "codecs.encode") and len(args) > 1 and isinstance(
+                args[1], ast.Constant) and str(args[1].value).lower() in CODEC_STEPS:
+            first.steps.append(Step(CODEC_STEPS[str(args[1].value).lower()]))
+            return first
+        if q in TRANSPARENT or q.endswith(".join") or q == "builtins.bytes":
+            out = first
+            for other_arg in args[1:]:
+                more = self.prov(other_arg, scope, d)
+                if more.from_file and not out.from_file:
+                    out = more
+            return out
+        if isinstance(node.func, ast.Attribute):
+            attr = node.func.attr
+            owner = self.prov(node.func.value, scope, d)
+            if attr in READ_METHODS or attr in ("decode", "encode", "strip", "split", "join",
+                                                "replace", "rstrip", "lstrip", "splitlines"):
+                if attr == "join" and args:
+                    return self.prov(args[0], scope, d)
+                if attr == "decode" and args and isinstance(args[0], ast.Constant) \
+                        and str(args[0].value).lower() in CODEC_STEPS:
+                    owner.steps.append(Step(CODEC_STEPS[str(args[0].value).lower()]))
+                return owner
+            if attr in ("joinpath", "open", "files", "readframes") or attr.startswith("read"):
+                extra = _strings(node, f, scope, 0, self.env) if args else []
+                return Prov(owner.paths + extra, owner.steps, owner.kinds | {"file"},
+                            owner.opaque)
+        local = f.functions.get(q)
+        if local is not None and d < MAX_DEPTH // 2:
+            return self._through(local, args, scope, d)
+        if first.from_file or first.steps:
+            first.opaque.append(q or "a computed call")
+        return first
+
+    def _through(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, args: list[ast.expr],
+                 scope: str, d: int) -> Prov:
+        """A call of a helper defined in the same file: its return value, with its
+        parameters bound to the caller's arguments."""
+        saved = dict(self.env)
+        params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        for name, arg in zip(params, args, strict=False):
+            self.env[name] = self.prov(arg, scope, d)
+        out = Prov()
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Return) and node.value is not None:
+                got = self.prov(node.value, fn.name, d)
+                if got.from_file or got.steps:
+                    out = got
+                    break
+        self.env = saved
+        return out
+
+
+def _is_one(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 1
+
+
+def _kind(q: str, node: ast.Call) -> str:
+    if q in PICKLE_LOADERS or q.endswith((".Unpickler", "pickle.load", "pickle.loads")):
+        if q == "numpy.load" and not any(
+                k.arg == "allow_pickle" and isinstance(k.value, ast.Constant) and k.value.value
+                for k in node.keywords):
+            return ""
+        return "pickle"
+    if q in MARSHAL_LOADERS:
+        return "marshal"
+    if q in NATIVE_LOADERS or q.endswith(".dlopen") or q.endswith("LoadLibrary"):
+        return "native"
+    if q in EXEC_SINKS:
+        return "exec"
+    return ""
+
+
+def loads_in(text: str, relpath: str) -> list[Load]:
+    """Every load of carried bytes in one Python file; [] when the file does not parse."""
+    if len(text) > MAX_SOURCE or not SINK_WORDS.search(text) or not READ_WORDS.search(text):
+        return []
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    try:
+        return list(_loads(_File(tree, relpath)))
+    except RecursionError:
+        return []
+
+
+def _loads(f: _File) -> Iterator[Load]:
+    tracer = _Tracer(f)
+    for node in ast.walk(f.tree):
+        if not isinstance(node, ast.Call):
+            continue
+        q = f.qualified(node.func)
+        kind = _kind(q, node)
+        if not kind or not node.args:
+            continue
+        scope = f.scope_of(node)
+        second = q in SOURCE_LOADERS or q.endswith("SourcelessFileLoader")
+        if second and len(node.args) < 2:
+            continue
+        arg = node.args[1] if second else node.args[0]
+        if q in PATH_TAKERS:
+            prov = tracer.prov(arg, scope)
+            paths = prov.paths or _strings(arg, f, scope, 0)
+            prov = Prov(paths, prov.steps, prov.kinds | {"file"}, prov.opaque)
+        else:
+            prov = tracer.prov(arg, scope)
+        if not prov.paths:
+            continue
+        yield Load(kind, f.relpath, node.lineno, scope, q, tuple(prov.paths), tuple(prov.steps),
+                   frozenset(prov.kinds), tuple(prov.opaque))
+
+
+def top_level_calls(text: str) -> frozenset[str]:
+    """Names of this file's functions that run when the module runs: called from module
+    level (or a class body), and the functions those call, within the file."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    functions = {n.name: n for n in ast.walk(tree)
+                 if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+    def called(root: ast.AST, skip_defs: bool) -> set[str]:
+        out: set[str] = set()
+        stack = list(ast.iter_child_nodes(root))
+        while stack:
+            node = stack.pop()
+            if skip_defs and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                for deco in getattr(node, "decorator_list", []):
+                    stack.append(deco)
+                continue
+            if isinstance(node, ast.Name) and node.id in functions:
+                out.add(node.id)  # called, or passed as a callback (Thread target, atexit)
+            elif isinstance(node, ast.Attribute) and node.attr in functions:
+                out.add(node.attr)
+            stack.extend(ast.iter_child_nodes(node))
+        return out
+
+    reached = called(tree, True)
+    todo = list(reached)
+    while todo and len(reached) < 500:
+        name = todo.pop()
+        for more in called(functions[name], False):
+            if more not in reached:
+                reached.add(more)
+                todo.append(more)
+    return frozenset(reached)

@@ -1,0 +1,607 @@
+"""What a package carries besides its source, read as the code that loads it would read it.
+
+Bytes can become code without any visible `exec` of a literal: a pickled "model" that
+calls `os.system` when loaded, a module shipped only as `.pyc`, a data file that
+`__init__.py` XOR-decodes and executes, a stage after a PNG's end or in a WAV's low bits,
+a native library loaded through `ctypes` that connects out and runs a shell. This analyzer
+parses each of those with the bounded readers in `pkgvet.readers` (never unpickling,
+unmarshalling, loading or decoding images with a library) and grades what it finds by
+whether the package's own code loads it at install or import time (`loader_phase`).
+
+Binaries are not kept in memory by the loader; `scan_blob` reassembles the windows of the
+few kinds this analyzer reads (bytecode, pickles and model files, native libraries, images,
+WAV), within per-file and per-package byte budgets, and `analyze` reads them from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from pkgvet.analyzer._carried_grade import (
+    Behaviour,
+    as_python,
+    grade_code,
+    grade_native,
+    grade_pickle,
+)
+from pkgvet.analyzer._carried_loads import MODULE, Load, loads_in, top_level_calls
+from pkgvet.analyzer.pyc_only import source_of
+from pkgvet.model import Confidence, Finding, Phase, Severity
+from pkgvet.options import ScanOptions
+from pkgvet.package import OVERLAP, Package, PackageFile
+from pkgvet.readers import Budget, Evaded
+from pkgvet.readers.decoding import Step, guess, run
+from pkgvet.readers.marshal_code import CodeFacts, code_facts, parse_pyc, pyc_facts
+from pkgvet.readers.media import Tail, image_tail, lsb_bytes, media_format, wav_samples
+from pkgvet.readers.native import native_facts, native_format
+from pkgvet.readers.pickle_ops import PickleFacts, looks_like_pickle, pickle_facts
+from pkgvet.registry import rule
+
+NAME = "carried"
+MiB = 1024 * 1024
+PICKLE_SUFFIXES = frozenset({".pkl", ".pickle", ".pck", ".joblib", ".pt", ".pth", ".bin",
+                             ".ckpt", ".model", ".sav", ".p", ".dill", ".dat", ".npy"})
+BYTECODE = frozenset({".pyc", ".pyo"})
+MEDIA = frozenset({".png", ".jpg", ".jpeg", ".gif", ".wav", ".bmp", ".ico", ".webp"})
+PER_FILE = {"pyc": 16 * MiB, "pickle": 64 * MiB, "native": 48 * MiB, "media": 16 * MiB,
+            "data": 2 * MiB}
+PACKAGE_BUDGET = 192 * MiB
+"""Bytes of binaries reassembled per package; past it, files are read only if kept as text."""
+DATA_BUDGET = 32 * MiB
+"""Of which other binaries (any data file code might decode and run), head only."""
+AUTOMATIC = frozenset({Phase.INSTALL, Phase.IMPORT})
+
+
+def _interest(relpath: str, head: bytes) -> str:
+    suffix = PurePosixPath(relpath).suffix.lower()
+    if suffix in BYTECODE and parse_pyc(head[:16] + b"\x00" * 4) is not None:
+        return "pyc"
+    if suffix in PICKLE_SUFFIXES or looks_like_pickle(head):
+        return "pickle"
+    if native_format(head):
+        return "native"
+    if suffix in MEDIA or media_format(head):
+        return "media"
+    return "data"
+
+
+@dataclass(slots=True)
+class _Blob:
+    path: str
+    kind: str
+    cap: int
+    buf: bytearray = field(default_factory=bytearray)
+    size: int = 0
+    truncated: bool = False
+    last: bytes = b""
+
+    def add(self, data: bytes) -> bool:
+        """Append the part of `data` that continues this blob; False if it does not."""
+        k = min(OVERLAP, len(self.last))
+        if self.last.endswith(data):
+            return True
+        if k and data[:k] != self.last[-k:]:
+            return False
+        fresh = data[k:]
+        self.size += len(fresh)
+        room = self.cap - len(self.buf)
+        if room > 0:
+            self.buf += fresh[:room]
+        if len(fresh) > room:
+            self.truncated = True
+        self.last = data[-OVERLAP:]
+        return True
+
+
+@dataclass
+class CarriedAnalyzer:
+    """Reads carried payloads; keeps reassembled blobs only between `load` and `analyze`."""
+
+    name: str = NAME
+    _blobs: dict[str, _Blob] = field(default_factory=dict)
+    _current: _Blob | None = None
+    _spent: int = 0
+    _spent_data: int = 0
+
+    def scan_blob(self, path: str, data: bytes) -> list[Finding]:
+        cur = self._current
+        if cur is not None and cur.path == path:
+            before = len(cur.buf)
+            if cur.add(data):
+                self._count(cur.kind, len(cur.buf) - before)
+                return []
+        kind = _interest(path.rpartition("!/")[2], data[:64])
+        if self._spent >= PACKAGE_BUDGET or (kind == "data" and self._spent_data >= DATA_BUDGET):
+            self._current = None
+            return []
+        cap = min(PER_FILE[kind], PACKAGE_BUDGET - self._spent)
+        if kind == "data":
+            cap = min(cap, DATA_BUDGET - self._spent_data)
+        blob = _Blob(path, kind, cap)
+        blob.size = len(data)
+        blob.buf += data[:cap]
+        blob.truncated = len(data) > cap
+        blob.last = data[-OVERLAP:]
+        self._count(kind, len(blob.buf))
+        self._blobs[path] = blob
+        self._current = blob
+        return []
+
+    def _count(self, kind: str, added: int) -> None:
+        self._spent += added
+        if kind == "data":
+            self._spent_data += added
+
+    def analyze(self, pkg: Package) -> Iterator[Finding]:
+        blobs, self._blobs, self._current = self._blobs, {}, None
+        self._spent = self._spent_data = 0
+        yield from _Run(pkg, blobs).findings()
+
+
+def create(options: ScanOptions) -> CarriedAnalyzer:
+    return CarriedAnalyzer()
+
+
+# -- the phase seam --------------------------------------------------------------------------
+
+
+def loader_phase(pkg: Package, relpath: str, scope: str, runs_on_load: frozenset[str]) -> Phase:
+    """When the code at `scope` (a function name, or `<module>`) of `relpath` runs.
+
+    The one place this analyzer decides phase, so that a package-wide reachability analysis
+    can replace it: today, the file's own phase (install for setup.py, its helper scripts
+    and the in-tree backend; import for importable modules) when the call sits at module
+    level or in a function that module level calls (`runs_on_load`), else runtime."""
+    from pkgvet.analyzer.python_code import helper_scripts
+
+    f = pkg.get(relpath)
+    if f is None:
+        return Phase.RUNTIME
+    base = Phase.INSTALL if relpath in helper_scripts(pkg) else pkg.phase_of_module(f)
+    if base is Phase.RUNTIME:
+        return Phase.RUNTIME
+    return base if scope == MODULE or scope in runs_on_load else Phase.RUNTIME
+
+
+# -- one package ------------------------------------------------------------------------------
+
+
+def _lower(severity: Severity, phase: Phase) -> Severity:
+    if phase in AUTOMATIC:
+        return severity
+    return Severity(max(severity - 1, Severity.INFO))
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    load: Load
+    phase: Phase
+    loader: PackageFile
+
+
+class _Run:
+    def __init__(self, pkg: Package, blobs: dict[str, _Blob]) -> None:
+        self.pkg = pkg
+        self.blobs = blobs
+        self.out: list[Finding] = []
+        self.loaded: dict[str, list[_Loaded]] = {}
+        self.done: set[tuple[str, str]] = set()
+
+    # bytes of a member, whole or head
+    def data(self, f: PackageFile) -> tuple[bytes | None, bool]:
+        if f.data is not None:
+            return f.data, True
+        blob = self.blobs.get(f.path)
+        if blob is None:
+            return None, False
+        whole = not blob.truncated and blob.size == f.size
+        return bytes(blob.buf), whole
+
+    def findings(self) -> list[Finding]:
+        self._find_loads()
+        for f in self.pkg.files:
+            suffix = f.suffix
+            if suffix in BYTECODE:
+                self._pyc(f)
+            elif f.path in self.blobs or f.relpath in self.loaded or suffix in PICKLE_SUFFIXES \
+                    or suffix in MEDIA:
+                self._carried(f)
+        return self.out
+
+    # -- who loads what
+    def _find_loads(self) -> None:
+        for f in self.pkg.python_files:
+            text = f.text()
+            if not text:
+                continue
+            found = loads_in(text, f.relpath)
+            if not found:
+                continue
+            top = top_level_calls(text) if any(ld.scope != MODULE for ld in found) else frozenset()
+            seen: set[tuple[int, tuple[str, ...]]] = set()
+            for ld in found:
+                if (ld.line, ld.paths) in seen:
+                    continue
+                seen.add((ld.line, ld.paths))
+                target = self._resolve(f, ld)
+                if target is None:
+                    continue
+                phase = loader_phase(self.pkg, f.relpath, ld.scope, top)
+                self.loaded.setdefault(target.relpath, []).append(_Loaded(ld, phase, f))
+
+    def _resolve(self, loader: PackageFile, ld: Load) -> PackageFile | None:
+        folder = PurePosixPath(loader.relpath).parent
+        by_rel = self.pkg.by_relpath
+        for raw in sorted(ld.paths, key=lambda p: -p.count("/")):
+            path = raw.replace("\\", "/").lstrip("./") if not raw.startswith("../") else raw
+            if not path or path.endswith("/"):
+                continue
+            for cand in (str(folder / path), path):
+                hit = by_rel.get(str(PurePosixPath(cand)))
+                if hit is not None and hit is not loader:
+                    return hit
+            if "/" not in path:
+                same = [f for f in self.pkg.files if f.name == path and f is not loader]
+                if same:
+                    return min(same, key=lambda f: (str(PurePosixPath(f.relpath).parent)
+                                                    != str(folder), len(f.relpath)))
+        return None
+
+    def _loaders(self, f: PackageFile, kinds: tuple[str, ...]) -> list[_Loaded]:
+        return [x for x in self.loaded.get(f.relpath, []) if x.load.kind in kinds]
+
+    @staticmethod
+    def _worst(loaded: list[_Loaded]) -> _Loaded | None:
+        order = {Phase.INSTALL: 0, Phase.IMPORT: 1}
+        return min(loaded, key=lambda x: order.get(x.phase, 2), default=None)
+
+    # -- emitting
+    def emit(self, rule_id: str, f: PackageFile, behaviour: Behaviour, phase: Phase,
+             via: _Loaded | None, confidence: Confidence | None = None) -> None:
+        key = (rule_id, f.path)
+        if key in self.done:
+            return
+        self.done.add(key)
+        where = ""
+        if via is not None:
+            where = (f" {via.loader.relpath} line {via.load.line} loads it with "
+                     f"{via.load.call}() ({phase.value} time).")
+        declared = rule(rule_id)
+        self.out.append(declared.finding(
+            phase=phase,
+            path=f.path,
+            line=None,
+            snippet=behaviour.what[:200],
+            severity=_lower(behaviour.severity, phase),
+            confidence=confidence,
+            explanation=f"{behaviour.why[:400]}.{where} {declared.explanation}",
+            context=via.loader.context if via is not None else f.context,
+        ))
+
+    def evaded(self, f: PackageFile, reason: str, via: _Loaded | None) -> None:
+        phase = via.phase if via is not None else Phase.ARCHIVE
+        severity = Severity.HIGH if via is not None and phase in AUTOMATIC else Severity.LOW
+        self.emit("PV250", f, Behaviour(severity, reason, f"could not be read: {reason}"),
+                  phase if phase in AUTOMATIC else Phase.ARCHIVE, via)
+
+    # -- .pyc
+    def _pyc(self, f: PackageFile) -> None:
+        data, whole = self.data(f)
+        if data is None:
+            return
+        pyc = parse_pyc(data)
+        if pyc is None:
+            return
+        phase = self._pyc_phase(f, pyc.unchecked_hash)
+        if phase is Phase.RUNTIME and self.pkg.get(source_of(f.relpath)) is not None:
+            return  # a stray beside its source runs only if it matches that source
+        if not whole:
+            self.evaded(f, "bytecode larger than the read budget", None)
+            return
+        facts = code_facts(pyc.body, pyc.layout, Budget(max_steps=1_000_000, seconds=2.0))
+        if facts.evaded:
+            self.evaded(f, f"bytecode: {facts.evaded}", None)
+            return
+        behaviour = grade_code(facts)
+        if behaviour is None:
+            return
+        self.emit("PV232", f, behaviour, phase, None)
+
+    def _pyc_phase(self, f: PackageFile, unchecked: bool) -> Phase:
+        """A sourceless `m.pyc` beside other modules is imported like `m.py`; one in
+        `__pycache__` only stands in for its `.py`, and runs instead of it only when its
+        hash is not checked."""
+        path = PurePosixPath(f.relpath)
+        source = source_of(f.relpath)
+        if path.parent.name == "__pycache__":
+            if not unchecked or self.pkg.get(source) is None:
+                return Phase.RUNTIME
+            f_source = self.pkg.get(source)
+            return self.pkg.phase_of_module(f_source) if f_source else Phase.RUNTIME
+        parent = str(PurePosixPath(source).parent)
+        if parent in (".", "src") or "!/" in f.relpath or any(
+                self.pkg.get(f"{parent}/__init__{ext}") for ext in (".py", ".pyc")):
+            return Phase.IMPORT
+        return Phase.RUNTIME
+
+    # -- everything else carried
+    def _carried(self, f: PackageFile) -> None:
+        data, whole = self.data(f)
+        if data is None:
+            via = self._worst(self.loaded.get(f.relpath, []))
+            if via is not None and f.size > 0:
+                self.evaded(f, "over the read budget for carried files", via)
+            return
+        execs = self._loaders(f, ("exec", "marshal"))
+        pickles = self._loaders(f, ("pickle",))
+        natives = self._loaders(f, ("native",))
+        if execs:
+            self._exec_chain(f, data, execs)
+        fmt = native_format(data[:8])
+        if natives or (fmt and self.loaded.get(f.relpath)):
+            if fmt:
+                self._native(f, data, whole, natives or self.loaded[f.relpath])
+            return
+        if pickles or f.suffix in PICKLE_SUFFIXES or looks_like_pickle(data[:8]):
+            self._pickle(f, data, whole, pickles)
+        if media_format(data[:16]) or f.suffix in MEDIA:
+            self._media(f, data, whole, execs)
+
+    # pickles, bare or inside a model zip
+    def _pickle(self, f: PackageFile, data: bytes, whole: bool, via: list[_Loaded]) -> None:
+        steps = next((x.load.steps for x in via if x.load.steps), ())
+        if steps:
+            try:
+                data = run([s for s in steps if s.kind != "lsb"], data)
+            except ValueError:
+                self.evaded(f, "loaded as a pickle after decoding that does not fit the data",
+                            self._worst(via))
+                return
+        streams = list(_pickle_streams(data, f, whole))
+        if not streams:
+            if via:
+                self.evaded(f, "loaded as a pickle but holds none that can be read",
+                            self._worst(via))
+            return
+        loaded = self._worst(via)
+        phase = loaded.phase if loaded is not None else Phase.RUNTIME
+        for inner, facts in streams:
+            if facts.evaded and (via or facts.opcodes > 0):
+                self.evaded(f, f"pickle {inner}: {facts.evaded}".strip(), loaded)
+                continue
+            behaviour = grade_pickle(facts)
+            if behaviour is None:
+                continue
+            rid = "PV230" if behaviour.severity is Severity.CRITICAL else "PV231"
+            if inner:
+                behaviour = Behaviour(behaviour.severity, f"{inner}: {behaviour.what}",
+                                      behaviour.why)
+            self.emit(rid, f, behaviour, phase, loaded)
+
+    # native libraries loaded through ctypes/cffi
+    def _native(self, f: PackageFile, data: bytes, whole: bool, via: list[_Loaded]) -> None:
+        loaded = self._worst(via)
+        facts = native_facts(data, Budget(max_steps=3_000_000, seconds=3.0))
+        if facts.evaded and not facts.imports:
+            self.evaded(f, f"native library: {facts.evaded}", loaded)
+            return
+        behaviour = grade_native(facts)
+        if behaviour is None:
+            return
+        phase = loaded.phase if loaded is not None else Phase.RUNTIME
+        self.emit("PV240", f, behaviour, phase, loaded)
+
+    # open-read-decode-exec of a data file
+    def _exec_chain(self, f: PackageFile, data: bytes, via: list[_Loaded]) -> None:
+        loaded = self._worst(via)
+        assert loaded is not None
+        ld = loaded.load
+        steps = [s for s in ld.steps if s.kind != "text"]
+        source = data
+        if "lsb" in {s.kind for s in steps} or {"wave", "image"} & ld.sources:
+            self._stego_chain(f, data, loaded)
+            return
+        tail = _tail(data)
+        carved = tail is not None and tail.end < len(data)
+        if tail is not None and carved:
+            source = data[tail.end:]
+        decoded: bytes | None
+        try:
+            decoded = run(steps, source[:PER_FILE["pickle"]])
+        except ValueError:
+            decoded = None
+        encoded = bool(steps) or carved
+        is_python_name = f.suffix in (".py", ".pyw") and not steps
+        if is_python_name:
+            return  # exec(open("x.py").read()): the source analyzer reads x.py itself
+        text = as_python(decoded) if decoded is not None else None
+        names = " -> ".join(s.kind + (f"({s.key[:8]!r})" if s.key else "") for s in steps)
+        if encoded:
+            why = (f"{ld.relpath} reads {f.relpath}, decodes it ({names or 'carves it'}) and "
+                   f"passes it to {ld.call}()")
+            severity = Severity.CRITICAL
+            if text is None and decoded is not None and not ld.opaque:
+                why += "; the decoded bytes are not Python this reader recognises"
+            self.emit("PV245", f, Behaviour(severity, names or "carved", why), loaded.phase,
+                      loaded, Confidence.MEDIUM if text is None else Confidence.HIGH)
+        elif text is not None:
+            self.emit("PV246", f, Behaviour(Severity.MEDIUM, f"{ld.call}({f.relpath})",
+                                            f"{ld.relpath} executes {f.relpath}, a file not "
+                                            "named like Python source"), loaded.phase, loaded)
+        if text is not None:
+            self._scan_decoded(f, text, loaded)
+        elif decoded is not None:
+            self._decoded_payload(f, decoded, loaded)
+
+    def _stego_chain(self, f: PackageFile, data: bytes, loaded: _Loaded) -> None:
+        ld = loaded.load
+        why = (f"{ld.relpath} extracts hidden bits from {f.relpath} "
+               f"({', '.join(sorted(ld.sources - {'file'})) or 'media'}) and passes them to "
+               f"{ld.call}()")
+        payload = _lsb_payload(data)
+        if payload is not None:
+            why += f"; the low bits hold code ({payload[0]})"
+        self.emit("PV247", f, Behaviour(Severity.CRITICAL, "low-bit extraction -> " + ld.call,
+                                        why), loaded.phase, loaded)
+        if payload is not None:
+            self._scan_decoded(f, payload[1], loaded)
+
+    def _media(self, f: PackageFile, data: bytes, whole: bool, via: list[_Loaded]) -> None:
+        loaded = self._worst(via)
+        phase = loaded.phase if loaded is not None else Phase.RUNTIME
+        fmt = media_format(data[:16])
+        if fmt == "wav":
+            payload = _lsb_payload(data)
+            if payload is not None:
+                self.emit("PV249", f, Behaviour(Severity.HIGH, payload[0],
+                                                "the audio samples' low bits hold Python code"),
+                          phase, loaded)
+                self._scan_decoded(f, payload[1], loaded)
+            return
+        if not whole:
+            return
+        try:
+            tail = image_tail(data)
+        except Evaded as exc:
+            if loaded is not None:
+                self.evaded(f, exc.reason, loaded)
+            return
+        if tail is None or len(data) - tail.end < 16:
+            return
+        found = guess(data[tail.end:tail.end + 4 * MiB], _code_like)
+        if found is None:
+            return
+        chain, decoded = found
+        label = "+".join(s.kind for s in chain) or "plain"
+        self.emit("PV248", f, Behaviour(Severity.HIGH, f"{len(data) - tail.end} bytes after "
+                                        f"{tail.format} end ({label})",
+                                        f"{len(data) - tail.end} bytes after the {tail.format} "
+                                        f"end marker decode ({label}) to code"), phase, loaded)
+        text = as_python(decoded)
+        if text is not None:
+            self._scan_decoded(f, text, loaded)
+
+    # decoded content, analysed as if it stood in the package
+    def _scan_decoded(self, f: PackageFile, text: str, via: _Loaded | None) -> None:
+        from pkgvet.analyzer.python_code import analyze_file
+
+        data = text.encode("utf-8")
+        phase = via.phase if via is not None else Phase.RUNTIME
+        context = via.loader.context if via is not None else f.context
+        ghost = PackageFile(f"{f.path}#decoded", f.relpath + "#decoded", len(data),
+                            hashlib.sha256(data).hexdigest(), data, False, context)
+        self.out.extend(analyze_file(self.pkg, ghost, phase))
+
+    def _decoded_payload(self, f: PackageFile, decoded: bytes, via: _Loaded) -> None:
+        facts: CodeFacts | PickleFacts
+        pyc = parse_pyc(decoded[:16] + b"\x00" * 4)
+        if looks_like_pickle(decoded[:8]):
+            facts = pickle_facts(decoded)
+            behaviour = grade_pickle(facts)
+            if behaviour is not None:
+                self.emit("PV230", f, behaviour, via.phase, via)
+            return
+        facts = pyc_facts(decoded) if pyc is not None else code_facts(decoded)
+        if facts.ok:
+            behaviour = grade_code(facts)
+            if behaviour is not None:
+                self.emit("PV232", f, behaviour, via.phase, via)
+
+
+def _tail(data: bytes) -> Tail | None:
+    try:
+        return image_tail(data)
+    except Evaded:
+        return None
+
+
+def _code_like(data: bytes) -> bool:
+    if as_python(data) is not None:
+        return True
+    if looks_like_pickle(data[:8]):
+        return bool(pickle_facts(data[:1 * MiB]).globals)
+    if parse_pyc(data[:16] + b"\x00" * 4) is not None:
+        return pyc_facts(data).ok
+    return False
+
+
+def _lsb_payload(data: bytes) -> tuple[str, str] | None:
+    """Python code hidden one bit per sample (or per byte) in a WAV or BMP-like payload."""
+    try:
+        samples, width = wav_samples(data) if media_format(data[:16]) == "wav" else (data, 1)
+    except Evaded:
+        return None
+    head = samples[: 64 * 1024 * 8 * max(width, 1)]
+    for stride in dict.fromkeys((width, 1)):
+        for msb in (True, False):
+            raw = lsb_bytes(head, stride, 64 * 1024, msb)
+            for candidate in (raw, _length_prefixed(raw)):
+                if not candidate:
+                    continue
+                text_end = candidate.find(b"\x00")
+                body = candidate[:text_end] if text_end > 0 else candidate
+                found = guess(body.rstrip(b"\xff"), _code_like)
+                if found is not None:
+                    chain, decoded = found
+                    text = as_python(decoded)
+                    if text is not None:
+                        label = f"stride {stride}, {'msb' if msb else 'lsb'}-first"
+                        return label + ("+" + "+".join(s.kind for s in chain) if chain else ""), \
+                            text
+    return None
+
+
+def _length_prefixed(raw: bytes) -> bytes:
+    if len(raw) < 4:
+        return b""
+    n = int.from_bytes(raw[:4], "big")
+    return raw[4:4 + n] if 0 < n <= len(raw) - 4 else b""
+
+
+def _pickle_streams(data: bytes, f: PackageFile, whole: bool) -> Iterator[tuple[str, PickleFacts]]:
+    """Each pickle in a member: the member itself, or the `.pkl` members of a model zip
+    (PyTorch's `archive/data.pkl`), or a zlib-compressed joblib dump."""
+    if data[:4] == b"PK\x03\x04":
+        yield from _zip_pickles(data, whole)
+        return
+    if data[:6] == b"\x93NUMPY" and len(data) > 10:
+        size = int.from_bytes(data[8:10], "little") if data[6] == 1 else \
+            int.from_bytes(data[8:12], "little")
+        start = (10 if data[6] == 1 else 12) + size
+        if looks_like_pickle(data[start:start + 64]):
+            yield "(npy object array)", pickle_facts(data[start:])
+        return
+    if looks_like_pickle(data[:64]):
+        yield "", pickle_facts(data)
+        return
+    if data[:1] == b"x" and f.suffix in (".joblib", ".pkl", ".gz", ".z"):
+        try:
+            inner = run([Step("zlib")], data)
+        except ValueError:
+            return
+        if looks_like_pickle(inner[:64]):
+            yield "(zlib)", pickle_facts(inner)
+
+
+def _zip_pickles(data: bytes, whole: bool) -> Iterator[tuple[str, PickleFacts]]:
+    if not whole:
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = [i for i in zf.infolist()[:10_000]
+                     if i.filename.endswith((".pkl", ".pickle")) and i.file_size <= 64 * MiB]
+            for info in infos[:16]:
+                with zf.open(info) as fh:
+                    yield info.filename, pickle_facts(fh.read(64 * MiB))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
+            RuntimeError) as exc:
+        yield "", PickleFacts(evaded=f"model zip unreadable ({exc.__class__.__name__})",
+                              opcodes=1)
+
+
+__all__ = ["CarriedAnalyzer", "code_facts", "create", "loader_phase"]
