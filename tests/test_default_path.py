@@ -225,3 +225,20 @@ def test_the_wheel_ships_no_benchmark_module() -> None:
     project = tomllib.loads((SRC.parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
     assert project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["src/pkgvet"]
     assert not list(SRC.rglob("bench*.py"))
+
+
+def test_every_format_shows_a_partial_result(tmp_path: Path) -> None:
+    from pkgvet.model import Report
+    from pkgvet.report import Format, render
+
+    crashing = local_artifact(make_wheel(tmp_path, "crashy", "1.0", {"crashy/x.py": "x = 1\n"}))
+    options = ScanOptions(extra_analyzers=(analyzer_hooks.spec("crasher"),))
+    (result,), _ = scan_artifacts([crashing], options, 1)
+    report = Report(results=(result,), tool_version="0", ruleset_version="r")
+    data = json.loads(render(report, Format.JSON))["results"][0]
+    assert data["partial"] is True and any("test-crasher" in e for e in data["errors"])
+    sarif = json.loads(render(report, Format.SARIF))["runs"][0]
+    assert sarif["properties"]["partial"] is True
+    assert sarif["invocations"][0]["executionSuccessful"] is False
+    assert "(PARTIAL)" in render(report, Format.MARKDOWN)
+    assert "PARTIAL" in render(report, Format.TERMINAL)

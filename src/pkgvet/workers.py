@@ -28,6 +28,7 @@ import contextlib
 import os
 import sys
 import time
+import traceback
 import types
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +39,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING
 
 from pkgvet import guard
+from pkgvet.errors import PkgvetError
 from pkgvet.model import ScanResult
 
 if TYPE_CHECKING:
@@ -60,15 +62,17 @@ def start_method() -> str | None:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
 
 
-_started = False
+_started_in: int | None = None
+"""The pid of the process that started the forkserver."""
 
 
 def _ensure_server() -> None:
     """The forkserver, started once per process with the analyzers preloaded. It runs with
     PYTHONSAFEPATH so that it never imports a module from the current folder, which may be
-    the package being vetted."""
-    global _started
-    if _started:
+    the package being vetted. A process forked from the one that started it shares it (its
+    socket and alive pipe are inherited), so it is not started again there."""
+    global _started_in
+    if _started_in is not None:
         return
     get_context("forkserver").set_forkserver_preload(PRELOAD)
     saved = os.environ.get("PYTHONSAFEPATH")
@@ -80,7 +84,7 @@ def _ensure_server() -> None:
             os.environ.pop("PYTHONSAFEPATH", None)
         else:
             os.environ["PYTHONSAFEPATH"] = saved
-    _started = True
+    _started_in = os.getpid()
 
 
 @contextlib.contextmanager
@@ -118,10 +122,18 @@ def warm_up() -> None:
 
 
 def _serve(conn: Connection, scan: guard.Scan, warm: Warm, options: ScanOptions) -> None:
-    """A worker: scans the artifacts the parent sends until told to stop or left alone."""
+    """A worker: scans the artifacts the parent sends until told to stop or left alone.
+    If the analyzers cannot be built (a `--rules` file that does not compile), every file
+    is answered with that error, as the scan itself would have raised it."""
     guard._enter_child(options)
+    failure: tuple[str, str, str] | None = None
     try:
         warm(options)
+    except PkgvetError as exc:
+        failure = ("raise", exc.__class__.__name__, str(exc))
+    except Exception as exc:
+        failure = ("bug", f"{exc.__class__.__name__}: {exc}", traceback.format_exc())
+    try:
         while True:
             try:
                 message = conn.recv()
@@ -129,7 +141,9 @@ def _serve(conn: Connection, scan: guard.Scan, warm: Warm, options: ScanOptions)
                 return
             if message[0] != "scan":
                 return
-            if not guard.serve_one(conn, scan, message[1], options):
+            if failure is not None:
+                conn.send(failure)
+            elif not guard.serve_one(conn, scan, message[1], options):
                 return
     finally:
         conn.close()

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pkgvet import RULESET_VERSION, __version__, fetch
+from pkgvet import RULESET_VERSION, __version__, fetch, workers
 from pkgvet.audit.lockfiles import parse_any
 from pkgvet.audit.requirements import Entry
 from pkgvet.cache import ResultCache
@@ -71,6 +71,8 @@ def audit(
         for u in parsed.unvettable
     ]
     resolved: list[Resolved] = []
+    if options.isolate:
+        workers.warm_up()  # the scan workers' server preloads while the index answers
     with ThreadPoolExecutor(max_workers=max(1, min(8, 2 * jobs))) as pool:
         for outcome in pool.map(lambda e: _resolve(e, index), parsed.entries):
             if isinstance(outcome, TargetError):
