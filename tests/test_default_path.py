@@ -242,3 +242,18 @@ def test_every_format_shows_a_partial_result(tmp_path: Path) -> None:
     assert sarif["invocations"][0]["executionSuccessful"] is False
     assert "(PARTIAL)" in render(report, Format.MARKDOWN)
     assert "PARTIAL" in render(report, Format.TERMINAL)
+
+
+def test_no_module_of_the_scanned_folder_is_imported(tmp_path: Path) -> None:
+    """`cd suspect && pkgvet scan .`: modules in the current folder named like pkgvet's own
+    imports must never run (the workers' server starts with PYTHONSAFEPATH)."""
+    suspect = tmp_path / "suspect"
+    suspect.mkdir()
+    plant = "from pathlib import Path\nPath(__file__ + '.ran').write_text('imported')\n"
+    for name in ("yara", "libcst", "bandit", "multiprocessing", "pkgvet", "ahocorasick"):
+        (suspect / f"{name}.py").write_text(plant)
+    (suspect / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: suspect\nVersion: 1.0\n")
+    proc = subprocess.run([str(EXE), "scan", ".", "-f", "json"], capture_output=True,
+                          text=True, cwd=suspect, env=_env(), timeout=120)
+    assert json.loads(proc.stdout)["results"], proc.stderr
+    assert list(suspect.glob("*.ran")) == []
