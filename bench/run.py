@@ -152,7 +152,7 @@ def corpus_password() -> bytes:
     return password.encode()
 
 
-def decrypt_corpus(corpus: Path, dest: Path) -> list[Path]:
+def decrypt_corpus(corpus: Path, dest: Path, limit: int | None = None) -> list[Path]:
     """Write every member of the encrypted zip under `dest`, one folder per member.
 
     Only the member's base name is used, inside a numbered folder, so no member name can
@@ -164,6 +164,8 @@ def decrypt_corpus(corpus: Path, dest: Path) -> list[Path]:
             base = PurePosixPath(info.filename.replace("\\", "/")).name
             if info.is_dir() or not base or base in (".", ".."):
                 continue
+            if limit is not None and len(paths) >= limit:
+                break
             folder = dest / f"{i:05d}"
             folder.mkdir()
             target = folder / base
@@ -197,11 +199,12 @@ def _scan_child(artifacts: list[Artifact], jobs: int, label: str, conn: Connecti
 
 
 def scan_set(label: str, artifacts: list[Artifact], jobs: int) -> SetRun:
-    """Scan in a fresh child process: time from its start, memory of it and its workers."""
+    """Scan in a fresh child process: time from its start, memory of it and its workers.
+    Spawned, not forked: this process ran fetch threads."""
     run = SetRun(label, len(artifacts))
     if not artifacts:
         return run
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     started = time.perf_counter()
     child = context.Process(target=_scan_child, args=(artifacts, jobs, label, sender))
@@ -342,6 +345,11 @@ def bench(
     cache_bench: Annotated[
         bool, typer.Option("--cache-bench", help="Scan the benign set twice (pkgvet.cache).")
     ] = False,
+    cache_ratio: Annotated[
+        int, typer.Option("--cache-ratio", help="Only this: `pkgvet scan` of N corpus files "
+                          "as a user runs it, with the default result cache and with "
+                          "--no-cache; prints both times, their ratio and the errors.")
+    ] = 0,
     corpus: Annotated[
         list[Path] | None,
         typer.Option(help="Encrypted malware zip, repeatable (default: every development "
@@ -360,6 +368,9 @@ def bench(
     if not console.is_terminal:
         console.width = max(console.width, 140)  # logs and pipes: keep the table readable
     jobs = jobs or default_jobs()
+    if cache_ratio:
+        _cache_ratio(corpus or default_corpora(), cache_ratio, jobs, json_out)
+        return
     runs: list[SetRun] = []
     benign_run: SetRun | None = None
     malware_runs: list[SetRun] = []
@@ -437,6 +448,70 @@ def _cache_bench(artifacts: list[Artifact], jobs: int, add: Callable[[SetRun], N
         f"second audit {warm:.3f} s from the cache ({cold / max(warm, 1e-9):.0f}x faster)",
         highlight=False,
     )
+
+
+def _cli_scan(files: list[Path], jobs: int, data_dir: Path, *extra: str) -> dict[str, Any]:
+    """One `pkgvet scan FILES -f json` through the installed console script, timed."""
+    import subprocess
+
+    exe = Path(sys.executable).with_name("pkgvet")
+    env = {**os.environ, "PKGVET_DATA_DIR": str(data_dir)}
+    started = time.perf_counter()
+    proc = subprocess.run([str(exe), "scan", *map(str, files), "-j", str(jobs), "-f", "json",
+                           *extra], capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - started
+    try:
+        report = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return {"seconds": seconds, "results": 0, "errors": len(files), "partial": 0,
+                "exit": proc.returncode, "stderr": proc.stderr[-2000:]}
+    return {"seconds": round(seconds, 2), "results": len(report["results"]),
+            "errors": len(report["errors"]),
+            "partial": sum(1 for r in report["results"] if r["partial"]),
+            "exit": proc.returncode,
+            "error_messages": [e["message"] for e in report["errors"]][:5]}
+
+
+def _cache_ratio(corpora: list[Path], n: int, jobs: int, json_out: Path | None,
+                 rounds: int = 2) -> None:
+    """The issue-10 check: the default command (result cache on, empty) must cost at most
+    1.2x `--no-cache` on the same files, with no errors. The two runs alternate for `rounds`
+    rounds (each cached run with a fresh, empty cache) and the best time of each counts, so
+    load from other processes on the machine weighs on both alike. A last run answers from
+    the filled cache."""
+    if not corpora:
+        raise typer.BadParameter("no corpus: pass --corpus or set PKGVET_CORPUS_DIR")
+    runs: dict[str, list[dict[str, Any]]] = {"--no-cache": [], "default cache, empty": []}
+    with tempfile.TemporaryDirectory(prefix="pkgvet-bench-ratio-") as tmp:
+        folder = Path(tmp) / "samples"
+        folder.mkdir()
+        samples = decrypt_corpus(corpora[0], folder, n)
+        for i in range(rounds):
+            data = Path(tmp) / f"data{i}"
+            pair = [("--no-cache", ("--no-cache",)), ("default cache, empty", ())]
+            for label, extra in pair if i % 2 == 0 else pair[::-1]:
+                runs[label].append(_cli_scan(samples, jobs, data, *extra))
+        warm = _cli_scan(samples, jobs, Path(tmp) / "data0")
+    best = {label: min(rs, key=lambda r: r["seconds"]) for label, rs in runs.items()}
+    no_cache, cold = best["--no-cache"], best["default cache, empty"]
+    ratio = cold["seconds"] / max(no_cache["seconds"], 1e-9)
+    table = Table(title=f"pkgvet scan of {len(samples)} files of {corpora[0].name}, -j {jobs}, "
+                  f"best of {rounds}")
+    for header in ("run", "seconds", "all rounds", "results", "errors", "partial", "exit"):
+        table.add_column(header, justify="left" if header == "run" else "right")
+    for label, run in (*best.items(), ("default cache, filled", warm)):
+        every = ", ".join(f"{r['seconds']:.1f}" for r in runs.get(label, [run]))
+        table.add_row(label, f"{run['seconds']:.2f}", every, str(run["results"]),
+                      str(run["errors"]), str(run["partial"]), str(run["exit"]))
+    console.print(table)
+    errors = sum(r["errors"] for rs in runs.values() for r in rs)
+    ok = ratio <= 1.2 and errors == 0
+    console.print(f"cached / no-cache: {ratio:.2f}x (target <= 1.2x, 0 errors; {errors} "
+                  f"errors): {'[green]ok[/]' if ok else '[red]FAILED[/]'}", highlight=False)
+    if json_out is not None:
+        json_out.write_text(json.dumps({"files": len(samples), "jobs": jobs, "ratio":
+                                        round(ratio, 3), "runs": runs, "warm": warm},
+                                       indent=2) + "\n", encoding="utf-8")
 
 
 def _sandbox_malware(samples: list[Artifact]) -> dict[str, Any]:

@@ -27,8 +27,9 @@ def test_second_scan_answers_from_cache(tmp_path: Path, monkeypatch: pytest.Monk
     artifacts = [local_artifact(p) for p in _wheels(tmp_path, 3)]
     first, _ = pipeline.scan_artifacts(artifacts, OPTIONS, 1, cache=cache)
     calls: list[str] = []
-    real = pipeline._scan_task
-    monkeypatch.setattr(pipeline, "_scan_task", lambda a, o: calls.append(a.path.name) or real(a, o))
+    real = pipeline.scan_artifact
+    monkeypatch.setattr(pipeline, "scan_artifact",
+                        lambda a, o: calls.append(a.path.name) or real(a, o))
     second, _ = pipeline.scan_artifacts(artifacts, OPTIONS, 1, cache=cache)
     assert calls == []
     assert [(r.sha256, r.verdict, r.findings) for r in second] == [

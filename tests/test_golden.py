@@ -39,6 +39,7 @@ CASES: dict[str, tuple[Callable[[Path], Path], str, bool]] = {
 def json_report(report: Report) -> str:
     data = json.loads(render(report, Format.JSON))
     data["tool"]["version"] = "<version>"
+    data["tool"]["ruleset"] = "<ruleset>"  # derived from the rules (pkgvet.ruleset)
     for result in data["results"]:
         result["stats"]["seconds"] = 0
         if result["sandbox"] is not None:

@@ -23,7 +23,17 @@ from builders import make_sdist, make_wheel
 from fuzz.archives import T, Z, tar_bytes, write, zeros_tar_gz, zip_bytes
 from pkgvet import guard, pipeline
 from pkgvet.errors import ArchiveError
-from pkgvet.model import ArtifactKind, Category, Finding, ScanResult, Severity, TargetError, Verdict
+from pkgvet.model import (
+    ArtifactKind,
+    Category,
+    Confidence,
+    Finding,
+    Phase,
+    ScanResult,
+    Severity,
+    TargetError,
+    Verdict,
+)
 from pkgvet.options import ScanOptions
 from pkgvet.package import Artifact, Package
 
@@ -293,8 +303,8 @@ class Fine:
     name = "fine"
 
     def analyze(self, pkg: Package) -> Iterator[Finding]:
-        yield Finding("PV999", "marker", Severity.INFO, guard.Confidence.HIGH, Category.METADATA,
-                      guard.Phase.METADATA, None, None, "", "", analyzer="fine")
+        yield Finding("PV999", "marker", Severity.INFO, Confidence.HIGH, Category.METADATA,
+                      Phase.METADATA, None, None, "", "", analyzer="fine")
 
 
 def use_analyzers(monkeypatch: pytest.MonkeyPatch, *analyzers: object) -> None:
@@ -367,27 +377,26 @@ def test_isolated_scan_passes_archive_errors_through(tmp_path: Path) -> None:
     assert isinstance(outcome, TargetError)
 
 
-def test_batch_goes_on_past_a_hanging_file(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    class HangsOnBad:
-        name = "picky"
+def test_batch_goes_on_past_a_hanging_and_a_crashing_file(tmp_path: Path) -> None:
+    """Through the batch path (`scan_artifacts`, long-lived workers): a hang costs its worker
+    and gives PV902, a native crash gives PV906; the other files and the batch go on."""
+    import analyzer_hooks
 
-        def analyze(self, pkg: Package) -> Iterator[Finding]:
-            if pkg.artifact.path.name.startswith("bad"):
-                while True:
-                    pass
-            yield from ()
-
-    use_analyzers(monkeypatch, HangsOnBad())
-    good = make_wheel(tmp_path, "good", "1.0", {"good/__init__.py": "x = 1\n"})
-    bad = make_wheel(tmp_path, "bad", "1.0", {"bad/__init__.py": "x = 1\n"})
-    arts = [Artifact(p, ArtifactKind.WHEEL, "0" * 64) for p in (good, bad)]
-    results, errors = pipeline.scan_artifacts(arts, ScanOptions(analyzer_seconds=1.0), jobs=2)
+    names = ("good", "hangs", "segv", "fine2", "fine3")
+    wheels = [make_wheel(tmp_path, n, "1.0", {f"{n}/__init__.py": "x = 1\n"}) for n in names]
+    arts = [Artifact(p, ArtifactKind.WHEEL, "0" * 64) for p in wheels]
+    options = ScanOptions(analyzer_seconds=1.0, extra_analyzers=(
+        analyzer_hooks.spec("sleeper"), analyzer_hooks.spec("segfaulter")))
+    results, errors = pipeline.scan_artifacts(arts, options, jobs=2)
     assert errors == []
-    by_name = {r.file: r for r in results}
-    assert by_name[good.name].verdict is Verdict.BENIGN
-    assert "PV902" in rules(by_name[bad.name])
+    assert [r.file for r in results] == [p.name for p in wheels]  # input order
+    by_name = {r.name: r for r in results}
+    for calm in ("good", "fine2", "fine3"):
+        assert by_name[calm].verdict is Verdict.BENIGN and not by_name[calm].partial
+    assert "PV902" in rules(by_name["hangs"]) and by_name["hangs"].partial
+    assert "PV906" in rules(by_name["segv"]) and by_name["segv"].partial
+    assert "SIGSEGV" in " ".join(by_name["segv"].errors)
+    assert multiprocessing.active_children() == []
 
 
 def test_isolation_off_still_scans(wheel: Path) -> None:

@@ -7,5 +7,8 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-RULESET_VERSION = "2026.11.1"
-"""Bumped whenever a rule or the scoring changes, so cached results are re-scanned."""
+from pkgvet.ruleset import version as _ruleset_version
+
+RULESET_VERSION = _ruleset_version()
+"""Derived from the rules, the analyzers and the verdict function (`pkgvet.ruleset`), so a
+changed rule set never answers from results cached under another."""

@@ -38,6 +38,7 @@ from typing import IO, BinaryIO, cast
 
 from pkgvet.errors import ArchiveError
 from pkgvet.model import Category, Confidence, Finding, Phase, Severity
+from pkgvet.registry import rule
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -113,18 +114,16 @@ def _archive_finding(
     category: Category = Category.ARCHIVE,
     confidence: Confidence = Confidence.HIGH,
 ) -> Finding:
-    return Finding(
-        rule_id=rule_id,
+    """A finding of an archive rule declared in rules/data/rules/archive.toml."""
+    return rule(rule_id).finding(
+        phase=Phase.ARCHIVE,
+        path=path,
+        snippet=path or title,
         title=title,
+        explanation=explanation,
         severity=severity,
         confidence=confidence,
         category=category,
-        phase=Phase.ARCHIVE,
-        path=path,
-        line=None,
-        snippet=path or "",
-        explanation=explanation,
-        analyzer="archive",
     )
 
 

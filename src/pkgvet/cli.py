@@ -1,6 +1,7 @@
 """Command line: parses options, calls the pipeline, picks a formatter. No logic here.
 
-Exit codes: 0 benign, 1 suspicious, 2 malicious, 3 error (a target could not be vetted).
+Exit codes: 0 benign, 1 suspicious, 2 malicious, 3 error (a target could not be vetted, or
+a result is partial and nothing worse is to report: fail closed).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pkgvet import __version__
 from pkgvet.config import Config
 from pkgvet.errors import PkgvetError, UsageError
 from pkgvet.model import Report, Verdict
-from pkgvet.options import ScanOptions
+from pkgvet.options import ScanOptions, from_environment
 from pkgvet.report import Format, render
 
 app = typer.Typer(
@@ -39,7 +40,9 @@ class FailOn(StrEnum):
 
 
 def exit_code(report: Report, fail_on: FailOn = FailOn.SUSPICIOUS) -> int:
-    """3 if any target could not be vetted; else the worst verdict, gated by `--fail-on`."""
+    """3 if any target could not be vetted; else the worst verdict, gated by `--fail-on`;
+    3 instead of 0 when a result is partial (a budget ran out, an analyzer crashed, a member
+    could not be read): what was not analysed is not known to be benign."""
     if report.errors:
         return EXIT_ERROR
     verdict = report.verdict
@@ -47,6 +50,8 @@ def exit_code(report: Report, fail_on: FailOn = FailOn.SUSPICIOUS) -> int:
         return EXIT_MALICIOUS
     if verdict is Verdict.SUSPICIOUS and fail_on is FailOn.SUSPICIOUS:
         return EXIT_SUSPICIOUS
+    if any(r.partial for r in report.results):
+        return EXIT_ERROR
     return EXIT_BENIGN
 
 
@@ -62,10 +67,18 @@ def emit(report: Report, fmt: Format, output: Path | None) -> None:
     sys.stdout.write(text)
 
 
-def _settings(path: Path | None) -> Config:
+def _settings(
+    path: Path | None, project_dir: Path | None = None, targets: list[str] | None = None
+) -> Config:
+    """The user's [tool.pkgvet] (see `pkgvet.config.resolve`); notes go to stderr."""
     from pkgvet import config as config_module
 
-    return config_module.load(path) if path is not None else config_module.discover()
+    scanned = [Path(t) for t in targets or () if Path(t).is_dir()]
+    settings = config_module.resolve(path, project_dir, scanned)
+    for note in settings.notes:
+        Console(stderr=True, soft_wrap=True).print(f"[yellow]note:[/] {escape(note)}",
+                                                   highlight=False)
+    return settings
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
@@ -137,10 +150,11 @@ def scan(
 ) -> None:
     """Scan packages statically and print a verdict with its evidence."""
     from pkgvet.cache import ResultCache
+    from pkgvet.fetch import default_index_url
     from pkgvet.pipeline import ResolveOptions, scan_targets
 
-    settings = _settings(config)
-    options = ScanOptions(extra_rules=tuple(rules or ()))
+    settings = _settings(config, targets=targets)
+    options = from_environment(extra_rules=tuple(rules or ()))
     sandbox_settings = None
     if sandbox:
         from pkgvet.sandbox import SandboxSettings, check_ready
@@ -157,7 +171,7 @@ def scan(
         cache=None if no_cache else ResultCache.default(),
         sandbox=sandbox_settings,
     )
-    report = settings.apply(report)
+    report = settings.apply(report, index_url or default_index_url())
     emit(report, fmt, output)
     raise typer.Exit(exit_code(report, fail_on))
 
@@ -186,13 +200,13 @@ def audit(
     """Vet every package a requirements or lock file installs; optionally write hash pins."""
     from rich.progress import Progress
 
-    from pkgvet.audit.run import Resolved, pin_lines
+    from pkgvet.audit.run import Resolved, index_in_effect, pin_lines
     from pkgvet.audit.run import audit as run_audit
     from pkgvet.cache import ResultCache
     from pkgvet.pipeline import default_jobs
 
-    settings = _settings(config)
-    options = ScanOptions(extra_rules=tuple(rules or ()))
+    settings = _settings(config, project_dir=requirements.resolve().parent)
+    options = from_environment(extra_rules=tuple(rules or ()))
     cache = None if no_cache else ResultCache.default()
     err = Console(stderr=True)
     with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
@@ -213,7 +227,7 @@ def audit(
             on_resolved=resolved_one,
             cache=cache,
         )
-    report = settings.apply(report)
+    report = settings.apply(report, index_in_effect(requirements, index_url))
     emit(report, fmt, output)
     if pin is not None:
         pin.write_text(pin_lines(report, resolved), encoding="utf-8")

@@ -1,11 +1,29 @@
-"""`[tool.pkgvet]` in the project's pyproject.toml: accepted packages and suppressed rules.
+"""`[tool.pkgvet]`: accepted packages and suppressed rules, from the user, never from the
+package being vetted.
 
     [tool.pkgvet]
-    allow = [{ package = "somepkg", reason = "vendored, reviewed 2026-10" }]
+    allow = [
+      { package = "internal-tool", index = "https://pypi.internal/simple/", reason = "ours" },
+      { package = "somepkg", version = "1.4.2", reason = "vendored, reviewed 2026-10" },
+      { package = "otherpkg", sha256 = "9f86d0...", reason = "this exact file, reviewed" },
+    ]
     suppress = [
       { rule = "PV103", package = "setuptools", reason = "build tool runs compilers" },
       { rule = "PV105", reason = "our telemetry check" },
     ]
+
+Where it comes from (`resolve`): `--config`, else `PKGVET_CONFIG`, else the pyproject.toml of
+the project being vetted *against*: the folder holding the requirements or lock file given
+to `audit`, the current folder for `scan` (searched upward). A pyproject.toml inside a
+folder that is itself being scanned is the suspect's own file: it is ignored, with a note,
+so a package cannot write its own verdict.
+
+Allow entries are precise. One matches a file only when the name in its file name and the
+name in its metadata agree (a look-alike `other-1.0.tar.gz` claiming `Name: internal-tool`
+matches nothing) and the entry's key matches: `version`, `sha256` and/or `index`. An entry
+with the name alone applies only to files fetched from the index in effect (`--index-url`,
+the lock file's, or pip's), never to a local file, and the suppression reason says so.
+A name-mismatch finding (PV502) is never suppressed by an allow.
 
 Every entry needs a reason: an exception nobody can explain later is a hole. Suppressed
 findings stay in the report, marked, with the reason; they no longer count for the verdict.
@@ -13,16 +31,90 @@ findings stay in the report, marked, with the reason; they no longer count for t
 
 from __future__ import annotations
 
+import os
 import tomllib
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from pkgvet.errors import UsageError
-from pkgvet.model import Finding, Report, ScanResult
+from pkgvet.model import ArtifactKind, Finding, Report, ScanResult
 from pkgvet.verdict import decide
+
+CONFIG_ENV = "PKGVET_CONFIG"
+NEVER_ALLOWED = frozenset({"PV502"})
+"""Findings an allow entry never hides: a file whose name and metadata disagree is exactly
+what a look-alike of an allowed package looks like."""
+
+
+def agreed_name(result: ScanResult) -> str | None:
+    """The canonical name when the file name and the metadata name the same project."""
+    from pkgvet.sources.local import name_version_from_filename
+
+    if result.kind is ArtifactKind.FOLDER or not result.name:
+        return None
+    from_file, _ = name_version_from_filename(result.file)
+    if from_file is None or canonicalize_name(from_file) != canonicalize_name(result.name):
+        return None
+    return str(canonicalize_name(result.name))
+
+
+def _same_version(a: str | None, b: str) -> bool:
+    if a is None:
+        return False
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
+
+
+def _index_key(url: str) -> str:
+    return url.strip().rstrip("/").lower()
+
+
+def from_index(result: ScanResult) -> bool:
+    """Fetched from the index in this run (local files and folders have a path as source)."""
+    return "://" in result.source
+
+
+@dataclass(frozen=True, slots=True)
+class Allow:
+    package: str
+    reason: str
+    version: str | None = None
+    sha256: str | None = None
+    index: str | None = None
+
+    def why(self, result: ScanResult, run_index: str) -> str | None:
+        """The suppression reason when this entry accepts `result`, else None."""
+        if agreed_name(result) != self.package:
+            return None
+        from pkgvet.sources.local import name_version_from_filename
+
+        keys: list[str] = []
+        if self.version is not None:
+            _, file_version = name_version_from_filename(result.file)
+            if not (_same_version(result.version, self.version)
+                    and _same_version(file_version, self.version)):
+                return None
+            keys.append(f"version {self.version}")
+        if self.sha256 is not None:
+            if result.sha256.lower() != self.sha256.lower():
+                return None
+            keys.append(f"sha256 {self.sha256[:12]}")
+        if self.index is not None:
+            if not from_index(result) or _index_key(run_index) != _index_key(self.index):
+                return None
+            keys.append(f"from {self.index}")
+        if not keys:
+            if not from_index(result) or not run_index:
+                return None
+            keys.append(f"by name, for files from {run_index}")
+        return f"allowed ({', '.join(keys)}): {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +124,7 @@ class Suppression:
     reason: str
 
     def matches(self, result: ScanResult, finding: Finding) -> bool:
-        if self.package and canonicalize_name(result.name or "") != self.package:
+        if self.package and agreed_name(result) != self.package:
             return False
         return self.rule is None or finding.rule_id == self.rule
 
@@ -41,18 +133,27 @@ class Suppression:
 class Config:
     suppressions: tuple[Suppression, ...] = ()
     source: str = ""
+    allows: tuple[Allow, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+    """What the user should know about where the configuration came from."""
 
-    def apply(self, report: Report) -> Report:
-        if not self.suppressions:
+    def apply(self, report: Report, index_url: str = "") -> Report:
+        """Mark suppressed findings and decide again. `index_url`: the index files were
+        fetched from in this run (name-only allow entries apply to those files only)."""
+        if not self.suppressions and not self.allows:
             return report
-        return replace(report, results=tuple(self._apply(r) for r in report.results))
+        return replace(report, results=tuple(self._apply(r, index_url) for r in report.results))
 
-    def _apply(self, result: ScanResult) -> ScanResult:
+    def _apply(self, result: ScanResult, index_url: str) -> ScanResult:
+        allowed = next((w for a in self.allows if (w := a.why(result, index_url))), None)
         findings = []
         for f in result.findings:
-            rule = next((s for s in self.suppressions if s.matches(result, f)), None)
-            if rule is not None and not f.suppressed:
-                f = replace(f, suppressed=True, suppression_reason=f"{rule.reason} ({self.source})")
+            reason = allowed if f.rule_id not in NEVER_ALLOWED else None
+            if reason is None:
+                rule = next((s for s in self.suppressions if s.matches(result, f)), None)
+                reason = rule.reason if rule is not None else None
+            if reason is not None and not f.suppressed:
+                f = replace(f, suppressed=True, suppression_reason=f"{reason} ({self.source})")
             findings.append(f)
         return replace(result, findings=tuple(findings), verdict=decide(findings))
 
@@ -79,12 +180,8 @@ def load(path: Path) -> Config:
     if not table:
         return Config()
     source = str(path)
+    allows = [_allow(e, source) for e in _entries(table, "allow", source)]
     suppressions = [
-        Suppression(None, str(canonicalize_name(e["package"])), f"allowed: {e['reason']}")
-        for e in _entries(table, "allow", source)
-        if "package" in e
-    ]
-    suppressions += [
         Suppression(
             str(e["rule"]) if e.get("rule") else None,
             str(canonicalize_name(e["package"])) if e.get("package") else None,
@@ -92,14 +189,60 @@ def load(path: Path) -> Config:
         )
         for e in _entries(table, "suppress", source)
     ]
-    return Config(tuple(suppressions), source)
+    return Config(tuple(suppressions), source, tuple(allows))
 
 
-def discover(start: Path | None = None) -> Config:
+def _allow(entry: dict[str, Any], source: str) -> Allow:
+    unknown = set(entry) - {"package", "version", "sha256", "index", "reason"}
+    if "package" not in entry or unknown:
+        raise UsageError(
+            f"{source}: [tool.pkgvet] allow entry {entry} needs `package` and may have "
+            "`version`, `sha256` or `index` (and `reason`)"
+        )
+
+    def opt(key: str) -> str | None:
+        value = entry.get(key)
+        return None if value is None else str(value).strip()
+
+    return Allow(str(canonicalize_name(str(entry["package"]))), str(entry["reason"]),
+                 opt("version"), opt("sha256"), opt("index"))
+
+
+def discover(start: Path | None = None) -> Path | None:
     """The nearest pyproject.toml from `start` (the current folder) upward."""
     folder = (start or Path.cwd()).resolve()
     for candidate in (folder, *folder.parents):
         path = candidate / "pyproject.toml"
         if path.is_file():
-            return load(path)
-    return Config()
+            return path
+    return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def resolve(
+    explicit: Path | None, project_dir: Path | None = None, scanned: Sequence[Path] = ()
+) -> Config:
+    """The user's configuration: `explicit` (`--config`), else `PKGVET_CONFIG`, else the
+    nearest pyproject.toml from `project_dir` (default: the current folder) upward, unless
+    that file lies inside one of the `scanned` folders: then it belongs to the suspect and
+    is ignored, with a note."""
+    if explicit is not None:
+        return load(explicit)
+    from_env = os.environ.get(CONFIG_ENV, "").strip()
+    if from_env:
+        return load(Path(from_env))
+    found = discover(project_dir)
+    if found is None:
+        return Config()
+    folder = found.parent.resolve()
+    for target in scanned:
+        if target.is_dir() and _inside(folder, target.resolve()):
+            return Config(notes=(
+                f"ignoring {found}: it belongs to the folder being scanned ({target}), and a "
+                "package must not configure its own verdict; pass --config or set "
+                f"{CONFIG_ENV} to use a configuration",
+            ))
+    return load(found)

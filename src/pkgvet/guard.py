@@ -32,10 +32,11 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pkgvet.errors import PkgvetError
-from pkgvet.model import Category, Confidence, Finding, Phase, ScanResult, Severity
+from pkgvet.model import Finding, Phase, ScanResult
+from pkgvet.registry import rule
 from pkgvet.verdict import decide
 
 if TYPE_CHECKING:
@@ -62,18 +63,9 @@ class ScanCrashed(Exception):
 
 
 def evasion(rule_id: str, title: str, explanation: str, path: str | None = None) -> Finding:
-    return Finding(
-        rule_id=rule_id,
-        title=title,
-        severity=Severity.HIGH,
-        confidence=Confidence.MEDIUM,
-        category=Category.EVASION,
-        phase=Phase.ARCHIVE,
-        path=path,
-        line=None,
-        snippet=title,
-        explanation=explanation,
-        analyzer="guard",
+    """A PV902/PV906 finding (declared in rules/data/rules/scan.toml) with this scan's text."""
+    return rule(rule_id).finding(
+        phase=Phase.ARCHIVE, path=path, snippet=title, title=title, explanation=explanation
     )
 
 
@@ -164,23 +156,44 @@ def _die_with_parent() -> None:
         pass
 
 
-def _child(conn: Connection, scan: Scan, artifact: Artifact, options: ScanOptions) -> None:
-    global _watch
+def _enter_child(options: ScanOptions) -> None:
+    """What every scanning child does first: die with its parent, leave Ctrl-C to the parent
+    (which stops the batch), keep crashes off the terminal, bound its memory."""
     _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     faulthandler.disable()  # a crash here is reported as PV906, not as a dump on the terminal
+    _limit_memory(options.memory_limit)
+
+
+def serve_one(conn: Connection, scan: Scan, artifact: Artifact, options: ScanOptions) -> bool:
+    """Run one scan in this (child) process, reporting steps and the outcome over `conn`.
+
+    Returns False when the process should not scan again: it ran out of stack or memory, or
+    hit a bug, and may be left in a damaged state."""
+    global _watch
     child_watch = _ChildWatch(conn)
     _watch = child_watch
-    _limit_memory(options.memory_limit)
     try:
         result = scan(artifact, options)
     except PkgvetError as exc:
         conn.send(("raise", exc.__class__.__name__, str(exc)))
+        return True
     except (RecursionError, MemoryError) as exc:
         conn.send(("exhausted", child_watch.step, exc.__class__.__name__))
+        return False
     except BaseException as exc:  # reported to the parent as a bug
         conn.send(("bug", f"{exc.__class__.__name__}: {exc}", traceback.format_exc()))
-    else:
-        conn.send(("done", result))
+        return False
+    finally:
+        _watch = Watch()
+    conn.send(("done", result))
+    return True
+
+
+def _child(conn: Connection, scan: Scan, artifact: Artifact, options: ScanOptions) -> None:
+    _enter_child(options)
+    try:
+        serve_one(conn, scan, artifact, options)
     finally:
         conn.close()
 
@@ -230,11 +243,111 @@ def can_isolate() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+Outcome = ScanResult | PkgvetError | ScanCrashed
+"""What a watched scan ends in: a result (maybe partial), the child's PkgvetError, or a bug."""
+
+
+class Watcher:
+    """The parent's view of one scan in a child: which step runs, its deadline, and the
+    result to give if the child is stopped or dies there.
+
+    Fed with the child's messages (`receive`), it answers the outcome once the scan ended;
+    `overran` and `died` give the outcome when the parent stops the child or finds it gone.
+    Used by `isolated()` (one forked child per scan) and by `pkgvet.workers` (long-lived
+    workers, one scan after another)."""
+
+    def __init__(self, artifact: Artifact, options: ScanOptions) -> None:
+        self.artifact = artifact
+        self.options = options
+        self.step = LOADING
+        self.last: ScanResult | None = None
+        self.plan: tuple[str, ...] = ()
+        self.done: list[str] = []
+        self.deadline = time.monotonic() + _budget(LOADING, options)
+
+    def _not_run(self, step: str) -> list[str]:
+        return [p for p in self.plan if p != step and p not in self.done]
+
+    def receive(self, message: tuple[Any, ...]) -> Outcome | None:
+        """None while the scan goes on; the outcome when this message ended it."""
+        kind = message[0]
+        if kind == "step":
+            if self.step != LOADING:
+                self.done.append(self.step)
+            _, step, last, new_plan = message
+            self.step, self.last = str(step), last
+            self.plan = tuple(new_plan) or self.plan
+            self.deadline = time.monotonic() + _budget(step, self.options, last)
+            return None
+        if kind == "done":
+            result: ScanResult = message[1]
+            return result
+        if kind == "raise":
+            return _pkgvet_error(str(message[1]), str(message[2]))
+        if kind == "exhausted":
+            step, what = str(message[1]), str(message[2])
+            if self.last is None:
+                return ScanCrashed(f"scan ran out of resources: {what}", "")
+            exc = RecursionError() if what == "RecursionError" else MemoryError()
+            return _abandon(
+                self.last,
+                exhausted(step, exc),
+                f"{step} ran out of resources ({what}); the result is partial",
+                self._not_run(step),
+            )
+        return ScanCrashed(str(message[1]), str(message[2]))
+
+    def overran(self) -> Outcome:
+        """The current step ran past its deadline and the child was stopped."""
+        if self.last is None:
+            return ScanCrashed(f"scan of {self.artifact.path.name} never started", "")
+        step = self.step
+        budget = _budget(step, self.options, self.last)
+        return _abandon(
+            self.last,
+            evasion(
+                "PV902",
+                f"Analysis evaded: {step} exceeded its time budget",
+                f"{step} ran past its {budget:.0f} s budget on this package and was "
+                "stopped. Input crafted to make a scanner hang keeps code from being "
+                "read; the findings before it stopped are kept.",
+            ),
+            f"{step} exceeded its time budget of {budget:.0f} s; the result is partial",
+            self._not_run(step),
+        )
+
+    def died(self, exitcode: int | None) -> Outcome:
+        """The child went away (a signal, a native crash) before it reported an outcome."""
+        how = _signal_name(exitcode)
+        if self.last is None:
+            return ScanCrashed(f"scan of {self.artifact.path.name} died at start ({how})", "")
+        step = self.step
+        return _abandon(
+            self.last,
+            evasion(
+                "PV906",
+                f"Analysis evaded: {step} crashed the scanner",
+                f"The scan process died ({how}) during {step}: a stack overflow or "
+                "memory exhaustion in native code, caused by this package's content.",
+            ),
+            f"{step} crashed the scan process ({how}); the result is partial",
+            self._not_run(step),
+        )
+
+
+def _settle(outcome: Outcome) -> ScanResult:
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
 def isolated(scan: Scan, artifact: Artifact, options: ScanOptions) -> ScanResult:
     """`scan(artifact, options)` in a forked child under a time budget per step.
 
-    Returns the child's result, or the last provisional one plus an evasion finding if a step
-    overran or the child died; raises the child's PkgvetError as it was."""
+    One child per call, forked from the caller: for a single-threaded caller (tests, the
+    fuzz oracle). Batches go through `pkgvet.workers`, whose workers never fork from a
+    threaded process. Returns the child's result, or the last provisional one plus an
+    evasion finding if a step overran or the child died; raises the child's PkgvetError."""
     if not options.isolate or not can_isolate():
         return scan(artifact, options)
     ctx = multiprocessing.get_context("fork")
@@ -245,75 +358,20 @@ def isolated(scan: Scan, artifact: Artifact, options: ScanOptions) -> ScanResult
         sys.stderr.flush()
         proc.start()
     sender.close()
-    step = LOADING
-    last: ScanResult | None = None
-    plan: tuple[str, ...] = ()
-    done: list[str] = []
-    deadline = time.monotonic() + _budget(step, options)
+    watcher = Watcher(artifact, options)
     try:
         while True:
-            left = deadline - time.monotonic()
+            left = watcher.deadline - time.monotonic()
             if left <= 0 or not receiver.poll(left):
-                if last is None:
-                    raise ScanCrashed(f"scan of {artifact.path.name} never started", "")
-                budget = _budget(step, options, last)
-                return _abandon(
-                    last,
-                    evasion(
-                        "PV902",
-                        f"Analysis evaded: {step} exceeded its time budget",
-                        f"{step} ran past its {budget:.0f} s budget on this package and was "
-                        "stopped. Input crafted to make a scanner hang keeps code from being "
-                        "read; the findings before it stopped are kept.",
-                    ),
-                    f"{step} exceeded its time budget of {budget:.0f} s; the result is partial",
-                    [p for p in plan if p != step and p not in done],
-                )
+                return _settle(watcher.overran())
             try:
                 message = receiver.recv()
             except (EOFError, OSError):
                 proc.join(5)
-                if last is None:
-                    raise ScanCrashed(
-                        f"scan of {artifact.path.name} died at start "
-                        f"({_signal_name(proc.exitcode)})", ""
-                    ) from None
-                how = _signal_name(proc.exitcode)
-                return _abandon(
-                    last,
-                    evasion(
-                        "PV906",
-                        f"Analysis evaded: {step} crashed the scanner",
-                        f"The scan process died ({how}) during {step}: a stack overflow or "
-                        "memory exhaustion in native code, caused by this package's content.",
-                    ),
-                    f"{step} crashed the scan process ({how}); the result is partial",
-                    [p for p in plan if p != step and p not in done],
-                )
-            kind = message[0]
-            if kind == "step":
-                if step != LOADING:
-                    done.append(step)
-                _, step, last, new_plan = message
-                plan = new_plan or plan
-                deadline = time.monotonic() + _budget(step, options, last)
-            elif kind == "done":
-                result: ScanResult = message[1]
-                return result
-            elif kind == "raise":
-                raise _pkgvet_error(message[1], message[2])
-            elif kind == "exhausted":
-                if last is None:
-                    raise ScanCrashed(f"scan ran out of resources: {message[2]}", "")
-                exc = RecursionError() if message[2] == "RecursionError" else MemoryError()
-                return _abandon(
-                    last,
-                    exhausted(message[1], exc),
-                    f"{message[1]} ran out of resources ({message[2]}); the result is partial",
-                    [p for p in plan if p != message[1] and p not in done],
-                )
-            else:
-                raise ScanCrashed(message[1], message[2])
+                return _settle(watcher.died(proc.exitcode))
+            outcome = watcher.receive(message)
+            if outcome is not None:
+                return _settle(outcome)
     finally:
         if proc.is_alive():
             proc.kill()
@@ -321,4 +379,3 @@ def isolated(scan: Scan, artifact: Artifact, options: ScanOptions) -> ScanResult
         receiver.close()
         if hasattr(proc, "close"):
             proc.close()
-

@@ -25,3 +25,20 @@ class ScanOptions:
     """Time budget for reading the archive (bounded by `limits`; this catches library hangs)."""
     memory_limit: int = 8 * 1024**3
     """Address-space limit of the scanning child in bytes (0: none)."""
+    extra_analyzers: tuple[str, ...] = ()
+    """Analyzers added for testing pkgvet itself, as `/path/to/file.py:factory` (the factory
+    takes the options and returns an analyzer). Set only by the person running pkgvet
+    (`PKGVET_TEST_ANALYZERS`, see `from_environment`), never by anything scanned."""
+
+
+TEST_ANALYZERS_ENV = "PKGVET_TEST_ANALYZERS"
+
+
+def from_environment(**fields: object) -> ScanOptions:
+    """Options for a CLI command: `fields`, plus the test analyzers named in
+    `PKGVET_TEST_ANALYZERS` (separated by `;`), used by pkgvet's own tests to make a scan
+    hang or crash on purpose."""
+    import os
+
+    extra = tuple(e for e in os.environ.get(TEST_ANALYZERS_ENV, "").split(";") if e.strip())
+    return ScanOptions(extra_analyzers=extra, **fields)  # type: ignore[arg-type]

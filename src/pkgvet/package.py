@@ -40,14 +40,13 @@ from pkgvet.archive import (
 from pkgvet.errors import ArchiveError
 from pkgvet.model import (
     ArtifactKind,
-    Category,
-    Confidence,
     Context,
     FileEntry,
     Finding,
     Phase,
     Severity,
 )
+from pkgvet.registry import rule
 
 MiB = 1024 * 1024
 KEEP_BYTES = 32 * MiB
@@ -318,6 +317,10 @@ def load(
         _load_archive(pkg, artifact.path, "", scanner_list, limits, 0, None)
     if pkg.over_budget:
         pkg.findings.append(_over_budget(pkg.over_budget))
+    pkg.errors.extend(  # what could not be read was not analysed: the result is partial
+        f"{f.path or 'the rest of the archive'} could not be read; not analysed"
+        for f in pkg.findings if f.rule_id == "PV011"
+    )
     names = [f.path for f in pkg.files if "!/" not in f.path]
     pkg.root = _strip_root(names, artifact.kind)
     for f in pkg.files:
@@ -422,63 +425,35 @@ def _python_named(relpath: str, head: bytes) -> bool:
 
 def _too_large(display: str, size: int, relpath: str, cap: int) -> Finding:
     python = cap == PY_KEEP_BYTES
-    return Finding(
-        rule_id="PV901",
-        title="Analysis evaded: text file too large to parse",
-        severity=Severity.HIGH if python else Severity.INFO,
-        confidence=Confidence.MEDIUM,
-        category=Category.EVASION,
+    return rule("PV901").finding(
         phase=Phase.ARCHIVE,
+        severity=Severity.HIGH if python else Severity.INFO,
         path=display,
-        line=None,
         snippet=f"{size // MiB} MiB",
         explanation=(
             f"{size // MiB} MiB of {'Python source' if python else 'text'} is over the "
             f"{cap // MiB} MiB parse limit; only the byte-pattern rules saw it. Huge source "
             "files are a way to hide code."
         ),
-        analyzer="loader",
     )
 
 
 def _nul_in_source(display: str, line: int) -> Finding:
-    return Finding(
-        rule_id="PV910",
-        title="NUL byte in Python source",
-        severity=Severity.MEDIUM,
-        confidence=Confidence.HIGH,
-        category=Category.EVASION,
-        phase=Phase.ARCHIVE,
-        path=display,
-        line=line,
-        snippet="\\x00",
-        explanation=(
-            "Tools disagree on source with NUL bytes (Python 3.11+ refuses it, older versions "
-            "drop the NUL and join the lines, parsers fail), so a scanner and an interpreter "
-            "can read different code. No editor or build tool writes one."
-        ),
-        analyzer="loader",
-    )
+    return rule("PV910").finding(phase=Phase.ARCHIVE, path=display, line=line, snippet="\\x00")
 
 
 def _over_budget(paths: list[str]) -> Finding:
     python = [p for p in paths if _python_named(p, b"")]
-    return Finding(
-        rule_id="PV907",
-        title="Analysis evaded: more text than the parse budget",
-        severity=Severity.HIGH if python else Severity.LOW,
-        confidence=Confidence.MEDIUM,
-        category=Category.EVASION,
+    return rule("PV907").finding(
         phase=Phase.ARCHIVE,
+        severity=Severity.HIGH if python else Severity.LOW,
         path=(python or paths)[0],
-        line=None,
         snippet=f"{len(paths)} files ({len(python)} Python)",
         explanation=(
             f"The package holds over {KEEP_TOTAL_BYTES // MiB} MiB of text; {len(paths)} files "
             f"({len(python)} of them Python) past that were only byte-scanned, not parsed. "
             "Padding a package with text is a way to push code past a scanner."
         ),
-        analyzer="loader",
     )
 
 
@@ -488,18 +463,9 @@ def _scan_windows(pkg: Package, display: str, data: bytes, scanners: list[BlobSc
 
 
 def _nested_finding(path: str, what: str, explanation: str) -> Finding:
-    return Finding(
-        rule_id="PV009",
-        title=f"Analysis evaded: {what}",
-        severity=Severity.HIGH,
-        confidence=Confidence.MEDIUM,
-        category=Category.EVASION,
-        phase=Phase.ARCHIVE,
-        path=path,
-        line=None,
-        snippet=path,
+    return rule("PV009").finding(
+        phase=Phase.ARCHIVE, title=f"Analysis evaded: {what}", path=path, snippet=path,
         explanation=explanation,
-        analyzer="loader",
     )
 
 

@@ -1,23 +1,23 @@
 """target -> artifacts -> package -> analyzers -> findings -> verdict, in parallel over files.
 
-Resolution (index look-ups and downloads) runs in threads; scanning runs in a process pool,
-one artifact per task, so a batch of hundreds of packages uses every core. A failing
-analyzer marks its result partial and the others go on; a target that cannot be fetched or
-opened becomes a `TargetError` and the batch goes on.
+Resolution (index look-ups and downloads) runs in threads; scanning runs in watched worker
+processes (`pkgvet.workers`), one artifact per task, so a batch of hundreds of packages uses
+every core. A failing analyzer marks its result partial and the others go on; a target that
+cannot be fetched or opened becomes a `TargetError` and the batch goes on. Cached results
+are looked up before the scan and new ones written in one transaction after it.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pkgvet import RULESET_VERSION, __version__, crosscheck, guard
+from pkgvet import RULESET_VERSION, __version__, crosscheck, guard, workers
 from pkgvet.analyzer import Analyzer, BlobAnalyzer, create_all
 from pkgvet.cache import ResultCache
 from pkgvet.errors import PkgvetError
@@ -48,6 +48,11 @@ def default_jobs() -> int:
 def _analyzers(options: ScanOptions) -> tuple[Analyzer, ...]:
     """Analyzers are built once per process: YARA rules compile once, not once per file."""
     return tuple(create_all(options))
+
+
+def warm(options: ScanOptions) -> None:
+    """Build the analyzers of `options` in this process (a worker, or the forkserver)."""
+    _analyzers(options)
 
 
 def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
@@ -108,18 +113,24 @@ def _result(
     )
 
 
+def _target_error(artifact: Artifact, outcome: BaseException) -> TargetError:
+    if isinstance(outcome, PkgvetError):
+        return TargetError(artifact.source or str(artifact.path), str(outcome))
+    return TargetError(  # a crash on one file must not lose the batch
+        artifact.source or str(artifact.path),
+        f"internal error while scanning ({outcome.__class__.__name__}: {outcome}); "
+        "please report it with the file's sha256",
+    )
+
+
 def _scan_task(artifact: Artifact, options: ScanOptions) -> ScanResult | TargetError:
+    """One file in one forked, watched child (`guard.isolated`): for single-threaded callers
+    such as tests and the fuzz oracle; batches use `scan_artifacts`."""
     try:
         _analyzers(options)  # built before the fork, so each child inherits compiled rules
         return guard.isolated(scan_artifact, artifact, options)
-    except PkgvetError as exc:
-        return TargetError(artifact.source or str(artifact.path), str(exc))
-    except Exception as exc:  # a crash on one file must not lose the batch
-        return TargetError(
-            artifact.source or str(artifact.path),
-            f"internal error while scanning ({exc.__class__.__name__}: {exc}); "
-            "please report it with the file's sha256",
-        )
+    except Exception as exc:
+        return _target_error(artifact, exc)
 
 
 def _resolve_task(target: str, ropts: ResolveOptions) -> list[Artifact] | TargetError:
@@ -151,50 +162,47 @@ def scan_artifacts(
     cache: ResultCache | None = None,
 ) -> tuple[list[ScanResult], list[TargetError]]:
     """Scan artifacts in parallel; with a cache, files already scanned under this rule set
-    are answered from it and only the rest are scanned (and then stored)."""
-    results: list[ScanResult] = []
+    are answered from it and only the rest are scanned (and stored after the scan, in one
+    transaction, so the cache never holds up a scan). Results come back in input order."""
+    results: dict[int, ScanResult] = {}
     errors: list[TargetError] = []
-
-    def collect(outcome: ScanResult | TargetError) -> None:
-        if isinstance(outcome, TargetError):
-            errors.append(outcome)
-        else:
-            results.append(outcome)
-            if cache is not None:
-                cache.put(outcome, options)
+    hits = cache.get_many(artifacts, options) if cache is not None else {}
+    todo: list[Artifact] = []
+    for i, artifact in enumerate(artifacts):
+        hit = hits.get(i)
+        if hit is None:
+            todo.append(artifact)
+            continue
+        results[i] = hit
         if on_result is not None:
-            on_result(outcome)
+            on_result(hit)
+    positions = [i for i in range(len(artifacts)) if i not in results]
+    fresh: list[ScanResult] = []
 
-    if cache is not None:
-        misses = []
-        for artifact in artifacts:
-            hit = cache.get(artifact, options)
-            if hit is None:
-                misses.append(artifact)
-            else:
-                results.append(hit)
-                if on_result is not None:
-                    on_result(hit)
-        artifacts = misses
-
-    if jobs <= 1 or len(artifacts) <= 1:
-        for artifact in artifacts:
-            collect(_scan_task(artifact, options))
-    else:
-        executor: Executor
-        if options.isolate and guard.can_isolate():
-            # Each task forks its own watched child (guard.isolated); threads only wait.
-            _analyzers(options)
-            executor = ThreadPoolExecutor(max_workers=min(jobs, len(artifacts)))
+    def collect(index: int, outcome: ScanResult | BaseException) -> None:
+        reported: ScanResult | TargetError
+        if isinstance(outcome, ScanResult):
+            results[positions[index]] = reported = outcome
+            fresh.append(outcome)
         else:
-            executor = ProcessPoolExecutor(
-                max_workers=min(jobs, len(artifacts)),
-                mp_context=multiprocessing.get_context("fork"),
-            )
-        with executor:
-            for outcome in executor.map(_scan_task, artifacts, [options] * len(artifacts)):
-                collect(outcome)
-    return results, errors
+            errors.append(reported := _target_error(todo[index], outcome))
+        if on_result is not None:
+            on_result(reported)
+
+    if not options.isolate or workers.start_method() is None:
+        for index, artifact in enumerate(todo):  # in this process: debugging, Windows
+            try:
+                collect(index, scan_artifact(artifact, options))
+            except Exception as exc:
+                collect(index, exc)
+    elif todo:
+        size = max(1, min(jobs, len(todo)))
+        with workers.ScanPool(scan_artifact, warm, options, size) as pool:
+            for index, outcome in pool.run(todo):
+                collect(index, outcome)
+    if cache is not None and fresh:
+        cache.put_many(fresh, options)
+    return [results[i] for i in sorted(results)], errors
 
 
 def scan_targets(
@@ -209,6 +217,8 @@ def scan_targets(
     """Resolve, scan statically, and (with `sandbox`) add what each file did in the sandbox."""
     started = time.perf_counter()
     jobs = jobs or default_jobs()
+    if options.isolate:
+        workers.warm_up()  # the workers' server preloads while targets are resolved
     artifacts, resolve_errors = resolve_all(targets, ropts, jobs)
     results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache)
     results = crosscheck.apply(results, artifacts)  # sdist vs wheel of one release

@@ -47,4 +47,20 @@ def create_all(options: ScanOptions) -> list[Analyzer]:
         analyzer = create(options)
         if analyzer is not None:
             analyzers.append(analyzer)
+    analyzers.extend(_load_extra(spec, options) for spec in options.extra_analyzers)
     return analyzers
+
+
+def _load_extra(spec: str, options: ScanOptions) -> Analyzer:
+    """`/path/to/file.py:factory` -> factory(options): the test hook of `ScanOptions`."""
+    import importlib.util
+
+    path, _, factory = spec.rpartition(":")
+    module_spec = importlib.util.spec_from_file_location(f"pkgvet_test_analyzer_{abs(hash(path))}",
+                                                         path)
+    if module_spec is None or module_spec.loader is None or not factory:
+        raise ValueError(f"test analyzer {spec!r}: expected /path/to/file.py:factory")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    analyzer: Analyzer = getattr(module, factory)(options)
+    return analyzer

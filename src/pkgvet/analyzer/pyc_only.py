@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from pkgvet.model import Category, Confidence, Context, Finding, Phase, Severity
+from pkgvet.model import Context, Finding, Phase, Severity
 from pkgvet.options import ScanOptions
 from pkgvet.package import Package, PackageFile
+from pkgvet.registry import rule
 
 NAME = "pyc-only"
 BYTECODE = (".pyc", ".pyo")
@@ -48,15 +49,10 @@ class PycOnlyAnalyzer:
         if orphans:
             worst = shipped or orphans
             no_source_at_all = not sources
-            yield Finding(
-                rule_id="PV908",
-                title="Compiled code without source",
+            yield rule("PV908").finding(
                 severity=Severity.HIGH if no_source_at_all else Severity.MEDIUM,
-                confidence=Confidence.MEDIUM,
-                category=Category.OBFUSCATION,
                 phase=Phase.IMPORT,
                 path=worst[0].path,
-                line=None,
                 snippet=f"{len(orphans)} .pyc without .py",
                 explanation=(
                     f"{len(orphans)} bytecode file(s) have no matching source"
@@ -64,25 +60,13 @@ class PycOnlyAnalyzer:
                     + ": that code runs on import but cannot be reviewed or analysed. "
                     "Ordinary packages ship .py files and let the installer compile them."
                 ),
-                analyzer=NAME,
                 context=worst[0].context,
             )
         if strays:
-            yield Finding(
-                rule_id="PV909",
-                title="Bytecode shipped next to its source",
-                severity=Severity.INFO,
-                confidence=Confidence.HIGH,
-                category=Category.CODE_QUALITY,
+            yield rule("PV909").finding(
                 phase=Phase.ARCHIVE,
                 path=strays[0].path,
-                line=None,
                 snippet=f"{len(strays)} stray .pyc",
-                explanation=(
-                    "Compiled files next to their .py (a forgotten __pycache__): harmless as "
-                    "long as they match the source, which a scanner cannot check."
-                ),
-                analyzer=NAME,
                 context=strays[0].context,
             )
 

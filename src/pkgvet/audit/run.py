@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pkgvet import RULESET_VERSION, __version__, fetch
+from pkgvet import RULESET_VERSION, __version__, fetch, workers
 from pkgvet.audit.lockfiles import parse_any
 from pkgvet.audit.requirements import Entry
 from pkgvet.cache import ResultCache
@@ -50,6 +50,11 @@ def _resolve(entry: Entry, index_url: str | None) -> Resolved | TargetError:
     return Resolved(entry, artifacts, release.version)
 
 
+def index_in_effect(path: Path, index_url: str | None) -> str:
+    """The index an audit of `path` fetches from: `--index-url`, the file's own, or pip's."""
+    return index_url or parse_any(path).index_url or fetch.default_index_url()
+
+
 def audit(
     path: Path,
     options: ScanOptions,
@@ -66,6 +71,8 @@ def audit(
         for u in parsed.unvettable
     ]
     resolved: list[Resolved] = []
+    if options.isolate:
+        workers.warm_up()  # the scan workers' server preloads while the index answers
     with ThreadPoolExecutor(max_workers=max(1, min(8, 2 * jobs))) as pool:
         for outcome in pool.map(lambda e: _resolve(e, index), parsed.entries):
             if isinstance(outcome, TargetError):
@@ -87,16 +94,23 @@ def audit(
 
 def pin_lines(report: Report, resolved: list[Resolved]) -> str:
     """A requirements file for `pip install --require-hashes`: every package whose files all
-    came out benign, pinned with every scanned file's hash; the others left out, with why."""
+    came out benign from a complete scan, pinned with every scanned file's hash; the others
+    left out, with why (a partial result is not known to be benign)."""
     by_sha = {r.sha256: r for r in report.results}
     out = ["# Written by pkgvet audit: benign packages pinned by hash; others left out.", ""]
     for item in sorted(resolved, key=lambda r: r.entry.name.lower()):
         results = [by_sha[a.sha256] for a in item.artifacts if a.sha256 in by_sha]
         worst = _worst(results)
         name = results[0].name if results else item.entry.name
-        if results and len(results) == len(item.artifacts) and worst is Verdict.BENIGN:
+        partial = [r for r in results if r.partial]
+        if results and len(results) == len(item.artifacts) and worst is Verdict.BENIGN \
+                and not partial:
             hashes = " \\\n    ".join(f"--hash=sha256:{r.sha256}" for r in results)
             out.append(f"{name}=={item.version} \\\n    {hashes}")
+        elif worst is Verdict.BENIGN and partial:
+            why = "; ".join(partial[0].errors)[:300]
+            out.append(f"# {name}=={item.version} left out: partial scan of {partial[0].file}, "
+                       f"not known to be benign ({why})")
         else:
             why = worst.value if results else "not scanned"
             top = next((f for r in results for f in r.findings if not f.suppressed), None)

@@ -54,7 +54,9 @@ def _sandbox(s: SandboxReport) -> list[str]:
 
 
 def _result(r: ScanResult) -> list[str]:
-    lines = ["", f"### {r.name or r.file} {r.version or ''} — {r.verdict.value.upper()}", "",
+    partial = " (PARTIAL)" if r.partial else ""
+    lines = ["", f"### {r.name or r.file} {r.version or ''} — {r.verdict.value.upper()}{partial}",
+             "",
              f"File `{r.file}`, sha256 `{r.sha256}`."]
     if r.yanked:
         lines.append(f"Yanked from the index: {r.yanked_reason or 'no reason given'}.")
@@ -82,7 +84,8 @@ def render(report: Report) -> str:
     for r in report.results:
         count = sum(1 for f in r.findings if f.severity > 0 and not f.suppressed)
         lines.append(f"| {_cell(r.file)} | {_cell(r.name or '')} | {_cell(r.version or '')} | "
-                     f"**{r.verdict.value.upper()}** | {count} | `{r.sha256[:12]}` |")
+                     f"**{r.verdict.value.upper()}**{' (partial)' if r.partial else ''} | "
+                     f"{count} | `{r.sha256[:12]}` |")
     pins = [r.pin for r in report.results if r.pin]
     if pins:
         lines += ["", "Pins:", "", "```text", *pins, "```"]

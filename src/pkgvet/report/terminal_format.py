@@ -23,6 +23,7 @@ PHASE_ORDER = (Phase.INSTALL, Phase.IMPORT, Phase.RUNTIME, Phase.METADATA, Phase
 def _result(r: ScanResult) -> Group:
     title = Text.assemble(
         (f" {r.verdict.value.upper()} ", VERDICT_STYLE[r.verdict]),
+        (" PARTIAL ", "bold black on yellow") if r.partial else "",
         "  ",
         (f"{r.name or r.file} {r.version or ''}".strip(), "bold"),
         f"  ({r.file})",
@@ -34,7 +35,8 @@ def _result(r: ScanResult) -> Group:
         lines.append(Text(f"yanked from the index: {r.yanked_reason or 'no reason given'}",
                           style="yellow"))
     if r.partial:
-        lines.append(Text("partial report: some analysis could not run", style="bold yellow"))
+        lines.append(Text("partial report: some analysis could not run, so this verdict is "
+                          "not a clean bill of health", style="bold yellow"))
         for err in r.errors:
             lines.append(Text(f"  ! {err}", style="yellow"))
     shown = [f for f in r.findings if f.severity > 0 or r.verdict is not Verdict.BENIGN]
@@ -105,7 +107,8 @@ def _summary(report: Report) -> Table:
             r.name or "",
             r.version or "",
             r.file,
-            Text(r.verdict.value, style=VERDICT_STYLE[r.verdict]),
+            Text(r.verdict.value + (" (partial)" if r.partial else ""),
+                 style=VERDICT_STYLE[r.verdict]),
             f"{top.rule_id} {top.title}" if top else "",
         )
     return table
