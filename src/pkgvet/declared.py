@@ -125,6 +125,9 @@ def dependency(text: str, source: str, extra: str | None = None,
                line: int | None = None) -> Dependency | None:
     """One requirement line as a Dependency; None for blanks, comments and options."""
     text = text.strip()
+    for option in ("-e ", "--editable ", "--editable="):
+        if text.startswith(option):
+            text = text[len(option):].strip()
     if not text or text.startswith(("#", "-")):
         return None
     try:
@@ -347,16 +350,81 @@ class _Unknown(Exception):
     """A value setup.py computes: not a literal, left unknown."""
 
 
+_MUTATORS = frozenset({"append", "extend", "insert", "update"})
+REQUIREMENT_FILE = re.compile(r"\.(txt|in)$")
+
+
 class _Evaluator:
-    def __init__(self, module: ast.Module) -> None:
+    """Literal values of setup.py names, with what setup.py adds to them (`append`,
+    `extend`, `+=`, `d[k] = v`, anywhere in the file: an addition under an `if` is still one
+    setup.py can make), and requirement files it reads (`open("requirements.txt")` in any
+    call chain, or a helper given that file name) taken from the package itself."""
+
+    def __init__(self, module: ast.Module, read_file: Callable[[str], str | None]) -> None:
         self.names: dict[str, ast.expr] = {}
+        self.mutations: dict[str, list[tuple[str, ast.expr]]] = {}
+        self.read_file = read_file
         for node in module.body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                    and isinstance(node.targets[0], ast.Name):
-                self.names[node.targets[0].id] = node.value
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
-                    and node.value is not None:
-                self.names[node.target.id] = node.value
+            self._bind(node)
+        top_level = {id(top) for top in module.body}
+        for sub in ast.walk(module):
+            if id(sub) not in top_level:
+                self._bind(sub, only_new=True)
+            self._mutation(sub)
+
+    def _bind(self, node: ast.AST, only_new: bool = False) -> None:
+        target: ast.expr | None = None
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        if isinstance(target, ast.Name) and value is not None and not (
+                only_new and target.id in self.names):
+            self.names[target.id] = value
+
+    def _mutation(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.func.attr in _MUTATORS \
+                and node.args:
+            self.mutations.setdefault(node.func.value.id, []).append(
+                (node.func.attr, node.args[-1]))
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) \
+                and isinstance(node.op, ast.Add):
+            self.mutations.setdefault(node.target.id, []).append(("extend", node.value))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Subscript) \
+                and isinstance(node.targets[0].value, ast.Name):
+            sub = node.targets[0]
+            self.mutations.setdefault(sub.value.id, []).append(  # type: ignore[attr-defined]
+                ("setitem", ast.Tuple(elts=[sub.slice, node.value], ctx=ast.Load())))
+
+    def _mutated(self, name: str, value: object, depth: int) -> object:
+        for kind, expr in self.mutations.get(name, []):
+            try:
+                extra = self.value(expr, depth)
+            except _Unknown:
+                continue
+            if isinstance(value, list):
+                if kind in ("append", "insert"):
+                    value = [*value, extra]
+                elif kind == "extend" and isinstance(extra, (list, tuple)):
+                    value = [*value, *extra]
+            elif isinstance(value, dict):
+                if kind == "update" and isinstance(extra, dict):
+                    value = {**value, **extra}
+                elif kind == "setitem" and isinstance(extra, list) and len(extra) == 2:
+                    value = {**value, extra[0]: extra[1]}
+        return value
+
+    def _requirement_file(self, node: ast.Call, depth: int) -> list[str] | None:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) \
+                    and REQUIREMENT_FILE.search(sub.value):
+                text = self.read_file(sub.value.lstrip("./"))
+                if text is not None:
+                    return [line.strip() for line in text.splitlines()]
+        return None
 
     def value(self, node: ast.expr, depth: int = 0) -> object:
         if depth > MAX_EVAL_DEPTH:
@@ -387,7 +455,7 @@ class _Evaluator:
                     result[self.value(k, d)] = self.value(v, d)
             return result
         if isinstance(node, ast.Name) and node.id in self.names:
-            return self.value(self.names[node.id], d)
+            return self._mutated(node.id, self.value(self.names[node.id], d), d)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.value(node.left, d), self.value(node.right, d)
             if isinstance(left, list) and isinstance(right, list):
@@ -398,6 +466,10 @@ class _Evaluator:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                 and node.func.id == "dict" and not node.args:
             return {kw.arg: self.value(kw.value, d) for kw in node.keywords if kw.arg}
+        if isinstance(node, ast.Call):
+            lines = self._requirement_file(node, d)
+            if lines is not None:
+                return lines
         raise _Unknown
 
 
@@ -408,7 +480,9 @@ def _is_setup_call(node: ast.Call) -> bool:
     return name == "setup"
 
 
-def setup_py_keywords(text: str) -> tuple[dict[str, tuple[object, int]], bool]:
+def setup_py_keywords(
+    text: str, read_file: Callable[[str], str | None] = lambda _: None
+) -> tuple[dict[str, tuple[object, int]], bool]:
     """The literal keywords of setup.py's `setup(...)` call(s): {keyword: (value, line)}, and
     whether some keyword could not be evaluated."""
     if len(text) > MAX_SETUP_BYTES:
@@ -417,7 +491,10 @@ def setup_py_keywords(text: str) -> tuple[dict[str, tuple[object, int]], bool]:
         module = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}, True
-    evaluator = _Evaluator(module)
+    try:
+        evaluator = _Evaluator(module, read_file)
+    except RecursionError:
+        return {}, True
     found: dict[str, tuple[object, int]] = {}
     partial = False
     try:
@@ -443,8 +520,9 @@ def setup_py_keywords(text: str) -> tuple[dict[str, tuple[object, int]], bool]:
     return found, partial
 
 
-def _setup_py(text: str, source: str, b: _Builder) -> None:
-    keywords, partial = setup_py_keywords(text)
+def _setup_py(text: str, source: str, b: _Builder,
+              read_file: Callable[[str], str | None]) -> None:
+    keywords, partial = setup_py_keywords(text, read_file)
     b.sources.add(source)
     b.partial = b.partial or partial
     for key, (value, line) in keywords.items():
@@ -499,6 +577,7 @@ def read(paths: Iterable[str], text_of: Callable[[str], str | None]) -> Declared
     `text_of` gives a file's text (None for binaries or files not kept)."""
     b = _Builder()
     all_paths = list(paths)
+    path_set = set(all_paths)
     for relpath in all_paths:
         if not wanted(relpath):
             continue
@@ -519,7 +598,7 @@ def read(paths: Iterable[str], text_of: Callable[[str], str | None]) -> Declared
         elif relpath == "pyproject.toml":
             _pyproject(text, relpath, b)
         elif relpath == SETUP_PY:
-            _setup_py(text, relpath, b)
+            _setup_py(text, relpath, b, lambda rel: text_of(rel) if rel in path_set else None)
     for is_script, installed in _wheel_data(all_paths):
         (b.scripts if is_script else b.data_files).append(installed)
     return b.build()

@@ -65,7 +65,7 @@ class SurfaceData:
     environment: frozenset[str]
     owners: dict[str, frozenset[str]]
     affixes: tuple[str, ...]
-    markers: tuple[str, ...]
+    markers: re.Pattern[str]
     parts: frozenset[str]
     index_hosts: tuple[str, ...]
     forge_hosts: tuple[str, ...]
@@ -82,7 +82,7 @@ def surface_data() -> SurfaceData:
         owners={k: frozenset(str(canonicalize_name(n)) for n in v)
                 for k, v in data["owners"].items()},
         affixes=tuple(data["naming"]["affixes"]),
-        markers=tuple(data["credentials"]["markers"]),
+        markers=re.compile("|".join(re.escape(m) for m in data["credentials"]["markers"])),
         parts=frozenset(data["credentials"]["parts"]),
         index_hosts=tuple(data["hosts"]["index"]),
         forge_hosts=tuple(data["hosts"]["forges"]),
@@ -254,13 +254,11 @@ def _credential_read(files: Iterable[PackageFile]) -> tuple[PackageFile, int, st
                         and node.value.strip("/\\~") in parts:
                     number = node.lineno
                     return f, number, lines[number - 1].strip()[:240]
-        for number, line in enumerate(lines, start=1):
-            stripped = line.strip()
-            if stripped.startswith("#"):
-                continue
-            for marker in markers:
-                if marker in line:
-                    return f, number, stripped[:240]
+        for m in markers.finditer(text):
+            number = text.count("\n", 0, m.start()) + 1
+            stripped = lines[number - 1].strip() if number <= len(lines) else ""
+            if not stripped.startswith("#"):
+                return f, number, stripped[:240]
     return None
 
 
