@@ -151,6 +151,7 @@ class ResultCache:
             source=artifact.source,
             yanked=artifact.yanked,
             yanked_reason=artifact.yanked_reason,
+            upload_time=artifact.upload_time,
         )
 
     def put(self, result: ScanResult, options: ScanOptions) -> None:

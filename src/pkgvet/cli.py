@@ -93,6 +93,26 @@ ConfigOpt = Annotated[
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Scan again even if a result for the file is cached.")
 ]
+MinAgeOpt = Annotated[
+    str | None,
+    typer.Option("--min-age", help="Report files the index says were uploaded less than this "
+                 "long ago (PEP 700), e.g. 48h, 2d."),
+]
+OsvOpt = Annotated[
+    str,
+    typer.Option("--osv", help="Known-malicious lookup in OSV (MAL- records): auto (on for "
+                 "network indexes), on, off."),
+]
+OsvOfflineOpt = Annotated[
+    Path | None,
+    typer.Option("--osv-offline", help="OSV PyPI export (all.zip) to look up offline; "
+                 "download it with `pkgvet osv update`."),
+]
+ProvenanceOpt = Annotated[
+    bool | None,
+    typer.Option("--provenance/--no-provenance", help="Verify PEP 740 attestations and compare "
+                 "publishers across releases (default: on for network indexes)."),
+]
 RulesOpt = Annotated[
     list[Path] | None,
     typer.Option("--rules", help="Extra YARA rule file or folder (repeatable)."),
@@ -134,10 +154,18 @@ def scan(
         typer.Option("--wheelhouse", help="Folder of build back-end wheels the sandbox "
                      "installs from (default: `pkgvet sandbox wheelhouse`'s folder)."),
     ] = None,
+    min_age: MinAgeOpt = None,
+    osv: OsvOpt = "auto",
+    osv_offline: OsvOfflineOpt = None,
+    provenance: ProvenanceOpt = None,
 ) -> None:
     """Scan packages statically and print a verdict with its evidence."""
+    from pkgvet import trust
     from pkgvet.cache import ResultCache
     from pkgvet.pipeline import ResolveOptions, scan_targets
+
+    trust_settings = trust.build(min_age=min_age, osv_mode=osv, osv_offline=osv_offline,
+                                 provenance=provenance, index_url=index_url)
 
     settings = _settings(config)
     options = ScanOptions(extra_rules=tuple(rules or ()))
@@ -156,6 +184,7 @@ def scan(
         jobs=jobs,
         cache=None if no_cache else ResultCache.default(),
         sandbox=sandbox_settings,
+        trust=trust_settings,
     )
     report = settings.apply(report)
     emit(report, fmt, output)
@@ -182,10 +211,15 @@ def audit(
     rules: RulesOpt = None,
     no_cache: NoCacheOpt = False,
     config: ConfigOpt = None,
+    min_age: MinAgeOpt = None,
+    osv: OsvOpt = "auto",
+    osv_offline: OsvOfflineOpt = None,
+    provenance: ProvenanceOpt = None,
 ) -> None:
     """Vet every package a requirements or lock file installs; optionally write hash pins."""
     from rich.progress import Progress
 
+    from pkgvet import trust
     from pkgvet.audit.run import Resolved, pin_lines
     from pkgvet.audit.run import audit as run_audit
     from pkgvet.cache import ResultCache
@@ -212,6 +246,8 @@ def audit(
             on_result=lambda _: progress.advance(task),
             on_resolved=resolved_one,
             cache=cache,
+            trust=trust.build(min_age=min_age, osv_mode=osv, osv_offline=osv_offline,
+                              provenance=provenance, index_url=index_url),
         )
     report = settings.apply(report)
     emit(report, fmt, output)
@@ -284,6 +320,22 @@ def cache_clear() -> None:
     from pkgvet.cache import ResultCache
 
     typer.echo(f"removed {ResultCache.default().clear()} cached results")
+
+
+osv_app = typer.Typer(help="OSV's known-malicious records (MAL- ids) for offline lookups.")
+app.add_typer(osv_app, name="osv")
+
+
+@osv_app.command("update")
+def osv_update(
+    dest: Annotated[Path | None, typer.Option("--dest", help="Where to save all.zip.")] = None,
+) -> None:
+    """Download OSV's PyPI export (all.zip) for `--osv-offline`."""
+    from pkgvet.trust import default_export_path
+    from pkgvet.trust.osv import download_export
+
+    path = download_export(dest or default_export_path())
+    typer.echo(f"saved {path} ({path.stat().st_size} bytes); use --osv-offline {path}")
 
 
 sandbox_app = typer.Typer(help="The sandbox: its image, its wheelhouse and a health check.")

@@ -29,6 +29,7 @@ from pkgvet.verdict import decide
 
 if TYPE_CHECKING:
     from pkgvet.sandbox.runner import SandboxSettings
+    from pkgvet.trust import TrustSettings
 
 DEFAULT_OPTIONS = ScanOptions()
 ResultHook = Callable[[ScanResult | TargetError], None]
@@ -103,6 +104,7 @@ def _result(
         source=artifact.source,
         yanked=artifact.yanked,
         yanked_reason=artifact.yanked_reason,
+        upload_time=artifact.upload_time,
         stats=stats,
         files=pkg.entries(),
     )
@@ -205,8 +207,10 @@ def scan_targets(
     on_result: ResultHook | None = None,
     cache: ResultCache | None = None,
     sandbox: SandboxSettings | None = None,
+    trust: TrustSettings | None = None,
 ) -> Report:
-    """Resolve, scan statically, and (with `sandbox`) add what each file did in the sandbox."""
+    """Resolve, scan statically, (with `sandbox`) add what each file did in the sandbox, and
+    (with `trust`) add release age, known-malicious records and provenance."""
     started = time.perf_counter()
     jobs = jobs or default_jobs()
     artifacts, resolve_errors = resolve_all(targets, ropts, jobs)
@@ -221,6 +225,10 @@ def scan_targets(
         from pkgvet import sandbox as sandbox_mod
 
         report = sandbox_mod.apply(report, artifacts, sandbox, jobs)
+    if trust is not None:
+        from pkgvet import trust as trust_mod
+
+        report = trust_mod.apply(report, artifacts, trust)
     return replace(report, seconds=round(time.perf_counter() - started, 3))
 
 

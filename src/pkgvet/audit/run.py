@@ -16,6 +16,7 @@ from pkgvet.model import Report, ScanResult, TargetError, Verdict
 from pkgvet.options import ScanOptions
 from pkgvet.package import Artifact
 from pkgvet.pipeline import ResultHook, scan_artifacts
+from pkgvet.trust import TrustSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ def audit(
     on_result: ResultHook | None = None,
     on_resolved: Callable[[Resolved], None] | None = None,
     cache: ResultCache | None = None,
+    trust: TrustSettings | None = None,
 ) -> tuple[Report, list[Resolved]]:
     parsed = parse_any(path)
     index = index_url or parsed.index_url
@@ -82,6 +84,10 @@ def audit(
         tool_version=__version__,
         ruleset_version=RULESET_VERSION,
     )
+    if trust is not None:
+        from pkgvet import trust as trust_mod
+
+        report = trust_mod.apply(report, artifacts, replace(trust, index_url=index))
     return report, resolved
 
 
