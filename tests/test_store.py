@@ -7,9 +7,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pg
 import pytest
 
+import pg
 from pkgvet.errors import UsageError
 from pkgvet.policy import PolicySettings, Reason, evaluate, parse_age
 from pkgvet.store import (
