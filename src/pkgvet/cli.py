@@ -264,15 +264,22 @@ def diff(
     output: OutputOpt = None,
     index_url: IndexOpt = None,
     wheel: Annotated[bool, typer.Option("--wheel", help="Compare wheels, not sdists.")] = False,
+    provenance: ProvenanceOpt = None,
 ) -> None:
-    """Show what changed between two versions: files, new findings, metadata."""
+    """Show what changed between two versions: files, new findings, metadata, provenance."""
     from pkgvet import diff as diffing
+    from pkgvet import trust
+    from pkgvet.report.html_format import render_diff
 
-    result = diffing.compare(a, b, ScanOptions(), wheel=wheel, index_url=index_url)
+    settings = trust.build(min_age=None, osv_mode="off", osv_offline=None,
+                           provenance=provenance, index_url=index_url)
+    result = diffing.compare(a, b, ScanOptions(), wheel=wheel, index_url=index_url,
+                             trust=settings if settings.provenance else None)
     renderers = {
         Format.JSON: diffing.render_json,
         Format.MARKDOWN: diffing.render_markdown,
         Format.TERMINAL: diffing.render_terminal,
+        Format.HTML: render_diff,
     }
     if fmt not in renderers:
         raise UsageError(f"diff reports come as {', '.join(f.value for f in renderers)}")

@@ -24,7 +24,7 @@ from pkgvet.package import Artifact
 from pkgvet.trust import age
 from pkgvet.trust.osv import OsvSource
 
-__all__ = ["TrustSettings", "apply", "from_index"]
+__all__ = ["TrustSettings", "apply", "apply_one", "from_index"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ def remote_index(index_url: str | None) -> bool:
     return urlsplit(index_url or default_index_url()).scheme in ("http", "https")
 
 
-def _one(result: ScanResult, artifact: Artifact | None, settings: TrustSettings) -> ScanResult:
+def apply_one(result: ScanResult, artifact: Artifact | None, settings: TrustSettings) -> ScanResult:
     from pkgvet import fetch
     from pkgvet.pipeline import with_findings
     from pkgvet.trust import osv, provenance
@@ -87,7 +87,7 @@ def apply(report: Report, artifacts: Sequence[Artifact], settings: TrustSettings
     """The report with trust findings added to each result (verdicts decided again)."""
     by_sha = {a.sha256: a for a in artifacts if a.sha256}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda r: _one(r, by_sha.get(r.sha256), settings),
+        results = list(pool.map(lambda r: apply_one(r, by_sha.get(r.sha256), settings),
                                 report.results))
     return replace(report, results=tuple(results))
 
