@@ -113,6 +113,11 @@ ProvenanceOpt = Annotated[
     typer.Option("--provenance/--no-provenance", help="Verify PEP 740 attestations and compare "
                  "publishers across releases (default: on for network indexes)."),
 ]
+RecordOpt = Annotated[
+    bool,
+    typer.Option("--record", help="Also record the results in the store ($PKGVET_STORE, else "
+                 "the local SQLite store) for the triage console (`pkgvet ui`)."),
+]
 RulesOpt = Annotated[
     list[Path] | None,
     typer.Option("--rules", help="Extra YARA rule file or folder (repeatable)."),
@@ -158,6 +163,7 @@ def scan(
     osv: OsvOpt = "auto",
     osv_offline: OsvOfflineOpt = None,
     provenance: ProvenanceOpt = None,
+    record: RecordOpt = False,
 ) -> None:
     """Scan packages statically and print a verdict with its evidence."""
     from pkgvet import trust
@@ -187,8 +193,19 @@ def scan(
         trust=trust_settings,
     )
     report = settings.apply(report)
+    if record:
+        _record(report)
     emit(report, fmt, output)
     raise typer.Exit(exit_code(report, fail_on))
+
+
+def _record(report: Report) -> None:
+    from pkgvet.store import open_store
+    from pkgvet.ui.record import record as put
+
+    count = put(open_store(), report.results)
+    Console(stderr=True).print(f"recorded {count} results in the store for `pkgvet ui`",
+                               highlight=False)
 
 
 @app.command()
@@ -215,6 +232,7 @@ def audit(
     osv: OsvOpt = "auto",
     osv_offline: OsvOfflineOpt = None,
     provenance: ProvenanceOpt = None,
+    record: RecordOpt = False,
 ) -> None:
     """Vet every package a requirements or lock file installs; optionally write hash pins."""
     from rich.progress import Progress
@@ -250,6 +268,8 @@ def audit(
                               provenance=provenance, index_url=index_url),
         )
     report = settings.apply(report)
+    if record:
+        _record(report)
     emit(report, fmt, output)
     if pin is not None:
         pin.write_text(pin_lines(report, resolved), encoding="utf-8")
@@ -327,6 +347,35 @@ def cache_clear() -> None:
     from pkgvet.cache import ResultCache
 
     typer.echo(f"removed {ResultCache.default().clear()} cached results")
+
+
+@app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
+    store: Annotated[str | None, typer.Option(help="Store URL (default: $PKGVET_STORE, else "
+                                              "the local SQLite store).")] = None,
+    accounts: Annotated[bool, typer.Option("--accounts", help="Require sign-in with local "
+                                           "accounts (`pkgvet ui-user`) instead of one "
+                                           "local user.")] = False,
+) -> None:
+    """The triage console on its own, over the local store (single user by default)."""
+    from pkgvet.ui.serve import run_local
+
+    run_local(host=host, port=port, store_url=store, accounts=accounts)
+
+
+@app.command("ui-user")
+def ui_user(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option(help="viewer, triager or admin.")] = "triager",
+    store: Annotated[str | None, typer.Option(help="Store URL.")] = None,
+) -> None:
+    """Create or update a console account (password from $PKGVET_UI_PASSWORD or a prompt)."""
+    from pkgvet.ui.serve import set_user
+
+    set_user(name, role, store)
+    typer.echo(f"account {name} saved")
 
 
 osv_app = typer.Typer(help="OSV's known-malicious records (MAL- ids) for offline lookups.")

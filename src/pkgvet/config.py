@@ -9,6 +9,14 @@
 
 Every entry needs a reason: an exception nobody can explain later is a hole. Suppressed
 findings stay in the report, marked, with the reason; they no longer count for the verdict.
+
+Decisions exported from the triage console (`pkgvet.ui.decisions`) narrow an entry to one
+release (`version`) or one file (`sha256`), and may block what a person found malicious:
+
+    allow = [{ package = "somepkg", version = "1.2", sha256 = "ab12...", reason = "..." }]
+    block = [{ package = "evilpkg", version = "0.1", reason = "steals tokens", decided_by = "ann" }]
+
+A blocked file gets a critical PV551 finding that cites the reason.
 """
 
 from __future__ import annotations
@@ -30,9 +38,18 @@ class Suppression:
     rule: str | None
     package: str | None
     reason: str
+    version: str | None = None
+    sha256: str | None = None
+
+    def applies_to(self, result: ScanResult) -> bool:
+        if self.package and canonicalize_name(result.name or "") != self.package:
+            return False
+        if self.version and (result.version or "") != self.version:
+            return False
+        return not (self.sha256 and result.sha256 != self.sha256)
 
     def matches(self, result: ScanResult, finding: Finding) -> bool:
-        if self.package and canonicalize_name(result.name or "") != self.package:
+        if not self.applies_to(result):
             return False
         return self.rule is None or finding.rule_id == self.rule
 
@@ -41,14 +58,25 @@ class Suppression:
 class Config:
     suppressions: tuple[Suppression, ...] = ()
     source: str = ""
+    blocks: tuple[Suppression, ...] = ()
+    """`block` entries: the files they match are reported malicious (PV551)."""
 
     def apply(self, report: Report) -> Report:
-        if not self.suppressions:
+        if not self.suppressions and not self.blocks:
             return report
         return replace(report, results=tuple(self._apply(r) for r in report.results))
 
     def _apply(self, result: ScanResult) -> ScanResult:
-        findings = []
+        from pkgvet.model import Phase
+        from pkgvet.registry import rule as declared
+
+        findings = [
+            declared("PV551").finding(
+                phase=Phase.METADATA,
+                snippet=f"blocked: {b.reason} ({self.source})",
+            )
+            for b in self.blocks if b.applies_to(result)
+        ]
         for f in result.findings:
             rule = next((s for s in self.suppressions if s.matches(result, f)), None)
             if rule is not None and not f.suppressed:
@@ -80,10 +108,11 @@ def load(path: Path) -> Config:
         return Config()
     source = str(path)
     suppressions = [
-        Suppression(None, str(canonicalize_name(e["package"])), f"allowed: {e['reason']}")
+        _narrowed(None, e, f"allowed: {e['reason']}")
         for e in _entries(table, "allow", source)
-        if "package" in e
+        if "package" in e or "sha256" in e
     ]
+    blocks = [_narrowed(None, e, str(e["reason"])) for e in _entries(table, "block", source)]
     suppressions += [
         Suppression(
             str(e["rule"]) if e.get("rule") else None,
@@ -92,7 +121,18 @@ def load(path: Path) -> Config:
         )
         for e in _entries(table, "suppress", source)
     ]
-    return Config(tuple(suppressions), source)
+    return Config(tuple(suppressions), source, tuple(blocks))
+
+
+def _narrowed(rule: str | None, entry: dict[str, Any], reason: str) -> Suppression:
+    package = entry.get("package")
+    return Suppression(
+        rule,
+        str(canonicalize_name(str(package))) if package else None,
+        reason,
+        version=str(entry["version"]) if entry.get("version") else None,
+        sha256=str(entry["sha256"]).lower() if entry.get("sha256") else None,
+    )
 
 
 def discover(start: Path | None = None) -> Config:

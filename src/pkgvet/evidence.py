@@ -53,19 +53,23 @@ def cap(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + f"… [{len(text) - limit} more]"
 
 
-def archive_path(sha256: str, filename: str, source: str = "") -> Path | None:
-    """The archive with this sha256: pkgvet's download cache, else the scanned local path.
-    Only a file whose hash matches is returned."""
+def archive_path(
+    sha256: str, filename: str, source: str = "", extra_dirs: Iterable[Path] = ()
+) -> Path | None:
+    """The archive with this sha256: pkgvet's download cache (or another folder laid out like
+    it, `<dir>/<sha[:2]>/<sha>/<file>`), else the scanned local path. Only a file whose hash
+    matches is returned."""
     from pkgvet.fetch import cache_dir
 
     if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
         return None
     candidates = []
-    if filename and "/" not in filename and "\\" not in filename:
-        candidates.append(cache_dir() / "files" / sha256[:2] / sha256 / filename)
-    folder = cache_dir() / "files" / sha256[:2] / sha256
-    if folder.is_dir():
-        candidates.extend(sorted(folder.iterdir())[:4])
+    for root in (cache_dir() / "files", *extra_dirs):
+        folder = Path(root) / sha256[:2] / sha256
+        if filename and "/" not in filename and "\\" not in filename:
+            candidates.append(folder / filename)
+        if folder.is_dir():
+            candidates.extend(sorted(folder.iterdir())[:4])
     if source and "://" not in source:
         candidates.append(Path(source))
     for path in candidates:
@@ -120,19 +124,27 @@ def decode_literals(line: str) -> tuple[Decoded, ...]:
     return tuple(out)
 
 
+def package_for(
+    sha256: str, filename: str, source: str = "", extra_dirs: Iterable[Path] = ()
+) -> Package | None:
+    """The package read (safely, in memory) from its archive, when the archive is here."""
+    path = archive_path(sha256, filename, source, extra_dirs)
+    return None if path is None else _PACKAGES.get(sha256, path)
+
+
 def contexts(
-    result: Mapping[str, Any], findings: Iterable[Mapping[str, Any]], radius: int = RADIUS
+    result: Mapping[str, Any],
+    findings: Iterable[Mapping[str, Any]],
+    radius: int = RADIUS,
+    extra_dirs: Iterable[Path] = (),
 ) -> dict[tuple[str, int], CodeContext]:
     """Code around each finding with a path and line, keyed by (path, line)."""
     wanted = [(f.get("path"), f.get("line")) for f in findings]
     wanted_set = {(p, n) for p, n in wanted if isinstance(p, str) and isinstance(n, int)}
     if not wanted_set:
         return {}
-    path = archive_path(str(result.get("sha256") or ""), str(result.get("file") or ""),
-                        str(result.get("source") or ""))
-    if path is None:
-        return {}
-    pkg = _PACKAGES.get(str(result["sha256"]), path)
+    pkg = package_for(str(result.get("sha256") or ""), str(result.get("file") or ""),
+                      str(result.get("source") or ""), extra_dirs)
     if pkg is None:
         return {}
     by_path = {f.path: f for f in pkg.files}
