@@ -461,6 +461,94 @@ def sandbox_clean() -> None:
     typer.echo(f"removed {remove_leftovers()} leftover containers")
 
 
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", envvar="PKGVET_STORE",
+                 help="Shared store: postgresql://... or sqlite:///path (default: SQLite in "
+                 "the user data folder)."),
+]
+BrokerOpt = Annotated[
+    str | None,
+    typer.Option("--broker", envvar="PKGVET_BROKER",
+                 help="Celery broker (redis://host:6379/0): scans run on `pkgvet worker`s."),
+]
+
+
+@app.command()
+def serve(
+    upstream: Annotated[
+        str | None,
+        typer.Option("--upstream", help="Simple index to front (default: pip's index-url, "
+                     "else PyPI)."),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8080,
+    store: StoreOpt = None,
+    broker: BrokerOpt = None,
+    budget: Annotated[
+        float, typer.Option("--budget", help="Seconds a page waits for scans of files it has "
+                            "not vetted.", min=0)
+    ] = 5.0,
+    fail_open: Annotated[
+        bool, typer.Option("--fail-open", help="List files not vetted within the budget.")
+    ] = False,
+    show_suspicious: Annotated[
+        bool, typer.Option("--show-suspicious", help="List suspicious files (hidden by "
+                           "default).")
+    ] = False,
+    min_age: Annotated[
+        str, typer.Option("--min-age", help="Hide files younger than this, by upload-time "
+                          "(e.g. 48h, 2d).")
+    ] = "0",
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Also run listed files in the sandbox, in the "
+                           "background; a malicious run withdraws the file.")
+    ] = False,
+    backfill: Annotated[
+        int, typer.Option("--backfill", help="Older releases vetted in the background after "
+                          "a page request (0: all).", min=0)
+    ] = 10,
+    jobs: JobsOpt = None,
+    token_env: Annotated[
+        str | None, typer.Option("--token-env", help="Name of an environment variable "
+                                 "holding a bearer token for /api and /metrics.")
+    ] = None,
+    upstream_timeout: Annotated[
+        float, typer.Option("--upstream-timeout", help="Seconds to wait for the upstream.",
+                            min=0.1)
+    ] = 20.0,
+    page_ttl: Annotated[
+        float, typer.Option("--page-ttl", help="Seconds an upstream page is reused.", min=0)
+    ] = 60.0,
+) -> None:
+    """Run a vetting package index that pip, uv and poetry can use unchanged."""
+    from pkgvet.serve.cli import serve_command
+
+    serve_command(upstream=upstream, host=host, port=port, store=store, broker=broker,
+                  budget=budget, fail_open=fail_open, show_suspicious=show_suspicious,
+                  min_age=min_age, sandbox=sandbox, backfill=backfill, jobs=jobs,
+                  token_env=token_env, upstream_timeout=upstream_timeout, page_ttl=page_ttl)
+
+
+@app.command()
+def worker(
+    queues: Annotated[
+        str, typer.Option("--queues", help="Queues to take work from: static, sandbox or both.")
+    ] = "static",
+    broker: BrokerOpt = None,
+    store: StoreOpt = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-c", help="Parallel scans (default: cores).")
+    ] = None,
+    hostname: Annotated[str | None, typer.Option("--hostname", help="Worker name.")] = None,
+) -> None:
+    """Start a Celery worker that runs pkgvet scans (needs --broker or PKGVET_BROKER)."""
+    from pkgvet.worker.cli import worker_command
+
+    worker_command(queues=queues, broker=broker, store=store, concurrency=concurrency,
+                   hostname=hostname)
+
+
 def _version_callback(value: bool) -> None:
     if value:
         typer.echo(f"pkgvet {__version__}")

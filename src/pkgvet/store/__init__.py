@@ -64,6 +64,9 @@ class Store(Protocol):
     def put_file(self, record: FileRecord) -> None:
         """Insert or refresh what the index says about a file (first_seen is kept)."""
 
+    def put_files(self, records: Sequence[FileRecord]) -> None:
+        """`put_file` for many, in one transaction (a whole project page)."""
+
     def get_file(self, sha256: str) -> FileRecord | None: ...
 
     def files_of(self, project: str) -> list[FileRecord]:
