@@ -250,3 +250,18 @@ def test_local_mode_and_static_files(world: tuple[Store, dict[str, str]]) -> Non
     assert "me · admin" in client.get("/").text
     assert client.get("/static/console.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/static/../../etc/passwd").status_code == 404
+
+
+def test_mounted_in_the_proxy_app(world: tuple[Store, dict[str, str]]) -> None:
+    from pkgvet.serve import ServeSettings
+    from pkgvet.serve import create_app as proxy_app
+
+    app = proxy_app(ServeSettings(upstream="http://127.0.0.1:9/simple/"), store=world[0])
+    with TestClient(app) as client:
+        assert client.get("/ui/", follow_redirects=False).headers["location"] == "/ui/login"
+        _login(client, "vic")
+        assert "Triage queue" in client.get("/ui/").text
+    off = proxy_app(ServeSettings(upstream="http://127.0.0.1:9/simple/", ui_auth="off"),
+                    store=world[0])
+    with TestClient(off) as client:
+        assert client.get("/ui/").status_code == 404

@@ -353,8 +353,7 @@ def cache_clear() -> None:
 def ui(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
-    store: Annotated[str | None, typer.Option(help="Store URL (default: $PKGVET_STORE, else "
-                                              "the local SQLite store).")] = None,
+    store: StoreOpt = None,
     accounts: Annotated[bool, typer.Option("--accounts", help="Require sign-in with local "
                                            "accounts (`pkgvet ui-user`) instead of one "
                                            "local user.")] = False,
@@ -369,7 +368,7 @@ def ui(
 def ui_user(
     name: Annotated[str, typer.Argument(help="User name.")],
     role: Annotated[str, typer.Option(help="viewer, triager or admin.")] = "triager",
-    store: Annotated[str | None, typer.Option(help="Store URL.")] = None,
+    store: StoreOpt = None,
 ) -> None:
     """Create or update a console account (password from $PKGVET_UI_PASSWORD or a prompt)."""
     from pkgvet.ui.serve import set_user
@@ -520,6 +519,14 @@ def serve(
     page_ttl: Annotated[
         float, typer.Option("--page-ttl", help="Seconds an upstream page is reused.", min=0)
     ] = 60.0,
+    ui_auth: Annotated[
+        str, typer.Option("--ui-auth", help="Triage console at /ui/: accounts (sign in, "
+                          "`pkgvet ui-user`), header (a reverse proxy names the user), off.")
+    ] = "accounts",
+    ui_header: Annotated[
+        str, typer.Option("--ui-header", help="With --ui-auth header: the header that names "
+                          "the user.")
+    ] = "X-Remote-User",
 ) -> None:
     """Run a vetting package index that pip, uv and poetry can use unchanged."""
     from pkgvet.serve.cli import serve_command
@@ -527,7 +534,8 @@ def serve(
     serve_command(upstream=upstream, host=host, port=port, store=store, broker=broker,
                   budget=budget, fail_open=fail_open, show_suspicious=show_suspicious,
                   min_age=min_age, sandbox=sandbox, backfill=backfill, jobs=jobs,
-                  token_env=token_env, upstream_timeout=upstream_timeout, page_ttl=page_ttl)
+                  token_env=token_env, upstream_timeout=upstream_timeout, page_ttl=page_ttl,
+                  ui_auth=ui_auth, ui_header=ui_header)
 
 
 @app.command()

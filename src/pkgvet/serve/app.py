@@ -64,6 +64,9 @@ class ServeSettings:
     page_ttl: float = 60.0
     upstream_timeout: float = 20.0
     max_page_bytes: int = 32 * 1024 * 1024
+    ui_auth: str = "accounts"
+    """The triage console at /ui/ (`pkgvet.ui`): accounts, header or off."""
+    ui_header: str = "X-Remote-User"
 
 
 def _text(status: int, message: str) -> PlainTextResponse:
@@ -344,6 +347,11 @@ def create_app(settings: ServeSettings, store: Store | None = None,
         r("/health", "health", proxy.health),
     ], lifespan=lifespan)
     app.state.proxy = proxy
+    if settings.ui_auth != "off":
+        from pkgvet.ui import UiSettings, mount
+
+        mount(app, proxy.store, UiSettings(auth=settings.ui_auth, header=settings.ui_header,
+                                           policy=settings.gate.policy))
     return app
 
 

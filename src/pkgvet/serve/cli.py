@@ -14,7 +14,8 @@ def serve_command(*, upstream: str | None, host: str, port: int, store: str | No
                   broker: str | None, budget: float, fail_open: bool, show_suspicious: bool,
                   min_age: str, sandbox: bool, backfill: int, jobs: int | None,
                   token_env: str | None, upstream_timeout: float = 20.0,
-                  page_ttl: float = 60.0) -> None:
+                  page_ttl: float = 60.0, ui_auth: str = "accounts",
+                  ui_header: str = "X-Remote-User") -> None:
     from pkgvet import fetch
     from pkgvet.pipeline import default_jobs
     from pkgvet.serve import run
@@ -23,6 +24,8 @@ def serve_command(*, upstream: str | None, host: str, port: int, store: str | No
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"the upstream '{fetch.redact(url)}' must be an http(s) simple index; "
                          "pass --upstream https://...")
+    if ui_auth not in ("accounts", "header", "off"):
+        raise UsageError(f"--ui-auth takes accounts, header or off, not '{ui_auth}'")
     token = None
     if token_env:
         token = os.environ.get(token_env)
@@ -47,5 +50,7 @@ def serve_command(*, upstream: str | None, host: str, port: int, store: str | No
         jobs=jobs or default_jobs(),
         upstream_timeout=upstream_timeout,
         page_ttl=page_ttl,
+        ui_auth=ui_auth,
+        ui_header=ui_header,
     )
     run(settings, host, port)
