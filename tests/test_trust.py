@@ -270,3 +270,63 @@ def test_live_integrity_api(tmp_path: Path) -> None:
 
 def test_recent_helper_is_recent() -> None:
     assert age.too_young(recent(), timedelta(hours=1))
+
+
+# --- pylock.toml attestation identities --------------------------------------------------------
+
+
+def _pylock(path: Path, version: str, sha: str, identities: str) -> Path:
+    path.write_text(
+        'lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\n'
+        f'name = "{PROJECT}"\nversion = "{version}"\n'
+        f'attestation-identities = [{identities}]\n'
+        f'sdist = {{ name = "x.tar.gz", hashes = {{ sha256 = "{sha}" }} }}\n')
+    return path
+
+
+def _audit(lock: Path, url: str, *extra: str) -> dict[str, object]:
+    from typer.testing import CliRunner
+
+    out = lock.parent / "audit.json"
+    run = CliRunner().invoke(app, ["audit", str(lock), "--index-url", url, "--osv", "off",
+                                   "--no-provenance", *extra, "-f", "json", "-o", str(out)])
+    assert run.exit_code in (0, 1, 2), run.output
+    (result,) = json.loads(out.read_text())["results"]
+    return dict(result)
+
+
+def test_pylock_identities_match_the_verified_publisher(tmp_path: Path) -> None:
+    from trust_fixtures import REAL_SDIST, sha256
+
+    url = attested_project(tmp_path)
+    good = _audit(_pylock(tmp_path / "pylock.toml", "0.0.0", sha256(REAL_SDIST),
+                          f'{{ kind = "Google", email = "{GOOGLE_EMAIL}" }}'), url)
+    assert not [f for f in good["findings"] if f["rule_id"] == "PV550"]  # type: ignore[union-attr]
+    assert good["provenance"]["status"] == "verified"  # type: ignore[index]
+    other = _audit(_pylock(tmp_path / "pylock.toml", "0.0.0", sha256(REAL_SDIST),
+                           '{ kind = "GitHub", repository = "org/repo", workflow = "r.yml" }'),
+                   url)
+    (f,) = [f for f in other["findings"] if f["rule_id"] == "PV550"]  # type: ignore[union-attr]
+    assert "GitHub org/repo" in f["snippet"] and GOOGLE_EMAIL in f["snippet"]
+
+
+def test_pylock_identity_on_an_unattested_file(tmp_path: Path) -> None:
+    url = attested_project(tmp_path)
+    (lost,) = fetch.fetch(PROJECT, "==0.0.1", index_url=url)
+    result = _audit(_pylock(tmp_path / "pylock.toml", "0.0.1", lost.sha256,
+                            f'{{ kind = "Google", email = "{GOOGLE_EMAIL}" }}'), url)
+    (f,) = [f for f in result["findings"] if f["rule_id"] == "PV550"]  # type: ignore[union-attr]
+    assert "none" in f["snippet"]
+    assert result["verdict"] != "benign"
+
+
+def test_audit_min_age_reports_the_fresh_file(tmp_path: Path) -> None:
+    url = attested_project(tmp_path)
+    (fresh,) = fetch.fetch(PROJECT, "==0.0.3", index_url=url)
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"{PROJECT}==0.0.3 --hash=sha256:{fresh.sha256}\n")
+    result = _audit(lock, url, "--min-age", "48h")
+    assert any(f["rule_id"] == "PV540" for f in result["findings"])  # type: ignore[union-attr]
+    lock.write_text(f"{PROJECT}==0.0.1\n")
+    result = _audit(lock, url, "--min-age", "48h")
+    assert not any(f["rule_id"] == "PV540" for f in result["findings"])  # type: ignore[union-attr]

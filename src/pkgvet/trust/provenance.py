@@ -216,3 +216,31 @@ def _version(release: fetch.Release) -> Version | None:
         return Version(release.version)
     except InvalidVersion:
         return None
+
+
+def _matches(expected: Publisher, actual: Publisher) -> bool:
+    """Every key the lock file states must match; keys it leaves out are not compared."""
+    pairs = ((expected.kind, actual.kind), (expected.repository, actual.repository),
+             (expected.workflow, actual.workflow), (expected.environment, actual.environment),
+             (expected.email, actual.email))
+    return all(not want or want.lower() == got.lower() for want, got in pairs)
+
+
+def identity_findings(
+    identities: Sequence[Publisher], current: Provenance, filename: str
+) -> list[Finding]:
+    """PV550 when a file is not attested, verified, by one of the identities a lock records."""
+    if not identities:
+        return []
+    expected = "; ".join(p.identity for p in identities)
+    if current.status is not AttestationStatus.VERIFIED:
+        return [rule("PV550").finding(
+            phase=Phase.METADATA, path=filename,
+            snippet=f"lock file expects {expected}; the file's attestation is "
+                    f"{current.status.value} ({current.detail[:200]})")]
+    if any(_matches(e, a) for e in identities for a in current.publishers):
+        return []
+    actual = "; ".join(p.identity for p in current.publishers)
+    return [rule("PV550").finding(
+        phase=Phase.METADATA, path=filename,
+        snippet=f"lock file expects {expected}; attested by {actual}")]
