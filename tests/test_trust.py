@@ -258,6 +258,10 @@ def test_cli_json_shows_publisher_and_upload_time(tmp_path: Path) -> None:
     assert result["upload_time"].startswith("2025-04-21")
     assert result["provenance"]["status"] == "verified"
     assert result["provenance"]["publishers"][0]["email"] == GOOGLE_EMAIL
+    terminal = CliRunner().invoke(app, ["scan", f"{PROJECT}==0.0.0", "--index-url", url,
+                                        "--provenance", "--osv", "off"])
+    assert "provenance: verified, published by Google " + GOOGLE_EMAIL in " ".join(
+        terminal.output.split())
 
 
 @pytest.mark.network
