@@ -334,3 +334,20 @@ def test_audit_min_age_reports_the_fresh_file(tmp_path: Path) -> None:
     lock.write_text(f"{PROJECT}==0.0.1\n")
     result = _audit(lock, url, "--min-age", "48h")
     assert not any(f["rule_id"] == "PV540" for f in result["findings"])  # type: ignore[union-attr]
+
+
+def test_diff_shows_provenance_changes(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    url = attested_project(tmp_path)
+    out = tmp_path / "d.json"
+    run = CliRunner().invoke(app, ["diff", f"{PROJECT}==0.0.0", f"{PROJECT}==0.0.1",
+                                   "--index-url", url, "--provenance", "-f", "json", "-o",
+                                   str(out)])
+    assert run.exit_code in (0, 1), run.output
+    changes = json.loads(out.read_text())["provenance_changes"]
+    assert changes[0] == "attestation: verified -> none"
+    assert changes[1].startswith("publisher: Google " + GOOGLE_EMAIL)
+    run = CliRunner().invoke(app, ["diff", f"{PROJECT}==0.0.0", f"{PROJECT}==0.0.1",
+                                   "--index-url", url, "--provenance"])
+    assert "PROV attestation: verified -> none" in run.output
