@@ -254,7 +254,13 @@ def test_cli_json_shows_publisher_and_upload_time(tmp_path: Path) -> None:
                                    "--provenance", "--osv", "off", "--min-age", "48h",
                                    "-f", "json", "-o", str(out)])
     assert run.exit_code == 0, run.output
-    (result,) = json.loads(out.read_text())["results"]
+    report = json.loads(out.read_text())
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "pkgvet-report.schema.json"
+                         ).read_text())
+    jsonschema.validate(report, schema)
+    (result,) = report["results"]
     assert result["upload_time"].startswith("2025-04-21")
     assert result["provenance"]["status"] == "verified"
     assert result["provenance"]["publishers"][0]["email"] == GOOGLE_EMAIL

@@ -265,3 +265,23 @@ def test_mounted_in_the_proxy_app(world: tuple[Store, dict[str, str]]) -> None:
                     store=world[0])
     with TestClient(off) as client:
         assert client.get("/ui/").status_code == 404
+
+
+def test_console_over_postgresql(tmp_path: Path) -> None:
+    import pg
+
+    url = pg.fresh_database()
+    try:
+        store, sha = triage_store(tmp_path / "w", url)
+        client = _client(store)
+        _login(client, "ann")
+        page = client.get("/ui/").text
+        assert sha["evil-1.0"] in page and re.search(r"malicious<b>2</b>", page)
+        csrf = _csrf(client.get(f"/ui/file/{sha['evil-1.0']}").text)
+        assert client.post(f"/ui/file/{sha['evil-1.0']}/decide", data={
+            "csrf": csrf, "action": "allow", "reason": "reviewed on pg"}).status_code == 200
+        (d,) = store.all_decisions()
+        assert (d.key, d.who, d.action) == (sha["evil-1.0"], "ann", Action.ALLOW)
+        assert "reviewed on pg" in client.get("/ui/audit").text
+    finally:
+        pg.drop_database(url)

@@ -19,7 +19,7 @@ def scanned(paths: list[Path]) -> Report:
     return scan_targets([str(p) for p in paths], ropts=ResolveOptions(), jobs=1)
 
 
-def triage_store(root: Path) -> tuple[Store, dict[str, str]]:
+def triage_store(root: Path, url: str | None = None) -> tuple[Store, dict[str, str]]:
     """evil 0.9 (benign) and 1.0 (base64 + exec in setup.py), a hostile-named package and a
     benign one, scanned for real and recorded; accounts ann (triager), vic (viewer), root
     (admin). Returns the store and the sha256 of each fixture by name."""
@@ -34,7 +34,7 @@ def triage_store(root: Path) -> tuple[Store, dict[str, str]]:
         "calm": make_sdist(root, "calm", "2.0", {"calm/__init__.py": "X = 1\n"}),
     }
     report = scanned(list(files.values()))
-    store = open_store(f"sqlite:///{root / 'store.sqlite'}")
+    store = open_store(url or f"sqlite:///{root / 'store.sqlite'}")
     record(store, report.results)
     by_file = {r.file: r.sha256 for r in report.results}
     accounts = Accounts(store)
