@@ -34,7 +34,11 @@ def test_parse_age_forms() -> None:
     assert age.parse_age("2d") == timedelta(days=2)
     assert age.parse_age("1d12h") == timedelta(hours=36)
     assert age.parse_age("90m") == timedelta(minutes=90)
-    assert age.parse_age("6") == timedelta(hours=6)
+    assert age.parse_age("3600") == timedelta(hours=1)  # as the proxy's --min-age reads it
+    from pkgvet.policy import parse_age as proxy_parse_age
+
+    for text in ("48h", "2d", "90m", "30s", "0", "1.5h"):
+        assert age.parse_age(text).total_seconds() == proxy_parse_age(text)
     for bad in ("", "soon", "48x", "h48", "1d-2h"):
         with pytest.raises(UsageError, match="48h"):
             age.parse_age(bad)

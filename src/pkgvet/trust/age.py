@@ -2,7 +2,8 @@
 
 Most malicious uploads are reported and removed within hours, so waiting is a cheap defence:
 `audit --min-age 48h` reports younger files (PV540) and the proxy's `--min-age` hides them.
-Both use `parse_age` and `too_young` from here, so the CLI and the proxy agree.
+`parse_age` reads the same forms as the proxy's option (`pkgvet.policy.parse_age`: a bare
+number is seconds) plus compound ages like `1d12h`; `too_young` is the comparison.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 
 
 def parse_age(text: str) -> timedelta:
-    """`48h`, `2d`, `90m`, `1d12h`, `1w` (a bare number is hours) -> timedelta."""
+    """`48h`, `2d`, `90m`, `1d12h`, `1w` (a bare number is seconds) -> timedelta."""
     value = text.strip().lower().replace(" ", "")
     if re.fullmatch(r"\d+(?:\.\d+)?", value):
-        return timedelta(hours=float(value))
+        return timedelta(seconds=float(value))
     if not value or _PART.sub("", value):
         raise UsageError(
             f"'{text}' is not an age; write it like 48h, 2d, 90m or 1d12h"
