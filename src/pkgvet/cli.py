@@ -9,7 +9,7 @@ import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from pkgvet.errors import PkgvetError, UsageError
 from pkgvet.model import Report, Verdict
 from pkgvet.options import ScanOptions
 from pkgvet.report import Format, render
+
+if TYPE_CHECKING:
+    from pkgvet.pipeline import Backend
 
 app = typer.Typer(
     name="pkgvet",
@@ -66,6 +69,14 @@ def _settings(path: Path | None) -> Config:
     from pkgvet import config as config_module
 
     return config_module.load(path) if path is not None else config_module.discover()
+
+
+def _backend(broker: str | None, store: str | None) -> Backend | None:
+    if not broker:
+        return None
+    from pkgvet.worker.fanout import backend
+
+    return backend(broker, store)
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
@@ -134,6 +145,15 @@ def scan(
         typer.Option("--wheelhouse", help="Folder of build back-end wheels the sandbox "
                      "installs from (default: `pkgvet sandbox wheelhouse`'s folder)."),
     ] = None,
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="Celery broker (redis://...): scan on `pkgvet worker`s "
+                     "and gather the results from the shared store (--store)."),
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", envvar="PKGVET_STORE",
+                                 help="The workers' shared store (with --broker).")
+    ] = None,
 ) -> None:
     """Scan packages statically and print a verdict with its evidence."""
     from pkgvet.cache import ResultCache
@@ -156,6 +176,7 @@ def scan(
         jobs=jobs,
         cache=None if no_cache else ResultCache.default(),
         sandbox=sandbox_settings,
+        backend=_backend(broker, store),
     )
     report = settings.apply(report)
     emit(report, fmt, output)
@@ -182,6 +203,14 @@ def audit(
     rules: RulesOpt = None,
     no_cache: NoCacheOpt = False,
     config: ConfigOpt = None,
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="Celery broker (redis://...): scan on `pkgvet worker`s."),
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", envvar="PKGVET_STORE",
+                                 help="The workers' shared store (with --broker).")
+    ] = None,
 ) -> None:
     """Vet every package a requirements or lock file installs; optionally write hash pins."""
     from rich.progress import Progress
@@ -212,6 +241,7 @@ def audit(
             on_result=lambda _: progress.advance(task),
             on_resolved=resolved_one,
             cache=cache,
+            backend=_backend(broker, store),
         )
     report = settings.apply(report)
     emit(report, fmt, output)
