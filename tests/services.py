@@ -7,6 +7,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,13 +57,15 @@ class Redis:
 class Postgres:
     """A throw-away cluster run as the `postgres` user (the server refuses root)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self) -> None:
         self.initdb = _need("initdb")
         self.pg_ctl = _need("pg_ctl")
+        # Not under pytest's tmp_path: the postgres user must reach it (root's 0700 folders).
+        folder = Path(tempfile.mkdtemp(prefix="pkgvet-test-pg-"))
+        folder.chmod(0o755)
         self.folder = folder
         self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-        folder.mkdir(parents=True, exist_ok=True)
         self.data = folder / "data"
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:
@@ -86,3 +89,8 @@ class Postgres:
 
     def stop(self) -> None:
         self._run([self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop"])
+
+    def remove(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
