@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pg
 import pytest
+
+import pg
 from fake_index import FakeIndex
 from index_packages import populate
+from pkgvet.store import open_store
 from proxy_env import Proxy, pip
 from services import Postgres
-
-from pkgvet.store import open_store
 
 JSON = "application/vnd.pypi.simple.v1+json"
 

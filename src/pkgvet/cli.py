@@ -471,6 +471,37 @@ def worker(
                    hostname=hostname)
 
 
+@app.command()
+def watch(
+    project: Annotated[
+        list[str] | None, typer.Option("--project", "-p", help="A project to follow "
+                                       "(repeatable).")
+    ] = None,
+    lock: Annotated[
+        list[Path] | None, typer.Option("--lock", help="Follow the projects in this "
+                                        "requirements or lock file (repeatable).")
+    ] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Follow every project.")] = False,
+    feed: Annotated[str, typer.Option("--feed", help="xmlrpc (changelog_since_serial) or "
+                                      "rss (the updates feed).")] = "xmlrpc",
+    feed_url: Annotated[
+        str | None, typer.Option("--feed-url", help="The feed's URL (default: PyPI's).")
+    ] = None,
+    index_url: IndexOpt = None,
+    store: StoreOpt = None,
+    broker: BrokerOpt = None,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls.",
+                                            min=1)] = 60.0,
+    once: Annotated[bool, typer.Option("--once", help="Poll once and exit.")] = False,
+) -> None:
+    """Follow new uploads upstream and vet them before anyone installs them."""
+    from pkgvet.watch.cli import watch_command
+
+    watch_command(projects=project or [], locks=lock or [], everything=everything, feed=feed,
+                  feed_url=feed_url, index_url=index_url, store=store, broker=broker,
+                  interval=interval, once=once)
+
+
 def _version_callback(value: bool) -> None:
     if value:
         typer.echo(f"pkgvet {__version__}")
