@@ -9,7 +9,7 @@ import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from pkgvet.errors import PkgvetError, UsageError
 from pkgvet.model import Report, Verdict
 from pkgvet.options import ScanOptions
 from pkgvet.report import Format, render
+
+if TYPE_CHECKING:
+    from pkgvet.pipeline import Backend
 
 app = typer.Typer(
     name="pkgvet",
@@ -66,6 +69,14 @@ def _settings(path: Path | None) -> Config:
     from pkgvet import config as config_module
 
     return config_module.load(path) if path is not None else config_module.discover()
+
+
+def _backend(broker: str | None, store: str | None) -> Backend | None:
+    if not broker:
+        return None
+    from pkgvet.worker.fanout import backend
+
+    return backend(broker, store)
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
@@ -115,8 +126,8 @@ ProvenanceOpt = Annotated[
 ]
 RecordOpt = Annotated[
     bool,
-    typer.Option("--record", help="Also record the results in the store ($PKGVET_STORE, else "
-                 "the local SQLite store) for the triage console (`pkgvet ui`)."),
+    typer.Option("--record", help="Also record the results in the store (--store, else the "
+                 "local SQLite store) for the triage console (`pkgvet ui`)."),
 ]
 RulesOpt = Annotated[
     list[Path] | None,
@@ -164,6 +175,15 @@ def scan(
     osv_offline: OsvOfflineOpt = None,
     provenance: ProvenanceOpt = None,
     record: RecordOpt = False,
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="Celery broker (redis://...): scan on `pkgvet worker`s "
+                     "and gather the results from the shared store (--store)."),
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", envvar="PKGVET_STORE",
+                                 help="The workers' shared store (with --broker).")
+    ] = None,
 ) -> None:
     """Scan packages statically and print a verdict with its evidence."""
     from pkgvet import trust
@@ -191,19 +211,20 @@ def scan(
         cache=None if no_cache else ResultCache.default(),
         sandbox=sandbox_settings,
         trust=trust_settings,
+        backend=_backend(broker, store),
     )
     report = settings.apply(report)
     if record:
-        _record(report)
+        _record(report, store)
     emit(report, fmt, output)
     raise typer.Exit(exit_code(report, fail_on))
 
 
-def _record(report: Report) -> None:
+def _record(report: Report, store: str | None) -> None:
     from pkgvet.store import open_store
     from pkgvet.ui.record import record as put
 
-    count = put(open_store(), report.results)
+    count = put(open_store(store), report.results)
     Console(stderr=True).print(f"recorded {count} results in the store for `pkgvet ui`",
                                highlight=False)
 
@@ -233,6 +254,14 @@ def audit(
     osv_offline: OsvOfflineOpt = None,
     provenance: ProvenanceOpt = None,
     record: RecordOpt = False,
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="Celery broker (redis://...): scan on `pkgvet worker`s."),
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", envvar="PKGVET_STORE",
+                                 help="The workers' shared store (with --broker).")
+    ] = None,
 ) -> None:
     """Vet every package a requirements or lock file installs; optionally write hash pins."""
     from rich.progress import Progress
@@ -266,10 +295,11 @@ def audit(
             cache=cache,
             trust=trust.build(min_age=min_age, osv_mode=osv, osv_offline=osv_offline,
                               provenance=provenance, index_url=index_url),
+            backend=_backend(broker, store),
         )
     report = settings.apply(report)
     if record:
-        _record(report)
+        _record(report, store)
     emit(report, fmt, output)
     if pin is not None:
         pin.write_text(pin_lines(report, resolved), encoding="utf-8")
@@ -555,6 +585,37 @@ def worker(
 
     worker_command(queues=queues, broker=broker, store=store, concurrency=concurrency,
                    hostname=hostname)
+
+
+@app.command()
+def watch(
+    project: Annotated[
+        list[str] | None, typer.Option("--project", "-p", help="A project to follow "
+                                       "(repeatable).")
+    ] = None,
+    lock: Annotated[
+        list[Path] | None, typer.Option("--lock", help="Follow the projects in this "
+                                        "requirements or lock file (repeatable).")
+    ] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Follow every project.")] = False,
+    feed: Annotated[str, typer.Option("--feed", help="xmlrpc (changelog_since_serial) or "
+                                      "rss (the updates feed).")] = "xmlrpc",
+    feed_url: Annotated[
+        str | None, typer.Option("--feed-url", help="The feed's URL (default: PyPI's).")
+    ] = None,
+    index_url: IndexOpt = None,
+    store: StoreOpt = None,
+    broker: BrokerOpt = None,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls.",
+                                            min=1)] = 60.0,
+    once: Annotated[bool, typer.Option("--once", help="Poll once and exit.")] = False,
+) -> None:
+    """Follow new uploads upstream and vet them before anyone installs them."""
+    from pkgvet.watch.cli import watch_command
+
+    watch_command(projects=project or [], locks=lock or [], everything=everything, feed=feed,
+                  feed_url=feed_url, index_url=index_url, store=store, broker=broker,
+                  interval=interval, once=once)
 
 
 def _version_callback(value: bool) -> None:

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 DEFAULT_OPTIONS = ScanOptions()
 ResultHook = Callable[[ScanResult | TargetError], None]
+Backend = Callable[[Sequence[Artifact], ScanOptions], Iterable[ScanResult | TargetError]]
+"""Scans files elsewhere (`pkgvet.worker.fanout`: Celery workers) instead of the local pool."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ def scan_artifacts(
     jobs: int,
     on_result: ResultHook | None = None,
     cache: ResultCache | None = None,
+    backend: Backend | None = None,
 ) -> tuple[list[ScanResult], list[TargetError]]:
     """Scan artifacts in parallel; with a cache, files already scanned under this rule set
     are answered from it and only the rest are scanned (and then stored)."""
@@ -179,7 +182,10 @@ def scan_artifacts(
                     on_result(hit)
         artifacts = misses
 
-    if jobs <= 1 or len(artifacts) <= 1:
+    if backend is not None:
+        for outcome in backend(artifacts, options):
+            collect(outcome)
+    elif jobs <= 1 or len(artifacts) <= 1:
         for artifact in artifacts:
             collect(_scan_task(artifact, options))
     else:
@@ -208,13 +214,14 @@ def scan_targets(
     cache: ResultCache | None = None,
     sandbox: SandboxSettings | None = None,
     trust: TrustSettings | None = None,
+    backend: Backend | None = None,
 ) -> Report:
     """Resolve, scan statically, (with `sandbox`) add what each file did in the sandbox, and
     (with `trust`) add release age, known-malicious records and provenance."""
     started = time.perf_counter()
     jobs = jobs or default_jobs()
     artifacts, resolve_errors = resolve_all(targets, ropts, jobs)
-    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache)
+    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache, backend)
     report = Report(
         results=tuple(results),
         errors=tuple(resolve_errors + scan_errors),

@@ -15,7 +15,7 @@ from pkgvet.errors import PkgvetError
 from pkgvet.model import Report, ScanResult, TargetError, Verdict
 from pkgvet.options import ScanOptions
 from pkgvet.package import Artifact
-from pkgvet.pipeline import ResultHook, scan_artifacts
+from pkgvet.pipeline import Backend, ResultHook, scan_artifacts
 from pkgvet.trust import TrustSettings
 
 
@@ -60,6 +60,7 @@ def audit(
     on_resolved: Callable[[Resolved], None] | None = None,
     cache: ResultCache | None = None,
     trust: TrustSettings | None = None,
+    backend: Backend | None = None,
 ) -> tuple[Report, list[Resolved]]:
     parsed = parse_any(path)
     index = index_url or parsed.index_url
@@ -77,7 +78,7 @@ def audit(
                 if on_resolved is not None:
                     on_resolved(outcome)
     artifacts = [a for r in resolved for a in r.artifacts]
-    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache)
+    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache, backend)
     report = Report(
         results=tuple(results),
         errors=tuple(errors + scan_errors),

@@ -143,6 +143,7 @@ class CeleryVetter:
         self.sandbox = sandbox
         self._sent: dict[str, float] = {}
         self._sandbox_sent: set[str] = set()
+        self._unsent: dict[str, Failure] = {}
         self._lock = threading.Lock()
 
     def submit(self, jobs: Sequence[FileJob], priority: int) -> int:
@@ -157,9 +158,22 @@ class CeleryVetter:
                     continue
                 self._sent[job.sha256] = now
                 fresh.append(job)
+        sent = 0
         for job in fresh:
-            submit_static(self.app, job, priority=0 if priority == 0 else 6)
-        return len(fresh)
+            try:
+                submit_static(self.app, job, priority=0 if priority == 0 else 6)
+                sent += 1
+                self._unsent.pop(job.sha256, None)
+            except Exception as exc:  # kombu raises several types for a broker that is down
+                log.error("cannot queue %s on the broker (%s: %s); it stays unvetted until "
+                          "the broker answers", job.filename, exc.__class__.__name__, exc)
+                with self._lock:
+                    for unsent in fresh[sent:]:
+                        self._sent.pop(unsent.sha256, None)
+                        self._unsent[unsent.sha256] = Failure(
+                            unsent.sha256, "the scan queue (broker) is unreachable", time.time())
+                break
+        return sent
 
     def submit_sandbox(self, job: FileJob) -> bool:
         from pkgvet.worker.tasks import submit_sandbox
@@ -170,11 +184,18 @@ class CeleryVetter:
             if job.sha256 in self._sandbox_sent:
                 return False
             self._sandbox_sent.add(job.sha256)
-        submit_sandbox(self.app, job)
+        try:
+            submit_sandbox(self.app, job)
+        except Exception as exc:
+            with self._lock:
+                self._sandbox_sent.discard(job.sha256)
+            log.error("cannot queue the sandbox run of %s (%s)", job.filename, exc)
+            return False
         return True
 
     def failure(self, sha256: str) -> Failure | None:
-        return None
+        """Only files that could not be queued: a worker's failures are in the store."""
+        return self._unsent.get(sha256)
 
     def close(self) -> None:
         pass

@@ -40,6 +40,11 @@ def make_app(broker: str, store_url: str = "") -> Celery:
         task_queue_max_priority=10,
         task_default_priority=5,
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=5,
+        # A proxy must not hang on a broker that is down: fail the send fast (the page then
+        # lists what is already vetted) and try again on the next request.
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2,
+                                   "interval_step": 0.5, "interval_max": 1},
         broker_transport_options={
             "visibility_timeout": visibility_timeout(),
             "queue_order_strategy": "priority",
