@@ -26,6 +26,8 @@ RADIUS = 3
 LINE_CAP = 400
 DECODED_CAP = 2000
 MAX_CONTEXTS = 200
+MAX_ARCHIVE_BYTES = 256 * 1024 * 1024
+"""Larger archives are not opened for evidence views (their findings show the snippet)."""
 _LITERAL = re.compile(r"""(?P<q>['"])(?P<body>[A-Za-z0-9+/=_\-\\x\s]{12,})(?P=q)""")
 
 
@@ -74,7 +76,8 @@ def archive_path(
         candidates.append(Path(source))
     for path in candidates:
         try:
-            if path.is_file() and sha256_file(path) == sha256:
+            if (path.is_file() and path.stat().st_size <= MAX_ARCHIVE_BYTES
+                    and sha256_file(path) == sha256):
                 return path
         except OSError:
             continue
@@ -89,11 +92,17 @@ class _Packages:
         self._items: OrderedDict[str, Package | None] = OrderedDict()
         self._lock = Lock()
 
-    def get(self, sha256: str, path: Path) -> Package | None:
+    def cached(self, sha256: str) -> tuple[bool, Package | None]:
         with self._lock:
             if sha256 in self._items:
                 self._items.move_to_end(sha256)
-                return self._items[sha256]
+                return True, self._items[sha256]
+        return False, None
+
+    def get(self, sha256: str, path: Path) -> Package | None:
+        hit, known = self.cached(sha256)
+        if hit:
+            return known
         kind = ArtifactKind.WHEEL if path.name.lower().endswith(".whl") else ArtifactKind.SDIST
         try:
             pkg: Package | None = load(Artifact(path=path, kind=kind, sha256=sha256))
@@ -128,6 +137,9 @@ def package_for(
     sha256: str, filename: str, source: str = "", extra_dirs: Iterable[Path] = ()
 ) -> Package | None:
     """The package read (safely, in memory) from its archive, when the archive is here."""
+    hit, pkg = _PACKAGES.cached(sha256)
+    if hit and pkg is not None:
+        return pkg
     path = archive_path(sha256, filename, source, extra_dirs)
     return None if path is None else _PACKAGES.get(sha256, path)
 
