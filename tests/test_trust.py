@@ -361,3 +361,45 @@ def test_diff_shows_provenance_changes(tmp_path: Path) -> None:
     run = CliRunner().invoke(app, ["diff", f"{PROJECT}==0.0.0", f"{PROJECT}==0.0.1",
                                    "--index-url", url, "--provenance"])
     assert "PROV attestation: verified -> none" in run.output
+
+
+def test_osv_update_downloads_the_export_atomically(tmp_path: Path) -> None:
+    import threading
+    import zipfile
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    served = tmp_path / "served"
+    served.mkdir()
+    with zipfile.ZipFile(served / "all.zip", "w") as zf:
+        zf.write(OSV_DIR / "MAL-2024-10238.json", "MAL-2024-10238.json")
+    (served / "broken.zip").write_bytes(b"<html>not a zip</html>")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        dest = tmp_path / "data" / "PyPI-all.zip"
+        osv.download_export(dest, f"{base}/all.zip")
+        assert [r.id for r in osv.OsvOffline(dest).lookup("123bla", "0.0.1")] == [
+            "MAL-2024-10238"]
+        with pytest.raises(osv.OsvUnavailable, match="not give a zip"):
+            osv.download_export(tmp_path / "other.zip", f"{base}/broken.zip")
+        with pytest.raises(osv.OsvUnavailable, match="HTTP 404"):
+            osv.download_export(tmp_path / "other.zip", f"{base}/missing.zip")
+        assert not (tmp_path / "other.zip").exists()
+        assert dest.exists()  # a failed update leaves the previous export alone
+    finally:
+        server.shutdown()
+
+
+def test_integrity_api_url_only_on_pypi() -> None:
+    assert fetch.integrity_url("https://pypi.org/simple/", "Foo_Bar", "1.0",
+                               "foo_bar-1.0.tar.gz") == (
+        "https://pypi.org/integrity/foo-bar/1.0/foo_bar-1.0.tar.gz/provenance")
+    assert fetch.integrity_url("https://mirror.example.invalid/simple/", "x", "1",
+                               "x-1.tar.gz") is None
