@@ -285,3 +285,20 @@ def test_console_over_postgresql(tmp_path: Path) -> None:
         assert "reviewed on pg" in client.get("/ui/audit").text
     finally:
         pg.drop_database(url)
+
+
+def test_unvetted_file_from_the_proxy_log(tmp_path: Path) -> None:
+    from pkgvet.store import FileRecord, RequestEntry
+
+    store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    sha = "ab" * 32
+    store.put_file(FileRecord(sha256=sha, project="newpkg", version="0.1",
+                              filename="newpkg-0.1.tar.gz", url="http://x.invalid/n.tar.gz",
+                              upload_time=time.time(), first_seen=time.time()))
+    store.log_requests([RequestEntry(time.time(), "ci", "newpkg", "newpkg-0.1.tar.gz", sha,
+                                     False, "not-vetted: queued", None)])
+    client = TestClient(create_app(store, UiSettings(auth="local", base="")))
+    queue_page = client.get("/?verdict=unvetted").text
+    assert "newpkg-0.1.tar.gz" in queue_page and "not vetted<b>1</b>" in queue_page
+    page = client.get(f"/file/{sha}").text
+    assert "Not vetted yet" in page and "The proxy <b>hides</b> this file" in page
