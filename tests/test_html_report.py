@@ -66,3 +66,18 @@ def test_benign_report_and_diff(tmp_path: Path) -> None:
     _self_contained(diff)
     assert "New findings" in diff and "PV201" in diff and "setup.py" in diff
     assert '<tr class="hit">' in diff
+
+
+def test_audit_report_shows_origin(tmp_path: Path) -> None:
+    from trust_fixtures import GOOGLE_EMAIL, PROJECT, attested_project
+
+    url = attested_project(tmp_path / "idx")
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text(f"{PROJECT}==0.0.0\n{PROJECT}==0.0.1\n")
+    page = _html(["audit", str(reqs), "--index-url", url, "--provenance", "--osv", "off"],
+                 tmp_path / "a.html")
+    _self_contained(page)
+    assert "2 files vetted" in page
+    assert GOOGLE_EMAIL in page and "verified" in page
+    assert "PV544" in page and "Release lost its attestations" in page
+    assert "2025-04-21 15:02 UTC" in page
