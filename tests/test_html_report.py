@@ -22,6 +22,7 @@ def _self_contained(page: str) -> None:
     assert "<script" not in page.lower()
     assert not re.search(r"""(?:src|href)\s*=\s*["'](?!#)""", page), "no external resource"
     assert "@import" not in page and "url(" not in page
+    assert 'font:14px/1.45 system-ui,-apple-system,"Segoe UI"' in page  # the CSS is intact
 
 
 def test_scan_report_shows_code_in_context_and_decoded_payload(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
+
 from pkgvet import evidence
 from pkgvet.model import Report
 from pkgvet.report.json_format import finding_dict, report_dict, result_dict
@@ -20,12 +22,21 @@ if TYPE_CHECKING:
 FINDINGS_PER_FILE = 300
 
 
+def _css() -> Markup:
+    """pkgvet's own stylesheet, inlined as is (escaping would break its quoted font names);
+    it holds nothing from a package, and no `</style>` (checked here)."""
+    css = stylesheet()
+    if "<" in css:
+        raise ValueError("the stylesheet must not contain '<'")
+    return Markup(css)
+
+
 def render(report: Report) -> str:
     data = report_dict(report)
     results = data["results"][:1000]
     contexts = [evidence.contexts(r, r["findings"][:FINDINGS_PER_FILE]) for r in results]
     return environment().get_template("report/scan.html").render(
-        css=stylesheet(), tool=data["tool"], verdict=data["verdict"], results=results,
+        css=_css(), tool=data["tool"], verdict=data["verdict"], results=results,
         errors=data["errors"], contexts=contexts, limit=FINDINGS_PER_FILE,
     )
 
@@ -37,7 +48,7 @@ def render_diff(diff: Diff) -> str:
     a, b = result_dict(diff.a.result), result_dict(diff.b.result)
     new = [finding_dict(f) for f in diff.new_findings]
     context: dict[str, Any] = {
-        "css": stylesheet(),
+        "css": _css(),
         "tool": {"name": "pkgvet", "version": __version__, "ruleset": RULESET_VERSION},
         "a": a,
         "b": b,
