@@ -109,9 +109,21 @@ def first_install(index: FakeIndex, home: Path, real: Path | None) -> dict[str, 
 
 
 def cache_files(limit: int) -> list[Path]:
+    """Files of the top-300 projects in pkgvet's fetch cache (what `make bench` fetched)."""
+    from packaging.utils import canonicalize_name
+
+    from bench.run import top_names
+    from pkgvet.sources.local import name_version_from_filename
+
+    top = {canonicalize_name(n) for n in top_names(300)}
     root = fetch.cache_dir() / "files"
-    found = sorted(p for p in root.glob("*/*/*") if p.is_file()
-                   and p.name.endswith((".whl", ".tar.gz", ".zip", ".tgz")))
+    found = []
+    for p in sorted(root.glob("*/*/*")):
+        if not p.is_file() or not p.name.endswith((".whl", ".tar.gz", ".zip", ".tgz")):
+            continue
+        name, _ = name_version_from_filename(p.name)
+        if name and canonicalize_name(name) in top:
+            found.append(p)
     return found[:limit]
 
 
