@@ -45,6 +45,7 @@ class FakeIndex:
         self.faults: dict[str, str] = {}
         self.hits: dict[str, int] = {}
         self.upload_times: dict[str, float] = {}
+        self._pages: dict[str, tuple[tuple[tuple[str, int], ...], dict[str, Any]]] = {}
         self.server = _Server(("127.0.0.1", 0), self._handler())
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/simple/"
@@ -67,6 +68,18 @@ class FakeIndex:
         return dest
 
     def page(self, project: str) -> dict[str, Any]:
+        """The project's PEP 691 page, built once per change of its folder (a static index
+        answers from memory too, so the bench compares like with like)."""
+        folder = self.root / project
+        stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()))
+        cached = self._pages.get(project)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        page = self._build(project)
+        self._pages[project] = (stamp, page)
+        return page
+
+    def _build(self, project: str) -> dict[str, Any]:
         files = []
         for path in sorted((self.root / project).iterdir()):
             if path.suffix == ".metadata":

@@ -8,6 +8,7 @@ project that is only malicious. Store: SQLite, scans in-process.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -263,3 +264,54 @@ def test_fail_open_lists_unvetted_files(upstream: tuple[FakeIndex, dict[str, Pat
     finally:
         closed.stop()
         opened.stop()
+
+
+def test_sandbox_result_withdraws_a_listed_file(proxy: Proxy,
+                                                 upstream: tuple[FakeIndex, dict[str, Path]]) -> None:
+    from pkgvet import RULESET_VERSION
+    from pkgvet.store import ResultKind, ResultRecord
+
+    store = open_store(f"sqlite://{Path(proxy.env['PKGVET_DATA_DIR']) / 'store.sqlite'}")
+    page = httpx.get(f"{proxy.index}benign-dep/", headers={"Accept": JSON}, timeout=120).json()
+    assert len(page["files"]) == 1
+    sha = _sha(upstream[1]["benign-dep"])
+    store.put_result(ResultRecord(sha, RULESET_VERSION, ResultKind.SANDBOX, "malicious", False,
+                                  {"verdict": "malicious", "findings": []}, time.time()))
+    try:
+        page = httpx.get(f"{proxy.index}benign-dep/", headers={"Accept": JSON}).json()
+        assert page["files"] == []
+        api = httpx.get(f"{proxy.url}/api/v1/projects/benign-dep",
+                        headers={"Authorization": "Bearer s3cret"}).json()
+        assert api["files"][0]["reason"] == "sandbox-malicious"
+    finally:
+        store.put_result(ResultRecord(sha, RULESET_VERSION, ResultKind.SANDBOX, "benign", False,
+                                      {"verdict": "benign", "findings": []}, time.time()))
+
+
+@pytest.mark.sandbox
+def test_sandbox_runs_listed_files_in_the_background(
+        upstream: tuple[FakeIndex, dict[str, Path]], tmp_path: Path) -> None:
+    from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, check_ready
+
+    try:
+        check_ready(SandboxSettings())
+    except SandboxUnavailable as exc:
+        if os.environ.get("PKGVET_REQUIRE_SANDBOX"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    p = Proxy(upstream[0].url, tmp_path, "--sandbox")
+    try:
+        done = pip(p.env, p.index, tmp_path / "t", "benign-dep")
+        assert done.returncode == 0, done.stderr
+        sha = _sha(upstream[1]["benign-dep"])
+        deadline = time.monotonic() + 600
+        while True:
+            got = httpx.get(f"{p.url}/api/v1/files/{sha}").json()
+            if got["sandbox"] is not None:
+                break
+            assert time.monotonic() < deadline, p.text()
+            time.sleep(2)
+        assert got["sandbox"]["sandbox"]["installable"] is True
+        assert got["sandbox"]["verdict"] == "benign" and got["policy"]["listed"] is True
+    finally:
+        p.stop()

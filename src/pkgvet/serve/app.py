@@ -87,9 +87,9 @@ class Proxy:
 
     def _vetter(self) -> Vetter:
         if self.settings.broker:
-            return CeleryVetter(self.settings.broker, self.store.url
-                                if not self.store.url.startswith("sqlite") else
-                                (self.settings.store_url or ""), self.settings.gate.sandbox)
+            # Workers write to the store given to `pkgvet worker --store`; the proxy reads the
+            # same one (its own --store), so nothing about the store travels with a task.
+            return CeleryVetter(self.settings.broker, "", self.settings.gate.sandbox)
         sandbox_settings = None
         if self.settings.gate.sandbox:
             from pkgvet.sandbox import SandboxSettings

@@ -266,8 +266,10 @@ class Upstream:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _read(self, url: str, accept: str) -> tuple[bytes, str, str]:
+    async def _read(self, url: str, accept: str, cap: int | None = None
+                    ) -> tuple[bytes, str, str]:
         """(body, content type, final URL), bounded in size and time."""
+        cap = cap or self.max_page_bytes
         try:
             async with self._client.stream("GET", url, headers={"Accept": accept}) as resp:
                 if resp.status_code in (404, 410):
@@ -275,13 +277,13 @@ class Upstream:
                 if resp.status_code >= 400:
                     raise UpstreamError(502, f"upstream answered HTTP {resp.status_code}")
                 declared = resp.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > self.max_page_bytes:
+                if declared and declared.isdigit() and int(declared) > cap:
                     raise UpstreamError(502, "upstream page is larger than the proxy accepts")
                 chunks: list[bytes] = []
                 total = 0
                 async for chunk in resp.aiter_bytes():
                     total += len(chunk)
-                    if total > self.max_page_bytes:
+                    if total > cap:
                         raise UpstreamError(502, "upstream page is larger than the proxy accepts")
                     chunks.append(chunk)
                 ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -313,7 +315,8 @@ class Upstream:
             return page, False
 
     async def root(self) -> list[str]:
-        body, ctype, _ = await self._read(self.url, ACCEPT)
+        # PyPI's root lists every project (tens of MB); clients never need it to install.
+        body, ctype, _ = await self._read(self.url, ACCEPT, cap=8 * self.max_page_bytes)
         try:
             if ctype in (SIMPLE_JSON, "application/json"):
                 return _root_names_json(body)
