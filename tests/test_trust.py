@@ -138,12 +138,17 @@ def test_online_lookup_through_recorded_answer(tmp_path: Path) -> None:
 
 
 def test_unreachable_osv_is_a_note_not_silence(tmp_path: Path) -> None:
+    tries: list[str] = []
+
     def refuse(request: httpx.Request) -> httpx.Response:
+        tries.append(str(request.url))
         raise httpx.ConnectError("connection refused", request=request)
 
     source = osv.OsvOnline(None, client=httpx.Client(transport=httpx.MockTransport(refuse)))
     (note,) = osv.findings(source, "requests", "2.32.3")
     assert note.rule_id == "PV542" and "not reachable" in note.snippet
+    (again,) = osv.findings(source, "idna", "3.7")
+    assert again.rule_id == "PV542" and len(tries) == 1, "the rest of the run fails fast"
     bad = osv.OsvOnline(None, client=httpx.Client(transport=httpx.MockTransport(
         lambda r: httpx.Response(200, content=b"<html>"))))
     (note,) = osv.findings(bad, "requests", "2.32.3")

@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from threading import Lock
+from typing import Any
 from urllib.parse import urlsplit
 
 from pkgvet.errors import PkgvetError, UsageError
@@ -52,8 +54,35 @@ def remote_index(index_url: str | None) -> bool:
     return urlsplit(index_url or default_index_url()).scheme in ("http", "https")
 
 
-def apply_one(result: ScanResult, artifact: Artifact | None, settings: TrustSettings) -> ScanResult:
-    from pkgvet import fetch
+class _Releases:
+    """Each project's Simple API page, read once per run (an sdist and a wheel share it)."""
+
+    def __init__(self, index_url: str | None) -> None:
+        self.index_url = index_url
+        self._pages: dict[str, list[Any]] = {}
+        self._lock = Lock()
+
+    def of(self, name: str) -> list[Any]:
+        from pkgvet import fetch
+
+        with self._lock:
+            if name in self._pages:
+                return self._pages[name]
+        try:
+            releases: list[Any] = fetch.project_releases(name, index_url=self.index_url)
+        except PkgvetError:
+            releases = []
+        with self._lock:
+            self._pages[name] = releases
+        return releases
+
+
+def apply_one(
+    result: ScanResult,
+    artifact: Artifact | None,
+    settings: TrustSettings,
+    pages: _Releases | None = None,
+) -> ScanResult:
     from pkgvet.pipeline import with_findings
     from pkgvet.trust import osv, provenance
 
@@ -71,11 +100,7 @@ def apply_one(result: ScanResult, artifact: Artifact | None, settings: TrustSett
                                         offline=settings.sigstore_offline)
         extra.extend(checked.findings)
         if artifact.name:
-            try:
-                releases = fetch.project_releases(artifact.name,
-                                                             index_url=settings.index_url)
-            except PkgvetError:
-                releases = []
+            releases = (pages or _Releases(settings.index_url)).of(artifact.name)
             extra.extend(provenance.history(artifact, checked.provenance, releases))
     updated = with_findings(result, extra) if extra else result
     if checked is not None:
@@ -86,8 +111,9 @@ def apply_one(result: ScanResult, artifact: Artifact | None, settings: TrustSett
 def apply(report: Report, artifacts: Sequence[Artifact], settings: TrustSettings) -> Report:
     """The report with trust findings added to each result (verdicts decided again)."""
     by_sha = {a.sha256: a for a in artifacts if a.sha256}
+    pages = _Releases(settings.index_url)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda r: apply_one(r, by_sha.get(r.sha256), settings),
+        results = list(pool.map(lambda r: apply_one(r, by_sha.get(r.sha256), settings, pages),
                                 report.results))
     return replace(report, results=tuple(results))
 

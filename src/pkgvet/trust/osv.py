@@ -221,12 +221,15 @@ class OsvOffline:
 class OsvOnline:
     """The OSV API, with answers cached in SQLite (`<data dir>/osv-cache.sqlite`)."""
 
-    def __init__(self, cache_path: Path | None, url: str = OSV_API, timeout: float = 10.0,
+    def __init__(self, cache_path: Path | None, url: str = OSV_API, timeout: float = 8.0,
                  client: httpx.Client | None = None) -> None:
         self.url = url
         self.cache_path = cache_path
         self.timeout = timeout
         self._client = client
+        self._down: str | None = None
+        """Set at the first network failure: the rest of the run fails fast with the same
+        note instead of waiting on the network once per package."""
 
     def _connect(self) -> sqlite3.Connection | None:
         if self.cache_path is None:
@@ -294,7 +297,13 @@ class OsvOnline:
         key = f"{canonicalize_name(name)}=={version or ''}"
         vulns = self._cached(key)
         if vulns is None:
-            vulns = self._query(name, version)
+            if self._down is not None:
+                raise OsvUnavailable(self._down)
+            try:
+                vulns = self._query(name, version)
+            except OsvUnavailable as exc:
+                self._down = str(exc)
+                raise
             self._store(key, vulns)
         records = []
         for v in vulns:
