@@ -302,3 +302,18 @@ def test_unvetted_file_from_the_proxy_log(tmp_path: Path) -> None:
     assert "newpkg-0.1.tar.gz" in queue_page and "not vetted<b>1</b>" in queue_page
     page = client.get(f"/file/{sha}").text
     assert "Not vetted yet" in page and "The proxy <b>hides</b> this file" in page
+
+
+def test_wrong_passwords_are_throttled(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    from pkgvet.ui.auth import Accounts, Role
+
+    Accounts(store).add("ann", PASSWORD, Role.VIEWER)
+    client = _client(store)
+    for _ in range(5):
+        _login(client, "ann", "wrong password")
+    page = client.get("/ui/login")
+    refused = client.post("/ui/login", data={"csrf": _csrf(page.text), "user": "ann",
+                                             "password": PASSWORD})
+    assert refused.status_code == 429
+    assert store.audit_log(limit=10)[0].event == "ui.login.failed"

@@ -34,6 +34,9 @@ CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' 
 MAX_BODY = 1024 * 1024 + 4096
 REASON_MAX = 2000
 FINDINGS_PAGE = 100
+LOGIN_TRIES = 5
+LOGIN_WINDOW = 15 * 60
+"""At most LOGIN_TRIES wrong passwords per user name in LOGIN_WINDOW seconds (per replica)."""
 SESSION_COOKIE = "pkgvet_session"
 LOGIN_COOKIE = "pkgvet_login"
 MESSAGES = {
@@ -71,6 +74,7 @@ class Console:
         self.base = settings.base.rstrip("/")
         self.accounts = auth.Accounts(store)
         self._secret: bytes | None = None
+        self._failures: dict[str, list[float]] = {}
 
     @property
     def secret(self) -> bytes:
@@ -151,11 +155,19 @@ class Console:
     async def login(self, request: Request) -> Response:
         data = await self.form(request, None)
         name, password = data.get("user", "")[:64], data.get("password", "")[:1024]
+        now = time.time()
+        recent = [t for t in self._failures.get(name, []) if now - t < LOGIN_WINDOW]
+        if len(recent) >= LOGIN_TRIES:
+            raise Refused(429, "too many wrong passwords for this user; wait 15 minutes")
         role = self.accounts.verify(name, password) if auth.valid_name(name) else None
         if role is None:
+            if len(self._failures) > 10_000:
+                self._failures.clear()
+            self._failures[name] = [*recent, now]
             self.store.append_audit(name if auth.valid_name(name) else "?", "ui.login.failed",
                                     "ui", {})
             return RedirectResponse(self.url("/login", error="1"), 303)
+        self._failures.pop(name, None)
         cookie, _ = auth.Sessions(self.secret).issue(name, role)
         response = RedirectResponse(self.url("/"), 303)
         response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="strict",
