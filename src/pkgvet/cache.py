@@ -123,6 +123,7 @@ def _served(stored: str, artifact: Artifact) -> ScanResult:
         source=artifact.source,
         yanked=artifact.yanked,
         yanked_reason=artifact.yanked_reason,
+        upload_time=artifact.upload_time,
     )
 
 

@@ -10,7 +10,7 @@ import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from pkgvet.errors import PkgvetError, UsageError
 from pkgvet.model import Report, Verdict
 from pkgvet.options import ScanOptions, from_environment
 from pkgvet.report import Format, render
+
+if TYPE_CHECKING:
+    from pkgvet.pipeline import Backend
 
 app = typer.Typer(
     name="pkgvet",
@@ -81,6 +84,14 @@ def _settings(
     return settings
 
 
+def _backend(broker: str | None, store: str | None) -> Backend | None:
+    if not broker:
+        return None
+    from pkgvet.worker.fanout import backend
+
+    return backend(broker, store)
+
+
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
@@ -105,6 +116,31 @@ ConfigOpt = Annotated[
 ]
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Scan again even if a result for the file is cached.")
+]
+MinAgeOpt = Annotated[
+    str | None,
+    typer.Option("--min-age", help="Report files the index says were uploaded less than this "
+                 "long ago (PEP 700), e.g. 48h, 2d."),
+]
+OsvOpt = Annotated[
+    str,
+    typer.Option("--osv", help="Known-malicious lookup in OSV (MAL- records): auto (on for "
+                 "network indexes), on, off."),
+]
+OsvOfflineOpt = Annotated[
+    Path | None,
+    typer.Option("--osv-offline", help="OSV PyPI export (all.zip) to look up offline; "
+                 "download it with `pkgvet osv update`."),
+]
+ProvenanceOpt = Annotated[
+    bool | None,
+    typer.Option("--provenance/--no-provenance", help="Verify PEP 740 attestations and compare "
+                 "publishers across releases (default: on for network indexes)."),
+]
+RecordOpt = Annotated[
+    bool,
+    typer.Option("--record", help="Also record the results in the store (--store, else the "
+                 "local SQLite store) for the triage console (`pkgvet ui`)."),
 ]
 RulesOpt = Annotated[
     list[Path] | None,
@@ -147,11 +183,29 @@ def scan(
         typer.Option("--wheelhouse", help="Folder of build back-end wheels the sandbox "
                      "installs from (default: `pkgvet sandbox wheelhouse`'s folder)."),
     ] = None,
+    min_age: MinAgeOpt = None,
+    osv: OsvOpt = "auto",
+    osv_offline: OsvOfflineOpt = None,
+    provenance: ProvenanceOpt = None,
+    record: RecordOpt = False,
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="Celery broker (redis://...): scan on `pkgvet worker`s "
+                     "and gather the results from the shared store (--store)."),
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", envvar="PKGVET_STORE",
+                                 help="The workers' shared store (with --broker).")
+    ] = None,
 ) -> None:
     """Scan packages statically and print a verdict with its evidence."""
+    from pkgvet import trust
     from pkgvet.cache import ResultCache
     from pkgvet.fetch import default_index_url
     from pkgvet.pipeline import ResolveOptions, scan_targets
+
+    trust_settings = trust.build(min_age=min_age, osv_mode=osv, osv_offline=osv_offline,
+                                 provenance=provenance, index_url=index_url)
 
     settings = _settings(config, targets=targets)
     options = from_environment(extra_rules=tuple(rules or ()))
@@ -170,10 +224,23 @@ def scan(
         jobs=jobs,
         cache=None if no_cache else ResultCache.default(),
         sandbox=sandbox_settings,
+        trust=trust_settings,
+        backend=_backend(broker, store),
     )
     report = settings.apply(report, index_url or default_index_url())
+    if record:
+        _record(report, store)
     emit(report, fmt, output)
     raise typer.Exit(exit_code(report, fail_on))
+
+
+def _record(report: Report, store: str | None) -> None:
+    from pkgvet.store import open_store
+    from pkgvet.ui.record import record as put
+
+    count = put(open_store(store), report.results)
+    Console(stderr=True).print(f"recorded {count} results in the store for `pkgvet ui`",
+                               highlight=False)
 
 
 @app.command()
@@ -196,10 +263,24 @@ def audit(
     rules: RulesOpt = None,
     no_cache: NoCacheOpt = False,
     config: ConfigOpt = None,
+    min_age: MinAgeOpt = None,
+    osv: OsvOpt = "auto",
+    osv_offline: OsvOfflineOpt = None,
+    provenance: ProvenanceOpt = None,
+    record: RecordOpt = False,
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="Celery broker (redis://...): scan on `pkgvet worker`s."),
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", envvar="PKGVET_STORE",
+                                 help="The workers' shared store (with --broker).")
+    ] = None,
 ) -> None:
     """Vet every package a requirements or lock file installs; optionally write hash pins."""
     from rich.progress import Progress
 
+    from pkgvet import trust
     from pkgvet.audit.run import Resolved, index_in_effect, pin_lines
     from pkgvet.audit.run import audit as run_audit
     from pkgvet.cache import ResultCache
@@ -226,8 +307,13 @@ def audit(
             on_result=lambda _: progress.advance(task),
             on_resolved=resolved_one,
             cache=cache,
+            trust=trust.build(min_age=min_age, osv_mode=osv, osv_offline=osv_offline,
+                              provenance=provenance, index_url=index_url),
+            backend=_backend(broker, store),
         )
     report = settings.apply(report, index_in_effect(requirements, index_url))
+    if record:
+        _record(report, store)
     emit(report, fmt, output)
     if pin is not None:
         pin.write_text(pin_lines(report, resolved), encoding="utf-8")
@@ -242,15 +328,22 @@ def diff(
     output: OutputOpt = None,
     index_url: IndexOpt = None,
     wheel: Annotated[bool, typer.Option("--wheel", help="Compare wheels, not sdists.")] = False,
+    provenance: ProvenanceOpt = None,
 ) -> None:
-    """Show what changed between two versions: files, new findings, metadata."""
+    """Show what changed between two versions: files, new findings, metadata, provenance."""
     from pkgvet import diff as diffing
+    from pkgvet import trust
+    from pkgvet.report.html_format import render_diff
 
-    result = diffing.compare(a, b, ScanOptions(), wheel=wheel, index_url=index_url)
+    settings = trust.build(min_age=None, osv_mode="off", osv_offline=None,
+                           provenance=provenance, index_url=index_url)
+    result = diffing.compare(a, b, ScanOptions(), wheel=wheel, index_url=index_url,
+                             trust=settings if settings.provenance else None)
     renderers = {
         Format.JSON: diffing.render_json,
         Format.MARKDOWN: diffing.render_markdown,
         Format.TERMINAL: diffing.render_terminal,
+        Format.HTML: render_diff,
     }
     if fmt not in renderers:
         raise UsageError(f"diff reports come as {', '.join(f.value for f in renderers)}")
@@ -298,6 +391,50 @@ def cache_clear() -> None:
     from pkgvet.cache import ResultCache
 
     typer.echo(f"removed {ResultCache.default().clear()} cached results")
+
+
+@app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
+    store: StoreOpt = None,
+    accounts: Annotated[bool, typer.Option("--accounts", help="Require sign-in with local "
+                                           "accounts (`pkgvet ui-user`) instead of one "
+                                           "local user.")] = False,
+) -> None:
+    """The triage console on its own, over the local store (single user by default)."""
+    from pkgvet.ui.serve import run_local
+
+    run_local(host=host, port=port, store_url=store, accounts=accounts)
+
+
+@app.command("ui-user")
+def ui_user(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option(help="viewer, triager or admin.")] = "triager",
+    store: StoreOpt = None,
+) -> None:
+    """Create or update a console account (password from $PKGVET_UI_PASSWORD or a prompt)."""
+    from pkgvet.ui.serve import set_user
+
+    set_user(name, role, store)
+    typer.echo(f"account {name} saved")
+
+
+osv_app = typer.Typer(help="OSV's known-malicious records (MAL- ids) for offline lookups.")
+app.add_typer(osv_app, name="osv")
+
+
+@osv_app.command("update")
+def osv_update(
+    dest: Annotated[Path | None, typer.Option("--dest", help="Where to save all.zip.")] = None,
+) -> None:
+    """Download OSV's PyPI export (all.zip) for `--osv-offline`."""
+    from pkgvet.trust import default_export_path
+    from pkgvet.trust.osv import download_export
+
+    path = download_export(dest or default_export_path())
+    typer.echo(f"saved {path} ({path.stat().st_size} bytes); use --osv-offline {path}")
 
 
 sandbox_app = typer.Typer(help="The sandbox: its image, its wheelhouse and a health check.")
@@ -365,6 +502,134 @@ def sandbox_clean() -> None:
     from pkgvet.sandbox.runner import remove_leftovers
 
     typer.echo(f"removed {remove_leftovers()} leftover containers")
+
+
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", envvar="PKGVET_STORE",
+                 help="Shared store: postgresql://... or sqlite:///path (default: SQLite in "
+                 "the user data folder)."),
+]
+BrokerOpt = Annotated[
+    str | None,
+    typer.Option("--broker", envvar="PKGVET_BROKER",
+                 help="Celery broker (redis://host:6379/0): scans run on `pkgvet worker`s."),
+]
+
+
+@app.command()
+def serve(
+    upstream: Annotated[
+        str | None,
+        typer.Option("--upstream", help="Simple index to front (default: pip's index-url, "
+                     "else PyPI)."),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8080,
+    store: StoreOpt = None,
+    broker: BrokerOpt = None,
+    budget: Annotated[
+        float, typer.Option("--budget", help="Seconds a page waits for scans of files it has "
+                            "not vetted.", min=0)
+    ] = 5.0,
+    fail_open: Annotated[
+        bool, typer.Option("--fail-open", help="List files not vetted within the budget.")
+    ] = False,
+    show_suspicious: Annotated[
+        bool, typer.Option("--show-suspicious", help="List suspicious files (hidden by "
+                           "default).")
+    ] = False,
+    min_age: Annotated[
+        str, typer.Option("--min-age", help="Hide files younger than this, by upload-time "
+                          "(e.g. 48h, 2d).")
+    ] = "0",
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Also run listed files in the sandbox, in the "
+                           "background; a malicious run withdraws the file.")
+    ] = False,
+    backfill: Annotated[
+        int, typer.Option("--backfill", help="Older releases vetted in the background after "
+                          "a page request (0: all).", min=0)
+    ] = 10,
+    jobs: JobsOpt = None,
+    token_env: Annotated[
+        str | None, typer.Option("--token-env", help="Name of an environment variable "
+                                 "holding a bearer token for /api and /metrics.")
+    ] = None,
+    upstream_timeout: Annotated[
+        float, typer.Option("--upstream-timeout", help="Seconds to wait for the upstream.",
+                            min=0.1)
+    ] = 20.0,
+    page_ttl: Annotated[
+        float, typer.Option("--page-ttl", help="Seconds an upstream page is reused.", min=0)
+    ] = 60.0,
+    ui_auth: Annotated[
+        str, typer.Option("--ui-auth", help="Triage console at /ui/: accounts (sign in, "
+                          "`pkgvet ui-user`), header (a reverse proxy names the user), off.")
+    ] = "accounts",
+    ui_header: Annotated[
+        str, typer.Option("--ui-header", help="With --ui-auth header: the header that names "
+                          "the user.")
+    ] = "X-Remote-User",
+) -> None:
+    """Run a vetting package index that pip, uv and poetry can use unchanged."""
+    from pkgvet.serve.cli import serve_command
+
+    serve_command(upstream=upstream, host=host, port=port, store=store, broker=broker,
+                  budget=budget, fail_open=fail_open, show_suspicious=show_suspicious,
+                  min_age=min_age, sandbox=sandbox, backfill=backfill, jobs=jobs,
+                  token_env=token_env, upstream_timeout=upstream_timeout, page_ttl=page_ttl,
+                  ui_auth=ui_auth, ui_header=ui_header)
+
+
+@app.command()
+def worker(
+    queues: Annotated[
+        str, typer.Option("--queues", help="Queues to take work from: static, sandbox or both.")
+    ] = "static",
+    broker: BrokerOpt = None,
+    store: StoreOpt = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-c", help="Parallel scans (default: cores).")
+    ] = None,
+    hostname: Annotated[str | None, typer.Option("--hostname", help="Worker name.")] = None,
+) -> None:
+    """Start a Celery worker that runs pkgvet scans (needs --broker or PKGVET_BROKER)."""
+    from pkgvet.worker.cli import worker_command
+
+    worker_command(queues=queues, broker=broker, store=store, concurrency=concurrency,
+                   hostname=hostname)
+
+
+@app.command()
+def watch(
+    project: Annotated[
+        list[str] | None, typer.Option("--project", "-p", help="A project to follow "
+                                       "(repeatable).")
+    ] = None,
+    lock: Annotated[
+        list[Path] | None, typer.Option("--lock", help="Follow the projects in this "
+                                        "requirements or lock file (repeatable).")
+    ] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Follow every project.")] = False,
+    feed: Annotated[str, typer.Option("--feed", help="xmlrpc (changelog_since_serial) or "
+                                      "rss (the updates feed).")] = "xmlrpc",
+    feed_url: Annotated[
+        str | None, typer.Option("--feed-url", help="The feed's URL (default: PyPI's).")
+    ] = None,
+    index_url: IndexOpt = None,
+    store: StoreOpt = None,
+    broker: BrokerOpt = None,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls.",
+                                            min=1)] = 60.0,
+    once: Annotated[bool, typer.Option("--once", help="Poll once and exit.")] = False,
+) -> None:
+    """Follow new uploads upstream and vet them before anyone installs them."""
+    from pkgvet.watch.cli import watch_command
+
+    watch_command(projects=project or [], locks=lock or [], everything=everything, feed=feed,
+                  feed_url=feed_url, index_url=index_url, store=store, broker=broker,
+                  interval=interval, once=once)
 
 
 def _version_callback(value: bool) -> None:

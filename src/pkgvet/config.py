@@ -27,6 +27,14 @@ A name-mismatch finding (PV502) is never suppressed by an allow.
 
 Every entry needs a reason: an exception nobody can explain later is a hole. Suppressed
 findings stay in the report, marked, with the reason; they no longer count for the verdict.
+
+Decisions exported from the triage console (`pkgvet.ui.decisions`) narrow an entry to one
+release (`version`) or one file (`sha256`), and may block what a person found malicious:
+
+    allow = [{ package = "somepkg", version = "1.2", sha256 = "ab12...", reason = "..." }]
+    block = [{ package = "evilpkg", version = "0.1", reason = "steals tokens", decided_by = "ann" }]
+
+A blocked file gets a critical PV551 finding that cites the reason.
 """
 
 from __future__ import annotations
@@ -83,7 +91,8 @@ def from_index(result: ScanResult) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Allow:
-    package: str
+    package: str | None
+    """None only with `sha256`: the exact file, whatever it is called."""
     reason: str
     version: str | None = None
     sha256: str | None = None
@@ -91,7 +100,7 @@ class Allow:
 
     def why(self, result: ScanResult, run_index: str) -> str | None:
         """The suppression reason when this entry accepts `result`, else None."""
-        if agreed_name(result) != self.package:
+        if self.package is not None and agreed_name(result) != self.package:
             return None
         from pkgvet.sources.local import name_version_from_filename
 
@@ -122,9 +131,33 @@ class Suppression:
     rule: str | None
     package: str | None
     reason: str
+    version: str | None = None
+    sha256: str | None = None
+
+    def applies_to(self, result: ScanResult) -> bool:
+        """Suppressions follow the name the file and its metadata agree on; `block` entries
+        (`blocks`) take either name, so a look-alike cannot slip past a block."""
+        if self.package and agreed_name(result) != self.package:
+            return False
+        return self._same_release(result)
+
+    def blocks(self, result: ScanResult) -> bool:
+        from pkgvet.sources.local import name_version_from_filename
+
+        if self.package:
+            from_file, _ = name_version_from_filename(result.file)
+            names = {canonicalize_name(n) for n in (result.name, from_file) if n}
+            if self.package not in names:
+                return False
+        return self._same_release(result)
+
+    def _same_release(self, result: ScanResult) -> bool:
+        if self.version and not _same_version(result.version, self.version):
+            return False
+        return not (self.sha256 and result.sha256.lower() != self.sha256)
 
     def matches(self, result: ScanResult, finding: Finding) -> bool:
-        if self.package and agreed_name(result) != self.package:
+        if not self.applies_to(result):
             return False
         return self.rule is None or finding.rule_id == self.rule
 
@@ -136,17 +169,28 @@ class Config:
     allows: tuple[Allow, ...] = ()
     notes: tuple[str, ...] = field(default=())
     """What the user should know about where the configuration came from."""
+    blocks: tuple[Suppression, ...] = ()
+    """`block` entries: the files they match are reported malicious (PV551)."""
 
     def apply(self, report: Report, index_url: str = "") -> Report:
         """Mark suppressed findings and decide again. `index_url`: the index files were
         fetched from in this run (name-only allow entries apply to those files only)."""
-        if not self.suppressions and not self.allows:
+        if not self.suppressions and not self.allows and not self.blocks:
             return report
         return replace(report, results=tuple(self._apply(r, index_url) for r in report.results))
 
     def _apply(self, result: ScanResult, index_url: str) -> ScanResult:
+        from pkgvet.model import Phase
+        from pkgvet.registry import rule as declared
+
         allowed = next((w for a in self.allows if (w := a.why(result, index_url))), None)
-        findings = []
+        findings = [
+            declared("PV551").finding(
+                phase=Phase.METADATA,
+                snippet=f"blocked: {b.reason} ({self.source})",
+            )
+            for b in self.blocks if b.blocks(result)
+        ]
         for f in result.findings:
             reason = allowed if f.rule_id not in NEVER_ALLOWED else None
             if reason is None:
@@ -189,22 +233,36 @@ def load(path: Path) -> Config:
         )
         for e in _entries(table, "suppress", source)
     ]
-    return Config(tuple(suppressions), source, tuple(allows))
+    blocks = [_narrowed(None, e, str(e["reason"])) for e in _entries(table, "block", source)]
+    return Config(tuple(suppressions), source, tuple(allows), blocks=tuple(blocks))
+
+
+def _narrowed(rule: str | None, entry: dict[str, Any], reason: str) -> Suppression:
+    package = entry.get("package")
+    return Suppression(
+        rule,
+        str(canonicalize_name(str(package))) if package else None,
+        reason,
+        version=str(entry["version"]) if entry.get("version") else None,
+        sha256=str(entry["sha256"]).lower() if entry.get("sha256") else None,
+    )
 
 
 def _allow(entry: dict[str, Any], source: str) -> Allow:
-    unknown = set(entry) - {"package", "version", "sha256", "index", "reason"}
-    if "package" not in entry or unknown:
+    unknown = set(entry) - {"package", "version", "sha256", "index", "reason", "decided_by",
+                            "decided"}
+    if not ("package" in entry or "sha256" in entry) or unknown:
         raise UsageError(
-            f"{source}: [tool.pkgvet] allow entry {entry} needs `package` and may have "
-            "`version`, `sha256` or `index` (and `reason`)"
+            f"{source}: [tool.pkgvet] allow entry {entry} needs `package` (or `sha256`) and may "
+            "have `version`, `sha256` or `index` (and `reason`)"
         )
 
     def opt(key: str) -> str | None:
         value = entry.get(key)
         return None if value is None else str(value).strip()
 
-    return Allow(str(canonicalize_name(str(entry["package"]))), str(entry["reason"]),
+    package = entry.get("package")
+    return Allow(str(canonicalize_name(str(package))) if package else None, str(entry["reason"]),
                  opt("version"), opt("sha256"), opt("index"))
 
 

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pkgvet.errors import UsageError
 from pkgvet.model import ArtifactKind, Finding, ScanResult, Verdict
@@ -21,6 +21,9 @@ from pkgvet.package import Artifact, load
 from pkgvet.pipeline import scan_artifact
 from pkgvet.report.json_format import finding_dict
 from pkgvet.sources import resolve
+
+if TYPE_CHECKING:
+    from pkgvet.trust import TrustSettings
 
 METADATA_FIELDS = (
     "Home-page",
@@ -98,10 +101,23 @@ def _key(f: Finding, result: ScanResult) -> tuple[str, str, str]:
 
 
 def compare(
-    a: str, b: str, options: ScanOptions, *, wheel: bool = False, index_url: str | None = None
+    a: str,
+    b: str,
+    options: ScanOptions,
+    *,
+    wheel: bool = False,
+    index_url: str | None = None,
+    trust: TrustSettings | None = None,
 ) -> Diff:
     kind = ArtifactKind.WHEEL if wheel else ArtifactKind.SDIST
     side_a, side_b = _side(a, kind, options, index_url), _side(b, kind, options, index_url)
+    if trust is not None:
+        from dataclasses import replace
+
+        from pkgvet.trust import apply_one
+
+        side_a = replace(side_a, result=apply_one(side_a.result, side_a.artifact, trust))
+        side_b = replace(side_b, result=apply_one(side_b.result, side_b.artifact, trust))
     diff = Diff(side_a, side_b)
     files_a = {_versionless(e.path, side_a.result): e.sha256 for e in side_a.result.files}
     files_b = {_versionless(e.path, side_b.result): e.sha256 for e in side_b.result.files}
@@ -128,6 +144,21 @@ def compare(
     return diff
 
 
+def provenance_changes(diff: Diff) -> list[str]:
+    """How the origin changed: attestation status and publisher identities (PEP 740)."""
+    a, b = diff.a.result.provenance, diff.b.result.provenance
+    if a is None or b is None:
+        return []
+    out: list[str] = []
+    if a.status is not b.status:
+        out.append(f"attestation: {a.status.value} -> {b.status.value}")
+    before = sorted(p.identity for p in a.publishers)
+    after = sorted(p.identity for p in b.publishers)
+    if before != after:
+        out.append(f"publisher: {'; '.join(before) or 'none'} -> {'; '.join(after) or 'none'}")
+    return out
+
+
 def to_dict(diff: Diff) -> dict[str, Any]:
     def side(s: Side) -> dict[str, Any]:
         r = s.result
@@ -151,6 +182,7 @@ def to_dict(diff: Diff) -> dict[str, Any]:
         "gone_findings": [finding_dict(f) for f in diff.gone_findings],
         "unchanged_findings": [finding_dict(f) for f in diff.unchanged_findings],
         "metadata_changes": diff.metadata_changes,
+        "provenance_changes": provenance_changes(diff),
     }
 
 
@@ -178,6 +210,9 @@ def render_markdown(diff: Diff) -> str:
             f"`{f.path}:{f.line}`",
             f"  - {f.snippet[:200].replace('`', chr(39))}",
         ]
+    if provenance_changes(diff):
+        lines += ["", "## Provenance changes", ""]
+        lines += [f"- {c}" for c in provenance_changes(diff)]
     if diff.metadata_changes:
         lines += ["", "## Metadata changes", ""]
         for name, change in diff.metadata_changes.items():
@@ -214,6 +249,7 @@ def render_terminal(diff: Diff) -> str:
             out.append(f"  META + {name}: {value}")
         for value in change["removed"]:
             out.append(f"  META - {name}: {value}")
+    out += [f"  PROV {c}" for c in provenance_changes(diff)]
     for label, items in (("+", diff.added), ("-", diff.removed), ("~", diff.changed)):
         out += [f"  {label} {p}" for p in items[:50]]
     return "\n".join(out) + "\n"

@@ -31,3 +31,7 @@ class ArchiveError(PkgvetError):
 
 class SandboxError(PkgvetError):
     """The sandbox cannot run here (no engine, no image); the message says how to fix it."""
+
+
+class StoreUnavailable(PkgvetError):
+    """The shared store (SQLite file or PostgreSQL server) cannot be reached or written."""

@@ -80,6 +80,11 @@ class IndexFile:
     requires_python: str | None = None
     size: int | None = None
     """Bytes, when the index says (PyPI JSON API, PEP 700); informative only."""
+    upload_time: str | None = None
+    """PEP 700 `upload-time` (ISO 8601, UTC), when the index says; see `pkgvet.trust.age`."""
+    provenance_url: str | None = None
+    """PEP 740: where the file's provenance object is (PEP 691 `provenance`, PEP 503
+    `data-provenance`), or None when the index states none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +421,8 @@ def _simple_json(body: bytes, page_url: str) -> tuple[str, list[IndexFile], list
         yanked = entry.get("yanked", False)
         requires = entry.get("requires-python")
         size = entry.get("size")
+        uploaded = entry.get("upload-time")
+        provenance = entry.get("provenance")
         made = _index_file(
             filename,
             urljoin(page_url, url),
@@ -424,6 +431,8 @@ def _simple_json(body: bytes, page_url: str) -> tuple[str, list[IndexFile], list
             yanked_reason=yanked if isinstance(yanked, str) else "",
             requires_python=requires if isinstance(requires, str) else None,
             size=size if isinstance(size, int) else None,
+            upload_time=uploaded if isinstance(uploaded, str) else None,
+            provenance_url=urljoin(page_url, provenance) if isinstance(provenance, str) else None,
         )
         if made is not None:
             files.append(made)
@@ -478,6 +487,7 @@ def _simple_html(text: str, page_url: str) -> list[IndexFile]:
         )
         filename = unquote(parts.path.rsplit("/", 1)[-1])
         yanked = "data-yanked" in attrs
+        provenance = attrs.get("data-provenance")
         made = _index_file(
             filename,
             urlunsplit(parts._replace(fragment="")),
@@ -485,6 +495,7 @@ def _simple_html(text: str, page_url: str) -> list[IndexFile]:
             yanked=yanked,
             yanked_reason=(attrs.get("data-yanked") or "") if yanked else "",
             requires_python=attrs.get("data-requires-python") or None,
+            provenance_url=urljoin(base, provenance) if provenance else None,
         )
         if made is not None:
             files.append(made)
@@ -500,6 +511,8 @@ def _index_file(
     yanked_reason: str = "",
     requires_python: str | None = None,
     size: int | None = None,
+    upload_time: str | None = None,
+    provenance_url: str | None = None,
 ) -> IndexFile | None:
     """An IndexFile for a wheel or sdist with a safe file name; None for anything else."""
     if not _safe_filename(filename):
@@ -521,6 +534,8 @@ def _index_file(
         yanked_reason=yanked_reason,
         requires_python=requires_python,
         size=size,
+        upload_time=upload_time,
+        provenance_url=provenance_url,
     )
 
 
@@ -686,6 +701,7 @@ def _json_api_files(entries: list[Any], page_url: str) -> list[IndexFile]:
         reason = entry.get("yanked_reason")
         requires = entry.get("requires_python")
         size = entry.get("size")
+        uploaded = entry.get("upload_time_iso_8601")
         made = _index_file(
             filename,
             urljoin(page_url, url),
@@ -694,6 +710,7 @@ def _json_api_files(entries: list[Any], page_url: str) -> list[IndexFile]:
             yanked_reason=reason if isinstance(reason, str) else "",
             requires_python=requires if isinstance(requires, str) and requires else None,
             size=size if isinstance(size, int) else None,
+            upload_time=uploaded if isinstance(uploaded, str) else None,
         )
         if made is not None:
             files.append(made)
@@ -789,6 +806,9 @@ def download(
         source=redact(file.url),
         yanked=file.yanked,
         yanked_reason=file.yanked_reason,
+        upload_time=file.upload_time,
+        provenance_url=file.provenance_url,
+        index_file=file.filename,
     )
 
 
@@ -861,3 +881,54 @@ def fetch(
         return list(
             pool.map(lambda f: download(f, name=release.name, version=release.version), files)
         )
+
+
+# --- trust signals ---------------------------------------------------------------------------
+
+
+def project_releases(name: str, *, index_url: str | None = None) -> list[Release]:
+    """Every parseable release of `name`, oldest first, from the Simple API.
+
+    The Simple API, unlike PyPI's JSON API, states each file's PEP 740 provenance and PEP 700
+    upload time, which the trust checks compare across releases (`pkgvet.trust`).
+    """
+    index = _index(index_url)
+    canonical = _canonical(name)
+    page_url = index.project_url(canonical)
+    if urlsplit(page_url).scheme == "file":
+        project = _file_project(index, name, canonical, page_url)
+    else:
+        response = _get(page_url, ACCEPT)
+        if response is None:
+            raise _not_found(index, name)
+        project = _parse_simple(response, str(response.url), canonical)
+    return [project.releases[v] for v in sorted(project.releases)]
+
+
+def integrity_url(index_url: str | None, project: str, version: str, filename: str) -> str | None:
+    """PyPI's Integrity API URL for a file's provenance, on Warehouse hosts only."""
+    parts = urlsplit(_index(index_url).url)
+    if parts.hostname not in JSON_API_HOSTS:
+        return None
+    path = f"/integrity/{canonicalize_name(project)}/{version}/{filename}/provenance"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def get_bytes(url: str, *, max_bytes: int) -> bytes | None:
+    """A small document (a provenance object) from the index; None when it does not exist.
+
+    Raises IndexUnreachable on network failures and on answers larger than `max_bytes`.
+    """
+    if urlsplit(url).scheme == "file":
+        path = Path(url2pathname(urlsplit(url).path))
+        if not path.is_file():
+            return None
+        if path.stat().st_size > max_bytes:
+            raise _unreachable(url, f"the document is larger than {max_bytes} bytes")
+        return path.read_bytes()
+    response = _get(url, "application/vnd.pypi.integrity.v1+json, application/json")
+    if response is None:
+        return None
+    if len(response.content) > max_bytes:
+        raise _unreachable(url, f"the document is larger than {max_bytes} bytes")
+    return response.content

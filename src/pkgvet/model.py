@@ -175,6 +175,47 @@ class SandboxReport:
     memory_peak: int | None = None
 
 
+class AttestationStatus(StrEnum):
+    """What the index and `pypi-attestations` say about a file's PEP 740 provenance."""
+
+    VERIFIED = "verified"
+    """Attested, and every attestation verified against the file and its publisher."""
+    ATTESTED = "attested"
+    """The index lists provenance, not verified here (history of other releases)."""
+    NONE = "none"
+    """The index states no provenance for the file."""
+    FAILED = "failed"
+    """Provenance is listed but malformed or its signature does not verify."""
+    UNKNOWN = "unknown"
+    """The provenance could not be fetched (network), or the source is not an index."""
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    """The Trusted Publisher that uploaded a file, as its attestation bundle names it."""
+
+    kind: str
+    repository: str = ""
+    workflow: str = ""
+    environment: str = ""
+    email: str = ""
+
+    @property
+    def identity(self) -> str:
+        """One line a person reads: `GitHub org/repo (release.yml, env pypi)`."""
+        where = self.repository or self.email
+        extra = ", ".join(x for x in (self.workflow, self.environment and
+                                      f"environment {self.environment}") if x)
+        return f"{self.kind} {where}" + (f" ({extra})" if extra else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    status: AttestationStatus
+    publishers: tuple[Publisher, ...] = ()
+    detail: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class ScanResult:
     """Everything pkgvet learned about one package file."""
@@ -193,6 +234,10 @@ class ScanResult:
     stats: ScanStats = field(default_factory=ScanStats)
     files: tuple[FileEntry, ...] = ()
     sandbox: SandboxReport | None = None
+    upload_time: str | None = None
+    """PEP 700 upload time the index gave (ISO 8601), None for local files."""
+    provenance: Provenance | None = None
+    """PEP 740 provenance, when trust signals were checked (`pkgvet.trust`)."""
 
     @property
     def partial(self) -> bool:

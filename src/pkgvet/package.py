@@ -86,6 +86,12 @@ class Artifact:
     source: str = ""
     yanked: bool = False
     yanked_reason: str = ""
+    upload_time: str | None = None
+    """PEP 700 upload time from the index (ISO 8601); None for local files."""
+    provenance_url: str | None = None
+    """PEP 740 provenance object URL from the index, when it states one."""
+    index_file: str = ""
+    """The file name the index lists (empty for local files): the name attestations sign."""
 
 
 @dataclass(slots=True)

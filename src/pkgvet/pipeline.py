@@ -29,9 +29,12 @@ from pkgvet.verdict import decide
 
 if TYPE_CHECKING:
     from pkgvet.sandbox.runner import SandboxSettings
+    from pkgvet.trust import TrustSettings
 
 DEFAULT_OPTIONS = ScanOptions()
 ResultHook = Callable[[ScanResult | TargetError], None]
+Backend = Callable[[Sequence[Artifact], ScanOptions], Iterable[ScanResult | TargetError]]
+"""Scans files elsewhere (`pkgvet.worker.fanout`: Celery workers) instead of the local pool."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,7 @@ def _result(
         source=artifact.source,
         yanked=artifact.yanked,
         yanked_reason=artifact.yanked_reason,
+        upload_time=artifact.upload_time,
         stats=stats,
         files=pkg.entries(),
     )
@@ -160,6 +164,7 @@ def scan_artifacts(
     jobs: int,
     on_result: ResultHook | None = None,
     cache: ResultCache | None = None,
+    backend: Backend | None = None,
 ) -> tuple[list[ScanResult], list[TargetError]]:
     """Scan artifacts in parallel; with a cache, files already scanned under this rule set
     are answered from it and only the rest are scanned (and stored after the scan, in one
@@ -179,17 +184,23 @@ def scan_artifacts(
     positions = [i for i in range(len(artifacts)) if i not in results]
     fresh: list[ScanResult] = []
 
-    def collect(index: int, outcome: ScanResult | BaseException) -> None:
+    def collect(index: int, outcome: ScanResult | TargetError | BaseException) -> None:
         reported: ScanResult | TargetError
         if isinstance(outcome, ScanResult):
             results[positions[index]] = reported = outcome
             fresh.append(outcome)
+        elif isinstance(outcome, TargetError):
+            errors.append(reported := outcome)
         else:
             errors.append(reported := _target_error(todo[index], outcome))
         if on_result is not None:
             on_result(reported)
 
-    if not options.isolate or workers.start_method() is None:
+    if backend is not None:  # workers elsewhere (Celery): answers come in any order
+        left = list(range(len(todo)))
+        for outcome in backend(todo, options):
+            collect(_position(todo, left, outcome), outcome)
+    elif not options.isolate or workers.start_method() is None:
         for index, artifact in enumerate(todo):  # in this process: debugging, Windows
             try:
                 collect(index, scan_artifact(artifact, options))
@@ -205,6 +216,19 @@ def scan_artifacts(
     return [results[i] for i in sorted(results)], errors
 
 
+def _position(todo: Sequence[Artifact], left: list[int], outcome: ScanResult | TargetError) -> int:
+    """Which artifact of `todo` an out-of-order answer belongs to (each is taken once)."""
+    for k, i in enumerate(left):
+        artifact = todo[i]
+        if isinstance(outcome, ScanResult):
+            same = outcome.sha256 == artifact.sha256 and outcome.file == artifact.path.name
+        else:
+            same = outcome.target in (artifact.source, str(artifact.path))
+        if same:
+            return left.pop(k)
+    return left.pop(0)
+
+
 def scan_targets(
     targets: Sequence[str],
     options: ScanOptions = DEFAULT_OPTIONS,
@@ -213,14 +237,17 @@ def scan_targets(
     on_result: ResultHook | None = None,
     cache: ResultCache | None = None,
     sandbox: SandboxSettings | None = None,
+    trust: TrustSettings | None = None,
+    backend: Backend | None = None,
 ) -> Report:
-    """Resolve, scan statically, and (with `sandbox`) add what each file did in the sandbox."""
+    """Resolve, scan statically, (with `sandbox`) add what each file did in the sandbox, and
+    (with `trust`) add release age, known-malicious records and provenance."""
     started = time.perf_counter()
     jobs = jobs or default_jobs()
     if options.isolate:
         workers.warm_up()  # the workers' server preloads while targets are resolved
     artifacts, resolve_errors = resolve_all(targets, ropts, jobs)
-    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache)
+    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache, backend)
     results = crosscheck.apply(results, artifacts)  # sdist vs wheel of one release
     report = Report(
         results=tuple(results),
@@ -232,6 +259,10 @@ def scan_targets(
         from pkgvet import sandbox as sandbox_mod
 
         report = sandbox_mod.apply(report, artifacts, sandbox, jobs)
+    if trust is not None:
+        from pkgvet import trust as trust_mod
+
+        report = trust_mod.apply(report, artifacts, trust)
     return replace(report, seconds=round(time.perf_counter() - started, 3))
 
 

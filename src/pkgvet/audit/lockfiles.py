@@ -4,13 +4,16 @@
   the project itself (`source = {editable|virtual = ...}`) is not on an index and is skipped.
 - `poetry.lock`: `[[package]]` with `name`, `version`, `files[] = {file, hash}`.
 - `pylock.toml` (PEP 751): `[[packages]]` with `name`, `version`, `sdist.hashes`,
-  `wheels[].hashes`; entries with `vcs`, `directory` or `archive` are not index packages.
+  `wheels[].hashes` and `attestation-identities` (checked against the files' verified
+  PEP 740 publishers, PV550); entries with `vcs`, `directory` or `archive` are not index
+  packages.
 - `pyproject.toml`: `[project] dependencies`; ranges resolve to the newest matching release.
 """
 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from pkgvet.audit.requirements import Entry, Parsed, Unvettable
 from pkgvet.audit.requirements import parse as parse_requirements
 from pkgvet.errors import UsageError
+from pkgvet.model import Publisher
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -90,8 +94,27 @@ def parse_pylock(path: Path) -> Parsed:
             continue
         hashes = {h for h in [_sha(pkg.get("sdist", {}).get("hashes"))] if h}
         hashes |= {h for w in pkg.get("wheels", []) if (h := _sha(w.get("hashes")))}
-        out.entries.append(_entry(pkg, hashes, where))
+        entry = _entry(pkg, hashes, where)
+        identities = _identities(pkg.get("attestation-identities"))
+        out.entries.append(replace(entry, identities=identities) if identities else entry)
     return out
+
+
+def _identities(value: object) -> tuple[Publisher, ...]:
+    """PEP 751 `attestation-identities`: tables with `kind` and the kind's own keys."""
+    if not isinstance(value, list):
+        return ()
+    found = []
+    for item in value:
+        if isinstance(item, dict) and isinstance(item.get("kind"), str):
+            found.append(Publisher(
+                kind=item["kind"],
+                repository=str(item.get("repository") or item.get("project") or ""),
+                workflow=str(item.get("workflow") or item.get("workflow_filepath") or ""),
+                environment=str(item.get("environment") or ""),
+                email=str(item.get("email") or ""),
+            ))
+    return tuple(found)
 
 
 def parse_pyproject(path: Path) -> Parsed:

@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from pkgvet.errors import UsageError
+from pkgvet.model import Publisher
 
 _HASH = re.compile(r"--hash[=\s]+sha256:([0-9a-fA-F]{64})")
 _OPTION = re.compile(r"\s--hash[=\s]+\S+")
@@ -29,6 +30,8 @@ class Entry:
     hashes: frozenset[str]
     source: str
     """Where the line came from: `file:line`."""
+    identities: tuple[Publisher, ...] = ()
+    """PEP 751 `attestation-identities`: the publishers a lock file expects to have signed."""
 
 
 @dataclass(frozen=True, slots=True)

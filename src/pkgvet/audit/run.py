@@ -15,7 +15,8 @@ from pkgvet.errors import PkgvetError
 from pkgvet.model import Report, ScanResult, TargetError, Verdict
 from pkgvet.options import ScanOptions
 from pkgvet.package import Artifact
-from pkgvet.pipeline import ResultHook, scan_artifacts
+from pkgvet.pipeline import Backend, ResultHook, scan_artifacts
+from pkgvet.trust import TrustSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,8 @@ def audit(
     on_result: ResultHook | None = None,
     on_resolved: Callable[[Resolved], None] | None = None,
     cache: ResultCache | None = None,
+    trust: TrustSettings | None = None,
+    backend: Backend | None = None,
 ) -> tuple[Report, list[Resolved]]:
     parsed = parse_any(path)
     index = index_url or parsed.index_url
@@ -82,14 +85,48 @@ def audit(
                 if on_resolved is not None:
                     on_resolved(outcome)
     artifacts = [a for r in resolved for a in r.artifacts]
-    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache)
+    results, scan_errors = scan_artifacts(artifacts, options, jobs, on_result, cache, backend)
     report = Report(
         results=tuple(results),
         errors=tuple(errors + scan_errors),
         tool_version=__version__,
         ruleset_version=RULESET_VERSION,
     )
+    if trust is not None:
+        from pkgvet import trust as trust_mod
+
+        report = trust_mod.apply(report, artifacts, replace(trust, index_url=index))
+    report = _check_identities(report, resolved, index,
+                               trust.sigstore_offline if trust is not None else True)
     return report, resolved
+
+
+def _check_identities(
+    report: Report, resolved: list[Resolved], index_url: str | None, offline: bool
+) -> Report:
+    """PEP 751 `attestation-identities`: each locked file must be attested by one of them."""
+    from pkgvet.pipeline import with_findings
+    from pkgvet.trust import provenance
+
+    expected = {a.sha256: (item.entry.identities, a) for item in resolved
+                for a in item.artifacts if item.entry.identities}
+    if not expected:
+        return report
+    results = []
+    for result in report.results:
+        if result.sha256 not in expected:
+            results.append(result)
+            continue
+        identities, artifact = expected[result.sha256]
+        current = result.provenance
+        if current is None:
+            checked = provenance.check_file(artifact, index_url, offline=offline)
+            current = checked.provenance
+            result = replace(with_findings(result, checked.findings), provenance=current)
+        extra = provenance.identity_findings(identities, current,
+                                             artifact.index_file or result.file)
+        results.append(with_findings(result, extra) if extra else result)
+    return replace(report, results=tuple(results))
 
 
 def pin_lines(report: Report, resolved: list[Resolved]) -> str:

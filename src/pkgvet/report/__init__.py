@@ -16,6 +16,7 @@ class Format(StrEnum):
     JSON = "json"
     SARIF = "sarif"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 def render(report: Report, fmt: Format, *, color: bool = False, width: int = 100) -> str:

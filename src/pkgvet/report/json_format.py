@@ -80,7 +80,26 @@ def result_dict(r: ScanResult) -> dict[str, Any]:
         },
         "findings": [finding_dict(f) for f in r.findings],
         "sandbox": sandbox_dict(r.sandbox) if r.sandbox is not None else None,
+        **_trust(r),
     }
+
+
+def _trust(r: ScanResult) -> dict[str, Any]:
+    """Trust signals appear only when known, so reports of local files keep their shape."""
+    out: dict[str, Any] = {}
+    if r.upload_time is not None:
+        out["upload_time"] = r.upload_time
+    if r.provenance is not None:
+        out["provenance"] = {
+            "status": r.provenance.status.value,
+            "detail": r.provenance.detail,
+            "publishers": [
+                {"kind": p.kind, "repository": p.repository, "workflow": p.workflow,
+                 "environment": p.environment, "email": p.email}
+                for p in r.provenance.publishers
+            ],
+        }
+    return out
 
 
 def report_dict(report: Report) -> dict[str, Any]:

@@ -31,6 +31,15 @@ def _result(r: ScanResult) -> Group:
     lines: list[object] = [title]
     if r.pin:
         lines.append(Text(f"pin: {r.pin}", style="dim"))
+    if r.upload_time:
+        lines.append(Text(f"uploaded: {r.upload_time}", style="dim"))
+    if r.provenance is not None:
+        who = "; ".join(p.identity for p in r.provenance.publishers)
+        style = {"verified": "green", "failed": "bold red"}.get(r.provenance.status.value, "dim")
+        lines.append(Text(f"provenance: {r.provenance.status.value}"
+                          + (f", published by {who}" if who else "")
+                          + (f" ({r.provenance.detail})" if r.provenance.detail else ""),
+                          style=style))
     if r.yanked:
         lines.append(Text(f"yanked from the index: {r.yanked_reason or 'no reason given'}",
                           style="yellow"))
