@@ -198,8 +198,8 @@ def scan_artifacts(
 
     if backend is not None:  # workers elsewhere (Celery): answers come in any order
         left = list(range(len(todo)))
-        for outcome in backend(todo, options):
-            collect(_position(todo, left, outcome), outcome)
+        for answer in backend(todo, options):
+            collect(_position(todo, left, answer), answer)
     elif not options.isolate or workers.start_method() is None:
         for index, artifact in enumerate(todo):  # in this process: debugging, Windows
             try:
