@@ -469,7 +469,8 @@ def _cli_scan(files: list[Path], jobs: int, data_dir: Path, *extra: str) -> dict
             "errors": len(report["errors"]),
             "partial": sum(1 for r in report["results"] if r["partial"]),
             "exit": proc.returncode,
-            "error_messages": [e["message"] for e in report["errors"]][:5]}
+            "error_messages": [e["message"] for e in report["errors"]][:5],
+            "partial_files": {r["file"]: r["errors"] for r in report["results"] if r["partial"]}}
 
 
 def _cache_ratio(corpora: list[Path], n: int, jobs: int, json_out: Path | None,
@@ -504,6 +505,11 @@ def _cache_ratio(corpora: list[Path], n: int, jobs: int, json_out: Path | None,
         table.add_row(label, f"{run['seconds']:.2f}", every, str(run["results"]),
                       str(run["errors"]), str(run["partial"]), str(run["exit"]))
     console.print(table)
+    for label, rs in runs.items():
+        for r in rs:
+            for file, why in r.get("partial_files", {}).items():
+                console.print(f"partial in {label}: {file}: {'; '.join(why)}", highlight=False,
+                              markup=False)
     errors = sum(r["errors"] for rs in runs.values() for r in rs)
     ok = ratio <= 1.2 and errors == 0
     console.print(f"cached / no-cache: {ratio:.2f}x (target <= 1.2x, 0 errors; {errors} "

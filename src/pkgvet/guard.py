@@ -1,22 +1,23 @@
 """Watchdog for scans: a package that hangs, exhausts or crashes an analyzer gets a verdict.
 
 A Python thread cannot be stopped, and a C extension (libcst's native parser, YARA, zlib)
-that overflows its stack takes the whole process with it. So `isolated()` runs each scan in
-a forked child: fork copies the already-imported analyzers and compiled rules, so it costs
-milliseconds, not an interpreter start. The child announces each step (reading the archive,
-then each analyzer) together with the result it would return if stopped there; the parent
-gives every step its own time budget. A step that overruns is killed with the child, and
-the parent returns the last provisional result plus a PV902 finding ("analysis evaded: ...
-exceeded its time budget"); a child that dies (stack overflow, out-of-memory kill) gives a
-PV906 finding the same way. Both are `high` evasion findings, so the verdict is at least
-suspicious, and the result is marked partial.
+that overflows its stack takes the whole process with it. So scans run in child processes:
+the long-lived workers of `pkgvet.workers` (batches, the CLI's path) or one forked child per
+call in `isolated()` (single-threaded callers: tests, the fuzz oracle). The child
+(`serve_one`) announces each step (reading the archive, then each analyzer) together with
+the result it would return if stopped there; the parent's `Watcher` gives every step its own
+time budget. A step that overruns is killed with the child, and the parent returns the last
+provisional result plus a PV902 finding ("analysis evaded: ... exceeded its time budget"); a
+child that dies (stack overflow, out-of-memory kill) gives a PV906 finding the same way.
+Both are `high` evasion findings, so the verdict is at least suspicious, and the result is
+marked partial.
 
 Memory: the child lowers its own address-space limit (`ScanOptions.memory_limit`) so that a
 runaway allocation fails inside the child (MemoryError, or a dead child) instead of pushing
 the machine into swap or the OOM killer choosing a bystander. The loader's caps (see
 `pkgvet.package`) keep real packages far below it; the limit only catches what they miss.
 
-Without fork (Windows, macOS spawn), scans run in-process with the same per-analyzer
+Without fork or a forkserver (Windows), scans run in-process with the same per-analyzer
 RecursionError and MemoryError handling, but no time budget.
 """
 

@@ -84,8 +84,7 @@ def render(report: Report) -> str:
     for r in report.results:
         count = sum(1 for f in r.findings if f.severity > 0 and not f.suppressed)
         lines.append(f"| {_cell(r.file)} | {_cell(r.name or '')} | {_cell(r.version or '')} | "
-                     f"**{r.verdict.value.upper()}**{' (partial)' if r.partial else ''} | "
-                     f"{count} | `{r.sha256[:12]}` |")
+                     f"**{r.verdict.value.upper()}** | {count} | `{r.sha256[:12]}` |")
     pins = [r.pin for r in report.results if r.pin]
     if pins:
         lines += ["", "Pins:", "", "```text", *pins, "```"]
