@@ -79,3 +79,28 @@ def test_dependency_confusion_version(tmp_path: Path) -> None:
     sdist = make_sdist(tmp_path, "internal-lib", "999.0.1", {"setup.py": setup})
     hits = [f for f in findings(sdist) if f.rule_id == "PV508"]
     assert hits and hits[0].severity is Severity.MEDIUM
+
+
+def test_record_without_hash_or_with_a_weak_one(tmp_path: Path) -> None:
+    wheel = make_wheel(
+        tmp_path, "fixture", "1.0", {"fixture/__init__.py": "x = 1\n", "fixture/data.json": "{}"},
+        record_overrides={"fixture/__init__.py": "", "fixture/data.json": ""},
+    )
+    hits = [f for f in findings(wheel) if f.rule_id == "PV520"]
+    assert len(hits) == 1 and "fixture/__init__.py" in hits[0].snippet
+    assert "data.json" not in hits[0].snippet  # only code, commands and entry points matter
+    (tmp_path / "md5").mkdir()
+    weak = make_wheel(tmp_path / "md5", "fixture", "1.0", {"fixture/__init__.py": ""},
+                      record_overrides={"fixture/__init__.py": "md5=1B2M2Y8AsgTpgAmY7PhCfg"})
+    assert "PV520" in {f.rule_id for f in findings(weak)}
+
+
+def test_command_added_to_a_wheel_after_its_record(tmp_path: Path) -> None:
+    import zipfile
+
+    wheel = make_wheel(tmp_path, "fixture", "1.0", {"fixture/__init__.py": ""})
+    with zipfile.ZipFile(wheel, "a") as zf:
+        zf.writestr("fixture-1.0.data/scripts/fixture-sync", "#!python\nprint('inert')\n")
+        zf.writestr("fixture-1.0.dist-info/entry_points.txt", "[console_scripts]\nx = fixture:x\n")
+    unlisted = {f.snippet for f in findings(wheel) if f.rule_id == "PV505"}
+    assert unlisted == {"fixture-1.0.data/scripts/fixture-sync", "fixture-1.0.dist-info/entry_points.txt"}

@@ -289,6 +289,7 @@ def test_command_names_fold_versions_and_suffixes() -> None:
     assert shadowed_command("AWS.exe") == "aws"
     assert shadowed_command("aws-helper") is None
     assert shadowed_command("pytest-xdist") is None
+    assert shadowed_command("sed.py") is None  # typed as sed.py, not as sed
 
 
 @pytest.mark.parametrize(("url", "cls"), [

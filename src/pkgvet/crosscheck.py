@@ -169,11 +169,9 @@ def _counterparts(sdist: Side, wheel: Side) -> list[tuple[str, str]]:
         if installed is None or not installed.endswith(".py") or GENERATED.search(installed):
             continue
         candidates = by_tail.get(installed, [])
-        if not candidates:
-            continue
-        source = min(candidates, key=len)
-        if sdist.files[source] != digest:
-            pairs.append((rel, source))
+        if not candidates or any(sdist.files[c] == digest for c in candidates):
+            continue  # some copy in the sdist (one per Python version, say) is this file
+        pairs.append((rel, min(candidates, key=len)))
     return pairs[:MAX_COMPARED]
 
 

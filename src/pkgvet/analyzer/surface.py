@@ -92,9 +92,10 @@ def surface_data() -> SurfaceData:
 # -- commands ------------------------------------------------------------------------------
 
 def command_base(name: str) -> str:
-    """`pip3.12` -> `pip`, `python3` -> `python`, `AWS.exe` -> `aws`."""
+    """`pip3.12` -> `pip`, `python3` -> `python`, `AWS.exe` -> `aws`. Only suffixes Windows
+    runs without being typed fold: `sed.py` is a command of its own."""
     lowered = name.strip().lower()
-    for suffix in (".exe", ".cmd", ".bat", ".ps1", ".sh", ".py"):
+    for suffix in (".exe", ".cmd", ".bat", ".com"):
         lowered = lowered.removesuffix(suffix)
     stripped = re.sub(r"[\d.]+$", "", lowered)
     return stripped or lowered
