@@ -23,6 +23,7 @@ from pkgvet.readers.decoding import Step
 
 MAX_SOURCE = 2 * 1024 * 1024
 MAX_DEPTH = 24
+MAX_STEPS = 20_000
 SINK_WORDS = re.compile(
     r"\b(?:c?[pP]ickle|_pickle|dill|cloudpickle|marshal|exec|eval|execfile|FunctionType)\b|"
     r"torch\.load|joblib\.load|read_pickle|allow_pickle|DLL\b|LoadLibrary|dlopen|run_path|"
@@ -139,6 +140,7 @@ class _File:
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.assigns: dict[str, dict[str, list[ast.AST]]] = {}
         self.parents: dict[int, str] = {}
+        self.calls: list[ast.Call] = []
         self._index()
 
     def _index(self) -> None:
@@ -152,6 +154,12 @@ class _File:
                     self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.functions.setdefault(node.name, node)
+            elif isinstance(node, ast.Call) and node.args:
+                self.calls.append(node)
+
+    def index_scopes(self) -> None:
+        """Assignments and enclosing functions: the expensive half, only for files that
+        call a loader."""
         self._scopes(self.tree, MODULE)
 
     def _scopes(self, root: ast.AST, scope: str) -> None:
@@ -283,13 +291,35 @@ def _strings(node: ast.AST, f: _File, scope: str, depth: int,
 
 
 class _Tracer:
+    """Follows values backwards; every answer for a node is computed once per file (while no
+    helper's parameters are bound), and the whole file gets MAX_STEPS node visits."""
+
     def __init__(self, f: _File) -> None:
         self.f = f
         self.env: dict[str, Prov] = {}
+        self.steps = 0
+        self.memo: dict[tuple[int, str], Prov] = {}
+        self.active: set[tuple[int, str]] = set()
 
     def prov(self, node: ast.AST, scope: str, depth: int = 0) -> Prov:
-        if depth > MAX_DEPTH:
+        key = (id(node), scope)
+        if not self.env and key in self.memo:
+            return _copy(self.memo[key])
+        if key in self.active:
+            return Prov()
+        self.steps += 1
+        if depth > MAX_DEPTH or self.steps > MAX_STEPS:
             return Prov(opaque=["(too deep)"])
+        self.active.add(key)
+        try:
+            out = self._prov(node, scope, depth)
+        finally:
+            self.active.discard(key)
+        if not self.env:
+            self.memo[key] = _copy(out)
+        return out
+
+    def _prov(self, node: ast.AST, scope: str, depth: int) -> Prov:
         d = depth + 1
         f = self.f
         if isinstance(node, ast.Constant):
@@ -430,6 +460,10 @@ class _Tracer:
         return out
 
 
+def _copy(p: Prov) -> Prov:
+    return Prov(list(p.paths), list(p.steps), set(p.kinds), list(p.opaque), p.literal)
+
+
 def _is_one(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value == 1
 
@@ -450,29 +484,39 @@ def _kind(q: str, node: ast.Call) -> str:
     return ""
 
 
-def loads_in(text: str, relpath: str) -> list[Load]:
-    """Every load of carried bytes in one Python file; [] when the file does not parse."""
+def scan_file(text: str, relpath: str) -> tuple[list[Load], frozenset[str]]:
+    """Every load of carried bytes in one Python file, and the names of the file's functions
+    that run when the module runs (see `top_level_calls`); nothing when it does not parse."""
     if len(text) > MAX_SOURCE or not SINK_WORDS.search(text) or not READ_WORDS.search(text):
-        return []
+        return [], frozenset()
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
+        return [], frozenset()
     try:
-        return list(_loads(_File(tree, relpath)))
+        found = list(_loads(_File(tree, relpath)))
+        inner = any(ld.scope != MODULE for ld in found)
+        return found, _top_level_calls(tree) if inner else frozenset()
     except RecursionError:
-        return []
+        return [], frozenset()
+
+
+def loads_in(text: str, relpath: str) -> list[Load]:
+    return scan_file(text, relpath)[0]
 
 
 def _loads(f: _File) -> Iterator[Load]:
-    tracer = _Tracer(f)
-    for node in ast.walk(f.tree):
-        if not isinstance(node, ast.Call):
-            continue
+    candidates: list[tuple[ast.Call, str, str]] = []
+    for node in f.calls:
         q = f.qualified(node.func)
         kind = _kind(q, node)
-        if not kind or not node.args:
-            continue
+        if kind:
+            candidates.append((node, q, kind))
+    if not candidates:
+        return
+    f.index_scopes()
+    tracer = _Tracer(f)
+    for node, q, kind in candidates:
         scope = f.scope_of(node)
         second = q in SOURCE_LOADERS or q.endswith("SourcelessFileLoader")
         if second and len(node.args) < 2:
@@ -494,9 +538,12 @@ def top_level_calls(text: str) -> frozenset[str]:
     """Names of this file's functions that run when the module runs: called from module
     level (or a class body), and the functions those call, within the file."""
     try:
-        tree = ast.parse(text)
+        return _top_level_calls(ast.parse(text))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
+
+
+def _top_level_calls(tree: ast.Module) -> frozenset[str]:
     functions = {n.name: n for n in ast.walk(tree)
                  if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
 

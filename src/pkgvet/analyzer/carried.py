@@ -29,7 +29,7 @@ from pkgvet.analyzer._carried_grade import (
     grade_native,
     grade_pickle,
 )
-from pkgvet.analyzer._carried_loads import MODULE, Load, loads_in, top_level_calls
+from pkgvet.analyzer._carried_loads import MODULE, Load, scan_file
 from pkgvet.analyzer.pyc_only import source_of
 from pkgvet.model import Confidence, Finding, Phase, Severity
 from pkgvet.options import ScanOptions
@@ -205,7 +205,7 @@ class _Run:
     def findings(self) -> list[Finding]:
         self._find_loads()
         for f in self.pkg.files:
-            suffix = f.suffix
+            suffix = _suffix(f.relpath)
             if suffix in BYTECODE:
                 self._pyc(f)
             elif f.path in self.blobs or f.relpath in self.loaded or suffix in PICKLE_SUFFIXES \
@@ -219,10 +219,7 @@ class _Run:
             text = f.text()
             if not text:
                 continue
-            found = loads_in(text, f.relpath)
-            if not found:
-                continue
-            top = top_level_calls(text) if any(ld.scope != MODULE for ld in found) else frozenset()
+            found, top = scan_file(text, f.relpath)
             seen: set[tuple[int, tuple[str, ...]]] = set()
             for ld in found:
                 if (ld.line, ld.paths) in seen:
@@ -511,6 +508,12 @@ class _Run:
             behaviour = grade_code(facts)
             if behaviour is not None:
                 self.emit("PV232", f, behaviour, via.phase, via)
+
+
+def _suffix(relpath: str) -> str:
+    name = relpath.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
 
 
 def _tail(data: bytes) -> Tail | None:
