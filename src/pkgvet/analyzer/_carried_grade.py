@@ -91,7 +91,9 @@ def literal_capabilities(strings: tuple[str, ...]) -> dict[str, str]:
 
 
 _URL = re.compile(r"https?://[^\s'\"]{4,}")
-_RAW_IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+_RAW_IP = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$|(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}:\d{2,5}\b")
+"""An address alone in its string, or with a port: version strings (`1.2.3.4`) inside text
+do not count."""
 
 
 def grade_code(facts: CodeFacts) -> Behaviour | None:

@@ -94,6 +94,8 @@ class _Blob:
             self.buf += fresh[:room]
         if len(fresh) > room:
             self.truncated = True
+            if self.kind == "native" and self.buf:
+                self.buf = bytearray()  # a library's tables sit at its end: a head is no use
         self.last = data[-OVERLAP:]
         return True
 
@@ -332,7 +334,10 @@ class _Run:
         if data is None:
             via = self._worst(self.loaded.get(f.relpath, []))
             if via is not None and f.size > 0:
-                self.evaded(f, "over the read budget for carried files", via)
+                # Only a large file misses the budget; a large native library or model loaded
+                # at import is ordinary, so this is a note, not evidence.
+                self.evaded(f, f"{f.size // MiB} MiB, over the read budget for carried files",
+                            None)
             return
         execs = self._loaders(f, ("exec", "marshal"))
         pickles = self._loaders(f, ("pickle",))
@@ -383,6 +388,10 @@ class _Run:
     # native libraries loaded through ctypes/cffi
     def _native(self, f: PackageFile, data: bytes, whole: bool, via: list[_Loaded]) -> None:
         loaded = self._worst(via)
+        if not whole:
+            self.evaded(f, f"native library of {f.size // MiB} MiB not read (over "
+                        f"{PER_FILE['native'] // MiB} MiB)", None)
+            return
         facts = native_facts(data, Budget(max_steps=3_000_000, seconds=3.0))
         if facts.evaded and not facts.imports:
             self.evaded(f, f"native library: {facts.evaded}", loaded)
@@ -607,4 +616,5 @@ def _zip_pickles(data: bytes, whole: bool) -> Iterator[tuple[str, PickleFacts]]:
                               opcodes=1)
 
 
-__all__ = ["CarriedAnalyzer", "code_facts", "create", "loader_phase"]
+__all__ = ["CarriedAnalyzer", "code_facts", "create", "grade_code", "grade_native", "grade_pickle",
+           "loader_phase", "pickle_facts"]
