@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from types import CodeType
 
 from pkgvet.analyzer._carried_grade import (
     Behaviour,
@@ -306,6 +307,14 @@ class _Run:
         if facts.evaded:
             self.evaded(f, f"bytecode: {facts.evaded}", None)
             return
+        source = self.pkg.get(source_of(f.relpath))
+        if source is not None and pyc.unchecked_hash:
+            extra = _names_beyond_source(facts, source)
+            if extra:
+                shown = ", ".join(extra[:8])
+                self.emit("PV233", f, Behaviour(Severity.HIGH, shown,
+                                                f"names the source never uses: {shown}"),
+                          phase, None)
         behaviour = grade_code(facts)
         if behaviour is None:
             return
@@ -517,6 +526,31 @@ class _Run:
             behaviour = grade_code(facts)
             if behaviour is not None:
                 self.emit("PV232", f, behaviour, via.phase, via)
+
+
+def _names_beyond_source(facts: CodeFacts, source: PackageFile) -> list[str]:
+    """Names in the bytecode that compiling its source does not produce. `compile()` parses
+    and builds a code object; nothing of it runs."""
+    text = source.text()
+    if text is None or len(text) > 1024 * 1024:
+        return []
+    try:
+        code = compile(text, source.relpath, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return []
+    names: set[str] = set()
+    stack: list[object] = [code]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CodeType):
+            for n in item.co_names:
+                names.update(n.split("."))
+                names.add(n)
+            names.update(item.co_varnames)
+            stack.extend(item.co_consts)
+        elif isinstance(item, tuple | frozenset):
+            stack.extend(item)
+    return sorted(n for n in facts.names - names if not n.startswith("__"))
 
 
 def _suffix(relpath: str) -> str:
