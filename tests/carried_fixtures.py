@@ -17,6 +17,7 @@ import pickle
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 import wave
 import zipfile
@@ -91,10 +92,12 @@ def torch_zip(data_pkl: bytes) -> bytes:
 # -- bytecode -------------------------------------------------------------------------------
 
 
-def pyc(source: str, name: str = "mod.py") -> bytes:
-    """A .pyc of the running interpreter: magic, flags 0, mtime and size 0, marshal."""
+def pyc(source: str, name: str = "mod.py", unchecked_hash: bool = False) -> bytes:
+    """A .pyc of the running interpreter: magic, flags (0, or 1 = hash-based, unchecked:
+    PEP 552), mtime and size or hash, marshal."""
     code = compile(source, name, "exec")
-    return importlib.util.MAGIC_NUMBER + b"\x00" * 12 + marshal.dumps(code)
+    flags = b"\x01\x00\x00\x00" if unchecked_hash else b"\x00" * 4
+    return importlib.util.MAGIC_NUMBER + flags + b"\x00" * 8 + marshal.dumps(code)
 
 
 # -- media ---------------------------------------------------------------------------------
@@ -302,6 +305,18 @@ FIXTURES: list[Fixture] = [
         "mypkg/__init__.py": HERE + "from importlib.machinery import SourcelessFileLoader\n"
         "_m = SourcelessFileLoader('_m', os.path.join(HERE, 'core.dat')).load_module()\n",
         "mypkg/core.dat": pyc(DOWNLOADER),
+    }),
+    _f("pyc-stray", "unchecked-hash-pycache", "malicious", {"PV232", "PV233"}, lambda: {
+        "mypkg/__init__.py": "import math\n\ndef area(r):\n    return math.pi * r * r\n",
+        f"mypkg/__pycache__/__init__.{sys.implementation.cache_tag}.pyc": pyc(
+            "import math\n\ndef area(r):\n    return math.pi * r * r\n" + DOWNLOADER,
+            "__init__.py", unchecked_hash=True),
+    }),
+    _f("pyc-benign", "matching-unchecked-pycache", "benign", set(), lambda: {
+        "mypkg/__init__.py": "import math\n\ndef area(r):\n    return math.pi * r * r\n",
+        f"mypkg/__pycache__/__init__.{sys.implementation.cache_tag}.pyc": pyc(
+            "import math\n\ndef area(r):\n    return math.pi * r * r\n", "__init__.py",
+            unchecked_hash=True),
     }),
     _f("pyc-benign", "math-only", "suspicious", {"PV908"}, lambda: {
         "mypkg/__init__.pyc": pyc("import math\ndef area(r):\n    return math.pi * r * r\n"),

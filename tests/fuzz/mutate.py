@@ -161,6 +161,10 @@ def _decompress(data: bytes) -> tuple[bytes, str] | None:
 def mutate(rng: random.Random, data: bytes) -> bytes:
     """One mutated variant of a seed archive."""
     roll = rng.random()
+    if data.startswith(b"PK") and b"carried/" in data and rng.random() < 0.6:
+        from fuzz.carried import mutate_member  # carried payloads inside a wheel
+
+        return mutate_member(rng, data)
     if data.startswith(b"PK") and roll < 0.6:
         result = mutate_zip(rng, data)
         return mutate_zip(rng, result) if rng.random() < 0.3 else result

@@ -74,6 +74,9 @@ def built_seeds() -> list[tuple[str, bytes]]:
         Z("zl/__init__.py", b"import os\n"), Z("zl/ln", link="../zl/__init__.py"),
         Z("zl/inner.zip", zip_bytes([Z("a.py", b"x = 1\n")])),
     ])))
+    from fuzz.carried import carried_seed  # pickles, bytecode, ELF, images, WAV
+
+    out.append(carried_seed())
     return out
 
 

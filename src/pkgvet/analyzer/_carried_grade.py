@@ -91,7 +91,9 @@ def literal_capabilities(strings: tuple[str, ...]) -> dict[str, str]:
 
 
 _URL = re.compile(r"https?://[^\s'\"]{4,}")
-_RAW_IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+_RAW_IP = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$|(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}:\d{2,5}\b")
+"""An address alone in its string, or with a port: version strings (`1.2.3.4`) inside text
+do not count."""
 
 
 def grade_code(facts: CodeFacts) -> Behaviour | None:
@@ -166,7 +168,10 @@ def grade_pickle(facts: PickleFacts) -> Behaviour | None:
     bad = [g for g in facts.globals if dangerous_global(g)]
     if bad and facts.calls:
         shown = ", ".join(dict.fromkeys(bad))
-        return Behaviour(Severity.CRITICAL, shown,
+        # Pickling a bound method writes `getattr(obj, name)`: alone it reaches only what the
+        # pickle's own objects have, so it is suspicious rather than proof.
+        only_getattr = set(bad) <= {"builtins.getattr", "__builtin__.getattr"}
+        return Behaviour(Severity.HIGH if only_getattr else Severity.CRITICAL, shown,
                          f"unpickling it imports and calls {shown}: loading it runs code")
     if facts.unresolved and facts.calls:
         return Behaviour(Severity.HIGH, f"{facts.unresolved} unresolvable STACK_GLOBAL",

@@ -15,6 +15,7 @@ to the source analyzer's flow step).
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ from pkgvet.readers.decoding import Step
 
 MAX_SOURCE = 2 * 1024 * 1024
 MAX_DEPTH = 24
+MAX_STEPS = 20_000
 SINK_WORDS = re.compile(
-    r"\b(?:c?[pP]ickle|_pickle|dill|cloudpickle|marshal|exec|eval|execfile|FunctionType)\b|"
+    r"\b(?:c?[pP]ickle|_pickle|dill|cloudpickle|marshal)\b|"
+    r"(?:(?<![.\w])|builtins\.)(?:exec|eval|execfile|compile)\s*\(|FunctionType\s*\(|"
     r"torch\.load|joblib\.load|read_pickle|allow_pickle|DLL\b|LoadLibrary|dlopen|run_path|"
     r"FileLoader|spec_from_file_location|load_source|load_compiled"
 )
@@ -80,6 +83,8 @@ OPENERS = frozenset({"open", "builtins.open", "io.open", "codecs.open", "io.File
 MEDIA_OPENERS = {"wave.open": "wave", "PIL.Image.open": "image", "Image.open": "image",
                  "imageio.imread": "image", "cv2.imread": "image", "soundfile.read": "wave",
                  "scipy.io.wavfile.read": "wave"}
+COMPRESSED_OPENERS = {"gzip.open": "gzip", "gzip.GzipFile": "gzip", "bz2.open": "bz2",
+                      "bz2.BZ2File": "bz2", "lzma.open": "lzma", "lzma.LZMAFile": "lzma"}
 RESOURCE_READERS = frozenset({"pkgutil.get_data", "importlib.resources.read_binary",
                               "importlib.resources.read_text", "pkg_resources.resource_string",
                               "pkg_resources.resource_stream", "importlib.resources.open_binary"})
@@ -132,58 +137,96 @@ MUTATORS = frozenset({"append", "extend", "write", "insert", "update", "appendle
 
 
 class _File:
-    def __init__(self, tree: ast.Module, relpath: str) -> None:
+    """One parsed file, indexed statement by statement (expressions are where the nodes are,
+    so they are entered only on the lines that name a loader)."""
+
+    def __init__(self, tree: ast.Module, relpath: str, text: str) -> None:
         self.tree = tree
         self.relpath = relpath
         self.aliases: dict[str, str] = {}
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.assigns: dict[str, dict[str, list[ast.AST]]] = {}
-        self.parents: dict[int, str] = {}
-        self._index()
+        self.spans: list[tuple[int, int, str]] = []
+        self.simple: list[ast.stmt] = []
+        self._statements(tree, MODULE)
+        self.calls = self._candidate_calls(text)
 
-    def _index(self) -> None:
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    self.aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else \
-                        a.name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                for a in node.names:
-                    self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                self.functions.setdefault(node.name, node)
-        self._scopes(self.tree, MODULE)
-
-    def _scopes(self, root: ast.AST, scope: str) -> None:
-        stack: list[tuple[ast.AST, str]] = [(root, scope)]
+    def _statements(self, root: ast.Module, scope: str) -> None:
+        stack: list[tuple[list[ast.stmt], str]] = [(root.body, scope)]
         while stack:
-            node, sc = stack.pop()
-            for child in ast.iter_child_nodes(node):
-                inner = child.name if isinstance(
-                    child, ast.FunctionDef | ast.AsyncFunctionDef) else sc
-                self.parents[id(child)] = inner
-                table = self.assigns.setdefault(inner, {})
-                if isinstance(child, ast.Assign):
-                    for t in child.targets:
-                        for name in _target_names(t):
-                            table.setdefault(name, []).append(child.value)
-                elif isinstance(child, ast.AnnAssign | ast.AugAssign) and child.value is not None:
-                    for name in _target_names(child.target):
-                        table.setdefault(name, []).append(child.value)
-                elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) \
-                        and child.func.attr in MUTATORS and isinstance(child.func.value, ast.Name):
-                    table.setdefault(child.func.value.id, []).extend(child.args)
-                elif isinstance(child, ast.NamedExpr):
-                    table.setdefault(child.target.id, []).append(child.value)
-                elif isinstance(child, ast.With | ast.AsyncWith):
-                    for item in child.items:
-                        if item.optional_vars is not None:
-                            for name in _target_names(item.optional_vars):
-                                table.setdefault(name, []).append(item.context_expr)
-                elif isinstance(child, ast.For | ast.AsyncFor | ast.comprehension):
-                    for name in _target_names(child.target):
-                        table.setdefault(name, []).append(child.iter)
-                stack.append((child, inner))
+            body, sc = stack.pop()
+            table = self.assigns.setdefault(sc, {})
+            for stmt in body:
+                self.simple.append(stmt)
+                if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                    self.functions.setdefault(stmt.name, stmt)
+                    self.spans.append((stmt.lineno, stmt.end_lineno or stmt.lineno, stmt.name))
+                    stack.append((stmt.body, stmt.name))
+                    continue
+                self._record(stmt, table)
+                for field_name in ("body", "orelse", "finalbody"):
+                    inner = getattr(stmt, field_name, None)
+                    if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                        stack.append((inner, sc))
+                for handler in getattr(stmt, "handlers", []) or []:
+                    stack.append((handler.body, sc))
+                for case in getattr(stmt, "cases", []) or []:
+                    stack.append((case.body, sc))
+        self.spans.sort(key=lambda span: span[1] - span[0])
+
+    def _record(self, stmt: ast.stmt, table: dict[str, list[ast.AST]]) -> None:
+        if isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                self.aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else \
+                    a.name.split(".")[0]
+        elif isinstance(stmt, ast.ImportFrom) and stmt.module:
+            for a in stmt.names:
+                self.aliases[a.asname or a.name] = f"{stmt.module}.{a.name}"
+        elif isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                for name in _target_names(t):
+                    table.setdefault(name, []).append(stmt.value)
+        elif isinstance(stmt, ast.AnnAssign | ast.AugAssign) and stmt.value is not None:
+            for name in _target_names(stmt.target):
+                table.setdefault(name, []).append(stmt.value)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            call = stmt.value
+            if isinstance(call.func, ast.Attribute) and call.func.attr in MUTATORS \
+                    and isinstance(call.func.value, ast.Name):
+                table.setdefault(call.func.value.id, []).extend(call.args)
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            for item in stmt.items:
+                if item.optional_vars is not None:
+                    for name in _target_names(item.optional_vars):
+                        table.setdefault(name, []).append(item.context_expr)
+        elif isinstance(stmt, ast.For | ast.AsyncFor):
+            for name in _target_names(stmt.target):
+                table.setdefault(name, []).append(stmt.iter)
+
+    def _candidate_calls(self, text: str) -> list[ast.Call]:
+        """Calls on lines that name a loader or sink, directly or through an import alias."""
+        aliased = [re.escape(alias) for alias, q in self.aliases.items()
+                   if alias != q.split(".")[0] and (_kind_name(q) or q.split(".")[0] in (
+                       "pickle", "marshal", "ctypes", "cffi", "torch", "joblib", "dill"))]
+        pattern = SINK_WORDS if not aliased else re.compile(
+            SINK_WORDS.pattern + r"|\b(?:" + "|".join(aliased) + r")\b")
+        lines: set[int] = set()
+        line, last = 1, 0
+        for m in pattern.finditer(text):
+            line += text.count("\n", last, m.start())
+            last = m.start()
+            lines.add(line)
+        ordered = sorted(lines)
+        calls: list[ast.Call] = []
+        for stmt in self.simple:
+            end = stmt.end_lineno or stmt.lineno
+            at = bisect.bisect_left(ordered, stmt.lineno)
+            if at >= len(ordered) or ordered[at] > end:
+                continue
+            for node in _own_nodes(stmt):
+                if isinstance(node, ast.Call) and node.args:
+                    calls.append(node)
+        return calls
 
     def qualified(self, node: ast.AST) -> str:
         parts: list[str] = []
@@ -207,7 +250,12 @@ class _File:
         return ".".join([base, *reversed(parts)])
 
     def scope_of(self, node: ast.AST) -> str:
-        return self.parents.get(id(node), MODULE)
+        """The innermost function whose lines hold `node` (spans sorted shortest first)."""
+        line = getattr(node, "lineno", 0)
+        for start, end, name in self.spans:
+            if start <= line <= end:
+                return name
+        return MODULE
 
     def lookup(self, name: str, scope: str) -> list[ast.AST]:
         found = self.assigns.get(scope, {}).get(name)
@@ -226,7 +274,8 @@ def _target_names(node: ast.AST) -> Iterator[str]:
         yield from _target_names(node.value)
 
 
-def _const_key(node: ast.AST, f: _File, scope: str, depth: int = 0) -> bytes | None:
+def _const_key(node: ast.AST, f: _File, scope: str, depth: int = 0,
+               comp: dict[str, ast.AST] | None = None) -> bytes | None:
     """An XOR key: an int or a str/bytes literal, directly or through a name or subscript."""
     if depth > 6:
         return None
@@ -239,23 +288,25 @@ def _const_key(node: ast.AST, f: _File, scope: str, depth: int = 0) -> bytes | N
         if isinstance(v, bytes):
             return v
     if isinstance(node, ast.Name):
-        for value in reversed(f.lookup(node.id, scope)):
-            key = _const_key(value, f, scope, depth + 1)
+        values = ([comp[node.id]] if comp and node.id in comp else []) + list(
+            reversed(f.lookup(node.id, scope)))
+        for value in values:
+            key = _const_key(value, f, scope, depth + 1, comp)
             if key is not None:
                 return key
     if isinstance(node, ast.Subscript):
-        return _const_key(node.value, f, scope, depth + 1)
+        return _const_key(node.value, f, scope, depth + 1, comp)
     if isinstance(node, ast.Call) and f.qualified(node.func) in ("ord", "int") and node.args:
-        return _const_key(node.args[0], f, scope, depth + 1)
+        return _const_key(node.args[0], f, scope, depth + 1, comp)
     if isinstance(node, ast.Call) and f.qualified(node.func) in (
             "zip", "itertools.cycle", "cycle", "enumerate", "bytes", "bytearray"):
         for arg in reversed(node.args):
-            key = _const_key(arg, f, scope, depth + 1)
+            key = _const_key(arg, f, scope, depth + 1, comp)
             if key is not None:
                 return key
     if isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute) \
             and node.func.attr == "encode":
-        return _const_key(node.func.value, f, scope, depth + 1)
+        return _const_key(node.func.value, f, scope, depth + 1, comp)
     return None
 
 
@@ -283,13 +334,37 @@ def _strings(node: ast.AST, f: _File, scope: str, depth: int,
 
 
 class _Tracer:
+    """Follows values backwards; every answer for a node is computed once per file (while no
+    helper's parameters are bound), and the whole file gets MAX_STEPS node visits."""
+
     def __init__(self, f: _File) -> None:
         self.f = f
         self.env: dict[str, Prov] = {}
+        self.steps = 0
+        self.memo: dict[tuple[int, str], Prov] = {}
+        self.active: set[tuple[int, str]] = set()
+        self.comp: dict[str, ast.AST] = {}
+        """Comprehension targets in scope -> the iterable they run over."""
 
     def prov(self, node: ast.AST, scope: str, depth: int = 0) -> Prov:
-        if depth > MAX_DEPTH:
+        key = (id(node), scope)
+        if not self.env and key in self.memo:
+            return _copy(self.memo[key])
+        if key in self.active:
+            return Prov()
+        self.steps += 1
+        if depth > MAX_DEPTH or self.steps > MAX_STEPS:
             return Prov(opaque=["(too deep)"])
+        self.active.add(key)
+        try:
+            out = self._prov(node, scope, depth)
+        finally:
+            self.active.discard(key)
+        if not self.env:
+            self.memo[key] = _copy(out)
+        return out
+
+    def _prov(self, node: ast.AST, scope: str, depth: int) -> Prov:
         d = depth + 1
         f = self.f
         if isinstance(node, ast.Constant):
@@ -322,7 +397,7 @@ class _Tracer:
             if isinstance(node.op, ast.BitXor):
                 data, key_node = (left, node.right) if left.from_file or left.steps or \
                     not right.from_file else (right, node.left)
-                key = _const_key(key_node, f, scope)
+                key = _const_key(key_node, f, scope, 0, self.comp)
                 data.steps.append(Step("xor", key or b""))
                 if key is None:
                     data.opaque.append("xor with a computed key")
@@ -332,14 +407,15 @@ class _Tracer:
                 return left
             return left.merge(right)
         if isinstance(node, ast.GeneratorExp | ast.ListComp | ast.SetComp):
-            saved = dict(self.env)
+            saved, saved_comp = dict(self.env), dict(self.comp)
             for gen in node.generators:
                 src = self.prov(gen.iter, scope, d)
                 for name in _target_names(gen.target):
+                    self.comp[name] = gen.iter
                     self.env[name] = Prov(list(src.paths), list(src.steps), set(src.kinds),
                                           list(src.opaque), src.literal)
             out = self.prov(node.elt, scope, d)
-            self.env = saved
+            self.env, self.comp = saved, saved_comp
             return out
         if isinstance(node, ast.Await | ast.Starred):
             return self.prov(node.value, scope, d)
@@ -368,6 +444,9 @@ class _Tracer:
             if q in ("os.path.join",) and len(args) > 1:
                 paths = _strings(ast.List(elts=list(args)), f, scope, 0, self.env)
             return Prov(paths, [], {"file"})
+        if q in COMPRESSED_OPENERS:
+            return Prov(_strings(args[0], f, scope, 0, self.env) if args else [],
+                        [Step(COMPRESSED_OPENERS[q])], {"file"})
         if q in MEDIA_OPENERS:
             return Prov(_strings(args[0], f, scope, 0, self.env) if args else [], [],
                         {"file", MEDIA_OPENERS[q]})
@@ -430,8 +509,36 @@ class _Tracer:
         return out
 
 
+def _copy(p: Prov) -> Prov:
+    return Prov(list(p.paths), list(p.steps), set(p.kinds), list(p.opaque), p.literal)
+
+
 def _is_one(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value == 1
+
+
+_STMT_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+
+
+def _own_nodes(stmt: ast.stmt) -> Iterator[ast.AST]:
+    """The expression nodes of one statement, not those of the statements it contains."""
+    stack: list[ast.AST] = []
+    for name, value in ast.iter_fields(stmt):
+        if name in _STMT_FIELDS:
+            continue
+        if isinstance(value, ast.AST):
+            stack.append(value)
+        elif isinstance(value, list):
+            stack.extend(v for v in value if isinstance(v, ast.AST))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _kind_name(q: str) -> str:
+    return "x" if (q in PICKLE_LOADERS or q in MARSHAL_LOADERS or q in NATIVE_LOADERS
+                   or q in EXEC_SINKS) else ""
 
 
 def _kind(q: str, node: ast.Call) -> str:
@@ -450,29 +557,38 @@ def _kind(q: str, node: ast.Call) -> str:
     return ""
 
 
-def loads_in(text: str, relpath: str) -> list[Load]:
-    """Every load of carried bytes in one Python file; [] when the file does not parse."""
+def scan_file(text: str, relpath: str) -> tuple[list[Load], frozenset[str]]:
+    """Every load of carried bytes in one Python file, and the names of the file's functions
+    that run when the module runs (see `top_level_calls`); nothing when it does not parse."""
     if len(text) > MAX_SOURCE or not SINK_WORDS.search(text) or not READ_WORDS.search(text):
-        return []
+        return [], frozenset()
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
+        return [], frozenset()
     try:
-        return list(_loads(_File(tree, relpath)))
+        found = list(_loads(_File(tree, relpath, text)))
+        inner = any(ld.scope != MODULE for ld in found)
+        return found, _top_level_calls(tree) if inner else frozenset()
     except RecursionError:
-        return []
+        return [], frozenset()
+
+
+def loads_in(text: str, relpath: str) -> list[Load]:
+    return scan_file(text, relpath)[0]
 
 
 def _loads(f: _File) -> Iterator[Load]:
-    tracer = _Tracer(f)
-    for node in ast.walk(f.tree):
-        if not isinstance(node, ast.Call):
-            continue
+    candidates: list[tuple[ast.Call, str, str]] = []
+    for node in f.calls:
         q = f.qualified(node.func)
         kind = _kind(q, node)
-        if not kind or not node.args:
-            continue
+        if kind:
+            candidates.append((node, q, kind))
+    if not candidates:
+        return
+    tracer = _Tracer(f)
+    for node, q, kind in candidates:
         scope = f.scope_of(node)
         second = q in SOURCE_LOADERS or q.endswith("SourcelessFileLoader")
         if second and len(node.args) < 2:
@@ -494,9 +610,20 @@ def top_level_calls(text: str) -> frozenset[str]:
     """Names of this file's functions that run when the module runs: called from module
     level (or a class body), and the functions those call, within the file."""
     try:
-        tree = ast.parse(text)
+        return _top_level_calls(ast.parse(text))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
+
+
+def _main_guard(node: ast.AST) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    names = [n for n in ast.walk(node.test) if isinstance(n, ast.Name)]
+    consts = [n.value for n in ast.walk(node.test) if isinstance(n, ast.Constant)]
+    return any(n.id == "__name__" for n in names) and "__main__" in consts
+
+
+def _top_level_calls(tree: ast.Module) -> frozenset[str]:
     functions = {n.name: n for n in ast.walk(tree)
                  if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
 
@@ -509,6 +636,8 @@ def top_level_calls(text: str) -> frozenset[str]:
                 for deco in getattr(node, "decorator_list", []):
                     stack.append(deco)
                 continue
+            if skip_defs and _main_guard(node):
+                continue  # runs only when the file is run as a script
             if isinstance(node, ast.Name) and node.id in functions:
                 out.add(node.id)  # called, or passed as a callback (Thread target, atexit)
             elif isinstance(node, ast.Attribute) and node.attr in functions:

@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from types import CodeType
 
 from pkgvet.analyzer._carried_grade import (
     Behaviour,
@@ -29,7 +30,7 @@ from pkgvet.analyzer._carried_grade import (
     grade_native,
     grade_pickle,
 )
-from pkgvet.analyzer._carried_loads import MODULE, Load, loads_in, top_level_calls
+from pkgvet.analyzer._carried_loads import MODULE, Load, scan_file
 from pkgvet.analyzer.pyc_only import source_of
 from pkgvet.model import Confidence, Finding, Phase, Severity
 from pkgvet.options import ScanOptions
@@ -94,6 +95,8 @@ class _Blob:
             self.buf += fresh[:room]
         if len(fresh) > room:
             self.truncated = True
+            if self.kind == "native" and self.buf:
+                self.buf = bytearray()  # a library's tables sit at its end: a head is no use
         self.last = data[-OVERLAP:]
         return True
 
@@ -205,7 +208,7 @@ class _Run:
     def findings(self) -> list[Finding]:
         self._find_loads()
         for f in self.pkg.files:
-            suffix = f.suffix
+            suffix = _suffix(f.relpath)
             if suffix in BYTECODE:
                 self._pyc(f)
             elif f.path in self.blobs or f.relpath in self.loaded or suffix in PICKLE_SUFFIXES \
@@ -219,10 +222,7 @@ class _Run:
             text = f.text()
             if not text:
                 continue
-            found = loads_in(text, f.relpath)
-            if not found:
-                continue
-            top = top_level_calls(text) if any(ld.scope != MODULE for ld in found) else frozenset()
+            found, top = scan_file(text, f.relpath)
             seen: set[tuple[int, tuple[str, ...]]] = set()
             for ld in found:
                 if (ld.line, ld.paths) in seen:
@@ -307,6 +307,14 @@ class _Run:
         if facts.evaded:
             self.evaded(f, f"bytecode: {facts.evaded}", None)
             return
+        source = self.pkg.get(source_of(f.relpath))
+        if source is not None and pyc.unchecked_hash:
+            extra = _names_beyond_source(facts, source)
+            if extra:
+                shown = ", ".join(extra[:8])
+                self.emit("PV233", f, Behaviour(Severity.HIGH, shown,
+                                                f"names the source never uses: {shown}"),
+                          phase, None)
         behaviour = grade_code(facts)
         if behaviour is None:
             return
@@ -335,7 +343,10 @@ class _Run:
         if data is None:
             via = self._worst(self.loaded.get(f.relpath, []))
             if via is not None and f.size > 0:
-                self.evaded(f, "over the read budget for carried files", via)
+                # Only a large file misses the budget; a large native library or model loaded
+                # at import is ordinary, so this is a note, not evidence.
+                self.evaded(f, f"{f.size // MiB} MiB, over the read budget for carried files",
+                            None)
             return
         execs = self._loaders(f, ("exec", "marshal"))
         pickles = self._loaders(f, ("pickle",))
@@ -386,6 +397,10 @@ class _Run:
     # native libraries loaded through ctypes/cffi
     def _native(self, f: PackageFile, data: bytes, whole: bool, via: list[_Loaded]) -> None:
         loaded = self._worst(via)
+        if not whole:
+            self.evaded(f, f"native library of {f.size // MiB} MiB not read (over "
+                        f"{PER_FILE['native'] // MiB} MiB)", None)
+            return
         facts = native_facts(data, Budget(max_steps=3_000_000, seconds=3.0))
         if facts.evaded and not facts.imports:
             self.evaded(f, f"native library: {facts.evaded}", loaded)
@@ -513,6 +528,37 @@ class _Run:
                 self.emit("PV232", f, behaviour, via.phase, via)
 
 
+def _names_beyond_source(facts: CodeFacts, source: PackageFile) -> list[str]:
+    """Names in the bytecode that compiling its source does not produce. `compile()` parses
+    and builds a code object; nothing of it runs."""
+    text = source.text()
+    if text is None or len(text) > 1024 * 1024:
+        return []
+    try:
+        code = compile(text, source.relpath, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return []
+    names: set[str] = set()
+    stack: list[object] = [code]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CodeType):
+            for n in item.co_names:
+                names.update(n.split("."))
+                names.add(n)
+            names.update(item.co_varnames)
+            stack.extend(item.co_consts)
+        elif isinstance(item, tuple | frozenset):
+            stack.extend(item)
+    return sorted(n for n in facts.names - names if not n.startswith("__"))
+
+
+def _suffix(relpath: str) -> str:
+    name = relpath.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
 def _tail(data: bytes) -> Tail | None:
     try:
         return image_tail(data)
@@ -604,4 +650,5 @@ def _zip_pickles(data: bytes, whole: bool) -> Iterator[tuple[str, PickleFacts]]:
                               opcodes=1)
 
 
-__all__ = ["CarriedAnalyzer", "code_facts", "create", "loader_phase"]
+__all__ = ["CarriedAnalyzer", "code_facts", "create", "grade_code", "grade_native", "grade_pickle",
+           "loader_phase", "pickle_facts"]
