@@ -346,10 +346,12 @@ class Collector(ast.NodeVisitor):
         once from something callable is that thing."""
         for scope in (self.scope, MODULE):
             values = self.assignments.get((scope, name))
-            if values and len(values) == 1 and isinstance(
-                values[0], (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
-            ) and not (isinstance(values[0], ast.Name) and values[0].id == name):
-                value = values[0]
+            value = values[0] if values and len(values) == 1 else None
+            if isinstance(value, ast.IfExp):
+                value = value.body
+            if value is not None and isinstance(
+                value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
+            ) and not (isinstance(value, ast.Name) and value.id == name):
                 if isinstance(value, ast.Call) and not self._is_dynamic_call(value, depth):
                     return None
                 return value
@@ -790,9 +792,19 @@ class Collector(ast.NodeVisitor):
                 self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
 
     def _calls_to(self, names: set[str]) -> list[tuple[ast.Call, str]]:
-        return [(c, s) for c, s in self.all_calls
-                if (isinstance(c.func, ast.Name) and c.func.id in names)
-                or (isinstance(c.func, ast.Attribute) and c.func.attr in names)]
+        """Calls of the named functions, directly or through map()/filter() (then the
+        iterable is what the function receives)."""
+        found = []
+        for c, s in self.all_calls:
+            if (isinstance(c.func, ast.Name) and c.func.id in names) \
+                    or (isinstance(c.func, ast.Attribute) and c.func.attr in names):
+                found.append((c, s))
+            elif isinstance(c.func, ast.Name) and c.func.id in ("map", "filter") \
+                    and len(c.args) >= 2 and isinstance(c.args[0], ast.Name) \
+                    and c.args[0].id in names:
+                found.append((ast.Call(func=c.args[0], args=c.args[1:], keywords=[],
+                                       lineno=c.lineno, col_offset=c.col_offset), s))
+        return found
 
     all_calls: list[tuple[ast.Call, str]]
 
@@ -860,8 +872,13 @@ def _dotted_ok(value: object) -> bool:
 def _is_namespace(node: ast.expr, c: Collector, depth: int) -> bool:
     """`vars(builtins)`, `builtins.__dict__`, `__builtins__`, `globals()`, `locals()`,
     `globals()["__builtins__"]`: mappings from names to the interpreter's functions."""
+    if depth > 8:
+        return False
     if isinstance(node, ast.Name) and node.id in ("__builtins__", "__builtin__"):
         return True
+    if isinstance(node, ast.Name):
+        alias = c._alias_of(node.id, depth + 1)
+        return alias is not None and _is_namespace(alias, c, depth + 1)
     if isinstance(node, ast.Attribute) and node.attr == "__dict__":
         q = c.qualify(node.value, depth + 1)
         return q in ("builtins", "__builtin__")

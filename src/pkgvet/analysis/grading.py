@@ -21,7 +21,7 @@ from pkgvet.analysis.facts import Fact, FileFacts, catalog
 from pkgvet.model import Confidence, Context, Finding, Phase, Severity
 from pkgvet.registry import rule
 
-HIDING = frozenset({"decode", "chr_join", "reverse", "blob", "xor"})
+HIDING = frozenset({"decode", "chr_join", "reverse", "blob", "xor", "exception"})
 EXEC_LABELS = frozenset(
     {
         "builtins.exec",
@@ -370,7 +370,8 @@ def grade_group(
     # Host info -> send, only meaningful where nobody asked for it.
     host = _first(facts, "hostinfo", "lit:shell_cmd")
     if auto and host is not None and send:
-        if phase is Phase.INSTALL:
+        if phase is Phase.INSTALL or _has(facts, "dns_exfil"):
+            # At install, or encoded into DNS names at import: a beacon, not telemetry.
             emit("PV304", host, Severity.CRITICAL, Confidence.HIGH, phase)
         else:
             emit("PV304", host, Severity.HIGH, Confidence.MEDIUM, phase)

@@ -368,7 +368,7 @@ class Folder:
 
     def _method(self, node: ast.Call, func: ast.Attribute, args: list[Value], d: int,
                 tricks: list[bool], names: set[str]) -> Value | None:
-        qualified = self.qualify(func)
+        qualified = self.qualify(func) if _plain_dotted(func) else None
         if qualified and "." in qualified and qualified.split(".")[0] in (
             "base64", "binascii", "zlib", "bz2", "lzma", "gzip", "codecs", "bytes", "bytearray"
         ):
@@ -418,6 +418,12 @@ class Folder:
                 and isinstance(args[0], str):
             return _check(bytes.fromhex(args[0]))
         return None
+
+
+def _plain_dotted(node: ast.expr) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _as_text(v: Value) -> str:

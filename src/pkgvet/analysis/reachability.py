@@ -260,14 +260,12 @@ def hook_files(pkg: Package) -> dict[str, str]:
                 found.setdefault(rel, why)
 
     hatch = _table(tool, "hatch")
-    hooks = [_table(hatch, "build", "hooks", "custom"),
-             _table(hatch, "metadata", "hooks", "custom")]
-    for target in _table(hatch, "build", "targets").values():
-        hooks.append(_table(target, "hooks", "custom"))
-    if any(hooks) or "hooks.custom" in str(hatch):
-        for hook in hooks:
-            add(hook.get("path", "hatch_build.py"), "hatch build hook")
-        add("hatch_build.py", "hatch build hook")
+    hook_tables = [_table(hatch, "build", "hooks"), _table(hatch, "metadata", "hooks")]
+    hook_tables += [_table(t, "hooks") for t in _table(hatch, "build", "targets").values()]
+    for hooks in hook_tables:
+        if "custom" in hooks:
+            custom = _table(hooks, "custom")
+            add(custom.get("path", "hatch_build.py"), "hatch build hook")
     pdm = _table(tool, "pdm", "build")
     add(pdm.get("custom-hook", "pdm_build.py"), "pdm build hook")
     poetry = _table(tool, "poetry")
