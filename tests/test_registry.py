@@ -51,3 +51,14 @@ def test_a_finding_takes_its_defaults_from_the_declaration() -> None:
         assert "not declared" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("an unknown id must raise")
+
+
+def test_the_readme_rule_table_shows_every_declared_rule_as_declared() -> None:
+    """README's rule table is read from the registry: every declared rule has a row whose
+    title is the declared title (`python -m bench.readme_rules` rewrites those rows)."""
+    readme = (SRC.parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| (PV\d{3}) \| (.+?) \| [^|]+ \|$", readme, re.M))
+    for declared in rules().values():
+        assert rows.get(declared.id) == declared.title.replace("|", "\\|"), (
+            f"README row for {declared.id}: run `python -m bench.readme_rules`"
+        )

@@ -83,6 +83,11 @@ def analyze_package(pkg: Package) -> list[Finding]:
             grade(_group(pkg, r, index, f.relpath, p.facts, phase))
         _grade_runtime(p.facts, f, covered.get(f.relpath, set()),
                        auto_phase.get(f.relpath, phase), emit)
+    for rel, why in sorted(r.reached.items()):
+        if why not in ("setup.py", "installed package", "interpreter start-up") \
+                and r.phase.get(rel) is Phase.INSTALL and rel in r.whole and rel != "setup.py":
+            Emit(places(rel), out)("PV110", None, Severity.INFO, Confidence.HIGH,
+                                   Phase.INSTALL, why)
     if r.exhausted:
         first = next(iter(r.reached), None)
         out.append(Emit(places(first or ""), []).declared_finding(
