@@ -700,6 +700,8 @@ class Collector(ast.NodeVisitor):
             return
         folded = self.folder.fold(arg)
         if folded is None:
+            if self.folder.budget.exhausted:
+                self.out.add("fold_budget", line, self.scope, "argument too large to fold", col)
             self._exception_argument(arg, kind, line, col)
             return
         value = folded.value

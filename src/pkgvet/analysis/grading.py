@@ -361,6 +361,10 @@ def grade_group(
                 emit("PV211", fact, Severity.LOW, Confidence.LOW, phase, fact.detail)
         elif fact.cap == "hidden_call":
             emit("PV210", fact, crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
+    budget = _first(facts, "fold_budget")
+    if budget is not None:
+        emit("PV229", budget, Severity.MEDIUM if auto else Severity.LOW, Confidence.MEDIUM,
+             phase, "an argument of an exec, process or network call")
     folded = _first(facts, "folded_code")
     if folded is not None and _has(facts, "process", "network", "send", "download", "socket",
                                    "write", "dynamic_import", "hostinfo", "env_dump"):
