@@ -91,3 +91,14 @@ def test_folder_budget_stops_at_its_limits() -> None:
     folder = Folder(lambda _: None, lambda _: None)
     assert folder.fold(node) is None
     assert folder.budget.exhausted
+
+
+def test_plugins_another_tool_loads_by_itself_are_import_time(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path, "plug", "1.0", {
+        "plug/__init__.py": "",
+        "testing_plugins/__init__.py": "",
+        "testing_plugins/fixtures.py": "",
+        "setup.cfg": "[options.entry_points]\npytest11 =\n    plug = testing_plugins.fixtures\n",
+    })
+    got = phases(load(local_artifact(sdist)))
+    assert got["testing_plugins/fixtures.py"] is Phase.IMPORT

@@ -333,6 +333,48 @@ def pth_imports(pkg: Package) -> list[str]:
     return modules
 
 
+AUTO_LOADED_GROUPS = frozenset({
+    "pytest11", "setuptools.finalize_distribution_options", "distutils.setup_keywords",
+    "distutils.commands", "egg_info.writers", "setuptools.file_finders",
+    "flake8.extension", "flake8.report", "pylint.plugins", "coverage.plugins",
+    "jupyter_serverextension", "jupyter_server.extension", "sphinx.builders",
+    "hatch", "pdm.plugin", "poetry.plugin", "poetry.application.plugin", "tox",
+    "pre_commit.hooks", "keyring.backends", "setuptools_scm.parse_scm",
+})
+"""Entry-point groups whose plugins another tool loads by itself, every time it runs (pytest
+loads `pytest11` plugins, setuptools its finalizers, keyring its backends...): the user never
+calls them."""
+
+
+def plugin_entry_points(pkg: Package) -> list[tuple[str, str]]:
+    """(module, group) of entry points in auto-loaded groups, from entry_points.txt,
+    setup.cfg and pyproject.toml."""
+    found: list[tuple[str, str]] = []
+    for f in pkg.files:
+        if f.name == "entry_points.txt" or f.relpath == "setup.cfg":
+            parser = configparser.ConfigParser(interpolation=None, strict=False,
+                                               delimiters=("=",))
+            try:
+                parser.read_string(f.text() or "")
+            except configparser.Error:
+                continue
+            for section in parser.sections():
+                group = section.removeprefix("options.entry_points").strip(".") or section
+                if group in AUTO_LOADED_GROUPS:
+                    found += [(v.split(":")[0].strip(), group)
+                              for v in parser[section].values()]
+                elif section == "options.entry_points":
+                    for key, value in parser[section].items():
+                        if key in AUTO_LOADED_GROUPS:
+                            found += [(line.split("=", 1)[-1].split(":")[0].strip(), key)
+                                      for line in value.splitlines() if "=" in line]
+    groups = _table(_toml(pkg), "project", "entry-points")
+    for group, table in groups.items():
+        if group in AUTO_LOADED_GROUPS and isinstance(table, dict):
+            found += [(str(v).split(":")[0].strip(), group) for v in table.values()]
+    return found
+
+
 def setup_helpers(pkg: Package) -> set[str]:
     """Root-level modules whose name setup.py mentions (`exec(open('pre_install.py')...)`,
     `from pre_install import run`): they run at install time too."""
@@ -372,6 +414,10 @@ def _compute(pkg: Package) -> Reach:
         target = index.resolve(module, "", loose=True)
         if target is not None:
             _mark(state, target, Phase.IMPORT, ".pth import line", {MODULE})
+    for module, group in plugin_entry_points(pkg):
+        target = index.resolve(module, "", loose=False)
+        if target is not None:
+            _mark(state, target, Phase.IMPORT, f"{group} plugin, loaded by its tool", {MODULE})
     for top in sorted(pkg.installed_tops):
         init = f"{top}/__init__.py"
         if pkg.get(init) is not None:
