@@ -202,6 +202,7 @@ def embedded_candidate(text: str) -> bool:
     return bool(CODE_MARKERS.search(text[:20000])) or is_blob(text, min_len=40)
 
 
+@lru_cache(maxsize=65_536)
 def junk_identifier(name: str) -> bool:
     if JUNK_NAME.match(name):
         return True
@@ -1007,3 +1008,62 @@ def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
                     seen.add(target)
                     stack.append(target)
     return seen
+
+
+_IMPORT_LINE = re.compile(r"^(\s*)(?:from\s+(\.*[\w.]*)\s+import\s+\(?\s*([\w\s,*]+)|"
+                          r"import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*))")
+
+
+def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
+    """Only what the package graph needs — imports, calls of imported names, functions and
+    their calls — from a line scan, for reached files holding no ingredient of any
+    capability (no network, process, exec, secret or obfuscation words): a fraction of a full
+    parse, and nothing such a file does can be graded anyway."""
+    out = FileFacts()
+    aliases: dict[str, str] = {}
+    scope, scope_indent = MODULE, -1
+    for line in text.splitlines()[:max_lines]:
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        if scope != MODULE and indent <= scope_indent:
+            scope, scope_indent = MODULE, -1
+        if m := _DEF.match(line):
+            if scope == MODULE:
+                scope, scope_indent = m.group(2), len(m.group(1))
+                out.functions.setdefault(m.group(2), m.group(2))
+                out.calls.setdefault(scope, set())
+            continue
+        if m := _IMPORT_LINE.match(line):
+            if m.group(2) is not None:
+                base = m.group(2)
+                for name in re.split(r"[\s,]+", m.group(3)):
+                    if not name or name == "as" or name == "*":
+                        continue
+                    target = f"{base}.{name}" if not base.endswith(".") else f"{base}{name}"
+                    aliases[name] = target
+                    out.imports.append((scope, target, 0))
+                out.imports.append((scope, base, 0))
+            else:
+                for part in m.group(4).split(","):
+                    bits = part.split()
+                    if not bits:
+                        continue
+                    aliases[bits[-1] if "as" in bits else bits[0].split(".")[0]] = (
+                        bits[0] if "as" in bits else bits[0].split(".")[0])
+                    out.imports.append((scope, bits[0], 0))
+            continue
+        if "open(" in line or "read_bytes(" in line or "read_text(" in line:
+            pieces = [lit for pair in _STRING.findall(line) for lit in pair
+                      if lit and ("." in lit or "/" in lit or len(lit) > 3)
+                      and lit.lower() not in ("utf-8", "utf8", "latin-1", "ascii")]
+            if pieces:
+                out.opened.append((scope, "/".join(p.strip("/") for p in pieces[:8]), 0))
+        for call in _CALL.findall(line):
+            head, _, rest = call.partition(".")
+            out.calls.setdefault(scope, set()).add(call.rsplit(".", 1)[-1])
+            if head in aliases:
+                dotted = aliases[head] + ("." + rest if rest else "")
+                out.qualified_calls.setdefault(scope, set()).add(dotted)
+    return out

@@ -8,14 +8,15 @@ the functions it calls in other modules of the package (`from .util import send;
 transitively, and the module-level data it imports from them (`from .a import CREDS`).
 The grading then weighs sources against sinks within each group.
 
-Bounded: at most `MAX_HOPS` modules deep and `MAX_FACTS` facts per group; a group that
-hits the bound is graded with what it has.
+Each function's closure inside its file is computed once per package (`_Node`); a group is
+a walk over those nodes, bounded by `MAX_NODES`. Facts pulled in from other modules are only
+those a flow is made of (sources, sinks, what feeds them), not every capability.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from pkgvet.analysis.facts import MAIN, MODULE, Fact, FileFacts, reachable
 from pkgvet.analysis.parse import file_facts
@@ -23,10 +24,20 @@ from pkgvet.analysis.reachability import Reach, _Index, reach
 from pkgvet.model import Phase
 from pkgvet.package import Package
 
-MAX_HOPS = 6
-MAX_FACTS = 5_000
+MAX_NODES = 400
+"""Functions (in other modules) one group may pull in."""
 SOURCE_CAPS = frozenset({"lit:credentials", "lit:secret_env", "env_dump", "cloud_creds",
                          "hostinfo", "code_read"})
+FLOW_CAPS = SOURCE_CAPS | frozenset({
+    "send", "dns_exfil", "network", "download", "socket", "dns", "process", "exec",
+    "deserialize", "write", "chmod", "monkeypatch", "background", "url", "lit:bad_endpoint",
+    "lit:raw_ip_url", "lit:download_cmd", "lit:persistence", "persistence_call",
+    "hidden_name", "hidden_call", "folded_code",
+})
+
+
+def _flowing(fact: Fact) -> bool:
+    return fact.cap in FLOW_CAPS or "_of:" in fact.cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +51,61 @@ class Group:
     """Relpath -> scopes in the group (to leave them out of the per-function runtime pass)."""
 
 
+@dataclass(slots=True)
+class _Node:
+    scopes: set[str]
+    facts: list[Fact]
+    callees: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Graph:
+    pkg: Package
+    r: Reach
+    index: _Index
+    nodes: dict[tuple[str, str], _Node | None] = field(default_factory=dict)
+
+    def node(self, rel: str, key: str) -> _Node | None:
+        """A function of a file with its closure in that file, computed once."""
+        if (rel, key) in self.nodes:
+            return self.nodes[(rel, key)]
+        f = self.pkg.get(rel)
+        ff = file_facts(self.pkg, f) if f is not None else None
+        result: _Node | None = None
+        if ff is not None:
+            if key in ff.calls or key == MODULE:
+                scopes = reachable(ff, [key]) - ({MODULE} if key != MODULE else set())
+                facts = [replace(x, file=rel) for x in ff.facts
+                         if x.scope in scopes and _flowing(x)]
+            else:
+                # An imported value, not a function: the module-level code that computed it.
+                scopes = {MODULE}
+                facts = [replace(x, file=rel) for x in ff.facts
+                         if x.scope == MODULE and x.cap in SOURCE_CAPS]
+            result = _Node(scopes, facts, self._callees(rel, ff, scopes))
+        self.nodes[(rel, key)] = result
+        return result
+
+    def _callees(self, rel: str, ff: FileFacts, scopes: set[str]) -> list[tuple[str, str]]:
+        loose = rel in self.r.whole
+        found: list[tuple[str, str]] = []
+        for scope in scopes:
+            for dotted in ff.qualified_calls.get(scope, ()):
+                hit = self.index.resolve_call(dotted, rel, loose)
+                if hit is not None and hit[0] != rel:
+                    found.append(hit)
+        for scope, target, _ in ff.imports:
+            if scope not in scopes or "." not in target.strip("."):
+                continue
+            module, _, _name = target.rpartition(".")
+            if self.index.resolve(target, rel, loose) is not None:
+                continue  # a module, not a value: its own group covers its top level
+            other = self.index.resolve(module, rel, loose)
+            if other is not None and other != rel:
+                found.append((other, _name))
+        return found
+
+
 def live_scopes(r: Reach, rel: str, ff: FileFacts) -> set[str]:
     """Scopes of a file that run when its top level runs (all of them for whole files)."""
     if rel in r.whole:
@@ -48,71 +114,47 @@ def live_scopes(r: Reach, rel: str, ff: FileFacts) -> set[str]:
     return reachable(ff, sorted(roots))
 
 
+def graph(pkg: Package) -> _Graph:
+    cached = pkg.memo.get("flow-graph")
+    if isinstance(cached, _Graph):
+        return cached
+    made = _Graph(pkg, reach(pkg), _Index.of(pkg))
+    pkg.memo["flow-graph"] = made
+    return made
+
+
 def auto_groups(pkg: Package) -> Iterator[Group]:
-    """One group per file whose top level runs at install or import time."""
-    r = reach(pkg)
-    index = _Index.of(pkg)
+    """One group per reached file whose top level runs at install or import time."""
+    g = graph(pkg)
     for f in pkg.python_files:
-        phase = r.phase.get(f.relpath)
-        if phase not in (Phase.INSTALL, Phase.IMPORT):
+        phase = g.r.phase.get(f.relpath)
+        if phase not in (Phase.INSTALL, Phase.IMPORT) or f.relpath not in g.r.reached:
             continue
-        ff = file_facts(pkg, f) if f.relpath in r.reached else None
+        ff = file_facts(pkg, f)
         if ff is None:
             continue
-        yield _group(pkg, r, index, f.relpath, ff, phase)
+        yield group_for(pkg, f.relpath, ff, phase)
 
 
-def _group(pkg: Package, r: Reach, index: _Index, rel: str, ff: FileFacts,
-           phase: Phase) -> Group:
-    scopes: dict[str, set[str]] = {rel: live_scopes(r, rel, ff)}
-    facts = [replace(x, file=rel) for x in ff.facts if x.scope in scopes[rel]]
-    frontier = [(rel, ff, scopes[rel])]
-    for _ in range(MAX_HOPS):
-        following: list[tuple[str, FileFacts, set[str]]] = []
-        for here, here_ff, live in frontier:
-            loose = here in r.whole
-            for scope in live:
-                for dotted in here_ff.qualified_calls.get(scope, ()):
-                    hit = index.resolve_call(dotted, here, loose)
-                    if hit is None:
-                        continue
-                    target, key = hit
-                    other = pkg.get(target)
-                    other_ff = file_facts(pkg, other) if other is not None else None
-                    if other_ff is None:
-                        continue
-                    known = scopes.setdefault(target, set())
-                    if key in other_ff.calls:
-                        new = reachable(other_ff, [key]) - known - {MODULE}
-                    else:
-                        # An imported value, not a function: the module-level code that
-                        # computed it is where the data comes from.
-                        new = set() if MODULE in known else {MODULE}
-                    if not new:
-                        continue
-                    known |= new
-                    added = [replace(x, file=target) for x in other_ff.facts if x.scope in new
-                             and (x.scope != MODULE or x.cap in SOURCE_CAPS)]
-                    facts.extend(added)
-                    following.append((target, other_ff, new))
-            for scope, target, _ in here_ff.imports:
-                if scope not in live or "." not in target.strip("."):
-                    continue
-                module, _, name = target.rpartition(".")
-                if index.resolve(target, here, loose) is not None:
-                    continue  # a module, not a value: its own group covers its top level
-                found = index.resolve(module, here, loose)
-                other = pkg.get(found) if found else None
-                other_ff = file_facts(pkg, other) if other is not None else None
-                if found is None or other_ff is None or name in other_ff.functions:
-                    continue
-                known = scopes.setdefault(found, set())
-                if MODULE in known:
-                    continue
-                known.add(MODULE)
-                facts.extend(replace(x, file=found) for x in other_ff.facts
-                             if x.scope == MODULE and x.cap in SOURCE_CAPS)
-        if len(facts) > MAX_FACTS or not following:
-            break
-        frontier = following
-    return Group(rel, phase, facts[:MAX_FACTS], scopes)
+def group_for(pkg: Package, rel: str, ff: FileFacts, phase: Phase) -> Group:
+    g = graph(pkg)
+    live = live_scopes(g.r, rel, ff)
+    scopes: dict[str, set[str]] = {rel: set(live)}
+    facts = [replace(x, file=rel) for x in ff.facts if x.scope in live]
+    start = _Node(live, [], g._callees(rel, ff, live))
+    seen: set[tuple[str, str]] = set()
+    stack = list(start.callees)
+    while stack and len(seen) < MAX_NODES:
+        key = stack.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        node = g.node(*key)
+        if node is None:
+            continue
+        known = scopes.setdefault(key[0], set())
+        if not node.scopes <= known:
+            known |= node.scopes
+            facts.extend(node.facts)
+        stack.extend(c for c in node.callees if c not in seen)
+    return Group(rel, phase, facts, scopes)

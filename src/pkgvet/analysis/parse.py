@@ -14,7 +14,15 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pkgvet.analysis.facts import MODULE, FileFacts, ast_facts, catalog, text_facts
+from pkgvet.analysis.facts import (
+    MODULE,
+    FileFacts,
+    ast_facts,
+    catalog,
+    graph_facts,
+    text_facts,
+)
+from pkgvet.analysis.prefilter import has_ingredient
 from pkgvet.package import Package, PackageFile
 
 LONG_LINE = 1024 * 1024
@@ -195,5 +203,22 @@ def parsed(pkg: Package, f: PackageFile) -> Parsed | None:
 
 
 def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
-    found = parsed(pkg, f)
-    return found.facts if found is not None else None
+    """Facts for the package graph and flows: the full parse where the file holds any
+    ingredient of a capability, the cheap graph scan where it holds none."""
+    found = pkg.memo.setdefault("parsed", {})
+    assert isinstance(found, dict)
+    done = found.get(f.relpath)
+    if isinstance(done, Parsed):
+        return done.facts
+    text = f.text()
+    if text is None:
+        return None
+    if not has_ingredient(text):
+        light = pkg.memo.setdefault("graph", {})
+        assert isinstance(light, dict)
+        if f.relpath not in light:
+            light[f.relpath] = graph_facts(text)
+        result = light[f.relpath]
+        return result if isinstance(result, FileFacts) else None
+    full = parsed(pkg, f)
+    return full.facts if full is not None else None

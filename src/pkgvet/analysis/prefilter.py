@@ -272,3 +272,27 @@ def needs_full_pass(text: str, strong_only: bool = False) -> bool:
 # -- what each rule says -----------------------------------------------------------------------
 
 
+
+
+_ANY_CAPABILITY = re.compile(r"exec|eval|getattr|builtins|globals\s*\(|vars\s*\(|locals\s*\(|"
+                             r"ctypes|marshal|pickle|codecs|inspect|_getframe|atexit|signal|"
+                             r"thread|fork|environ|getpass|platform|boto|credential|token")
+
+
+def has_ingredient(text: str) -> bool:
+    """Whether a file names any capability at all: a prefilter word of any group, or a way
+    to reach one by name (exec, getattr, builtins, globals(), inspect, threads...). A file of
+    the package graph without any holds no fact to grade; the graph needs only its imports
+    and calls (`facts.graph_facts`), not a full parse. Folder names play no part here."""
+    if next(_automaton().iter(text.lower()), None) is not None:
+        return True
+    return bool(_ANY_CAPABILITY.search(text) or _RAW_IP.search(text))
+
+
+_ODD = re.compile(r"[(\[{]{32}|(?:[^\n]{4096})")
+
+
+def odd_shape(text: str) -> bool:
+    """Nesting or line lengths no person writes: worth the parse guard (PV903/PV904) even
+    where no capability is named."""
+    return bool(_ODD.search(text))

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pkgvet.analysis.facts import MAIN, MODULE, Fact, FileFacts
-from pkgvet.analysis.flows import Group, _group, auto_groups
+from pkgvet.analysis.flows import Group, auto_groups, group_for
 from pkgvet.analysis.grading import Emit, Where, grade_endpoints, grade_group
 from pkgvet.analysis.parse import CODE_HINT, parsed
-from pkgvet.analysis.prefilter import needs_full_pass
-from pkgvet.analysis.reachability import _Index, context_of, reach
+from pkgvet.analysis.prefilter import has_ingredient, needs_full_pass, odd_shape
+from pkgvet.analysis.reachability import context_of, reach
 from pkgvet.model import Confidence, Context, Finding, Phase, Severity
 from pkgvet.package import Package, PackageFile
 
@@ -61,7 +61,6 @@ def analyze_package(pkg: Package) -> list[Finding]:
 
     for group in auto_groups(pkg):
         grade(group)
-    index: _Index | None = None
     for f in pkg.python_files:
         text = f.text()
         if text is None:
@@ -69,6 +68,8 @@ def analyze_package(pkg: Package) -> list[Finding]:
         phase = r.phase.get(f.relpath, Phase.RUNTIME)
         reached = f.relpath in r.reached
         context = context_of(pkg, f)
+        if reached and not has_ingredient(text) and not odd_shape(text):
+            continue  # names no capability at all: nothing to grade (its graph is followed)
         if not reached and not needs_full_pass(text, strong_only=context in SIDE_CONTEXTS):
             continue
         p = parsed(pkg, f)
@@ -79,8 +80,7 @@ def analyze_package(pkg: Package) -> list[Finding]:
         _file_level(text, phase, emit, p.tree)
         _parse_findings(p.verdict, p.detail, phase, emit)
         if not reached and phase in AUTO:
-            index = index or _Index.of(pkg)
-            grade(_group(pkg, r, index, f.relpath, p.facts, phase))
+            grade(group_for(pkg, f.relpath, p.facts, phase))
         _grade_runtime(p.facts, f, covered.get(f.relpath, set()),
                        auto_phase.get(f.relpath, phase), emit)
     for rel, why in sorted(r.reached.items()):
