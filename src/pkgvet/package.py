@@ -212,7 +212,14 @@ class Package:
 
     @property
     def python_files(self) -> list[PackageFile]:
-        return [f for f in self.files if f.is_python and f.data is not None]
+        """Python sources kept in memory (cached once the file list stops growing)."""
+        key = len(self.files)
+        cached = self.memo.get("python_files")
+        if isinstance(cached, tuple) and cached[0] == key:
+            return list(cached[1])
+        found = [f for f in self.files if f.is_python and f.data is not None]
+        self.memo["python_files"] = (key, found)
+        return list(found)
 
     @cached_property
     def metadata(self) -> Message | None:

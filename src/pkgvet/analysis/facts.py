@@ -452,9 +452,15 @@ class Collector(ast.NodeVisitor):
         if junk_identifier(name):
             self.out.add("junk_names", node.lineno, self.scope, name, node.col_offset)
         for deco in node.decorator_list:
-            # A decorator runs when the function is defined, and may register the function
-            # as a callback (atexit.register, a signal or event handler): both are edges.
-            self.out.calls.setdefault(self.scope, set()).add(name)
+            # A decorator runs when the function is defined; `@atexit.register` also hands
+            # the function to code that will call it without the user.
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            simple = target.attr if isinstance(target, ast.Attribute) else (
+                target.id if isinstance(target, ast.Name) else "")
+            if simple and not isinstance(deco, ast.Call):
+                self.out.calls.setdefault(self.scope, set()).add(simple)
+            if self.qualify(deco) in CALLBACK_DECORATORS:
+                self.out.calls.setdefault(self.scope, set()).add(name)
             self.visit(deco)
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
             self.visit(default)
@@ -517,10 +523,12 @@ class Collector(ast.NodeVisitor):
         """`sys.excepthook = f`, `lib.Account.sign = f`: a function handed to other code."""
         base = self.qualify(target.value)
         handed = isinstance(value, (ast.Name, ast.Lambda, ast.Attribute))
-        if handed and isinstance(value, ast.Name):
-            self.out.calls.setdefault(self.scope, set()).add(value.id)
         root = base.split(".")[0] if base else ""
-        if base and handed and root in self.aliases.values() and root not in ("self", "cls"):
+        foreign = bool(base) and root in self.aliases.values() and root not in ("self", "cls")
+        if handed and isinstance(value, ast.Name) and foreign:
+            # sys.excepthook = f, otherlib.Client.send = f: other code will call f.
+            self.out.calls.setdefault(self.scope, set()).add(value.id)
+        if base and handed and foreign:
             label = f"{base}.{target.attr}"
             self.out.add("monkeypatch", line, self.scope, label, target.col_offset)
             if isinstance(value, ast.Name):
@@ -647,9 +655,10 @@ class Collector(ast.NodeVisitor):
             self.out.calls.setdefault(self.scope, set()).add(simple)
         if qualified and "." in qualified and not qualified.startswith("builtins."):
             self.out.qualified_calls.setdefault(self.scope, set()).add(qualified)
-        # Functions handed to other code run later: Thread(target=f), atexit.register(f),
-        # signal.signal(s, f), map(f, xs), executor.submit(f), sys.excepthook = f.
-        for value in [*node.args, *(k.value for k in node.keywords)]:
+        # Functions handed to code that runs them without the user: Thread(target=f),
+        # atexit.register(f), signal.signal(s, f), map(f, xs), executor.submit(f).
+        handed = qualified in CALLBACK_APIS or simple in CALLBACK_METHODS
+        for value in [*node.args, *(k.value for k in node.keywords)] if handed else ():
             if isinstance(value, ast.Name):
                 self.out.calls.setdefault(self.scope, set()).add(value.id)
             elif isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) \
@@ -860,6 +869,15 @@ class Collector(ast.NodeVisitor):
 BACKGROUND = frozenset({"threading.Thread", "threading.Timer", "multiprocessing.Process",
                         "os.fork", "os.setsid", "_thread.start_new_thread",
                         "thread.start_new_thread", "atexit.register", "signal.signal"})
+CALLBACK_DECORATORS = frozenset({"atexit.register"})
+CALLBACK_APIS = BACKGROUND | frozenset({
+    "builtins.map", "builtins.filter", "concurrent.futures.ThreadPoolExecutor.submit",
+    "threading.excepthook", "sys.settrace", "sys.setprofile", "threading.settrace",
+    "asyncio.run", "asyncio.get_event_loop.run_until_complete", "weakref.finalize",
+})
+CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon",
+                              "call_later", "start_new_thread", "Thread", "Timer", "Process",
+                              "register", "map", "filter", "signal", "create_task"})
 OPENERS = frozenset({"builtins.open", "io.open", "codecs.open", "runpy.run_path",
                      "builtins.execfile", "pathlib.Path", "imp.load_source",
                      "importlib.machinery.SourceFileLoader",

@@ -24,8 +24,11 @@ from pkgvet.analysis.reachability import Reach, _Index, reach
 from pkgvet.model import Phase
 from pkgvet.package import Package
 
-MAX_NODES = 400
-"""Functions (in other modules) one group may pull in."""
+MAX_NODES = 40
+"""Functions in other modules one group may pull in. A flow a package is built around is
+a short chain (read here, pack there, send from a hook); a group that fans out past this is a
+library's dense call graph, where name-based call edges connect everything with everything:
+there the group falls back to its own file, as a module's code does without the graph."""
 SOURCE_CAPS = frozenset({"lit:credentials", "lit:secret_env", "env_dump", "cloud_creds",
                          "hostinfo", "code_read"})
 FLOW_CAPS = SOURCE_CAPS | frozenset({
@@ -137,14 +140,21 @@ def auto_groups(pkg: Package) -> Iterator[Group]:
 
 
 def group_for(pkg: Package, rel: str, ff: FileFacts, phase: Phase) -> Group:
+    """The group of a file's top level. Across modules only for files an entry point
+    reaches: a module nobody imports by itself runs only when the user imports it, and
+    then its own file is what it brings."""
     g = graph(pkg)
     live = live_scopes(g.r, rel, ff)
     scopes: dict[str, set[str]] = {rel: set(live)}
     facts = [replace(x, file=rel) for x in ff.facts if x.scope in live]
-    start = _Node(live, [], g._callees(rel, ff, live))
+    across = rel in g.r.reached
+    start = _Node(live, [], g._callees(rel, ff, live) if across else [])
     seen: set[tuple[str, str]] = set()
     stack = list(start.callees)
-    while stack and len(seen) < MAX_NODES:
+    own = (list(facts), {rel: set(live)})
+    while stack:
+        if len(seen) >= MAX_NODES:
+            return Group(rel, phase, own[0], own[1])
         key = stack.pop()
         if key in seen:
             continue

@@ -323,7 +323,10 @@ def grade_group(
 
     # The running program's own frames or source, sent out.
     code_read = _first(facts, "code_read")
-    if code_read is not None and send and auto:
+    near = code_read is not None and any(
+        f.cap in ("send", "dns_exfil") and (f.file, f.scope) == (code_read.file, code_read.scope)
+        for f in facts)
+    if code_read is not None and near and auto:
         emit("PV323", code_read, Severity.CRITICAL, Confidence.MEDIUM, phase)
 
     # Another library's function replaced, at import, by one that contacts the network.

@@ -515,10 +515,10 @@ def _files_named(pkg: Package, path: str, importer: str) -> list[str]:
     path = path.replace("\\", "/").lstrip("./")
     if not path or len(path) > 500:
         return []
-    hits = [f.relpath for f in pkg.files if f.relpath == path or f.relpath.endswith("/" + path)]
+    hits = [rel for rel in pkg.by_relpath if rel == path or rel.endswith("/" + path)]
     if hits:
         return hits[:4]
     name = path.rsplit("/", 1)[-1]
     if "." not in name:
         return []
-    return [f.relpath for f in pkg.files if f.name == name][:2]
+    return [rel for rel in pkg.by_relpath if rel.rsplit("/", 1)[-1] == name][:2]
