@@ -202,6 +202,15 @@ def parsed(pkg: Package, f: PackageFile) -> Parsed | None:
     return result
 
 
+def ingredient(pkg: Package, rel: str, text: str) -> bool:
+    """`prefilter.has_ingredient`, once per file."""
+    memo = pkg.memo.setdefault("ingredient", {})
+    assert isinstance(memo, dict)
+    if rel not in memo:
+        memo[rel] = has_ingredient(text)
+    return bool(memo[rel])
+
+
 def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
     """Facts for the package graph and flows: the full parse where the file holds any
     ingredient of a capability, the cheap graph scan where it holds none."""
@@ -213,7 +222,7 @@ def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
     text = f.text()
     if text is None:
         return None
-    if not has_ingredient(text):
+    if not ingredient(pkg, f.relpath, text):
         light = pkg.memo.setdefault("graph", {})
         assert isinstance(light, dict)
         if f.relpath not in light:

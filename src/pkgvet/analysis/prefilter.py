@@ -274,9 +274,24 @@ def needs_full_pass(text: str, strong_only: bool = False) -> bool:
 
 
 
-_ANY_CAPABILITY = re.compile(r"exec|eval|getattr|builtins|globals\s*\(|vars\s*\(|locals\s*\(|"
-                             r"ctypes|marshal|pickle|codecs|inspect|_getframe|atexit|signal|"
-                             r"thread|fork|environ|getpass|platform|boto|credential|token")
+_REACH_WORDS = (
+    "= exec", "=exec", "(exec", "exec,", "exec)", "= eval", "=eval", "(eval", "eval,",
+    "eval)", "getattr(__", "getattr(builtins", "getattr(importlib", "vars(builtins",
+    "globals()[", "_getframe", "inspect.stack", "getsource", "get_credentials", "atexit",
+    "os.fork", "setsid", "boto3", "getpass", "gethostname", "platform.node", "getlogin",
+    "marshal", "ctypes", "excepthook",
+)
+"""Ways to reach a capability by name that the combination groups do not list."""
+INGREDIENT_GROUPS = frozenset(_PREFILTER) - {"decode", "proc", "chmod"}
+
+
+@lru_cache(maxsize=1)
+def _reach_automaton() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for word in _REACH_WORDS:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
 
 
 def has_ingredient(text: str) -> bool:
@@ -284,9 +299,11 @@ def has_ingredient(text: str) -> bool:
     to reach one by name (exec, getattr, builtins, globals(), inspect, threads...). A file of
     the package graph without any holds no fact to grade; the graph needs only its imports
     and calls (`facts.graph_facts`), not a full parse. Folder names play no part here."""
-    if next(_automaton().iter(text.lower()), None) is not None:
+    lower = text.lower()
+    if {group for _, group in _automaton().iter(lower)} & INGREDIENT_GROUPS:
         return True
-    return bool(_ANY_CAPABILITY.search(text) or _RAW_IP.search(text))
+    return next(_reach_automaton().iter(lower), None) is not None \
+        or bool(_RAW_IP.search(text))
 
 
 _ODD = re.compile(r"[(\[{]{32}|(?:[^\n]{4096})")

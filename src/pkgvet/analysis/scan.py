@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pkgvet.analysis.facts import MAIN, MODULE, Fact, FileFacts
 from pkgvet.analysis.flows import Group, auto_groups, group_for
 from pkgvet.analysis.grading import Emit, Where, grade_endpoints, grade_group
-from pkgvet.analysis.parse import CODE_HINT, parsed
-from pkgvet.analysis.prefilter import has_ingredient, needs_full_pass, odd_shape
+from pkgvet.analysis.parse import CODE_HINT, ingredient, parsed
+from pkgvet.analysis.prefilter import needs_full_pass, odd_shape
 from pkgvet.analysis.reachability import context_of, reach
 from pkgvet.model import Confidence, Context, Finding, Phase, Severity
 from pkgvet.package import Package, PackageFile
@@ -68,7 +68,7 @@ def analyze_package(pkg: Package) -> list[Finding]:
         phase = r.phase.get(f.relpath, Phase.RUNTIME)
         reached = f.relpath in r.reached
         context = context_of(pkg, f)
-        if reached and not has_ingredient(text) and not odd_shape(text):
+        if reached and not ingredient(pkg, f.relpath, text) and not odd_shape(text):
             continue  # names no capability at all: nothing to grade (its graph is followed)
         if not reached and not needs_full_pass(text, strong_only=context in SIDE_CONTEXTS):
             continue
