@@ -222,7 +222,9 @@ def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
     text = f.text()
     if text is None:
         return None
-    if not ingredient(pkg, f.relpath, text):
+    whole = pkg.memo.get("reach")
+    in_whole = whole is not None and f.relpath in getattr(whole, "whole", ())
+    if not in_whole and not ingredient(pkg, f.relpath, text):
         light = pkg.memo.setdefault("graph", {})
         assert isinstance(light, dict)
         if f.relpath not in light:

@@ -279,7 +279,7 @@ _REACH_WORDS = (
     "eval)", "getattr(__", "getattr(builtins", "getattr(importlib", "vars(builtins",
     "globals()[", "_getframe", "inspect.stack", "getsource", "get_credentials", "atexit",
     "os.fork", "setsid", "boto3", "getpass", "gethostname", "platform.node", "getlogin",
-    "marshal", "ctypes", "excepthook",
+    "marshal", "ctypes", "excepthook", "__dict__[",
 )
 """Ways to reach a capability by name that the combination groups do not list."""
 INGREDIENT_GROUPS = frozenset(_PREFILTER) - {"decode", "proc", "chmod"}
@@ -300,10 +300,12 @@ def has_ingredient(text: str) -> bool:
     the package graph without any holds no fact to grade; the graph needs only its imports
     and calls (`facts.graph_facts`), not a full parse. Folder names play no part here."""
     lower = text.lower()
-    if {group for _, group in _automaton().iter(lower)} & INGREDIENT_GROUPS:
+    hit = {group for _, group in _automaton().iter(lower)}
+    if hit & INGREDIENT_GROUPS or ("decode" in hit and "getattr(" in lower):
         return True
-    return next(_reach_automaton().iter(lower), None) is not None \
-        or bool(_RAW_IP.search(text))
+    if next(_reach_automaton().iter(lower), None) is not None:
+        return True
+    return needs_full_pass(text)
 
 
 _ODD = re.compile(r"[(\[{]{32}|(?:[^\n]{4096})")

@@ -68,7 +68,8 @@ def analyze_package(pkg: Package) -> list[Finding]:
         phase = r.phase.get(f.relpath, Phase.RUNTIME)
         reached = f.relpath in r.reached
         context = context_of(pkg, f)
-        if reached and not ingredient(pkg, f.relpath, text) and not odd_shape(text):
+        if reached and f.relpath not in r.whole and not ingredient(pkg, f.relpath, text) \
+                and not odd_shape(text):
             continue  # names no capability at all: nothing to grade (its graph is followed)
         if not reached and not needs_full_pass(text, strong_only=context in SIDE_CONTEXTS):
             continue
