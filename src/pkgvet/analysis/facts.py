@@ -353,10 +353,19 @@ class Collector(ast.NodeVisitor):
             if value is not None and isinstance(
                 value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
             ) and not (isinstance(value, ast.Name) and value.id == name):
-                if isinstance(value, ast.Call) and not self._is_dynamic_call(value, depth):
+                if isinstance(value, ast.Call) and not self._is_dynamic_call(value, depth) \
+                        and not self._is_client(value, depth):
                     return None
                 return value
         return None
+
+    def _is_client(self, node: ast.Call, depth: int) -> bool:
+        """`s = requests.Session()`, `c = aiohttp.ClientSession()`: an object of a class the
+        catalog knows, whose methods are then `requests.Session.post` and so on."""
+        if isinstance(node.func, ast.Call):
+            return False
+        name = self.qualify(node.func, depth + 1)
+        return bool(name) and bool(self.cat.caps_for(name or ""))
 
     def _is_dynamic_call(self, node: ast.Call, depth: int) -> bool:
         if isinstance(node.func, ast.Call):

@@ -76,7 +76,16 @@ class _Graph:
         ff = file_facts(self.pkg, f) if f is not None else None
         result: _Node | None = None
         if ff is not None:
-            if key in ff.calls or key == MODULE:
+            if key.startswith("="):
+                # An imported name: a value computed at module level is data that flows
+                # (`from .a import CREDS`); a function imported is not yet called.
+                if key[1:] in ff.functions or key[1:] in ff.classes:
+                    self.nodes[(rel, key)] = None
+                    return None
+                scopes = {MODULE}
+                facts = [replace(x, file=rel) for x in ff.facts
+                         if x.scope == MODULE and x.cap in SOURCE_CAPS]
+            elif key in ff.calls or key == MODULE:
                 scopes = reachable(ff, [key]) - ({MODULE} if key != MODULE else set())
                 facts = [replace(x, file=rel) for x in ff.facts
                          if x.scope in scopes and _flowing(x)]
@@ -105,7 +114,7 @@ class _Graph:
                 continue  # a module, not a value: its own group covers its top level
             other = self.index.resolve(module, rel, loose)
             if other is not None and other != rel:
-                found.append((other, _name))
+                found.append((other, "=" + _name))
         return found
 
 

@@ -259,11 +259,15 @@ def grade_group(
         # place no build fetches from.
         payload = endpoint or _has(facts, "chmod", "lit:exe_name")
         strong = phase is Phase.IMPORT or (payload and (auto or endpoint))
+        # At runtime, a download saved under a Windows program's name and run in the same
+        # function is a dropper waiting for its call (a driver manager chmods, it does not
+        # name its download `helper.exe`).
+        marked = _has(facts, "lit:exe_name") and not auto
         emit(
             "PV301",
             _first(facts, "download", "network"),
-            Severity.CRITICAL if strong else Severity.MEDIUM,
-            Confidence.MEDIUM if strong else Confidence.LOW,
+            Severity.CRITICAL if strong else Severity.HIGH if marked else Severity.MEDIUM,
+            Confidence.MEDIUM if strong or marked else Confidence.LOW,
             phase,
         )
 
