@@ -640,6 +640,14 @@ class Collector(ast.NodeVisitor):
             folded = self.folder.fold_str(node.args[0])
             if folded is not None and folded.tricky:
                 self.out.add("hidden_name", line, self.scope, f"import {folded.value!s}", col)
+        if qualified in PATH_JOINS:
+            # os.path.join(appdata, "Microsoft", "Windows", "Start Menu", ...): the place a
+            # path names is in its pieces; read them as the path they make.
+            pieces = [a.value for a in node.args
+                      if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if len(pieces) >= 2:
+                for sep in ("/", "\\"):
+                    self._literal(sep + sep.join(pieces), line, col, decoded=True)
         if qualified in BACKGROUND:
             self.out.add("background", line, self.scope, qualified, col)
         if qualified in CODE_READS:
@@ -878,6 +886,8 @@ class Collector(ast.NodeVisitor):
 BACKGROUND = frozenset({"threading.Thread", "threading.Timer", "multiprocessing.Process",
                         "os.fork", "os.setsid", "_thread.start_new_thread",
                         "thread.start_new_thread", "atexit.register", "signal.signal"})
+PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join", "pathlib.Path",
+                        "pathlib.PurePath", "pathlib.PureWindowsPath"})
 CALLBACK_DECORATORS = frozenset({"atexit.register"})
 CALLBACK_APIS = BACKGROUND | frozenset({
     "builtins.map", "builtins.filter", "concurrent.futures.ThreadPoolExecutor.submit",

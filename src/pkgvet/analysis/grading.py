@@ -407,7 +407,8 @@ def grade_group(
     # Persistence.
     persist = _first(facts, "lit:persistence")
     if persist is not None and _has(facts, "write", "process", "persistence_call"):
-        if _has(facts, "download", "exec", "lit:download_cmd"):
+        # What is planted there is code: downloaded, executed, deserialized, or a program.
+        if _has(facts, "download", "exec", "deserialize", "lit:download_cmd", "lit:exe_name"):
             emit("PV401", persist, crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
         else:
             emit(
