@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pkgvet.analyzer._facts import catalog
+from pkgvet.analysis.facts import catalog
 
 EXAMPLES = {
     "credentials": ["/home/u/.ssh/id_rsa", "C:\\Users\\u\\.aws\\credentials", "Login Data",

@@ -537,7 +537,7 @@ def test_blanks_inside_a_docstring_hide_nothing(tmp_path: Path) -> None:
 
 
 def test_python_3_12_type_syntax_gets_the_precise_front_end(tmp_path: Path) -> None:
-    from pkgvet.analyzer.python_code import _parse_guard
+    from pkgvet.analysis.parse import parse_guard as _parse_guard
 
     source = "type Order = Literal['>', '<']\nclass Box[T](Base):\n    def get[U](self) -> T: ...\n"
     assert _parse_guard(source)[0] == "ok"

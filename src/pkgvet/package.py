@@ -161,8 +161,11 @@ def _words(name: str) -> set[str]:
 
 
 def classify_context(relpath: str) -> Context:
-    """Where a file lives; folder names are split into words, so `manual tests/`,
-    `integration-tests/` and `unit_tests/` count as tests."""
+    """Where a file that no installed package holds lives, guessed from folder words (split,
+    so `manual tests/`, `integration-tests/` and `unit_tests/` count as tests). A file inside
+    an installed package is never tests, docs or examples: `Package.context_of` decides that
+    first, and the package graph (`pkgvet.analysis.reachability`) overrides both for every
+    file an entry point reaches."""
     parts = [p.lower() for p in PurePosixPath(relpath).parts]
     dirs, name = parts[:-1], parts[-1] if parts else ""
     if relpath == "setup.py":
@@ -214,7 +217,14 @@ class Package:
 
     @property
     def python_files(self) -> list[PackageFile]:
-        return [f for f in self.files if f.is_python and f.data is not None]
+        """Python sources kept in memory (cached once the file list stops growing)."""
+        key = len(self.files)
+        cached = self.memo.get("python_files")
+        if isinstance(cached, tuple) and cached[0] == key:
+            return list(cached[1])
+        found = [f for f in self.files if f.is_python and f.data is not None]
+        self.memo["python_files"] = (key, found)
+        return list(found)
 
     @cached_property
     def metadata(self) -> Message | None:
@@ -247,57 +257,55 @@ class Package:
     def entries(self) -> tuple[FileEntry, ...]:
         return tuple(FileEntry(f.path, f.size, f.sha256) for f in self.files)
 
-    def phase_of_module(self, f: PackageFile) -> Phase:
-        """When the top level of a Python file runs: install for build code; import for
-        modules an `import` can reach; runtime for scripts nobody imports (`scripts/`,
-        `tools/`, helper scripts of a Rust crate), which run only when someone runs them."""
-        if f.context is Context.BUILD or f.relpath in self.build_backend_files:
-            return Phase.INSTALL
-        if f.relpath.rpartition("/")[2] == "__main__.py":
-            return Phase.RUNTIME  # runs only for `python -m package`, never on import
-        return Phase.IMPORT if self.importable(f.relpath) else Phase.RUNTIME
-
-    def importable(self, relpath: str) -> bool:
-        """A root module, a module under `src/`, or one in a folder with an `__init__.py`."""
-        parent, _, _ = relpath.rpartition("/")
-        if not parent or parent == "src" or "!/" in relpath:
-            return True
-        return f"{parent}/__init__.py" in self.by_relpath
+    memo: dict[str, object] = field(default_factory=dict)
+    """Views that higher layers derive from the files once per package (the package graph)."""
 
     @cached_property
-    def build_backend_files(self) -> frozenset[str]:
-        """The in-tree build backend module (pyproject `build-backend` found on `backend-path`):
-        pip runs it at install. Backends that build themselves (setuptools, flit-core) put
-        the whole package on the path; only the backend module is install-time code, the
-        modules it imports run their top level as at any import."""
-        pyproject = self.get("pyproject.toml")
-        text = pyproject.text() if pyproject is not None else None
-        if not text:
-            return frozenset()
-        import tomllib
-
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            return frozenset()
-        system = data.get("build-system", {})
-        if not isinstance(system, dict):
-            return frozenset()
-        paths = system.get("backend-path", [])
-        backend = system.get("build-backend", "")
-        if not isinstance(paths, list) or not isinstance(backend, str) or not backend:
-            return frozenset()
-        module = backend.split(":")[0].replace(".", "/")
-        found: set[str] = set()
-        for base in paths:
-            if not isinstance(base, str):
+    def installed_tops(self) -> frozenset[str]:
+        """Top-level folders (relpaths) that install as import packages: in a wheel every
+        top-level folder with an `__init__.py`; in an sdist those at the root or under `src/`,
+        except folders named like tests, docs or examples when the sdist has another package
+        (a project's own top-level package named `testing` is installed, its `tests/` is not).
+        """
+        wheel = self.artifact.kind is ArtifactKind.WHEEL
+        candidates: set[str] = set()
+        for f in self.files:
+            if "!/" in f.relpath or not f.relpath.endswith("/__init__.py"):
                 continue
-            prefix = str(PurePosixPath(base)).strip("./")
-            for candidate in (f"{module}.py", f"{module}/__init__.py"):
-                rel = f"{prefix}/{candidate}" if prefix else candidate
-                if self.get(rel) is not None:
-                    found.add(rel)
-        return frozenset(found)
+            parts = f.relpath.split("/")
+            if wheel and len(parts) >= 4 and parts[0].endswith(".data") \
+                    and parts[1] in ("purelib", "platlib"):
+                parts = parts[:2] + parts[2:]
+                candidates.add("/".join(parts[:3]))
+            elif len(parts) == 2:
+                candidates.add(parts[0])
+            elif len(parts) == 3 and parts[0] == "src" and not wheel:
+                candidates.add("/".join(parts[:2]))
+        if wheel:
+            return frozenset(candidates)
+        side = {c for c in candidates if _words(c.rsplit("/", 1)[-1].lower())
+                & (TEST_DIRS | DOC_DIRS | EXAMPLE_DIRS)}
+        main = candidates - side
+        project = (self.name or "").lower().replace("-", "_")
+        kept = main | {c for c in side if c.rsplit("/", 1)[-1].lower() == project}
+        return frozenset(kept if kept else candidates)
+
+    def is_installed(self, relpath: str) -> bool:
+        """Inside an installed package, or a top-level module of a wheel."""
+        if "!/" in relpath:
+            return False
+        if self.artifact.kind is ArtifactKind.WHEEL and "/" not in relpath \
+                and relpath.endswith(".py"):
+            return True
+        return any(relpath.startswith(top + "/") for top in self.installed_tops)
+
+    def context_of(self, f: PackageFile) -> Context:
+        """Context from structure first (installed code is `package`), folder words second."""
+        if f.context is Context.BUILD:
+            return f.context
+        if self.is_installed(f.relpath):
+            return Context.PACKAGE
+        return f.context
 
 
 def _strip_root(names: list[str], kind: ArtifactKind) -> str:
@@ -333,6 +341,8 @@ def load(
         if "!/" not in f.path and pkg.root and f.path.startswith(pkg.root):
             f.relpath = f.path[len(pkg.root):]
             f.context = classify_context(f.relpath)
+    for f in pkg.files:
+        f.context = pkg.context_of(f)
     return pkg
 
 

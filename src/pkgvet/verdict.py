@@ -5,8 +5,10 @@ Analyzers already grade each finding by what it means: a capability alone in ord
 send it, download then run) reached at install or import time is `critical`. This function
 then applies the same three rules to every package:
 
-1. Suppressed findings do not count. Findings in tests, docs and examples count one severity
-   level lower: that code does not run when the package is installed or imported.
+1. Suppressed findings do not count. Findings in tests, docs and examples that no entry point
+   of the package reaches count one severity level lower: that code does not run when the
+   package is installed or imported. This is the only demotion: the analyzers give such
+   code its real phase (`runtime`) and context, and never lower it themselves.
 2. **malicious**: a `critical` finding with at least medium confidence, or `high` findings
    with high confidence in two or more categories at install or import time (two independent
    hostile behaviours where no user call is needed).
@@ -28,7 +30,9 @@ DEMOTED_CONTEXTS = frozenset({Context.TESTS, Context.DOCS, Context.EXAMPLES})
 
 
 def effective_severity(finding: Finding) -> Severity:
-    if finding.context in DEMOTED_CONTEXTS and finding.phase is not Phase.INSTALL:
+    """One level lower for side code (tests, docs, examples) that runs only when someone runs
+    it; install- and import-time findings keep their severity whatever folder they are in."""
+    if finding.context in DEMOTED_CONTEXTS and finding.phase not in AUTOMATIC_PHASES:
         return Severity(max(finding.severity - 1, Severity.INFO))
     return finding.severity
 

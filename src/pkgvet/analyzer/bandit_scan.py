@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pkgvet.analysis import reachability
 from pkgvet.model import Category, Confidence, Finding, Phase, Severity
 from pkgvet.options import ScanOptions
 from pkgvet.package import Package, PackageFile
@@ -36,7 +37,8 @@ CONFIDENCE = {"LOW": Confidence.LOW, "MEDIUM": Confidence.MEDIUM, "HIGH": Confid
 
 def install_time_files(pkg: Package) -> list[PackageFile]:
     files = [
-        f for f in pkg.python_files if not f.binary and pkg.phase_of_module(f) is Phase.INSTALL
+        f for f in pkg.python_files
+        if not f.binary and f.relpath in reachability.reach(pkg).whole
     ]
     files.sort(key=lambda f: (f.relpath != "setup.py", f.relpath))
     return files[:MAX_FILES]

@@ -13,12 +13,13 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pkgvet.analyzer._astfacts import ast_facts
-from pkgvet.analyzer._facts import FileFacts
-from pkgvet.analyzer.python_code import analyze_facts
-from pkgvet.model import Category, Confidence, Finding, Phase, Severity
+from pkgvet.analysis.facts import FileFacts, ast_facts
+from pkgvet.analysis.grading import Where
+from pkgvet.analysis.scan import grade_facts
+from pkgvet.model import Finding, Phase
 from pkgvet.options import ScanOptions
 from pkgvet.package import Package, PackageFile
+from pkgvet.registry import rule
 
 NAME = "pth"
 
@@ -54,25 +55,21 @@ def analyze_pth(f: PackageFile) -> list[Finding]:
         return []
     first_line, first = lines[0]
     findings = [
-        Finding(
-            rule_id="PV109",
-            title=".pth file runs code at interpreter start-up",
-            severity=Severity.LOW,
-            confidence=Confidence.HIGH,
-            category=Category.EXECUTION,
+        rule("PV109").finding(
             phase=Phase.IMPORT,
             path=f.path,
             line=first_line,
             snippet=first[:240],
             explanation=(
                 f"{len(lines)} line(s) starting with 'import' are executed by site.py every time "
-                "Python starts, in every program, before any user code."
+                "Python starts, in every program, before any user code; the modules they "
+                "import are graded as import-time code."
             ),
-            analyzer=NAME,
             context=f.context,
         )
     ]
-    findings.extend(analyze_facts(_facts(lines), Phase.IMPORT, f, text.splitlines()))
+    where = Where(f.path, text.splitlines(), f.context)
+    findings.extend(grade_facts(_facts(lines), Phase.IMPORT, where))
     return findings
 
 

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 import yara
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from pkgvet.analysis import reachability
 from pkgvet.errors import PkgvetError
 from pkgvet.model import ArtifactKind, Category, Confidence, Context, Finding, Phase, Severity
 from pkgvet.options import ScanOptions
@@ -286,15 +287,16 @@ def _line_and_snippet(data: bytes, offset: int) -> tuple[int, str]:
     return line, _printable(data[start:end])
 
 
-def _text_context(f: PackageFile) -> Context:
-    if f.context is Context.PACKAGE and (f.name in DOC_NAMES or f.suffix in DOC_SUFFIXES):
+def _text_context(pkg: Package, f: PackageFile) -> Context:
+    context = reachability.context_of(pkg, f) if f.is_python else f.context
+    if context is Context.PACKAGE and (f.name in DOC_NAMES or f.suffix in DOC_SUFFIXES):
         return Context.DOCS
-    return f.context
+    return context
 
 
 def _phase(pkg: Package, f: PackageFile, context: Context) -> Phase:
     if f.is_python:
-        phase = pkg.phase_of_module(f)
+        phase = reachability.phase_of_module(pkg, f)
     elif context is Context.BUILD:
         phase = Phase.INSTALL
     elif f.suffix == ".pth" or context is Context.PACKAGE:
@@ -462,7 +464,7 @@ class YaraAnalyzer:
             matches = self.ruleset.match(f.data)
             if not matches:
                 continue
-            context = _text_context(f)
+            context = _text_context(pkg, f)
             phase = _phase(pkg, f, context)
             data_file = (
                 context is not Context.DOCS and not f.is_python and (f.suffix not in CODE_SUFFIXES)

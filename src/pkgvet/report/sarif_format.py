@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pkgvet.model import Finding, Report, ScanResult, Severity, TargetError
+from pkgvet.registry import rules
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://pypi.org/project/pkgvet/"
@@ -23,19 +24,30 @@ SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.ME
 
 
 def _rule(f: Finding) -> dict[str, Any]:
-    return {
+    """The rule's SARIF descriptor: from its registry declaration where there is one (so the
+    descriptor is the same in every report), else from the finding (YARA meta, bandit)."""
+    declared = rules().get(f.rule_id)
+    title = declared.title if declared else f.title
+    explanation = declared.explanation if declared else f.explanation
+    severity = declared.severity if declared else f.severity
+    confidence = declared.confidence if declared else f.confidence
+    category = declared.category if declared else f.category
+    out: dict[str, Any] = {
         "id": f.rule_id,
-        "name": "".join(w.capitalize() for w in f.title.replace("-", " ").split() if w.isalnum()),
-        "shortDescription": {"text": f.title},
-        "fullDescription": {"text": f.explanation},
-        "help": {"text": f.explanation},
-        "defaultConfiguration": {"level": LEVEL[f.severity]},
+        "name": "".join(w.capitalize() for w in title.replace("-", " ").split() if w.isalnum()),
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": explanation},
+        "help": {"text": explanation},
+        "defaultConfiguration": {"level": LEVEL[severity]},
         "properties": {
-            "tags": ["security", f.category.value, f.phase.value],
-            "security-severity": SECURITY_SEVERITY[f.severity],
-            "precision": {"high": "high", "medium": "medium", "low": "low"}[f.confidence.label],
+            "tags": ["security", category.value, f.phase.value],
+            "security-severity": SECURITY_SEVERITY[severity],
+            "precision": {"high": "high", "medium": "medium", "low": "low"}[confidence.label],
         },
     }
+    if declared and declared.reference:
+        out["helpUri"] = declared.reference
+    return out
 
 
 def _fingerprint(f: Finding) -> str:

@@ -1,0 +1,1106 @@
+"""Facts, the first step: what each piece of a Python file can do, and where.
+
+One collector (`ast_facts`) walks CPython's `ast` once per file and records capability facts
+per scope (module top level, `if __name__ == "__main__"`, each function), resolving names
+through the file's imports (`import base64 as b; b.b64decode(x)` is `base64.b64decode`) and
+through `pkgvet.analysis.names` (folded strings, aliases of builtins). It also records the
+call graph inside the file, the imports and the files opened (for the package graph in
+`reachability`), and which sink calls are fed by decoded, downloaded or obfuscated data.
+`text_facts()` is the tolerant fallback for files that do not parse (Python 2 sources).
+
+Facts are not findings: `grading` weighs combinations of facts by phase.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import ahocorasick
+
+from pkgvet.analysis.names import BUILTIN_NAMES, Folder
+
+MODULE = "<module>"
+MAIN = "<main>"
+"""Scope of `if __name__ == "__main__":` blocks: they run only when the file is a script."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    cap: str
+    line: int
+    scope: str
+    detail: str
+    column: int = 0
+    file: str = ""
+    """The relpath the fact came from, set when facts of several files are graded together."""
+
+
+@dataclass(slots=True)
+class FileFacts:
+    facts: list[Fact] = field(default_factory=list)
+    calls: dict[str, set[str]] = field(default_factory=dict)
+    """Function key -> simple names it calls (an intra-file call graph)."""
+    functions: dict[str, str] = field(default_factory=dict)
+    """Simple function name -> function key (`Class.method` or `func`)."""
+    classes: dict[str, list[str]] = field(default_factory=dict)
+    """Class name -> base class dotted names."""
+    parsed: bool = True
+    embedded: list[tuple[int, str, str]] = field(default_factory=list)
+    """(line, scope, text) of string literals that may hold code or an encoded payload."""
+    decoded_code: list[tuple[int, str, str]] = field(default_factory=list)
+    """(line, scope, text) of code that an exec call receives once its argument is folded."""
+    imports: list[tuple[str, str, int]] = field(default_factory=list)
+    """(scope, dotted module or module.name, line); relative names keep their dots."""
+    qualified_calls: dict[str, set[str]] = field(default_factory=dict)
+    """Scope -> dotted names it calls through imports (`helper.steal`, `.util.send`)."""
+    opened: list[tuple[str, str, int]] = field(default_factory=list)
+    """(scope, path pieces joined by '/', line) of files opened, run or loaded."""
+    patches: list[tuple[str, str, str]] = field(default_factory=list)
+    """(scope, patched dotted name, local function): another library's function replaced."""
+
+    def add(self, cap: str, line: int, scope: str, detail: str, column: int = 0) -> None:
+        self.facts.append(Fact(cap, line, scope, detail[:300], column))
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    exact: dict[str, frozenset[str]]
+    prefixes: tuple[tuple[str, str], ...]
+    tails: dict[str, frozenset[str]]
+    literals: dict[str, tuple[re.Pattern[str], ...]]
+    any_literal: re.Pattern[str]
+    """All literal patterns in one alternation: most literals match none, one search says so."""
+    word_caps: dict[str, list[str]]
+    """Caps of short alphanumeric literals (`whoami`, `pip`), looked up instead of searched."""
+    screen: Any
+    """Aho-Corasick automaton of [screen] words: a literal without one is skipped."""
+
+    def caps_for(self, qualified: str) -> frozenset[str]:
+        caps = self.exact.get(qualified)
+        if caps is not None:
+            return caps
+        found = {cap for prefix, cap in self.prefixes if qualified.startswith(prefix)}
+        return frozenset(found)
+
+    def literal_caps(self, text: str) -> list[str]:
+        if len(text) < 2:
+            return []
+        if len(text) < 40 and text.isalnum():
+            return self.word_caps.get(text.lower(), [])
+        return self._search(text)
+
+    def _search(self, text: str) -> list[str]:
+        if len(text) < 200 and next(self.screen.iter(text.lower()), None) is None:
+            return []
+        if not self.any_literal.search(text):
+            return []
+        return [
+            cap for cap, patterns in self.literals.items() if any(p.search(text) for p in patterns)
+        ]
+
+
+@lru_cache(maxsize=1)
+def catalog() -> Catalog:
+    raw = (
+        resources.files("pkgvet.rules").joinpath("data/python-capabilities.toml").read_text("utf-8")
+    )
+    data = tomllib.loads(raw)
+    exact: dict[str, set[str]] = {}
+    prefixes: list[tuple[str, str]] = []
+    tails: dict[str, set[str]] = {}
+    for cap, names in data["calls"].items():
+        for name in names:
+            if name.endswith(".*"):
+                prefixes.append((name[:-1], cap))
+                continue
+            exact.setdefault(name, set()).add(cap)
+            parts = name.split(".")
+            if len(parts) >= 2:
+                tails.setdefault(".".join(parts[-2:]), set()).add(cap)
+    literals = {
+        cap: tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+        for cap, patterns in data["literals"].items()
+    }
+    combined = "|".join(f"(?:{p})" for patterns in data["literals"].values() for p in patterns)
+    # Any short alphanumeric literal that a pattern can match is made of a pattern's own letters.
+    vocabulary = {
+        w.lower()
+        for patterns in data["literals"].values()
+        for p in patterns
+        for w in re.findall(r"[A-Za-z0-9]+", p)
+    }
+    word_caps = {
+        w: [cap for cap, pats in literals.items() if any(x.search(w) for x in pats)]
+        for w in vocabulary
+    }
+    return Catalog(
+        exact={k: frozenset(v) for k, v in exact.items()},
+        prefixes=tuple(prefixes),
+        tails={k: frozenset(v) for k, v in tails.items()},
+        literals=literals,
+        any_literal=re.compile(combined, re.IGNORECASE),
+        word_caps={w: caps for w, caps in word_caps.items() if caps},
+        screen=_automaton(data["screen"]["words"]),
+    )
+
+
+def _automaton(words: list[str]) -> Any:
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
+
+def shannon_entropy(text: str) -> float:
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+_B64ISH = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$")
+_HEXISH = re.compile(r"^(?:[0-9a-fA-F]{2}|\\x[0-9a-fA-F]{2})+$")
+
+
+def is_blob(text: str, min_len: int = 120) -> bool:
+    """A literal that looks like an encoded payload: long, dense, base64/hex alphabet."""
+    if len(text) < min_len:
+        return False
+    compact = text.strip()
+    if _HEXISH.match(compact):
+        return True
+    if _B64ISH.match(compact) and " " not in compact[:200]:
+        return shannon_entropy(compact[:4096]) > 4.2
+    return False
+
+
+JUNK_NAME = re.compile(
+    r"^(_0x[0-9a-f]{3,}|[Il1]{6,}|[O0]{6,}|_{2,}[Il1O0]{4,}|[lI]{3,}[1lI]{3,}|_{4,}|"
+    r"[oO0]{2,}[oO0_]{4,})$"
+)
+CODE_MARKERS = re.compile(
+    r"\bimport\s+\w|\bexec\s*\(|\beval\s*\(|urlopen|os\.system|subprocess|socket\.|"
+    r"__import__|python[0-9.]*(\.exe)?\s+-c\s"
+)
+
+
+def embedded_candidate(text: str) -> bool:
+    """A literal worth unpacking: code-like text, or a long encoded blob."""
+    if len(text) < 16:
+        return False
+    return bool(CODE_MARKERS.search(text[:20000])) or is_blob(text, min_len=40)
+
+
+@lru_cache(maxsize=65_536)
+def junk_identifier(name: str) -> bool:
+    if JUNK_NAME.match(name):
+        return True
+    # Identifiers in CJK or mixed scripts in otherwise-ASCII code: a generator's fingerprint.
+    return len(name) >= 6 and sum(1 for ch in name if ord(ch) > 0x2E80) >= len(name) // 2
+
+
+EXEC_CAPS = frozenset({"exec", "deserialize"})
+SINKS = {
+    "exec": "exec",
+    "deserialize": "exec",
+    "process": "process",
+    "network": "net",
+    "send": "net",
+    "download": "net",
+}
+
+
+def sink_kinds(caps: set[str]) -> set[str]:
+    return {SINKS[c] for c in caps if c in SINKS}
+
+
+ENVIRON_NAMES = frozenset({"os.environ", "os.environb", "posix.environ"})
+SUSPICIOUS_METHODS = {
+    "b64decode": "decode",
+    "decodebytes": "decode",
+    "decompress": "decode",
+    "decrypt": "decode",
+    "unhexlify": "decode",
+    "fromhex": "decode",
+    "urlopen": "download",
+    "urlretrieve": "download",
+    "sendall": "send",
+    "sendto": "send",
+    "sendmail": "send",
+    "system": "process",
+    "popen": "process",
+    "startfile": "process",
+}
+NETWORK_READ_ATTRS = frozenset(
+    {"read", "text", "content", "json", "readlines", "recv", "iter_content"}
+)
+
+
+MESSAGE_CAPS = frozenset({"download_cmd", "pip_cmd", "shell_cmd", "shell_bin"})
+"""Command-line literals that, inside a message for people (an exception, print, a log line,
+a warning), are instructions ("install it with: curl ... | sh"), not commands pkgvet should
+weigh."""
+_MESSAGE_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception",
+                              "critical", "fatal", "echo", "secho"})
+
+
+def is_message_call(simple: str | None, qualified: str | None = None) -> bool:
+    """`print(...)`, `warnings.warn(...)`, `log.info(...)`, `click.echo(...)`, and building
+    an exception or warning (`RuntimeError(...)`, `raise ImportError(...)`)."""
+    if not simple:
+        return False
+    return (simple == "print" or simple in _MESSAGE_METHODS or qualified == "warnings.warn"
+            or simple.endswith(("Error", "Exception", "Warning")))
+
+
+# -- the collector ----------------------------------------------------------------------------
+
+BUILTINS = BUILTIN_NAMES
+THREAD_TARGETS = frozenset({"target", "func", "fn", "callback", "function", "handler"})
+CODE_READS = frozenset({
+    "inspect.stack", "inspect.getsource", "inspect.getsourcelines", "inspect.currentframe",
+    "inspect.getouterframes", "inspect.getframeinfo", "sys._getframe", "traceback.extract_stack",
+    "inspect.getfile", "inspect.getmodule",
+})
+HIDDEN_SOURCES = frozenset({"decode", "chr_join", "reverse", "blob", "xor", "exception"})
+
+
+class Collector(ast.NodeVisitor):
+    """One walk over a module: capability facts per scope, the call graph (including callbacks
+    handed to threads, atexit, signal handlers, map/filter, decorators, hooks assigned to
+    `sys.excepthook`), imports for the package graph, and sink calls with what feeds them."""
+
+    def __init__(self, out: FileFacts) -> None:
+        self.out = out
+        self.cat = catalog()
+        self.aliases: dict[str, str] = {}
+        self.scopes: list[str] = [MODULE]
+        self.classes: list[str] = []
+        self.assignments: dict[tuple[str, str], list[ast.expr]] = {}
+        self.exec_calls: list[tuple[ast.Call, str, str, str]] = []
+        self.helpers: set[str] = set()
+        self.messages = 0
+        """1 while visiting the arguments of a message call (print, log, an exception)."""
+        self.params: dict[str, list[str]] = {}
+        self.raised: dict[str, list[ast.expr]] = {}
+        """Scope -> arguments of exceptions raised there (a command can travel in one)."""
+        self.handlers: dict[tuple[str, str], str] = {}
+        self.folder = Folder(self._lookup, self.qualify)
+
+    @property
+    def scope(self) -> str:
+        return self.scopes[-1]
+
+    # names ---------------------------------------------------------------------------------
+    def _lookup(self, name: str) -> ast.expr | None:
+        for scope in (self.scope, MODULE):
+            values = self.assignments.get((scope, name))
+            if values:
+                return values[-1] if len(values) <= 3 else None
+        return None
+
+    def qualify(self, node: ast.expr, depth: int = 0) -> str | None:
+        """The dotted name an expression refers to, through imports, aliases (`e = exec`),
+        `__import__`/`import_module` of folded names and `getattr` with a folded name."""
+        if depth > 8:
+            return None
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        head: str | None
+        if isinstance(node, ast.Name):
+            head = self.aliases.get(node.id)
+            if head is None:
+                assigned = self._alias_of(node.id, depth)
+                if assigned is not None:
+                    head = self.qualify(assigned, depth + 1)
+            if head is None:
+                if node.id in ("__builtins__", "__builtin__"):
+                    head = "builtins"
+                else:
+                    head = f"builtins.{node.id}" if node.id in BUILTINS else node.id
+        elif isinstance(node, ast.Call):
+            # `boto3.Session().get_credentials` reads as `boto3.Session.get_credentials`.
+            head = self._dynamic_target(node, depth) or self.qualify(node.func, depth + 1)
+        elif isinstance(node, ast.Subscript):
+            head = self._subscript_target(node, depth)
+        else:
+            return None
+        if head is None:
+            return None
+        return ".".join([head, *reversed(parts)])
+
+    def _alias_of(self, name: str, depth: int) -> ast.expr | None:
+        """`e = exec`, `s = os.system`, `g = getattr(builtins, "ex" + "ec")`: a name assigned
+        once from something callable is that thing."""
+        for scope in (self.scope, MODULE):
+            values = self.assignments.get((scope, name))
+            value = values[0] if values and len(values) == 1 else None
+            if isinstance(value, ast.IfExp):
+                value = value.body
+            if value is not None and isinstance(
+                value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
+            ) and not (isinstance(value, ast.Name) and value.id == name):
+                if isinstance(value, ast.Call) and not self._is_dynamic_call(value, depth) \
+                        and not self._is_client(value, depth):
+                    return None
+                return value
+        return None
+
+    def _is_client(self, node: ast.Call, depth: int) -> bool:
+        """`s = requests.Session()`, `c = aiohttp.ClientSession()`: an object of a class the
+        catalog knows, whose methods are then `requests.Session.post` and so on."""
+        if isinstance(node.func, ast.Call):
+            return False
+        name = self.qualify(node.func, depth + 1)
+        return bool(name) and bool(self.cat.caps_for(name or ""))
+
+    def _is_dynamic_call(self, node: ast.Call, depth: int) -> bool:
+        if isinstance(node.func, ast.Call):
+            return False
+        name = self.qualify(node.func, depth + 1)
+        return name in ("builtins.getattr", "builtins.__import__", "importlib.import_module")
+
+    def _dynamic_target(self, node: ast.Call, depth: int) -> str | None:
+        """`__import__("o" + "s")` -> os; `getattr(os, "sy" + "stem")` -> os.system."""
+        fname = self.qualify(node.func, depth + 1) if not isinstance(node.func, ast.Call) else None
+        if fname in ("builtins.__import__", "importlib.import_module") and node.args:
+            folded = self.folder.fold_str(node.args[0])
+            if folded is not None and _dotted_ok(folded.value):
+                self._trick(folded.tricky)
+                return str(folded.value)
+            return None
+        if fname == "builtins.getattr" and len(node.args) >= 2:
+            base = self.qualify(node.args[0], depth + 1)
+            folded = self.folder.fold_str(node.args[1])
+            if base and folded is not None and _dotted_ok(folded.value):
+                self._trick(folded.tricky)
+                name = str(folded.value)
+                if base in ("builtins", "__builtin__", "builtins.__builtins__"):
+                    return f"builtins.{name}"
+                return f"{base}.{name}"
+        return None
+
+    def _subscript_target(self, node: ast.Subscript, depth: int) -> str | None:
+        """`vars(builtins)["exec"]`, `__builtins__.__dict__[k]`, `globals()["__builtins__"][k]`."""
+        if not _is_namespace(node.value, self, depth):
+            return None
+        folded = self.folder.fold_str(node.slice)
+        if folded is None or not _dotted_ok(folded.value):
+            return None
+        self._trick(folded.tricky)
+        name = str(folded.value)
+        if name in ("__builtins__", "builtins"):
+            return "builtins"
+        return f"builtins.{name}"
+
+    _pending_trick = False
+
+    def _trick(self, tricky: bool) -> None:
+        self._pending_trick = self._pending_trick or tricky
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.aliases[alias.asname] = alias.name
+            else:
+                top = alias.name.split(".")[0]
+                self.aliases[top] = top
+            self.out.imports.append((self.scope, alias.name, node.lineno))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        base = "." * node.level + (node.module or "")
+        for alias in node.names:
+            if node.module and not node.level:
+                self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            else:
+                self.aliases[alias.asname or alias.name] = f"{base}.{alias.name}" \
+                    if node.module else f"{base}{alias.name}"
+            target = f"{base}.{alias.name}" if node.module else f"{base}{alias.name}"
+            self.out.imports.append((self.scope, target, node.lineno))
+            self.out.imports.append((self.scope, base, node.lineno))
+
+    # structure -----------------------------------------------------------------------------
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        bases = [q for q in (self.qualify(b) for b in node.bases) if q]
+        self.out.classes[node.name] = bases
+        if junk_identifier(node.name):
+            self.out.add("junk_names", node.lineno, self.scope, node.name, node.col_offset)
+        for deco in node.decorator_list:
+            self.visit(deco)
+        self.classes.append(node.name)
+        for stmt in node.body:
+            self.visit(stmt)
+        self.classes.pop()
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda,
+                  name: str) -> None:
+        key = ".".join([*self.classes, name]) if self.classes else name
+        if self.scope not in (MODULE, MAIN):
+            key = f"{self.scope}.{key}"
+        self.out.functions.setdefault(name, key)
+        self.out.calls.setdefault(key, set())
+        self.params[key] = [a.arg for a in node.args.args + node.args.kwonlyargs]
+        if isinstance(node, ast.Lambda):
+            self.scopes.append(key)
+            self.visit(node.body)
+            self.scopes.pop()
+            return
+        if junk_identifier(name):
+            self.out.add("junk_names", node.lineno, self.scope, name, node.col_offset)
+        for deco in node.decorator_list:
+            # A decorator runs when the function is defined; `@atexit.register` also hands
+            # the function to code that will call it without the user.
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            simple = target.attr if isinstance(target, ast.Attribute) else (
+                target.id if isinstance(target, ast.Name) else "")
+            if simple and not isinstance(deco, ast.Call):
+                self.out.calls.setdefault(self.scope, set()).add(simple)
+            if self.qualify(deco) in CALLBACK_DECORATORS:
+                self.out.calls.setdefault(self.scope, set()).add(name)
+            self.visit(deco)
+        for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
+            self.visit(default)
+        self.scopes.append(key)
+        for stmt in node.body:
+            self.visit(stmt)
+        self.scopes.pop()
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._function(node, node.name)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._function(node, node.name)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        name = f"<lambda:{node.lineno}:{node.col_offset}>"
+        self._function(node, name)
+        self.out.calls.setdefault(self.scope, set()).add(name)
+
+    def visit_If(self, node: ast.If) -> None:
+        test = node.test
+        if (
+            self.scope == MODULE
+            and isinstance(test, ast.Compare)
+            and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__"
+        ):
+            self.visit(test)
+            self.scopes.append(MAIN)
+            for stmt in node.body:
+                self.visit(stmt)
+            self.scopes.pop()
+            for stmt in node.orelse:
+                self.visit(stmt)
+            return
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if junk_identifier(node.id):
+            self.out.add("junk_names", node.lineno, self.scope, node.id, node.col_offset)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self.assignments.setdefault((self.scope, target.id), []).append(node.value)
+                if isinstance(node.value, ast.Lambda):
+                    self.out.functions.setdefault(target.id, self._lambda_key(node.value))
+            elif isinstance(target, ast.Attribute):
+                self._attribute_store(target, node.value, node.lineno)
+            elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                # Containers carry data between functions: d["k"] = secret.
+                self.assignments.setdefault((self.scope, target.value.id), []).append(node.value)
+        self.generic_visit(node)
+
+    def _lambda_key(self, node: ast.Lambda) -> str:
+        key = f"<lambda:{node.lineno}:{node.col_offset}>"
+        return key if self.scope in (MODULE, MAIN) else f"{self.scope}.{key}"
+
+    def _attribute_store(self, target: ast.Attribute, value: ast.expr, line: int) -> None:
+        """`sys.excepthook = f`, `lib.Account.sign = f`: a function handed to other code."""
+        base = self.qualify(target.value)
+        handed = isinstance(value, (ast.Name, ast.Lambda, ast.Attribute))
+        root = base.split(".")[0] if base else ""
+        foreign = bool(base) and root in self.aliases.values() and root not in ("self", "cls")
+        if handed and isinstance(value, ast.Name) and foreign:
+            # sys.excepthook = f, otherlib.Client.send = f: other code will call f.
+            self.out.calls.setdefault(self.scope, set()).add(value.id)
+        if base and handed and foreign:
+            label = f"{base}.{target.attr}"
+            self.out.add("monkeypatch", line, self.scope, label, target.col_offset)
+            if isinstance(value, ast.Name):
+                self.out.patches.append((self.scope, label, value.id))
+        if isinstance(target.value, ast.Name):
+            key = (self.scope, f"{target.value.id}.{target.attr}")
+            self.assignments.setdefault(key, []).append(value)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.target, ast.Name):
+            self.assignments.setdefault((self.scope, node.target.id), []).append(node.value)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None and isinstance(node.target, ast.Name):
+            self.assignments.setdefault((self.scope, node.target.id), []).append(node.value)
+        self.generic_visit(node)
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        if isinstance(node.exc, ast.Call):
+            self.raised.setdefault(self.scope, []).extend(node.exc.args[:2])
+        self.generic_visit(node)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name:
+            self.handlers[(self.scope, node.name)] = self.scope
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        sl = node.slice
+        if (
+            isinstance(sl, ast.Slice)
+            and sl.lower is None
+            and sl.upper is None
+            and isinstance(sl.step, ast.UnaryOp)
+            and isinstance(sl.step.op, ast.USub)
+        ):
+            self.out.add("reverse", node.lineno, self.scope, "[::-1]", node.col_offset)
+        self.generic_visit(node)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        # A bare string statement is a docstring or a comment in disguise: it never runs.
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if not isinstance(value, str) or len(value) < 3:
+            return
+        self._literal(value, node.lineno, node.col_offset)
+
+    def _literal(self, value: str, line: int, col: int, decoded: bool = False) -> None:
+        probe = value[:4096]
+        for cap in self.cat.literal_caps(probe):
+            if self.messages and cap in MESSAGE_CAPS:
+                continue
+            self.out.add(f"lit:{cap}", line, self.scope, value[:200], col)
+        if value.startswith(("http://", "https://")):
+            host = value.split("://", 1)[1].split("/", 1)[0].split(":")[0].lower()
+            if host:
+                self.out.add("url", line, self.scope, host, col)
+        if decoded:
+            return
+        if is_blob(value):
+            self.out.add("blob", line, self.scope, f"{len(value)} chars", col)
+        if embedded_candidate(value):
+            self.out.embedded.append((line, self.scope, value))
+
+    # calls ---------------------------------------------------------------------------------
+    def call_caps(self, node: ast.Call) -> tuple[set[str], str, str]:
+        qualified = self.qualify(node.func) or ""
+        caps = set(self.cat.caps_for(qualified)) if qualified else set()
+        if not caps and qualified.startswith("builtins."):
+            caps = set(self.cat.caps_for(qualified[len("builtins.") :]))
+        simple = (
+            node.func.attr
+            if isinstance(node.func, ast.Attribute)
+            else (node.func.id if isinstance(node.func, ast.Name) else "")
+        )
+        if not caps and isinstance(node.func, ast.Attribute) and simple in SUSPICIOUS_METHODS:
+            caps.add(SUSPICIOUS_METHODS[simple])
+        return caps, qualified, simple
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self._pending_trick = False
+        caps, qualified, simple = self.call_caps(node)
+        tricky = self._pending_trick
+        self._pending_trick = False
+        line, col = node.lineno, node.col_offset
+        if tricky and caps:
+            # The name of what is called was built at run time (chr, concatenation, decoding):
+            # nobody writes `getattr(os, "sy" + "stem")` except to hide the call.
+            self.out.add("hidden_name", line, self.scope, qualified, col)
+        if not caps and self._hidden_target(node):
+            self.out.add("hidden_call", line, self.scope, qualified or "<computed>", col)
+        if qualified in ("builtins.__import__", "importlib.import_module") and node.args:
+            folded = self.folder.fold_str(node.args[0])
+            if folded is not None and folded.tricky:
+                self.out.add("hidden_name", line, self.scope, f"import {folded.value!s}", col)
+        if qualified in PATH_JOINS:
+            # os.path.join(appdata, "Microsoft", "Windows", "Start Menu", ...): the place a
+            # path names is in its pieces; read them as the path they make.
+            pieces = [a.value for a in node.args
+                      if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if len(pieces) >= 2:
+                for sep in ("/", "\\"):
+                    self._literal(sep + sep.join(pieces), line, col, decoded=True)
+        if qualified in BACKGROUND:
+            self.out.add("background", line, self.scope, qualified, col)
+        if qualified in CODE_READS:
+            self.out.add("code_read", line, self.scope, qualified, col)
+        if simple == "getattr" and node.args and self._is_builtins(node.args[0]):
+            self.out.add("builtins_access", line, self.scope, "getattr(builtins, ...)", col)
+        if simple == "join" and node.args and _mentions_chr(node.args[0]):
+            self.out.add("chr_join", line, self.scope, "''.join(chr(...))", col)
+        for arg in node.args:
+            if self.qualify(arg) in ENVIRON_NAMES:
+                self.out.add("env_dump", line, self.scope, "os.environ", col)
+        label = qualified or simple or "<call>"
+        if "dns" in caps and node.args and _built_name(node.args[0]):
+            # gethostbyname(secret + ".attacker.example"): data leaves in the query name.
+            caps.add("dns_exfil")
+        for cap in caps:
+            self.out.add(cap, line, self.scope, label, col)
+        for kind in sink_kinds(caps):
+            self.exec_calls.append((node, self.scope, label, kind))
+            self._fold_sink_argument(node, kind, line, col)
+        if simple:
+            self.out.calls.setdefault(self.scope, set()).add(simple)
+        if qualified and "." in qualified and not qualified.startswith("builtins."):
+            self.out.qualified_calls.setdefault(self.scope, set()).add(qualified)
+        # Functions handed to code that runs them without the user: Thread(target=f),
+        # atexit.register(f), signal.signal(s, f), map(f, xs), executor.submit(f).
+        handed = qualified in CALLBACK_APIS or simple in CALLBACK_METHODS
+        for value in [*node.args, *(k.value for k in node.keywords)] if handed else ():
+            if isinstance(value, ast.Name):
+                self.out.calls.setdefault(self.scope, set()).add(value.id)
+            elif isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) \
+                    and value.value.id in ("self", "cls"):
+                self.out.calls.setdefault(self.scope, set()).add(value.attr)
+        for kw in node.keywords:
+            if kw.arg == "cmdclass":
+                for sub in ast.walk(kw.value):
+                    if isinstance(sub, ast.Name):
+                        self.out.calls.setdefault(MODULE, set()).add(sub.id)
+                        self.out.add("cmdclass", line, self.scope, sub.id, col)
+        if qualified in OPENERS or simple in ("read_text", "read_bytes"):
+            self._opened_path(node)
+        # Literals directly in a message are text for people; a call nested in the message
+        # (`print(os.system("curl ... | sh"))`) runs, so its literals count again.
+        outer, self.messages = self.messages, int(is_message_call(simple, qualified))
+        self.generic_visit(node)
+        self.messages = outer
+
+    def _hidden_target(self, node: ast.Call) -> bool:
+        """A call whose target stays unknown and whose name comes from encoded or obfuscated
+        data: `getattr(m, b64decode(x).decode())(...)`, `vars(builtins)[k[::-1]](...)`."""
+        func = node.func
+        name_arg: ast.expr | None = None
+        if isinstance(func, ast.Call):
+            fname = self.qualify(func.func) if not isinstance(func.func, ast.Call) else None
+            if fname == "builtins.getattr" and len(func.args) >= 2:
+                name_arg = func.args[1]
+            elif fname in ("builtins.__import__", "importlib.import_module") and func.args:
+                name_arg = func.args[0]
+        elif isinstance(func, ast.Subscript) and _is_namespace(func.value, self, 0):
+            name_arg = func.slice
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            inner = func.value
+            fname = self.qualify(inner.func) if not isinstance(inner.func, ast.Call) else None
+            if fname in ("builtins.__import__", "importlib.import_module") and inner.args:
+                name_arg = inner.args[0]
+        if name_arg is None:
+            return False
+        return bool(self._sources(name_arg, self.scope, 0) & HIDDEN_SOURCES)
+
+    def _fold_sink_argument(self, node: ast.Call, kind: str, line: int, col: int) -> None:
+        """What an exec, process or network call receives, folded: a command or URL built from
+        pieces is read as the literal it becomes, decoded code as the code it is."""
+        if not node.args:
+            return
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant):
+            return
+        folded = self.folder.fold(arg)
+        if folded is None:
+            if self.folder.budget.exhausted:
+                self.out.add("fold_budget", line, self.scope, "argument too large to fold", col)
+            self._exception_argument(arg, kind, line, col)
+            return
+        value = folded.value
+        if isinstance(value, tuple):
+            value = " ".join(str(v) for v in value if isinstance(v, (str, int)))
+        if isinstance(value, bytes):
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                return
+        if not isinstance(value, str) or len(value) < 3:
+            return
+        self._literal(value, line, col, decoded=True)
+        if kind == "exec":
+            self.out.embedded.append((line, self.scope, value))
+            if folded.tricky:
+                self.out.decoded_code.append((line, self.scope, value))
+                self.out.add("folded_code", line, self.scope, value[:200], col)
+
+    def _exception_argument(self, arg: ast.expr, kind: str, line: int, col: int) -> None:
+        """`except Exception as e: os.system(str(e))`: the command came in the exception."""
+        names = {n.id for n in ast.walk(arg) if isinstance(n, ast.Name)}
+        if not any((self.scope, n) in self.handlers for n in names):
+            return
+        for raised in self.raised.get(self.scope, [])[:8]:
+            folded = self.folder.fold_str(raised)
+            if folded is None:
+                continue
+            self._literal(str(folded.value), line, col, decoded=True)
+            self.out.add(f"{kind}_of:exception", line, self.scope, "exception argument", col)
+            if kind == "exec":
+                self.out.embedded.append((line, self.scope, str(folded.value)))
+
+    def _opened_path(self, node: ast.Call) -> None:
+        """Files named in open()/read_text(): a data file code reads at install or import
+        time (and may decode and execute) is part of what runs."""
+        pieces = []
+        target = node.args[0] if node.args else node.func
+        for sub in ast.walk(target):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value \
+                    and len(sub.value) < 300:
+                pieces.append(sub.value.strip("/"))
+            if len(pieces) > 8:
+                break
+        if pieces:
+            self.out.opened.append((self.scope, "/".join(p for p in pieces if p), node.lineno))
+
+    def _is_builtins(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Name) and node.id in ("__builtins__", "__builtin__"):
+            return True
+        return self.qualify(node) in ("builtins", "__builtin__")
+
+    # exec sources --------------------------------------------------------------------------
+    def resolve_exec_sources(self) -> None:
+        scopes = {f.scope for f in self.out.facts if f.cap == "decode"}
+        self.helpers = {name for name, key in self.out.functions.items() if key in scopes}
+        for call, scope, label, kind in self.exec_calls:
+            sources: set[str] = set()
+            for arg in call.args[:2]:
+                sources |= self._sources(arg, scope, 0)
+            for src in sorted(sources):
+                self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
+        self._wrappers()
+
+    def _wrappers(self) -> None:
+        """`run = lambda s: exec(s)`, `def go(c): os.system(c)`: a function that hands its
+        parameter to a sink is a sink too; its callers' arguments are what it runs."""
+        wrappers: dict[str, tuple[str, str]] = {}
+        for call, scope, label, kind in self.exec_calls:
+            params = self.params.get(scope)
+            if not params or not call.args:
+                continue
+            used = {n.id for n in ast.walk(call.args[0]) if isinstance(n, ast.Name)}
+            if used & set(params):
+                wrappers[scope.rsplit(".", 1)[-1]] = (kind, label)
+                for name, key in self.out.functions.items():
+                    if key == scope:
+                        wrappers[name] = (kind, label)
+        if not wrappers:
+            return
+        for node in self._calls_to(set(wrappers)):
+            call, scope = node
+            name = call.func.id if isinstance(call.func, ast.Name) else \
+                call.func.attr if isinstance(call.func, ast.Attribute) else ""
+            kind, label = wrappers[name]
+            sources: set[str] = set()
+            for arg in call.args[:2]:
+                sources |= self._sources(arg, scope, 0)
+            for src in sorted(sources):
+                self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
+
+    def _calls_to(self, names: set[str]) -> list[tuple[ast.Call, str]]:
+        """Calls of the named functions, directly or through map()/filter() (then the
+        iterable is what the function receives)."""
+        found = []
+        for c, s in self.all_calls:
+            if (isinstance(c.func, ast.Name) and c.func.id in names) \
+                    or (isinstance(c.func, ast.Attribute) and c.func.attr in names):
+                found.append((c, s))
+            elif isinstance(c.func, ast.Name) and c.func.id in ("map", "filter") \
+                    and len(c.args) >= 2 and isinstance(c.args[0], ast.Name) \
+                    and c.args[0].id in names:
+                found.append((ast.Call(func=c.args[0], args=c.args[1:], keywords=[],
+                                       lineno=c.lineno, col_offset=c.col_offset), s))
+        return found
+
+    all_calls: list[tuple[ast.Call, str]]
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Call):
+            self.all_calls.append((node, self.scope))
+        super().generic_visit(node)
+
+    def _sources(self, node: ast.expr, scope: str, depth: int) -> set[str]:
+        if depth > 4:
+            return set()
+        found: set[str] = set()
+        for seen, sub in enumerate(ast.walk(node)):
+            if seen > 400:
+                break
+            if isinstance(sub, ast.Call):
+                caps, qualified, simple = self.call_caps(sub)
+                if "decode" in caps or simple in self.helpers:
+                    found.add("decode")
+                if caps & {"download", "network"}:
+                    found.add("download")
+                if (
+                    simple == "join" and sub.args and _mentions_chr(sub.args[0])
+                ) or qualified == "builtins.chr":
+                    found.add("chr_join")
+            elif isinstance(sub, ast.Attribute) and sub.attr in NETWORK_READ_ATTRS:
+                if isinstance(sub.value, ast.Call):
+                    caps, _, _ = self.call_caps(sub.value)
+                    if caps & {"download", "network"}:
+                        found.add("download")
+            elif isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.BitXor):
+                found.add("xor")
+            elif isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Slice):
+                step = sub.slice.step
+                if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub):
+                    found.add("reverse")
+            elif isinstance(sub, ast.Constant) and isinstance(sub.value, (str, bytes)):
+                value = sub.value.decode("latin-1") if isinstance(sub.value, bytes) else sub.value
+                if is_blob(value, min_len=60):
+                    found.add("blob")
+            elif isinstance(sub, ast.Name):
+                for assigned in self.assignments.get((scope, sub.id), [])[:4]:
+                    found |= self._sources(assigned, scope, depth + 1)
+                if scope != MODULE:
+                    for assigned in self.assignments.get((MODULE, sub.id), [])[:4]:
+                        found |= self._sources(assigned, MODULE, depth + 1)
+        return found
+
+
+BACKGROUND = frozenset({"threading.Thread", "threading.Timer", "multiprocessing.Process",
+                        "os.fork", "os.setsid", "_thread.start_new_thread",
+                        "thread.start_new_thread", "atexit.register", "signal.signal"})
+PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join", "pathlib.Path",
+                        "pathlib.PurePath", "pathlib.PureWindowsPath"})
+CALLBACK_DECORATORS = frozenset({"atexit.register"})
+CALLBACK_APIS = BACKGROUND | frozenset({
+    "builtins.map", "builtins.filter", "concurrent.futures.ThreadPoolExecutor.submit",
+    "threading.excepthook", "sys.settrace", "sys.setprofile", "threading.settrace",
+    "asyncio.run", "asyncio.get_event_loop.run_until_complete", "weakref.finalize",
+})
+CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon",
+                              "call_later", "start_new_thread", "Thread", "Timer", "Process",
+                              "register", "map", "filter", "signal", "create_task"})
+OPENERS = frozenset({"builtins.open", "io.open", "codecs.open", "runpy.run_path",
+                     "builtins.execfile", "pathlib.Path", "imp.load_source",
+                     "importlib.machinery.SourceFileLoader",
+                     "importlib.util.spec_from_file_location"})
+
+
+def _dotted_ok(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) < 200 and all(
+        part.isidentifier() for part in value.split(".")
+    )
+
+
+def _is_namespace(node: ast.expr, c: Collector, depth: int) -> bool:
+    """`vars(builtins)`, `builtins.__dict__`, `__builtins__`, `globals()`, `locals()`,
+    `globals()["__builtins__"]`: mappings from names to the interpreter's functions."""
+    if depth > 8:
+        return False
+    if isinstance(node, ast.Name) and node.id in ("__builtins__", "__builtin__"):
+        return True
+    if isinstance(node, ast.Name):
+        alias = c._alias_of(node.id, depth + 1)
+        return alias is not None and _is_namespace(alias, c, depth + 1)
+    if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+        q = c.qualify(node.value, depth + 1)
+        return q in ("builtins", "__builtin__")
+    if isinstance(node, ast.Call) and not isinstance(node.func, ast.Call):
+        q = c.qualify(node.func, depth + 1)
+        if q in ("builtins.globals", "builtins.locals"):
+            return True
+        if q == "builtins.vars" and node.args:
+            return c.qualify(node.args[0], depth + 1) in ("builtins", "__builtin__")
+    if isinstance(node, ast.Subscript):
+        return _is_namespace(node.value, c, depth + 1)
+    return False
+
+
+def _built_name(node: ast.expr) -> bool:
+    """A host name assembled from data: concatenation, f-string, .format() or .join()."""
+    if isinstance(node, (ast.BinOp, ast.JoinedStr)):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("format", "join")
+    )
+
+
+def _mentions_chr(node: ast.expr) -> bool:
+    for seen, sub in enumerate(ast.walk(node)):
+        if seen > 200:
+            return False
+        if isinstance(sub, ast.Name) and sub.id == "chr":
+            return True
+    return False
+
+
+def ast_facts(tree: ast.Module) -> FileFacts:
+    """Facts of one parsed module (the one collector: fast enough for every file)."""
+    out = FileFacts()
+    collector = Collector(out)
+    collector.all_calls = []
+    collector.visit(tree)
+    collector.resolve_exec_sources()
+    return out
+
+
+# -- text front-end (tolerant fallback) -----------------------------------------------------
+
+_CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
+_STRING = re.compile(
+    r"""(?:[rRbBuU]{0,2})(?:'([^'\\\n]*(?:\\.[^'\\\n]*)*)'|"([^"\\\n]*(?:\\.[^"\\\n]*)*)")"""
+)
+_DEF = re.compile(r"^(\s*)def\s+(\w+)")
+_EXEC_WORD = re.compile(r"\b(exec|eval|compile|marshal\.loads|pickle\.loads)\s*\(")
+
+
+def text_facts(text: str, max_line: int = 20_000) -> FileFacts:
+    """Line-based facts for source libcst cannot parse; scopes are approximated by `def`."""
+    out = FileFacts(parsed=False)
+    cat = catalog()
+    scope = MODULE
+    scope_indent = -1
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if len(line) > max_line:
+            line = line[:max_line]
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        if scope != MODULE and indent <= scope_indent:
+            scope, scope_indent = MODULE, -1
+        if m := _DEF.match(line):
+            if scope == MODULE:
+                scope, scope_indent = m.group(2), len(m.group(1))
+                out.functions.setdefault(m.group(2), m.group(2))
+            continue
+        caps_here: set[str] = set()
+        for call in _CALL.findall(line):
+            parts = call.split(".")
+            caps = cat.exact.get(call) or cat.tails.get(".".join(parts[-2:]), frozenset())
+            if not caps and parts[-1] in SUSPICIOUS_METHODS:
+                caps = frozenset({SUSPICIOUS_METHODS[parts[-1]]})
+            for cap in caps:
+                out.add(cap, lineno, scope, call)
+            caps_here |= caps
+            out.calls.setdefault(scope, set()).add(parts[-1])
+        if re.search(r"os\.environ(\.(items|copy|keys|values)\(|\)|\s*\))", line):
+            out.add("env_dump", lineno, scope, "os.environ")
+        for m in _STRING.finditer(line):
+            lit = m.group(1) if m.group(1) is not None else (m.group(2) or "")
+            if len(lit) < 3:
+                continue
+            for cap in cat.literal_caps(lit[:4096]):
+                out.add(f"lit:{cap}", lineno, scope, lit[:200])
+            if is_blob(lit):
+                out.add("blob", lineno, scope, f"{len(lit)} chars")
+            if embedded_candidate(lit):
+                out.embedded.append((lineno, scope, lit))
+        if _EXEC_WORD.search(line):
+            if "decode" in caps_here or re.search(
+                r"b64decode|decompress|unhexlify|fromhex|decrypt", line
+            ):
+                out.add("exec_of:decode", lineno, scope, "exec")
+            if caps_here & {"download", "network"} or ".read()" in line:
+                out.add("exec_of:download", lineno, scope, "exec")
+            if "chr(" in line:
+                out.add("exec_of:chr_join", lineno, scope, "exec")
+            if "[::-1]" in line:
+                out.add("exec_of:reverse", lineno, scope, "exec")
+    return out
+
+
+def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
+    """Function keys reached from the given scopes through the intra-file call graph."""
+    seen: set[str] = set(roots)
+    stack = list(roots)
+    while stack:
+        key = stack.pop()
+        for callee in ff.calls.get(key, ()):
+            targets = [ff.functions[callee]] if callee in ff.functions else []
+            # Calling a class runs its __init__ (and, for cmdclass, its run method).
+            if callee in ff.classes:
+                targets += [k for k in ff.calls if k.startswith(f"{callee}.")]
+            for target in targets:
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+    return seen
+
+
+_IMPORT_LINE = re.compile(r"^(\s*)(?:from\s+(\.*[\w.]*)\s+import\s+\(?\s*([\w\s,*]+)|"
+                          r"import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*))")
+
+
+def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
+    """Only what the package graph needs — imports, calls of imported names, functions and
+    their calls — from a line scan, for reached files holding no ingredient of any
+    capability (no network, process, exec, secret or obfuscation words): a fraction of a full
+    parse, and nothing such a file does can be graded anyway."""
+    out = FileFacts()
+    aliases: dict[str, str] = {}
+    scope, scope_indent = MODULE, -1
+    for line in text.splitlines()[:max_lines]:
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        if scope != MODULE and indent <= scope_indent:
+            scope, scope_indent = MODULE, -1
+        if m := _DEF.match(line):
+            if scope == MODULE:
+                scope, scope_indent = m.group(2), len(m.group(1))
+                out.functions.setdefault(m.group(2), m.group(2))
+                out.calls.setdefault(scope, set())
+            continue
+        if m := _IMPORT_LINE.match(line):
+            if m.group(2) is not None:
+                base = m.group(2)
+                for name in re.split(r"[\s,]+", m.group(3)):
+                    if not name or name == "as" or name == "*":
+                        continue
+                    target = f"{base}.{name}" if not base.endswith(".") else f"{base}{name}"
+                    aliases[name] = target
+                    out.imports.append((scope, target, 0))
+                out.imports.append((scope, base, 0))
+            else:
+                for part in m.group(4).split(","):
+                    bits = part.split()
+                    if not bits:
+                        continue
+                    aliases[bits[-1] if "as" in bits else bits[0].split(".")[0]] = (
+                        bits[0] if "as" in bits else bits[0].split(".")[0])
+                    out.imports.append((scope, bits[0], 0))
+            continue
+        if "open(" in line or "read_bytes(" in line or "read_text(" in line:
+            pieces = [lit for pair in _STRING.findall(line) for lit in pair
+                      if lit and ("." in lit or "/" in lit or len(lit) > 3)
+                      and lit.lower() not in ("utf-8", "utf8", "latin-1", "ascii")]
+            if pieces:
+                out.opened.append((scope, "/".join(p.strip("/") for p in pieces[:8]), 0))
+        for call in _CALL.findall(line):
+            head, _, rest = call.partition(".")
+            out.calls.setdefault(scope, set()).add(call.rsplit(".", 1)[-1])
+            if head in aliases:
+                dotted = aliases[head] + ("." + rest if rest else "")
+                out.qualified_calls.setdefault(scope, set()).add(dotted)
+    return out

