@@ -119,7 +119,7 @@ _PACKAGES = _Packages()
 
 
 def decode_literals(line: str) -> tuple[Decoded, ...]:
-    from pkgvet.analyzer.python_code import _decodings
+    from pkgvet.analysis.parse import _decodings
 
     out: list[Decoded] = []
     for m in _LITERAL.finditer(line):

@@ -199,3 +199,19 @@ def _parse_findings(verdict: str, detail: str, phase: Phase, emit: Emit) -> None
              Confidence.MEDIUM, Phase.ARCHIVE, detail)
     elif verdict == "syntax":
         emit("PV905", fact, Severity.INFO, Confidence.HIGH, Phase.ARCHIVE, detail)
+
+
+def analyze_file(pkg: Package, f: PackageFile, phase: Phase) -> list[Finding]:
+    """One file graded as if all of it ran in `phase`: for code that was carried as data
+    (decoded from a bundled file or an image tail) and runs where its loader runs."""
+    text = f.text()
+    p = parsed(pkg, f) if text is not None else None
+    if text is None or p is None:
+        return []
+    out: list[Finding] = []
+    where = Where(f.path, text.splitlines(), f.context)
+    emit = Emit(where, out)
+    _file_level(text, phase, emit, p.tree)
+    _parse_findings(p.verdict, p.detail, phase, emit)
+    out.extend(grade_facts(p.facts, phase, where))
+    return _unique(out)

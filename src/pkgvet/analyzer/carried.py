@@ -157,15 +157,15 @@ def loader_phase(pkg: Package, relpath: str, scope: str, runs_on_load: frozenset
     """When the code at `scope` (a function name, or `<module>`) of `relpath` runs.
 
     The one place this analyzer decides phase, so that a package-wide reachability analysis
-    can replace it: today, the file's own phase (install for setup.py, its helper scripts
-    and the in-tree backend; import for importable modules) when the call sits at module
-    level or in a function that module level calls (`runs_on_load`), else runtime."""
-    from pkgvet.analyzer.python_code import helper_scripts
+    can replace it: the phase the package graph gives the file (`pkgvet.analysis.
+    reachability`: install for setup.py and what it reaches, import for what an installed
+    package or a .pth line reaches) when the call sits at module level or in a function
+    that module level calls (`runs_on_load`), else runtime."""
+    from pkgvet.analysis.reachability import phases
 
-    f = pkg.get(relpath)
-    if f is None:
+    if pkg.get(relpath) is None:
         return Phase.RUNTIME
-    base = Phase.INSTALL if relpath in helper_scripts(pkg) else pkg.phase_of_module(f)
+    base = phases(pkg).get(relpath, Phase.RUNTIME)
     if base is Phase.RUNTIME:
         return Phase.RUNTIME
     return base if scope == MODULE or scope in runs_on_load else Phase.RUNTIME
@@ -330,7 +330,11 @@ class _Run:
             if not unchecked or self.pkg.get(source) is None:
                 return Phase.RUNTIME
             f_source = self.pkg.get(source)
-            return self.pkg.phase_of_module(f_source) if f_source else Phase.RUNTIME
+            if f_source is None:
+                return Phase.RUNTIME
+            from pkgvet.analysis.reachability import phase_of_module
+
+            return phase_of_module(self.pkg, f_source)
         parent = str(PurePosixPath(source).parent)
         if parent in (".", "src") or "!/" in f.relpath or any(
                 self.pkg.get(f"{parent}/__init__{ext}") for ext in (".py", ".pyc")):
@@ -503,7 +507,7 @@ class _Run:
 
     # decoded content, analysed as if it stood in the package
     def _scan_decoded(self, f: PackageFile, text: str, via: _Loaded | None) -> None:
-        from pkgvet.analyzer.python_code import analyze_file
+        from pkgvet.analysis.scan import analyze_file
 
         data = text.encode("utf-8")
         phase = via.phase if via is not None else Phase.RUNTIME
