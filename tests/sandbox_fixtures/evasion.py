@@ -143,6 +143,9 @@ import time as _time
 if _os.fork() == 0:
     _os.setsid()
     if _os.fork() == 0:
+        _null = _os.open("/dev/null", _os.O_RDWR)
+        for _fd in (0, 1, 2):
+            _os.dup2(_null, _fd)
         _time.sleep(300)
     _os._exit(0)
 '''

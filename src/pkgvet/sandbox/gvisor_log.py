@@ -34,6 +34,10 @@ _SECONDS = re.compile(r"\{sec=(\d+) (n|u)sec=(\d+)\}")
 _DURATION = re.compile(r"([0-9.]+)(ms|µs|us|ns|h|m|s)")
 _UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
 _EXIT = re.compile(r"Exiting with status: (\d+)")
+_PANIC = re.compile(r"^(?:panic|fatal error): (.*)$")
+_STUB_KILLED = re.compile(r"ptrace stub process \d+ has been killed by SIGKILL")
+CRASH_PIDS = "pids"
+CRASH_MEMORY = "memory"
 OPENAT2 = "sys_437"
 """gVisor 2022 does not know openat2: a call to it is logged under its number."""
 HEAD_BYTES = 8192
@@ -161,7 +165,7 @@ def fact(call: Call, mono_at: float | None,
         wanted = _requested(name, parts, mono_at)
         out = {"call": "wait", "syscall": name, "requested": wanted, "elapsed": call.elapsed,
                "ok": ok}
-        if call.errno == "unfinished":
+        if call.errno:  # interrupted: the kill at the time limit, or a signal
             out["unfinished"] = True
         return out
     if name in probe.UNUSUAL:
@@ -257,13 +261,18 @@ class Reading:
     exit_status: int | None = None
     lines: int = 0
     openat2_calls: int = 0
+    crash: str = ""
+    """Why the sandbox kernel itself stopped: `pids` (its host threads and ptrace stubs hit
+    the process limit: a fork storm), `memory` (the host's OOM killer took a stub: memory
+    exhaustion) or gVisor's own panic message."""
 
 
 class Reader:
     """Streams one runsc boot log into fact records attributed to the probe's phases."""
 
     def __init__(self, spawned: Iterable[dict[str, Any]], budget: int,
-                 reads_under: tuple[str, ...]) -> None:
+                 reads_under: tuple[str, ...], storm: int = 256) -> None:
+        self.storm = storm
         self.roots: dict[int, tuple[str, str, float | None]] = {}
         for record in spawned:
             self.roots[int(record["pid"])] = (str(record.get("phase")), str(record.get("label")),
@@ -292,9 +301,7 @@ class Reader:
     def feed(self, line: str) -> None:
         self.reading.lines += 1
         if "strace.go" not in line:
-            ended = _EXIT.search(line)
-            if ended and "main.go" in line:
-                self.reading.exit_status = int(ended.group(1))
+            self.sandbox_line(line)
             return
         m = _LINE.match(line.rstrip("\n"))
         if not m:
@@ -313,13 +320,30 @@ class Reader:
         if not r:
             self.reading.unparsed += 1
             return
-        self.pending.pop(tid, None)
+        entered = self.pending.pop(tid, None)
+        if entered is not None and entered.name == name:
+            when = entered.when  # a call's time is when it started
         call = Call(pid, tid, name, r.group(1), when, _int(r.group(2)),
                     r.group(5) or ("" if r.group(4) is None else f"errno {r.group(4)}"),
                     go_duration(r.group(6)) if r.group(6) else None)
         if call.errno and call.value == 0:
             call.value = -1
         self.finished(call)
+
+    def sandbox_line(self, line: str) -> None:
+        """gVisor's own lines: how the sandbox ended."""
+        ended = _EXIT.search(line)
+        if ended and "main.go" in line:
+            self.reading.exit_status = int(ended.group(1))
+            return
+        if _STUB_KILLED.search(line) and not self.reading.crash:
+            self.reading.crash = CRASH_MEMORY
+            return
+        panic = _PANIC.match(line)
+        if panic and self.reading.crash in ("", CRASH_MEMORY):
+            text = panic.group(1).strip()
+            self.reading.crash = CRASH_PIDS if "resource temporarily unavailable" in text \
+                else (self.reading.crash or text[:200])
 
     def finished(self, call: Call) -> None:
         if call.name in ("clone", "clone3", "fork", "vfork") and call.value and call.value > 0:
@@ -347,7 +371,12 @@ class Reader:
         self.reading.records.append({"type": kind, **fields})
 
     def close(self, end: float | None) -> Reading:
-        """Calls still running when the log ended (a sleep cut by the kill) are facts too."""
+        """Calls still running when the log ended (a sleep cut by the kill) are facts too.
+        A log cut off after more processes than the sandbox allows is a fork storm that
+        took the sandbox kernel down with it."""
+        if self.reading.exit_status is None and not self.reading.crash and \
+                len(self.parent) >= self.storm:
+            self.reading.crash = CRASH_PIDS
         for call in list(self.pending.values()):
             if call.name in probe.SLEEPS and end is not None:
                 call.elapsed = max(0.0, end - call.when)
@@ -363,8 +392,8 @@ def lines(path: Path) -> Iterator[str]:
 
 
 def read(path: Path, spawned: Iterable[dict[str, Any]], budget: int,
-         reads_under: tuple[str, ...]) -> Reading:
-    reader = Reader(spawned, budget, reads_under)
+         reads_under: tuple[str, ...], storm: int = 256) -> Reading:
+    reader = Reader(spawned, budget, reads_under, storm)
     last: float | None = None
     for line in lines(path):
         reader.feed(line)

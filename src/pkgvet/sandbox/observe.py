@@ -275,7 +275,7 @@ class _Observation:
         elapsed = record.get("elapsed")
         length = max(float(wanted or 0), float(elapsed or 0))
         call = record.get("syscall", "sleep")
-        cut = " (cut by the sandbox's time limit)" if record.get("unfinished") else ""
+        cut = " (cut short by the sandbox)" if record.get("unfinished") else ""
         asked = f"asked for {float(wanted):.0f} s" if wanted else "no limit given"
         waited = f"waited {float(elapsed):.1f} s" if elapsed is not None else ""
         detail = f"{call}: {asked}{', ' + waited if waited else ''}{cut}"
@@ -639,7 +639,18 @@ def _integrity(obs: _Observation, foreign_lines: int, trace: dict[str, Any],
     if trace.get("overflow"):
         obs.add(_declared("PV819", phase, "gVisor's trace log passed its size limit; the run "
                                           "was stopped"))
-    if trace and trace.get("exit_status") is None and not killed_by_host:
+    crash = str(trace.get("crash") or "")
+    if crash == "pids":
+        obs.add(_declared("PV812", phase, "the sandbox kernel died in a burst of new processes "
+                                          "(gVisor's host limits on threads and memory)"))
+    elif crash == "memory":
+        obs.add(_declared("PV813", phase, "the host's memory limit killed the sandbox's "
+                                          "processes (gVisor ptrace stub killed)"))
+    elif crash:
+        obs.add(_declared("PV820", phase, f"gVisor stopped: {crash}"))
+    elif trace.get("oom"):
+        obs.add(_declared("PV813", phase, "the container was killed at its memory limit"))
+    elif "lines" in trace and trace.get("exit_status") is None and not killed_by_host:
         obs.add(_declared("PV820", phase, "gVisor's trace log ends before the sandbox exited"))
     if trace.get("unparsed"):
         obs.add(_declared("PV820", phase,

@@ -101,7 +101,7 @@ def normalise(path: str, base: str = "") -> str:
 
 # --- strace lines -----------------------------------------------------------------------
 
-_LINE = re.compile(r"^(\d+)\s+(.*)$")
+_LINE = re.compile(r"^(\d+)\s+(?:(\d+\.\d+)\s+)?(.*)$")
 _CALL = re.compile(r"^(\w+)\((.*)\)\s+=\s+(.*)$", re.S)
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"(\.\.\.)?')
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)")
@@ -326,7 +326,7 @@ class TraceReader:
             if raw.strip():
                 self.unparsed += 1
             return
-        pid, text = m.groups()
+        pid, stamp, text = m.groups()
         self.pids.add(pid)
         if not self.first_pid:
             self.first_pid = pid
@@ -342,35 +342,44 @@ class TraceReader:
         if text.startswith("---"):
             return
         now = time.monotonic()
+        if stamp:  # when the call started, on the monotonic clock
+            now -= max(0.0, time.time() - float(stamp))
         if text.endswith("<unfinished ...>"):
             self.pending[pid] = (text[: -len("<unfinished ...>")].rstrip(), now)
             return
         if text.startswith("<..."):
-            head, _ = self.pending.pop(pid, ("", now))
+            head, now = self.pending.pop(pid, ("", now))
             text = head + text.split("resumed>", 1)[-1]
+        if text.endswith("= ?"):  # a call cut by the process's death (the sandbox's kill)
+            self.cut(pid, text, now)
+            return
         call = _CALL.match(text)
         if not call:
-            if not text.endswith("= ?"):  # a call cut by the process's exit
-                self.unparsed += 1
+            self.unparsed += 1
             return
         name, args, ret = call.groups()
         fact = parse_call(name, args, ret, now=now)
         if fact is not None:
             self.facts.add(int(pid), fact)
 
+    def cut(self, pid: str, text: str, since: float) -> None:
+        """A wait that was still running when its process died is reported with how long
+        it had waited and how long it asked for."""
+        name, _, args = text.partition("(")
+        args = args.split("<unfinished ...>", 1)[0]
+        if name not in SLEEPS or not pure_wait(name, args):
+            return
+        wanted = requested_wait(name, args, since)
+        waited = time.monotonic() - since
+        if waited >= SLEEP_REPORTED:
+            self.facts.add(int(pid), {"call": "wait", "syscall": name, "requested": wanted,
+                                      "elapsed": round(waited, 3), "ok": False,
+                                      "unfinished": True})
+
     def finish(self) -> None:
         """Report the waits still running when the phase ended (a sleep cut by the kill)."""
-        now = time.monotonic()
         for pid, (text, since) in self.pending.items():
-            name, _, args = text.partition("(")
-            if name not in SLEEPS or not pure_wait(name, args):
-                continue
-            wanted = requested_wait(name, args, since)
-            waited = now - since
-            if waited >= SLEEP_REPORTED:
-                self.facts.add(int(pid), {"call": "wait", "syscall": name, "requested": wanted,
-                                          "elapsed": round(waited, 3), "ok": False,
-                                          "unfinished": True})
+            self.cut(pid, text, since)
 
 
 # --- sinks ----------------------------------------------------------------------------------
@@ -506,12 +515,21 @@ def _cmdline(pid: int) -> str:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return ""
-    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()[:300]
+    return " ".join(raw.replace(b"\0", b" ").decode("utf-8", "replace").split())[:160]
 
 
-def _kill_all() -> list[int]:
+def _kill_all(spare: int | None = None) -> list[int]:
     """SIGKILL every process but this probe; the ones still there 5 s later (stuck in an
-    uninterruptible sleep) are returned."""
+    uninterruptible sleep) are returned. The tracer (`spare`) goes last, so that it can
+    write out the calls its tracees were in when they died."""
+    if spare is not None:
+        for pid in _alive({spare}):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _alive({spare}):
+            time.sleep(0.05)
+        _wait_exit(spare, 5)
     with contextlib.suppress(ProcessLookupError):
         os.kill(-1, signal.SIGKILL)  # every process but PID 1, which is this probe
     deadline = time.monotonic() + 5
@@ -522,6 +540,23 @@ def _kill_all() -> list[int]:
             return []
         time.sleep(0.1)
     return _alive(set())
+
+
+def _wait_exit(pid: int, seconds: float) -> bool:
+    """True once `pid` (a child) has ended, within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (OSError, IndexError):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _private_fifo() -> str:
@@ -535,7 +570,7 @@ def _private_fifo() -> str:
 
 def _strace(command: list[str], fifo: str) -> list[str]:
     user = pwd.getpwuid(SANDBOX_UID).pw_name
-    return ["strace", "-f", "-q", "-T", "--seccomp-bpf", "-y", "-s", "256", "-u", user,
+    return ["strace", "-f", "-q", "-T", "-ttt", "--seccomp-bpf", "-y", "-s", "256", "-u", user,
             "-e", f"trace={TRACED}", "-e", "signal=none", "-o", fifo, "--", *command]
 
 
@@ -588,7 +623,8 @@ def run_phase(phase: str, command: list[str], timeout: float, cwd: str, job: dic
                 lingering = [f"{pid}: {_cmdline(pid)}" for pid in others]
                 break
         time.sleep(0.05)
-    stuck = _kill_all() if (timed_out or lingering or proc.poll() is None) else []
+    stuck = _kill_all(proc.pid if strace else None) \
+        if (timed_out or lingering or proc.poll() is None) else []
     code = proc.wait()
     if trace_thread is not None:
         trace_thread.join(10)

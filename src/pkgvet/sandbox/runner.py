@@ -140,7 +140,9 @@ def _container_options(settings: SandboxSettings, chosen: runtime_mod.Runtime, j
         "cap_drop": ["ALL"],
         "cap_add": caps,
         "security_opt": ["no-new-privileges"],
-        "pids_limit": settings.pids,
+        # Under gVisor the host's process limit counts the sandbox kernel's threads and one
+        # ptrace stub per process: room for them, and a fork storm still hits it.
+        "pids_limit": settings.pids * (2 if chosen.kind == "gvisor" else 1),
         "mem_limit": settings.memory,
         "memswap_limit": settings.memory,
         "nano_cpus": int(settings.cpus * 1e9),
@@ -222,6 +224,8 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
                 watch = _Watch(chosen.log_dir, container.id, time.time())
             container.start()
             killed_by_host = _wait(container, settings, watch)
+            container.reload()
+            oom_killed = bool((container.attrs.get("State") or {}).get("OOMKilled"))
             raw = container.logs(stdout=True, stderr=False)
             errors = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
         except docker.errors.DockerException as exc:
@@ -241,7 +245,7 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
     report, findings = observe(records, tokens, image=settings.image, seconds=seconds,
                                killed_by_host=killed_by_host, timeout=settings.wall_seconds,
                                runtime=chosen.name, foreign_lines=foreign,
-                               trace=_trace_health(trace, watch))
+                               trace={**_trace_health(trace, watch), "oom": oom_killed})
     notes = list(report.notes)
     if chosen.note:
         notes.append(chosen.note)
@@ -273,17 +277,19 @@ def _host_trace(watch: _Watch, records: list[dict[str, Any]],
     home = engine_mod.HOME + "/"
     try:
         return gvisor_log.read(watch.log, spawned, settings.max_events,
-                               (*policy().reads_under, home))
+                               (*policy().reads_under, home), storm=settings.pids // 5)
     finally:
-        with contextlib.suppress(OSError):
-            watch.log.unlink()
+        if not os.environ.get("PKGVET_KEEP_TRACE"):  # kept only when debugging the sandbox
+            with contextlib.suppress(OSError):
+                watch.log.unlink()
 
 
 def _trace_health(trace: gvisor_log.Reading | None, watch: _Watch | None) -> dict[str, Any]:
     if trace is None:
         return {}
     return {"unparsed": trace.unparsed, "exit_status": trace.exit_status,
-            "overflow": bool(watch and watch.overflow), "lines": trace.lines}
+            "overflow": bool(watch and watch.overflow), "lines": trace.lines,
+            "crash": trace.crash}
 
 
 def remove_leftovers() -> int:
