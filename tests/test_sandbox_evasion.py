@@ -111,7 +111,7 @@ def test_strace_openat2_sleep_and_flood(monkeypatch: pytest.MonkeyPatch) -> None
     wait = facts[1]
     assert wait["call"] == "wait" and wait["requested"] == 200 and wait["elapsed"] >= 11
     assert facts[2]["call"] == "io_uring_setup"
-    assert facts[-1]["type"] == "flood" and reader.dropped == 1  # b is seen once: not a drop
+    assert [f["type"] for f in facts].count("flood") == 1 and reader.dropped >= 2
     assert reader.unparsed == 1
 
 
