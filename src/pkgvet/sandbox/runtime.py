@@ -10,7 +10,9 @@ sandbox falls back to runc with strace inside the container, and the report says
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,3 +134,37 @@ def choose(engine: docker.DockerClient, wanted: str | None = None) -> Runtime:
     if wanted != "auto":
         raise SandboxUnavailable("gVisor was asked for but " + reason)
     return Runtime("runc", "runc", note="gVisor not used: " + reason)
+
+
+def config_text(existing: Path | None, log_dir: str = LOG_DIR, runsc: str | None = None) -> str:
+    """daemon.json with pkgvet's runtime merged into `existing` (if the file exists)."""
+    current: dict[str, Any] = {}
+    if existing is not None and existing.is_file():
+        try:
+            current = json.loads(existing.read_text(encoding="utf-8") or "{}")
+        except ValueError as exc:
+            raise SandboxUnavailable(f"{existing} is not valid JSON ({exc}); fix it first") \
+                from None
+    path = runsc or shutil.which("runsc") or RUNSC
+    return json.dumps(merged_config(current, log_dir, path), indent=2) + "\n"
+
+
+def doctor_detail(info: dict[str, Any]) -> tuple[bool, str]:
+    """(ready, what to say) about gVisor for `pkgvet sandbox doctor`."""
+    found = traced_gvisor(info)
+    if found is not None:
+        name, folder = found
+        if folder.is_dir() and os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+            return True, f"{name} (runsc, traced on the host into {folder})"
+        return False, (f"{name} is registered but its trace folder {folder} is missing or not "
+                       f"readable and writable by you: `sudo install -d -m 2770 -g docker "
+                       f"{folder}`; until then the sandbox uses runc")
+    binary = shutil.which("runsc")
+    entry = json.dumps({"runtimes": daemon_entry(runsc=binary or RUNSC)}, indent=2)
+    how = ("install gVisor (`apt-get install runsc` on Debian), then " if binary is None
+           else "")
+    return False, (f"{why_not_gvisor(info)}; the sandbox uses runc until then. To add it, "
+                   f"{how}put this in /etc/docker/daemon.json (or run `pkgvet sandbox "
+                   "runtime-config --merge /etc/docker/daemon.json`), create the trace folder "
+                   f"(`install -d -m 2770 -g docker {LOG_DIR}`) and reload dockerd "
+                   f"(`kill -HUP $(pidof dockerd)`):\n{entry}")
