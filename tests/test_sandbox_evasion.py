@@ -239,3 +239,24 @@ def test_a_flood_past_the_budget_is_an_evasion_finding(tmp_path: Path) -> None:
     result = _run(tmp_path, ev.EVENT_FLOOD, "runc", max_events=20000)
     assert "PV819" in _rules(result)
     assert result.sandbox is not None and result.sandbox.verdict is not Verdict.BENIGN
+
+
+def test_gigabytes_of_output_are_a_finding_not_a_crash(tmp_path: Path) -> None:
+    _ready("runsc")
+    house = tmp_path / "wheelhouse"
+    house.mkdir()
+    path = fx.wheel(tmp_path, "loud", ev.OUTPUT_FLOOD)
+    report = scan_targets([str(path)], jobs=1, sandbox=SandboxSettings(
+        wheelhouse=house, runtime="runsc", import_seconds=60.0))
+    (result,) = report.results
+    assert "PV826" in _rules(result), result.errors
+    assert result.sandbox is not None and result.sandbox.verdict is not Verdict.BENIGN
+
+
+@pytest.mark.parametrize("runtime", ["runsc", "runc"])
+def test_filling_the_disk_is_a_resource_finding(tmp_path: Path, runtime: str) -> None:
+    """Under runc /tmp is a 200 MiB tmpfs (ENOSPC); gVisor ignores tmpfs sizes, so the same
+    fill runs into the memory limit instead. Either way it is reported, never a clean run."""
+    result = _run(tmp_path, ev.DISK_FILL, runtime, tmp_size="200m")
+    assert _rules(result) & {"PV827", "PV813"}, sorted(_rules(result))
+    assert result.sandbox is not None and result.sandbox.verdict is not Verdict.BENIGN

@@ -161,3 +161,23 @@ SANDBOX_EVASIONS = {
     "renamed-shell": (RENAMED_SHELL, {"PV825", "PV804", "PV801"}),
     "daemon-left-running": (DAEMON_LEFT, {"PV814"}),
 }
+
+OUTPUT_FLOOD = '''
+import sys as _sys
+
+_chunk = "x" * (1 << 20) + "\\n"
+for _ in range(300):  # 300 MiB on standard output, at import time
+    _sys.stdout.write(_chunk)
+_sys.stdout.flush()
+'''
+
+DISK_FILL = '''
+_block = b"\\0" * (1 << 22)
+try:
+    with open("/tmp/.fill", "wb") as _fh:
+        for _ in range(4096):
+            _fh.write(_block)
+            _fh.flush()
+except OSError:
+    pass
+'''
