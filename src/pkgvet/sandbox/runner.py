@@ -1,10 +1,12 @@
 """Run one package file through the sandbox container and observe it.
 
-The container: no network (`network_mode=none`), read-only root with tmpfs for /tmp and the
-home, every capability dropped, `no-new-privileges`, Docker's default seccomp profile, a
-non-root user, limits on processes, memory (no swap) and CPU, and a wall-clock limit after
-which pkgvet kills it. The package file, the probe and the wheelhouse are mounted read-only.
-The container is removed in every case: success, error, timeout or Ctrl-C.
+The container: gVisor (`runsc-trace`, traced on the host) or runc (strace inside), no network
+(`network_mode=none`), read-only root with tmpfs for /tmp and the home, `no-new-privileges`,
+limits on processes, memory (no swap) and CPU, and a wall-clock limit after which pkgvet
+kills it. The probe is root with a handful of capabilities; the package runs as the sandbox
+user with none (see docs/sandbox-isolation.md). The package file, the probe and the
+wheelhouse are mounted read-only. The container and gVisor's trace log are removed in every
+case: success, error, timeout or Ctrl-C.
 """
 
 from __future__ import annotations
