@@ -173,6 +173,28 @@ def test_daemon_json_entry_merges_and_is_recognised() -> None:
     assert "without --strace" in runtime_mod.why_not_gvisor({"Runtimes": existing["runtimes"]})
 
 
+class _Engine:
+    def __init__(self, runtimes: dict[str, Any]) -> None:
+        self.runtimes = runtimes
+
+    def info(self) -> dict[str, Any]:
+        return {"Runtimes": self.runtimes}
+
+
+def test_runtime_choice_falls_back_to_runc_and_says_why(tmp_path: Path) -> None:
+    plain = _Engine({"runc": {"path": "runc"}, "runsc": {"path": "/usr/bin/runsc"}})
+    chosen = runtime_mod.choose(plain, "auto")  # type: ignore[arg-type]
+    assert (chosen.name, chosen.kind) == ("runc", "runc") and "without --strace" in chosen.note
+    with pytest.raises(SandboxUnavailable, match="gVisor was asked for"):
+        runtime_mod.choose(plain, "runsc")  # type: ignore[arg-type]
+    traced = _Engine(runtime_mod.daemon_entry(str(tmp_path) + "/"))
+    chosen = runtime_mod.choose(traced, "auto")  # type: ignore[arg-type]
+    assert (chosen.name, chosen.kind, chosen.log_dir) == ("runsc-trace", "gvisor", tmp_path)
+    assert runtime_mod.choose(traced, "runc").kind == "runc"  # type: ignore[arg-type]
+    missing = _Engine(runtime_mod.daemon_entry(str(tmp_path / "absent") + "/"))
+    assert "trace folder" in runtime_mod.choose(missing, "auto").note  # type: ignore[arg-type]
+
+
 # --- real containers ---------------------------------------------------------------------
 
 
