@@ -663,13 +663,20 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _executables(roots: list[str], limit: int = 2000) -> dict[str, os.stat_result]:
+def _executables(roots: list[str], limit: int = 2000,
+                 visits: int = 100000) -> dict[str, os.stat_result]:
+    """Executable regular files under `roots` (at most `limit`, after at most `visits`
+    entries: a package that buries its program under a million files is still bounded)."""
     found: dict[str, os.stat_result] = {}
     for root in roots:
         for folder, dirs, files in os.walk(root):
             if folder.startswith(VENV + "/lib") or "/site-packages" in folder:
                 dirs[:] = []
                 continue
+            visits -= len(files) + len(dirs)
+            if visits < 0:
+                emit("probe_note", text=f"program inventory stopped in {folder}: too many files")
+                return found
             for name in files:
                 path = os.path.join(folder, name)
                 try:

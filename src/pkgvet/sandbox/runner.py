@@ -183,11 +183,15 @@ class _Watch:
 def _wait(container: Any, settings: SandboxSettings, watch: _Watch | None) -> bool:
     """Wait for the container's end; kill it past its wall clock or on a trace flood.
     True when the host killed it."""
+    import docker
+
     deadline = time.monotonic() + settings.wall_seconds
     while True:
         try:
             container.wait(timeout=2)
             return False
+        except docker.errors.DockerException:
+            raise  # gone (Ctrl-C removed it) or the engine failed: not a run to wait for
         except Exception:  # the engine's read timed out: still running
             pass
         if watch is not None:
