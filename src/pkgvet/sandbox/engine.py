@@ -9,12 +9,13 @@ from pkgvet.errors import PkgvetError
 if TYPE_CHECKING:
     import docker
 
-RECIPE = "2"
+RECIPE = "3"
 """Bump when the image must change (what the probe needs from it); old images are not used."""
 IMAGE = f"pkgvet-sandbox:{RECIPE}"
 RECIPE_LABEL = "org.pkgvet.recipe"
 SANDBOX_UID = 10001
-HOME = "/home/sandbox"
+HOME = "/home/dana"
+"""The persona's home (its user is declared in sandbox/persona/persona.toml)."""
 
 
 class SandboxUnavailable(PkgvetError):

@@ -23,9 +23,10 @@ from typing import Any
 from pkgvet.model import Finding, SandboxReport
 from pkgvet.package import Artifact
 from pkgvet.sandbox import engine as engine_mod
-from pkgvet.sandbox import wheelhouse
+from pkgvet.sandbox import execute, persona, wheelhouse
 from pkgvet.sandbox.honeytokens import Honeytokens
 from pkgvet.sandbox.observe import observe, policy
+from pkgvet.sandbox.persona import delivery  # persona: how a run reaches the container
 
 OWNER_LABEL = "org.pkgvet.owner-pid"
 HOST_MARGIN = 60.0
@@ -52,7 +53,8 @@ class SandboxSettings:
     def wall_seconds(self) -> float:
         """The probe's own limits (an install may be tried twice: isolated, then with the
         image's setuptools) plus a margin; past it pkgvet kills the container."""
-        return 2 * self.install_seconds + self.import_seconds * self.max_modules + HOST_MARGIN
+        return (2 * self.install_seconds + self.import_seconds * self.max_modules
+                + execute.worst_case_seconds() + HOST_MARGIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,19 +118,19 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
     engine_mod.require_image(engine, settings.image)
     house = settings.wheelhouse or wheelhouse.default_dir()
     house.mkdir(parents=True, exist_ok=True)
-    tokens = Honeytokens.fresh()
+    tokens = delivery.tokens()
     started = time.perf_counter()
     container = None
     killed_by_host = False
-    with tempfile.TemporaryDirectory(prefix="pkgvet-sandbox-") as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # no "pkgvet" in what mountinfo shows
         job = Path(tmp)
         _job(job, artifact, tokens, settings)
-        env = {"HOME": engine_mod.HOME, "LANG": "C.UTF-8", "USER": "sandbox",
-               **tokens.env, **settings.extra_env}
+        program = delivery.program(json.loads((job / "job.json").read_text()), artifact.path,
+                                   tokens)
         try:
             container = engine.containers.create(
                 settings.image,
-                command=["python3", "-I", "/pkgvet/probe.py"],
+                **delivery.container_options(engine_mod.HOME, tokens, settings.extra_env),
                 user=f"{engine_mod.SANDBOX_UID}:{engine_mod.SANDBOX_UID}",
                 network_mode="none",
                 read_only=True,
@@ -145,19 +147,16 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
                 nano_cpus=int(settings.cpus * 1e9),
                 sysctls={"net.ipv4.ip_unprivileged_port_start": "0"},
                 volumes={
-                    str(job): {"bind": "/pkgvet", "mode": "ro"},
                     str(job / "resolv.conf"): {"bind": "/etc/resolv.conf", "mode": "ro"},
-                    str(house.resolve()): {"bind": "/wheelhouse", "mode": "ro"},
+                    **delivery.wheelhouse_volume(job, house.resolve()),
                 },
-                environment=env,
                 working_dir="/tmp",
-                hostname="build",
                 labels={"org.pkgvet.sandbox": "1", OWNER_LABEL: str(os.getpid()),
                         **settings.labels},
                 log_config=LogConfig(type="json-file", config={"max-size": "256m"}),
                 init=False,
             )
-            container.start()
+            delivery.start(container, program)
             try:
                 container.wait(timeout=settings.wall_seconds)
             except Exception:  # the engine's read timed out: the run is over its wall clock
@@ -178,6 +177,7 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
     records, foreign = _records(raw)
     report, findings = observe(records, tokens, image=settings.image, seconds=seconds,
                                killed_by_host=killed_by_host, timeout=settings.wall_seconds)
+    findings = [*findings, *persona.grade(records)]  # persona: recon, Windows stand-ins
     notes = list(report.notes)
     if foreign:
         notes.append(f"{foreign} lines on the probe's output were not the probe's")
