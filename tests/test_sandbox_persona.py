@@ -18,8 +18,12 @@ from pkgvet.model import Phase
 from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, check_ready, persona
 from pkgvet.sandbox.canonical import canonical_name
 from pkgvet.sandbox.execute import arguments, plan, public_callables
-from pkgvet.sandbox.persona import decode_encoded_command, grade_commands, grade_recon
-from pkgvet.sandbox.persona import grade_windows_calls
+from pkgvet.sandbox.persona import (
+    decode_encoded_command,
+    grade_commands,
+    grade_recon,
+    grade_windows_calls,
+)
 from pkgvet.sandbox.persona.delivery import project_name
 from pkgvet.sandbox.runner import Outcome, run
 from pkgvet.sources.local import local_artifact

@@ -79,7 +79,7 @@ def _fits(file: fetch.IndexFile, binary: bool) -> bool:
     for tag in parse_wheel_filename(file.filename)[3]:
         if tag.abi == "none" and tag.platform == "any" and tag.interpreter.startswith("py3"):
             return True
-        abi_ok = tag.abi == "cp311" and tag.interpreter == "cp311" or (
+        abi_ok = (tag.abi == "cp311" and tag.interpreter == "cp311") or (
             tag.abi == "abi3" and tag.interpreter in _BINARY_INTERPRETERS)
         small = (file.size or BINARY_LIMIT + 1) <= BINARY_LIMIT
         if binary and small and abi_ok and tag.platform.startswith(("manylinux", "linux")) \

@@ -10,8 +10,8 @@ Windows to ordinary code (`sys.platform` and `os.name` stay Linux):
 - `winreg` / `_winreg` and `ctypes.windll` / `ctypes.WinDLL` stand-ins that record each call;
 - Windows folder variables (APPDATA, LOCALAPPDATA, USERPROFILE, TEMP) pointing into the home.
 
-Each record is one JSON line appended to RECORDS. Nothing here raises: a failure to record never changes what the code under
-observation sees.
+Each record is one JSON line appended to RECORDS. Nothing here raises: a failure to record
+never changes what the code under observation sees.
 """
 
 from __future__ import annotations
