@@ -113,7 +113,7 @@ def _run(*middle: dict[str, Any], install_ok: bool = True) -> list[dict[str, Any
             "bdist_wheel"]),
         _call("install", call="open", path="/tmp/pip-build-env-1/site/sitecustomize.py",
               write=True, ok=True),
-        _call("install", call="open", path="/home/sandbox/.cache/pip/x", write=True, ok=True),
+        _call("install", call="open", path="/home/dana/.cache/pip/x", write=True, ok=True),
         *middle,
         {"type": "phase_end", "phase": "install", "exit_code": 0 if install_ok else 1,
          "timed_out": False, "output_tail": "Successfully installed x-1.0"},
@@ -143,7 +143,7 @@ def test_install_noise_is_not_a_finding() -> None:
 def test_stealer_behaviour_is_malicious_from_the_sandbox_alone() -> None:
     tokens = Honeytokens.fresh()
     records = _run(
-        _call("install", call="open", path="/home/sandbox/.aws/credentials", write=False,
+        _call("install", call="open", path="/home/dana/.aws/credentials", write=False,
               ok=True),
         _call("install", call="execve", path="/usr/bin/id", argv=["id"], ok=True),
         {"type": "dns", "name": "exfil.pkgvet-test.invalid", "answer": "127.77.0.2"},
@@ -193,7 +193,7 @@ def test_dropped_pth_and_persistence_writes() -> None:
               path="/tmp/venv/lib/python3.11/site-packages/zz_hook.pth"),
         _call("install", call="open", write=True, ok=False, errno="EROFS",
               path="/etc/cron.d/job"),
-        _call("install", call="open", write=True, ok=True, path="/home/sandbox/.bashrc"),
+        _call("install", call="open", write=True, ok=True, path="/home/dana/.bashrc"),
     )
     _, findings = _observe(records)
     assert [f.rule_id for f in findings] == ["PV809", "PV807", "PV807"]
@@ -363,7 +363,7 @@ def test_dockerfile_and_offline_build_carry_the_same_recipe() -> None:
     dockerfile = (Path(engine.__file__).parent / "Dockerfile").read_text()
     assert f'LABEL {engine.RECIPE_LABEL}="{engine.RECIPE}"' in dockerfile
     assert f'LABEL {engine.RECIPE_LABEL}="{engine.RECIPE}"' in image.CHANGES
-    assert engine.IMAGE.endswith(f":{engine.RECIPE}")
+    assert engine.DEFAULT_IMAGE.endswith(f":{engine.RECIPE}")
 
 
 def test_tls_server_name_from_a_real_client_hello() -> None:

@@ -24,6 +24,7 @@ from pkgvet.sandbox.observe import observe
 from sandbox_fixtures import evasion as ev
 
 pytestmark = pytest.mark.sandbox
+IMAGE = os.environ.get("PKGVET_SANDBOX_IMAGE", engine.IMAGE)
 
 # --- gVisor's log, as runsc 2022-12-19 writes it ---------------------------------------------
 
@@ -201,7 +202,7 @@ def test_runtime_choice_falls_back_to_runc_and_says_why(tmp_path: Path) -> None:
 def _ready(runtime: str) -> None:
     try:
         client = engine.client()
-        engine.require_image(client)
+        engine.require_image(client, IMAGE)
         runtime_mod.choose(client, runtime)
     except SandboxUnavailable as exc:
         message = f"SANDBOX TESTS NOT RUN under {runtime}: {exc}"
@@ -216,7 +217,7 @@ def _run(tmp_path: Path, payload: str, runtime: str, **settings: Any) -> ScanRes
     house = tmp_path / "wheelhouse"
     house.mkdir(exist_ok=True)
     options = {"wheelhouse": house, "install_seconds": 60.0, "import_seconds": 20.0,
-               "runtime": runtime, **settings}
+               "runtime": runtime, "image": IMAGE, **settings}
     path = fx.sdist(tmp_path, "evasive", payload)
     report = scan_targets([str(path)], jobs=1, sandbox=SandboxSettings(**options))
     (result,) = report.results
@@ -269,7 +270,7 @@ def test_gigabytes_of_output_are_a_finding_not_a_crash(tmp_path: Path) -> None:
     house.mkdir()
     path = fx.wheel(tmp_path, "loud", ev.OUTPUT_FLOOD)
     report = scan_targets([str(path)], jobs=1, sandbox=SandboxSettings(
-        wheelhouse=house, runtime="runsc", import_seconds=60.0))
+        wheelhouse=house, runtime="runsc", import_seconds=60.0, image=IMAGE))
     (result,) = report.results
     assert "PV826" in _rules(result), result.errors
     assert result.sandbox is not None and result.sandbox.verdict is not Verdict.BENIGN

@@ -320,12 +320,15 @@ def sandbox_build_image(
 def sandbox_wheelhouse(
     index_url: IndexOpt = None,
     folder: Annotated[Path | None, typer.Option("--dir", help="Where to put the wheels.")] = None,
+    top: Annotated[int, typer.Option("--top", help="Also the N most-used projects (pure and "
+                                     "small manylinux wheels), with their dependencies, so "
+                                     "packages install with their dependencies.")] = 0,
 ) -> None:
     """Fetch the build back-ends (hash-checked) that sdists need to install offline."""
     from pkgvet.sandbox import wheelhouse
 
     missing: list[str] = []
-    wheels = wheelhouse.prepare(folder, index_url=index_url, missing=missing)
+    wheels = wheelhouse.prepare(folder, index_url=index_url, missing=missing, top=top)
     typer.echo(f"{len(wheels)} wheels in {(folder or wheelhouse.default_dir())}")
     for line in missing:
         typer.echo(f"not in the wheelhouse: {line}", err=True)

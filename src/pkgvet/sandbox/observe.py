@@ -205,7 +205,8 @@ class _Observation:
         program = str(record.get("path", ""))
         if program.startswith("/"):
             program = normalise(program)
-        names = self.identity(program)
+        # Nothing ran when every attempt failed (a PATH search): its name is all there is.
+        names = self.identity(program) if ok else (os.path.basename(program),)
         expected = self.expected_process(argv, names)
         shown = " ".join(argv)
         called = os.path.basename(program) or os.path.basename(argv[0])

@@ -646,6 +646,7 @@ def run_phase(phase: str, command: list[str], timeout: float, cwd: str, job: dic
     }
     emit("phase_end", **ended)
     emit_programs(phase, label, job)
+    collect_persona(phase, label, job)  # persona (pkgvet.sandbox.persona)
     return ended
 
 
@@ -754,6 +755,77 @@ def plant(job: dict[str, Any]) -> None:
     as_user(write)
 
 
+# --- persona and execute phase (pkgvet.sandbox.persona, pkgvet.sandbox.execute) ----------
+
+
+def share_persona_records(job: dict[str, Any]) -> None:
+    """Create the persona's record file as the probe's own, appendable by the package's
+    processes (stand-ins), readable and emptied only by the probe."""
+    path = job.get("persona_records")
+    if not path:
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o622)
+        os.close(fd)
+
+
+def collect_persona(phase: str, label: str, job: dict[str, Any]) -> None:
+    """Emit what the Windows stand-ins and shims recorded during the phase, then empty it."""
+    path = job.get("persona_records")
+    if not path or not os.path.exists(path):
+        return
+    try:
+        with open(path, "r+", encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+            fh.truncate(0)
+    except OSError as exc:
+        emit("probe_note", text=f"persona records unreadable: {exc!r}")
+        return
+    for line in lines[:2000]:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            emit("probe_note", text="persona record that does not parse: " + line[:200])
+            continue
+        if isinstance(record, dict):
+            fields = {k: v for k, v in record.items() if k not in ("type", "kind", "phase")}
+            emit("persona", **{**fields, "what": str(record.get("kind", "")), "phase": phase,
+                               "label": label})
+
+
+def unresolved(output: str) -> list[str]:
+    """The requirements pip could not find offline, from its output."""
+    found = re.findall(r"(?:No matching distribution found for|Could not find a version "
+                       r"that satisfies the requirement) ([^\s(]+)", output)
+    return list(dict.fromkeys(found))
+
+
+def install_attempts(base: list[str], target: str) -> list[tuple[str, list[str]]]:
+    """With dependencies first; when that fails (something cannot be resolved offline, or
+    setup.py needs more than its isolated build environment), without them, then in the
+    user's own environment (the image's setuptools, requests, ...)."""
+    return [
+        ("with dependencies", [*base, target]),
+        ("without dependencies", [*base, "--no-deps", target]),
+        ("without dependencies, with the image's setuptools",
+         [*base, "--no-deps", "--no-build-isolation", target]),
+    ]
+
+
+def execute_module(job: dict[str, Any]) -> Any:
+    """The execute phase's module, built from the job's copy of its source at start, before
+    any package code runs (never imported from a folder the package can write to)."""
+    source, name = job.get("execute_source"), job.get("execute_module")
+    if not source or not name:
+        return None
+    import types
+
+    module = types.ModuleType(name)
+    exec(compile(source, name, "exec"), module.__dict__)
+    return module
+
+
 def site_packages() -> Path:
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     return Path(VENV) / "lib" / version / "site-packages"
@@ -842,48 +914,67 @@ def install(python: str, job: dict[str, Any]) -> dict[str, Any]:
     if job.get("kind") == "folder":
         subprocess.run(["cp", "-r", target, "/tmp/src"], check=True, **_as_user())
         target = "/tmp/src"
-    command = [python, "-m", "pip", "install", "--no-deps", "--no-index", "--find-links",
-               "/wheelhouse", "--no-cache-dir", "--disable-pip-version-check", "--no-input",
-               "--no-warn-script-location", target]
+    house = job.get("wheelhouse", "/wheelhouse")
+    base = [python, "-m", "pip", "install", "--no-index", "--find-links", house,
+            "--no-cache-dir", "--disable-pip-version-check", "--no-input",
+            "--no-warn-script-location"]
     limit = float(job.get("timeouts", {}).get("install", 180))
-    if not any(Path("/wheelhouse").glob("*.whl")):
+    attempts = install_attempts(base, target)
+    if not any(Path(house).glob("*.whl")):
         # No wheelhouse: build with the image's own setuptools and wheel (Debian's).
         emit("probe_note", text="empty wheelhouse: installing with --no-build-isolation")
-        command.insert(-1, "--no-build-isolation")
-    ended = run_phase("install", command, limit, "/tmp", job, label="final")
-    if ended["exit_code"] != 0 and not ended["timed_out"] and "--no-build-isolation" not in \
-            command and any(m in ended["output_tail"] for m in OFFLINE_MARKERS):
-        emit("probe_note", text="build back-end missing from the wheelhouse: retrying with "
-             "the image's setuptools (--no-build-isolation)")
-        command.insert(-1, "--no-build-isolation")
-        ended = run_phase("install", command, limit, "/tmp", job, label="final")
+        attempts = [(why, [*a[:-1], "--no-build-isolation", a[-1]])
+                    for why, a in attempts[:2]]
+    deadline = time.monotonic() + 2 * limit
+    ended: dict[str, Any] = {}
+    for number, (why, command) in enumerate(attempts):
+        if number:
+            missing = unresolved(ended["output_tail"])
+            emit("probe_note", text=f"could not resolve offline: {', '.join(missing)}; "
+                 f"retrying {why}" if missing else f"install failed; trying again {why}")
+        ended = run_phase("install", command,
+                          max(10.0, min(limit, deadline - time.monotonic())), "/tmp", job,
+                          label="final")
+        if ended["exit_code"] == 0 or ended["timed_out"]:
+            break  # otherwise: a missing dependency or back-end, or a setup.py that needs
+            # the user's own environment (`import requests`): the next attempt may go on
     return ended
 
 
-def import_modules(python: str, job: dict[str, Any], modules: list[str]) -> None:
+def import_modules(python: str, job: dict[str, Any], modules: list[str],
+                   runner: Any = None) -> None:
     workdir = "/tmp/import"
     as_user(lambda: os.makedirs(workdir, exist_ok=True))
+    if runner is not None:  # execute phase: the package's own modules first
+        modules = runner.own_modules(site_packages(), job.get("project", ""), modules)
     code = "import importlib, sys; importlib.import_module(sys.argv[1])"
     for module in modules[: int(job.get("max_modules", 20))]:
         run_phase("import", [python, "-c", code, module],
                   float(job.get("timeouts", {}).get("import", 60)), workdir, job, label=module)
+    if runner is not None:  # pkgvet.sandbox.execute
+        runner.drive(run_phase, python, site_packages(), job.get("project", ""), modules,
+                     workdir, job)
 
 
 def main() -> int:
     global READS_UNDER
-    with open(JOB_FILE) as fh:
-        job = json.load(fh)
+    job = globals().get("JOB")  # persona delivery: the job comes with the program on stdin
+    if not isinstance(job, dict):
+        with open(JOB_FILE) as fh:
+            job = json.load(fh)
     READS_UNDER = (*job.get("reads_under", []), os.environ.get("HOME", "/home") + "/")
     emit("start", python=sys.version.split()[0], uid=os.getuid(), tracer=job.get("tracer"),
          mono=time.monotonic(), wall=time.time())
+    runner = execute_module(job)  # pkgvet.sandbox.execute
     plant(job)
+    share_persona_records(job)
     start_sinks(job)
     python = make_venv()
     ended = install(python, job)
     if ended["exit_code"] == 0 and not ended["timed_out"]:
         found = inventory()
         emit("installed", **found)
-        import_modules(python, job, found["modules"])
+        import_modules(python, job, found["modules"], runner)
         emit("installed_after", **inventory())
     emit("limits", **limits())
     emit("done", events=_count)

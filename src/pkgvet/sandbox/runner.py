@@ -25,10 +25,11 @@ from typing import Any
 from pkgvet.model import Finding, SandboxReport
 from pkgvet.package import Artifact
 from pkgvet.sandbox import engine as engine_mod
-from pkgvet.sandbox import gvisor_log, wheelhouse
+from pkgvet.sandbox import execute, gvisor_log, persona, wheelhouse
 from pkgvet.sandbox import runtime as runtime_mod
 from pkgvet.sandbox.honeytokens import Honeytokens
 from pkgvet.sandbox.observe import observe, policy
+from pkgvet.sandbox.persona import delivery  # persona: how a run reaches the container
 
 OWNER_LABEL = "org.pkgvet.owner-pid"
 HOST_MARGIN = 60.0
@@ -58,7 +59,8 @@ class SandboxSettings:
     def wall_seconds(self) -> float:
         """The probe's own limits (an install may be tried twice: isolated, then with the
         image's setuptools) plus a margin; past it pkgvet kills the container."""
-        return 2 * self.install_seconds + self.import_seconds * self.max_modules + HOST_MARGIN
+        return (2 * self.install_seconds + self.import_seconds * self.max_modules
+                + execute.worst_case_seconds() + HOST_MARGIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,12 +126,13 @@ MAX_TRACE_BYTES = 2 * 2**30
 
 
 def _container_options(settings: SandboxSettings, chosen: runtime_mod.Runtime, job: Path,
-                       house: Path, env: dict[str, str]) -> dict[str, Any]:
+                       house: Path, tokens: Honeytokens) -> dict[str, Any]:
     from docker.types import LogConfig
 
     caps = [*PROBE_CAPS, "SYS_PTRACE"] if chosen.kind == "runc" else PROBE_CAPS
     return {
-        "command": ["python3", "-I", "/pkgvet/probe.py"],
+        # persona: command (the program on stdin), host name and environment
+        **delivery.container_options(engine_mod.HOME, tokens, settings.extra_env),
         "user": "0:0",
         "runtime": chosen.name,
         "network_mode": "none",
@@ -149,13 +152,10 @@ def _container_options(settings: SandboxSettings, chosen: runtime_mod.Runtime, j
         "memswap_limit": settings.memory,
         "nano_cpus": int(settings.cpus * 1e9),
         "volumes": {
-            str(job): {"bind": "/pkgvet", "mode": "ro"},
             str(job / "resolv.conf"): {"bind": "/etc/resolv.conf", "mode": "ro"},
-            str(house.resolve()): {"bind": "/wheelhouse", "mode": "ro"},
+            **delivery.wheelhouse_volume(job, house.resolve()),
         },
-        "environment": env,
         "working_dir": "/tmp",
-        "hostname": "build",
         "labels": {"org.pkgvet.sandbox": "1", OWNER_LABEL: str(os.getpid()), **settings.labels},
         "log_config": LogConfig(type="json-file", config={"max-size": "256m"}),
         "init": False,
@@ -211,24 +211,24 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
     chosen = runtime_mod.choose(engine, settings.runtime)
     house = settings.wheelhouse or wheelhouse.default_dir()
     house.mkdir(parents=True, exist_ok=True)
-    tokens = Honeytokens.fresh()
+    tokens = delivery.tokens()
     started = time.perf_counter()
     container = None
     killed_by_host = False
     watch: _Watch | None = None
     trace: gvisor_log.Reading | None = None
-    with tempfile.TemporaryDirectory(prefix="pkgvet-sandbox-") as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # no "pkgvet" in what mountinfo shows
         job = Path(tmp)
         _job(job, artifact, tokens, settings, tracer="host" if chosen.kind == "gvisor"
              else "strace")
-        env = {"HOME": engine_mod.HOME, "LANG": "C.UTF-8", "USER": "sandbox",
-               **tokens.env, **settings.extra_env}
+        program = delivery.program(json.loads((job / "job.json").read_text()), artifact.path,
+                                   tokens)
         try:
             container = engine.containers.create(
-                settings.image, **_container_options(settings, chosen, job, house, env))
+                settings.image, **_container_options(settings, chosen, job, house, tokens))
             if chosen.log_dir is not None:
                 watch = _Watch(chosen.log_dir, container.id, time.time())
-            container.start()
+            delivery.start(container, program)
             killed_by_host = _wait(container, settings, watch)
             container.reload()
             oom_killed = bool((container.attrs.get("State") or {}).get("OOMKilled"))
@@ -252,6 +252,7 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
                                killed_by_host=killed_by_host, timeout=settings.wall_seconds,
                                runtime=chosen.name, foreign_lines=foreign,
                                trace={**_trace_health(trace, watch), "oom": oom_killed})
+    findings = [*findings, *persona.grade(records)]  # persona: recon, Windows stand-ins
     notes = list(report.notes)
     if chosen.note:
         notes.append(chosen.note)
@@ -282,8 +283,9 @@ def _host_trace(watch: _Watch, records: list[dict[str, Any]],
         record.setdefault("mono", starts.get((record.get("phase"), record.get("label"))))
     home = engine_mod.HOME + "/"
     try:
-        return gvisor_log.read(watch.log, spawned, settings.max_events,
-                               (*policy().reads_under, home), storm=settings.pids // 5)
+        watched = (*policy().reads_under, *persona.recon_watch(), home)  # as the job's
+        return gvisor_log.read(watch.log, spawned, settings.max_events, watched,
+                               storm=settings.pids // 5)
     finally:
         if not os.environ.get("PKGVET_KEEP_TRACE"):  # kept only when debugging the sandbox
             with contextlib.suppress(OSError):
