@@ -23,7 +23,6 @@ from pkgvet.sandbox.honeytokens import Honeytokens
 from pkgvet.sandbox.observe import observe
 from sandbox_fixtures import evasion as ev
 
-pytestmark = pytest.mark.sandbox
 IMAGE = os.environ.get("PKGVET_SANDBOX_IMAGE", engine.IMAGE)
 
 # --- gVisor's log, as runsc 2022-12-19 writes it ---------------------------------------------
@@ -236,6 +235,7 @@ CASES = [pytest.param(name, "runsc", id=f"{name}-gvisor") for name in ev.SANDBOX
      if name in RUNC_TOO]
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize(("name", "runtime"), CASES)
 def test_evasion_then_theft_is_recorded(tmp_path: Path, name: str, runtime: str) -> None:
     payload, expected = ev.SANDBOX_EVASIONS[name]
@@ -248,6 +248,7 @@ def test_evasion_then_theft_is_recorded(tmp_path: Path, name: str, runtime: str)
     assert result.verdict is not Verdict.BENIGN
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("runtime", ["runsc", "runc"])
 def test_a_200_s_sleep_is_recorded_with_its_length(tmp_path: Path, runtime: str) -> None:
     result = _run(tmp_path, ev.LONG_SLEEP, runtime, install_seconds=12.0)
@@ -257,6 +258,7 @@ def test_a_200_s_sleep_is_recorded_with_its_length(tmp_path: Path, runtime: str)
     assert result.sandbox is not None and result.sandbox.verdict is not Verdict.BENIGN
 
 
+@pytest.mark.sandbox
 def test_a_flood_past_the_budget_is_an_evasion_finding(tmp_path: Path) -> None:
     """The first sandbox kept 20,000 events per phase and dropped the rest in silence."""
     result = _run(tmp_path, ev.EVENT_FLOOD, "runc", max_events=20000)
@@ -264,6 +266,7 @@ def test_a_flood_past_the_budget_is_an_evasion_finding(tmp_path: Path) -> None:
     assert result.sandbox is not None and result.sandbox.verdict is not Verdict.BENIGN
 
 
+@pytest.mark.sandbox
 def test_gigabytes_of_output_are_a_finding_not_a_crash(tmp_path: Path) -> None:
     _ready("runsc")
     house = tmp_path / "wheelhouse"
@@ -276,6 +279,7 @@ def test_gigabytes_of_output_are_a_finding_not_a_crash(tmp_path: Path) -> None:
     assert result.sandbox is not None and result.sandbox.verdict is not Verdict.BENIGN
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("runtime", ["runsc", "runc"])
 def test_filling_the_disk_is_a_resource_finding(tmp_path: Path, runtime: str) -> None:
     """Under runc /tmp is a 200 MiB tmpfs (ENOSPC); gVisor ignores tmpfs sizes, so the same
