@@ -301,25 +301,44 @@ def _trace_health(trace: gvisor_log.Reading | None, watch: _Watch | None) -> dic
 
 
 def remove_leftovers() -> int:
-    """Remove sandbox containers a killed pkgvet left behind; how many there were."""
+    """Remove sandbox containers a killed pkgvet left behind, and their gVisor trace logs;
+    how many containers there were."""
     engine = engine_mod.client()
-    removed = 0
+    removed = []
     for container in engine.containers.list(all=True, filters={"label": "org.pkgvet.sandbox"}):
         container.remove(force=True)
-        removed += 1
-    return removed
+        removed.append(container.id)
+    _forget_traces(engine, removed)
+    return len(removed)
 
 
 def remove_mine() -> None:
     """Kill and remove the containers this process started (on Ctrl-C: threads that wait on
-    them then return at once, and nothing is left running)."""
+    them then return at once, and nothing is left running), and their trace logs."""
     import docker
 
     try:
         engine = engine_mod.client()
+        removed = []
         for container in engine.containers.list(
                 all=True, filters={"label": f"{OWNER_LABEL}={os.getpid()}"}):
             with contextlib.suppress(docker.errors.DockerException):
                 container.remove(force=True)
+                removed.append(container.id)
+        _forget_traces(engine, removed)
     except engine_mod.SandboxUnavailable:
         pass
+
+
+def _forget_traces(engine: Any, container_ids: list[str]) -> None:
+    """Delete the gVisor trace logs of `container_ids` (nothing of a run stays on the host)."""
+    if not container_ids:
+        return
+    found = runtime_mod.traced_gvisor(engine.info())
+    if found is None:
+        return
+    for container_id in container_ids:
+        log = gvisor_log.find_log(found[1], container_id, since=0)
+        if log is not None:
+            with contextlib.suppress(OSError):
+                log.unlink()
