@@ -20,7 +20,16 @@ import pytest
 import sandbox_fixtures as fx
 from pkgvet.model import Phase, ScanResult, Verdict
 from pkgvet.pipeline import scan_targets
-from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, check_ready, probe, wheelhouse
+from pkgvet.sandbox import (
+    SandboxSettings,
+    SandboxUnavailable,
+    check_ready,
+    engine,
+    gvisor_log,
+    probe,
+    runtime,
+    wheelhouse,
+)
 from pkgvet.sandbox.honeytokens import Honeytokens
 from pkgvet.sandbox.observe import IMPORT_CODE, observe
 from pkgvet.sandbox.probe import DnsSink, TraceReader, parse_call
@@ -113,7 +122,7 @@ def _run(*middle: dict[str, Any], install_ok: bool = True) -> list[dict[str, Any
             "bdist_wheel"]),
         _call("install", call="open", path="/tmp/pip-build-env-1/site/sitecustomize.py",
               write=True, ok=True),
-        _call("install", call="open", path="/home/sandbox/.cache/pip/x", write=True, ok=True),
+        _call("install", call="open", path="/home/dana/.cache/pip/x", write=True, ok=True),
         *middle,
         {"type": "phase_end", "phase": "install", "exit_code": 0 if install_ok else 1,
          "timed_out": False, "output_tail": "Successfully installed x-1.0"},
@@ -143,7 +152,7 @@ def test_install_noise_is_not_a_finding() -> None:
 def test_stealer_behaviour_is_malicious_from_the_sandbox_alone() -> None:
     tokens = Honeytokens.fresh()
     records = _run(
-        _call("install", call="open", path="/home/sandbox/.aws/credentials", write=False,
+        _call("install", call="open", path="/home/dana/.aws/credentials", write=False,
               ok=True),
         _call("install", call="execve", path="/usr/bin/id", argv=["id"], ok=True),
         {"type": "dns", "name": "exfil.pkgvet-test.invalid", "answer": "127.77.0.2"},
@@ -193,7 +202,7 @@ def test_dropped_pth_and_persistence_writes() -> None:
               path="/tmp/venv/lib/python3.11/site-packages/zz_hook.pth"),
         _call("install", call="open", write=True, ok=False, errno="EROFS",
               path="/etc/cron.d/job"),
-        _call("install", call="open", write=True, ok=True, path="/home/sandbox/.bashrc"),
+        _call("install", call="open", write=True, ok=True, path="/home/dana/.bashrc"),
     )
     _, findings = _observe(records)
     assert [f.rule_id for f in findings] == ["PV809", "PV807", "PV807"]
@@ -341,12 +350,16 @@ def test_ctrl_c_removes_the_container(tmp_path: Path) -> None:
     deadline = time.monotonic() + 60
     while not _containers(label) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _containers(label), "the sandbox container never started"
+    started = _containers(label)
+    assert started, "the sandbox container never started"
     time.sleep(1)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert _containers(label) == ""
+    traced = runtime.traced_gvisor(engine.client().info())
+    if traced is not None:  # and gVisor's trace log of it is gone too
+        assert gvisor_log.find_log(traced[1], started.split()[0], since=0) is None
 
 
 @pytest.mark.usefixtures("engine_ready")
@@ -363,7 +376,7 @@ def test_dockerfile_and_offline_build_carry_the_same_recipe() -> None:
     dockerfile = (Path(engine.__file__).parent / "Dockerfile").read_text()
     assert f'LABEL {engine.RECIPE_LABEL}="{engine.RECIPE}"' in dockerfile
     assert f'LABEL {engine.RECIPE_LABEL}="{engine.RECIPE}"' in image.CHANGES
-    assert engine.IMAGE.endswith(f":{engine.RECIPE}")
+    assert engine.DEFAULT_IMAGE.endswith(f":{engine.RECIPE}")
 
 
 def test_tls_server_name_from_a_real_client_hello() -> None:

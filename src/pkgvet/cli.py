@@ -471,12 +471,15 @@ def sandbox_build_image(
 def sandbox_wheelhouse(
     index_url: IndexOpt = None,
     folder: Annotated[Path | None, typer.Option("--dir", help="Where to put the wheels.")] = None,
+    top: Annotated[int, typer.Option("--top", help="Also the N most-used projects (pure and "
+                                     "small manylinux wheels), with their dependencies, so "
+                                     "packages install with their dependencies.")] = 0,
 ) -> None:
     """Fetch the build back-ends (hash-checked) that sdists need to install offline."""
     from pkgvet.sandbox import wheelhouse
 
     missing: list[str] = []
-    wheels = wheelhouse.prepare(folder, index_url=index_url, missing=missing)
+    wheels = wheelhouse.prepare(folder, index_url=index_url, missing=missing, top=top)
     typer.echo(f"{len(wheels)} wheels in {(folder or wheelhouse.default_dir())}")
     for line in missing:
         typer.echo(f"not in the wheelhouse: {line}", err=True)
@@ -494,6 +497,19 @@ def sandbox_doctor() -> None:
         Console(soft_wrap=True).print(f"{mark} {escape(check.name)}: {escape(check.detail)}",
                                       highlight=False)
     raise typer.Exit(0 if all(c.ok or c.optional for c in checks) else EXIT_ERROR)
+
+
+@sandbox_app.command("runtime-config")
+def sandbox_runtime_config(
+    merge: Annotated[Path | None, typer.Option("--merge", help="An existing daemon.json to "
+                                               "merge into (kept as it is otherwise).")] = None,
+    log_dir: Annotated[str, typer.Option("--log-dir", help="Where runsc writes its traces "
+                                         "(a folder, ending in /).")] = "/var/log/runsc-trace/",
+) -> None:
+    """Print dockerd's daemon.json with the gVisor runtime the sandbox traces through."""
+    from pkgvet.sandbox import runtime
+
+    typer.echo(runtime.config_text(merge, log_dir), nl=False)
 
 
 @sandbox_app.command("clean")

@@ -1,9 +1,10 @@
 """Build the sandbox image: from the Dockerfile, or offline with debootstrap.
 
 The offline build needs no registry (CI and many hosts have none): debootstrap installs a
-minimal Debian with python3, python3-venv and strace from a Debian mirror into a folder, a
-`sandbox` user is added, and the folder is imported as an image. It runs as root (debootstrap
-needs it) and runs only Debian's own tools, never package code.
+minimal Debian with python3, python3-venv, strace and a C toolchain (so that C extensions
+build) from a Debian mirror into a folder, the persona's user and its Windows stand-ins are
+added (`pkgvet.sandbox.persona`), and the folder is imported as an image. It runs as root
+(debootstrap needs it) and runs only Debian's own tools, never package code.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from pkgvet.sandbox import persona
 from pkgvet.sandbox.engine import HOME, IMAGE, RECIPE, RECIPE_LABEL, SANDBOX_UID, SandboxUnavailable
 from pkgvet.sandbox.engine import client as engine_client
 
@@ -25,7 +27,11 @@ PACKAGES = ("python3", "python3-venv", "python3-pip", "python3-setuptools", "pyt
             "strace",
             # What a victim's environment usually already has, and setup.py scripts import
             # (pip runs a setup.py without pyproject.toml in the user's own environment).
-            "python3-requests", "python3-six", "python3-colorama", "python3-psutil")
+            "python3-requests", "python3-six", "python3-colorama", "python3-psutil",
+            # C extensions build (pip compiles them from sdists).
+            "gcc", "libc6-dev", "python3-dev", "make",
+            # An ordinary interactive shell for the persona's user.
+            "bash")
 TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man",
         "usr/share/locale", "usr/share/info")
 CHANGES = (
@@ -50,13 +56,34 @@ def offline_missing() -> list[str]:
 
 def _add_user(rootfs: Path) -> None:
     etc = rootfs / "etc"
+    user = persona.identity().user
     with (etc / "passwd").open("a") as fh:
-        fh.write(f"sandbox:x:{SANDBOX_UID}:{SANDBOX_UID}:sandbox:{HOME}:/bin/sh\n")
+        fh.write(f"{user}:x:{SANDBOX_UID}:{SANDBOX_UID}:{persona.identity().full_name},,,:"
+                 f"{HOME}:/bin/bash\n")
     with (etc / "group").open("a") as fh:
-        fh.write(f"sandbox:x:{SANDBOX_UID}:\n")
+        fh.write(f"{user}:x:{SANDBOX_UID}:\n")
     home = rootfs / HOME.lstrip("/")
     home.mkdir(parents=True, exist_ok=True)
     os.chown(home, SANDBOX_UID, SANDBOX_UID)
+
+
+def add_persona(rootfs: Path) -> None:
+    """The Windows persona (a start-up module every interpreter loads, and the recording
+    stand-ins on PATH), under ordinary names: nothing in the image says "sandbox"."""
+    modules = []
+    for relpath, (content, mode) in persona.image_files().items():
+        target = rootfs / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink():
+            target.unlink()
+        target.write_text(content, encoding="utf-8")
+        target.chmod(mode)
+        if relpath.endswith(".py"):  # Debian links sitecustomize into the standard library
+            modules.append("/" + relpath.replace("etc/python3.11/", "usr/lib/python3.11/"))
+    # Compiled by the image's own Python now: the root is read-only when the sandbox runs,
+    # and a failed cache write there would look like a write to the system folders.
+    subprocess.run(["chroot", str(rootfs), "/usr/bin/python3", "-m", "py_compile", *modules],
+                   check=True)
 
 
 def build_offline(mirror: str = DEFAULT_MIRROR, image: str = IMAGE,
@@ -79,6 +106,7 @@ def build_offline(mirror: str = DEFAULT_MIRROR, image: str = IMAGE,
                 f"{mirror}" + (f"; its log is {log}" if log else "; pass --log FILE to see why")
                 + "; check that the mirror is reachable or pass --mirror")
         _add_user(rootfs)
+        add_persona(rootfs)
         for relpath in TRIM:
             target = rootfs / relpath
             if target.is_dir():
@@ -100,6 +128,11 @@ def build_from_dockerfile(image: str = IMAGE) -> float:
     source = importlib.resources.files("pkgvet.sandbox").joinpath("Dockerfile")
     with tempfile.TemporaryDirectory(prefix="pkgvet-image-") as tmp:
         (Path(tmp) / "Dockerfile").write_text(source.read_text(encoding="utf-8"))
+        for relpath, (content, mode) in persona.image_files().items():
+            target = Path(tmp) / "rootfs" / relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
+            target.chmod(mode)
         import docker
 
         try:

@@ -1,8 +1,12 @@
-"""The wheelhouse: build back-ends the sandbox installs from, with no network.
+"""The wheelhouse: what the sandbox installs from, with no network.
 
-pkgvet fetches them on the host through its own fetcher (index from pip's configuration,
-sha256-verified, cached), pure `py3-none-any` wheels only, and follows their dependencies
-(evaluated for the image's Python 3.11 on Linux). Nothing here builds or runs anything.
+Build back-ends (always), and with `--top N` the N most-depended-on projects of the shipped
+top list, so that packages install with their dependencies. pkgvet fetches them on the host
+through its own fetcher (index from pip's configuration, sha256-verified, cached): pure
+`py3-none-any` wheels, and for the top projects also CPython 3.11 manylinux x86_64 wheels up
+to `BINARY_LIMIT` bytes. It follows their dependencies (evaluated for the image's Python 3.11
+on Linux). What cannot be resolved is reported, never fatal. Nothing here builds or runs
+anything.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ ENVIRONMENT = {
     "platform_machine": "x86_64", "extra": "",
 }
 WHEELHOUSE_ENV = "PKGVET_WHEELHOUSE"
+BINARY_LIMIT = 8 * 2**20
+"""Largest compiled wheel the wheelhouse takes (numpy-sized wheels stay out)."""
+_BINARY_INTERPRETERS = ("cp311", "cp37", "cp38", "cp39", "cp310", "cp32", "cp33", "cp34",
+                        "cp35", "cp36")
 
 
 def default_dir() -> Path:
@@ -57,7 +65,31 @@ def wheels_in(folder: Path) -> dict[str, Path]:
     return found
 
 
-def _pure_wheel(name: str, specifier: SpecifierSet, index_url: str | None) -> fetch.IndexFile:
+def top_projects(n: int) -> list[str]:
+    """The first `n` names of the shipped top-PyPI list (most used first)."""
+    import importlib.resources
+
+    data = importlib.resources.files("pkgvet").joinpath("rules", "data", "top-pypi-5000.txt")
+    names = [line.strip() for line in data.read_text(encoding="utf-8").splitlines()]
+    return [name for name in names if name and not name.startswith("#")][:n]
+
+
+def _fits(file: fetch.IndexFile, binary: bool) -> bool:
+    """A wheel the image's CPython 3.11 on x86_64 Linux installs."""
+    for tag in parse_wheel_filename(file.filename)[3]:
+        if tag.abi == "none" and tag.platform == "any" and tag.interpreter.startswith("py3"):
+            return True
+        abi_ok = (tag.abi == "cp311" and tag.interpreter == "cp311") or (
+            tag.abi == "abi3" and tag.interpreter in _BINARY_INTERPRETERS)
+        small = (file.size or BINARY_LIMIT + 1) <= BINARY_LIMIT
+        if binary and small and abi_ok and tag.platform.startswith(("manylinux", "linux")) \
+                and tag.platform.endswith("x86_64"):
+            return True
+    return False
+
+
+def _pure_wheel(name: str, specifier: SpecifierSet, index_url: str | None,
+                binary: bool = False) -> fetch.IndexFile:
     versions = sorted((Version(v) for v in fetch.versions(name, index_url=index_url)),
                       reverse=True)
     for version in versions:
@@ -110,19 +142,21 @@ def _satisfying(folder: Path, req: Requirement) -> Path | None:
 
 
 def prepare(folder: Path | None = None, *, index_url: str | None = None,
-            missing: list[str] | None = None) -> list[Path]:
+            missing: list[str] | None = None, top: int = 0) -> list[Path]:
     """Fill `folder` with the back-ends and their dependencies; returns the wheels in it.
 
     Each listed back-end comes in its newest release and in the newest release of the
     major version before it, because build requirements often cap the major version
     (`flit_core >=3.2,<4`). Dependencies come in their newest matching release. With a
     `missing` list, a requirement the index cannot satisfy is noted there and skipped;
-    without one it is an error.
+    without one it is an error. With `top`, the first `top` projects of the top list come
+    too (pure or small compiled wheels), with their dependencies.
     """
     folder = folder or default_dir()
     folder.mkdir(parents=True, exist_ok=True)
     listed = [Requirement(r) for r in requirements()]
     queue = deque((req, True) for req in listed)
+    queue.extend((Requirement(name), False) for name in top_projects(top))
     done: set[str] = set()
     while queue:
         req, backend = queue.popleft()
@@ -133,7 +167,7 @@ def prepare(folder: Path | None = None, *, index_url: str | None = None,
         wheel = _satisfying(folder, req)
         if wheel is None:
             try:
-                file = _pure_wheel(req.name, req.specifier, index_url)
+                file = _pure_wheel(req.name, req.specifier, index_url, binary=top > 0)
                 artifact = fetch.download(file)
             except PkgvetError as exc:
                 if missing is None:

@@ -1,0 +1,125 @@
+# The program the sandbox container runs (read from its standard input, never a file). The
+# host puts `PAYLOAD = {...}` on the line above. Standard library only; it runs in the image.
+#
+# It makes the container look like a developer's machine before the package can look:
+# PID 1 shows as an ordinary shell, the home holds a developer's files (with the planted
+# secrets among them, given as files, never as a list), the package file waits in
+# ~/Downloads under its canonical name. Then it runs the probe, whose source is in PAYLOAD.
+
+import base64
+import ctypes
+import io
+import os
+import random
+import tarfile
+import time
+from typing import Any
+
+PR_SET_NAME = 15
+SANDBOX_UID = 10001
+
+
+def disguise(title: str) -> None:
+    """Name this process `title` in /proc/<pid>/comm, status and cmdline (no privilege:
+    a process may rename itself and rewrite its own argument area)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_NAME, ctypes.c_char_p(os.path.basename(title).encode()[:15]), 0, 0, 0)
+    except Exception:
+        pass
+    try:
+        with open("/proc/self/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end (fields 48, 49)
+        size = end - start
+        if start <= 0 or not 0 < size < 4096:
+            return  # a kernel (or gVisor) that does not say where the arguments live
+        text = title.encode()[: size - 1] + b"\0"
+        # A non-zero last byte tells the kernel to show the area up to its first NUL.
+        ctypes.memmove(start, text + b" " * (size - len(text)), size)
+    except Exception:
+        pass
+
+
+def plant(home: str, files: dict[str, str]) -> None:
+    now = time.time()
+    for relpath, content in sorted(files.items()):
+        target = os.path.join(home, relpath)
+        folder = os.path.dirname(target)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(content)
+        os.chmod(target, 0o600 if relpath.startswith(".") else 0o644)
+        age = now - random.uniform(3, 400) * 86400
+        os.utime(target, (age, age))
+
+
+def staged_path(entry: dict[str, str], home: str) -> str:
+    """Where `stage` puts the package (known without reading the user's home)."""
+    if entry["kind"] == "folder":
+        return os.path.join("/tmp", entry["name"])
+    return os.path.join(home, "Downloads", entry["name"])
+
+
+def stage(entry: dict[str, str]) -> str:
+    """Write the package file (or unpack the folder) and return its path."""
+    data = base64.b64decode(entry["data"])
+    if entry["kind"] == "folder":
+        target = os.path.join("/tmp", entry["name"])
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall("/tmp", filter="data")
+        return target
+    folder = os.path.join(os.environ.get("HOME", "/tmp"), "Downloads")
+    os.makedirs(folder, exist_ok=True)
+    target = os.path.join(folder, entry["name"])
+    with open(target, "wb") as fh:
+        fh.write(data)
+    return target
+
+
+def as_sandbox_user(work: Any) -> None:
+    """Run `work` as the sandbox user (isolation: PID 1 is root, without the capabilities to
+    write into the user's home; the files must be the user's own anyway)."""
+    if os.getuid() != 0:
+        work()
+        return
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(SANDBOX_UID)
+            os.setuid(SANDBOX_UID)
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
+
+
+def write_modules(modules: dict[str, str]) -> None:
+    for relpath, content in modules.items():
+        os.makedirs(os.path.dirname(relpath), exist_ok=True)
+        with open(relpath, "w", encoding="utf-8") as fh:
+            fh.write(content)
+
+
+def main(payload: dict[str, Any]) -> None:
+    disguise(payload.get("title", "/bin/bash"))
+    home = os.environ.get("HOME", "/tmp")
+    job = payload["job"]
+
+    def prepare() -> None:
+        plant(home, payload.get("home", {}))
+        stage(payload["input"])
+        write_modules(payload.get("modules", {}))
+
+    as_sandbox_user(prepare)
+    job["target"] = staged_path(payload["input"], home)
+    source = payload["probe"]
+    payload.clear()
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__, "JOB": job}
+    exec(compile(source, "<stdin>", "exec"), namespace)
+
+
+main(globals()["PAYLOAD"])  # defined by the host on the line above
