@@ -16,12 +16,14 @@ WAV), within per-file and per-package byte budgets, and `analyze` reads them fro
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from types import CodeType
+from typing import Any
 
 from pkgvet.analyzer._carried_grade import (
     Behaviour,
@@ -156,19 +158,55 @@ def create(options: ScanOptions) -> CarriedAnalyzer:
 def loader_phase(pkg: Package, relpath: str, scope: str, runs_on_load: frozenset[str]) -> Phase:
     """When the code at `scope` (a function name, or `<module>`) of `relpath` runs.
 
-    The one place this analyzer decides phase, so that a package-wide reachability analysis
-    can replace it: today, the file's own phase (install for setup.py, its helper scripts
-    and the in-tree backend; import for importable modules) when the call sits at module
-    level or in a function that module level calls (`runs_on_load`), else runtime."""
-    from pkgvet.analyzer.python_code import helper_scripts
-
+    The one place this analyzer decides phase: the file's own phase, from the package-wide
+    reachability analysis when it is there (`pkgvet.analysis.reachability.phases`), else
+    from the package's structure (install for setup.py, its helper scripts and the in-tree
+    backend; import for importable modules); then the call must sit at module level or in
+    a function that module level calls (`runs_on_load`), else it runs only at runtime."""
     f = pkg.get(relpath)
     if f is None:
         return Phase.RUNTIME
-    base = Phase.INSTALL if relpath in helper_scripts(pkg) else pkg.phase_of_module(f)
+    base = module_phase(pkg, f)
     if base is Phase.RUNTIME:
         return Phase.RUNTIME
     return base if scope == MODULE or scope in runs_on_load else Phase.RUNTIME
+
+
+def module_phase(pkg: Package, f: PackageFile) -> Phase:
+    """When a Python file's top level runs, from whichever analysis is there."""
+    try:
+        reachability: Any = importlib.import_module("pkgvet.analysis.reachability")
+    except ImportError:
+        from pkgvet.analyzer import python_code
+
+        helpers: set[str] = python_code.helper_scripts(  # type: ignore[attr-defined,unused-ignore]
+            pkg)
+        if f.relpath in helpers:
+            return Phase.INSTALL
+        legacy: Phase = pkg.phase_of_module(f)  # type: ignore[attr-defined,unused-ignore]
+        return legacy
+    found: Phase = reachability.phase_of_module(pkg, f)
+    return found
+
+
+def analyze_source(pkg: Package, f: PackageFile, phase: Phase) -> list[Finding]:
+    """The source analyzer's findings for one file (decoded text that is not in the
+    package) graded in `phase`: the second seam, for whichever source analysis is there."""
+    try:
+        parse: Any = importlib.import_module("pkgvet.analysis.parse")
+        scan: Any = importlib.import_module("pkgvet.analysis.scan")
+        grading: Any = importlib.import_module("pkgvet.analysis.grading")
+    except ImportError:
+        from pkgvet.analyzer import python_code
+
+        found: list[Finding] = python_code.analyze_file(  # type: ignore[attr-defined,unused-ignore]
+            pkg, f, phase)
+        return found
+    p = parse.parsed(pkg, f)
+    if p is None:
+        return []
+    where = grading.Where(f.path, (f.text() or "").splitlines(), f.context)
+    return list(scan.grade_facts(p.facts, phase, where))
 
 
 # -- one package ------------------------------------------------------------------------------
@@ -330,7 +368,7 @@ class _Run:
             if not unchecked or self.pkg.get(source) is None:
                 return Phase.RUNTIME
             f_source = self.pkg.get(source)
-            return self.pkg.phase_of_module(f_source) if f_source else Phase.RUNTIME
+            return module_phase(self.pkg, f_source) if f_source else Phase.RUNTIME
         parent = str(PurePosixPath(source).parent)
         if parent in (".", "src") or "!/" in f.relpath or any(
                 self.pkg.get(f"{parent}/__init__{ext}") for ext in (".py", ".pyc")):
@@ -503,14 +541,12 @@ class _Run:
 
     # decoded content, analysed as if it stood in the package
     def _scan_decoded(self, f: PackageFile, text: str, via: _Loaded | None) -> None:
-        from pkgvet.analyzer.python_code import analyze_file
-
         data = text.encode("utf-8")
         phase = via.phase if via is not None else Phase.RUNTIME
         context = via.loader.context if via is not None else f.context
         ghost = PackageFile(f"{f.path}#decoded", f.relpath + "#decoded", len(data),
                             hashlib.sha256(data).hexdigest(), data, False, context)
-        self.out.extend(analyze_file(self.pkg, ghost, phase))
+        self.out.extend(analyze_source(self.pkg, ghost, phase))
 
     def _decoded_payload(self, f: PackageFile, decoded: bytes, via: _Loaded) -> None:
         facts: CodeFacts | PickleFacts
