@@ -58,6 +58,9 @@ PACKAGE_BUDGET = 192 * MiB
 DATA_BUDGET = 32 * MiB
 """Of which other binaries (any data file code might decode and run), head only."""
 AUTOMATIC = frozenset({Phase.INSTALL, Phase.IMPORT})
+PYTHON_NAMES = frozenset({"wscript", "SConstruct", "SConscript", "waf", "Snakefile",
+                          "conanfile.txt", "sitecustomize", "usercustomize"})
+"""Python files by convention, whatever their suffix (build tools exec them)."""
 
 
 def _interest(relpath: str, head: bytes) -> str:
@@ -469,7 +472,7 @@ class _Run:
         except ValueError:
             decoded = None
         encoded = bool(steps) or carved
-        is_python_name = f.suffix in (".py", ".pyw") and not steps
+        is_python_name = (f.suffix in (".py", ".pyw") or f.name in PYTHON_NAMES) and not steps
         if is_python_name:
             return  # exec(open("x.py").read()): the source analyzer reads x.py itself
         text = as_python(decoded) if decoded is not None else None
