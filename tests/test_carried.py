@@ -157,3 +157,38 @@ def test_image_tails() -> None:
 def test_wav_without_payload_is_quiet(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path, "mypkg", "1.0", {"mypkg/__init__.py": "", "mypkg/t.wav": wav()})
     assert not [f for f in scan(wheel).findings if f.analyzer == "carried"]
+
+
+def test_hostile_pickle_loaded_at_import_is_evasion_not_a_crash(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "mypkg", "1.0", {
+        "mypkg/__init__.py": "import pickle, os\n"
+        "M = pickle.load(open(os.path.join(os.path.dirname(__file__), 'm.pkl'), 'rb'))\n",
+        "mypkg/m.pkl": b"\x80\x05" + b"(" * 3_000_000,
+    })
+    result = scan(wheel)
+    evaded = [f for f in result.findings if f.rule_id == "PV250"]
+    assert evaded and evaded[0].phase is Phase.IMPORT and evaded[0].severity.label == "high"
+    assert not result.partial
+
+
+def test_deeply_nested_bytecode_is_evasion_not_a_crash(tmp_path: Path) -> None:
+    import importlib.util
+
+    body = b"(" + struct.pack("<i", 1) * 1 + b")\x01" * 200_000
+    wheel = make_wheel(tmp_path, "mypkg", "1.0", {
+        "mypkg/__init__.pyc": importlib.util.MAGIC_NUMBER + b"\x00" * 12 + body})
+    result = scan(wheel)
+    assert "PV250" in {f.rule_id for f in result.findings}
+    assert not result.partial
+
+
+def test_main_guard_does_not_run_on_import(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, "mypkg", "1.0", {
+        "mypkg/__init__.py": "",
+        "mypkg/tool.py": "import pickle\n"
+        "def main():\n    return pickle.load(open('mypkg/state.pkl', 'rb'))\n"
+        "if __name__ == '__main__':\n    main()\n",
+        "mypkg/state.pkl": pickle_global("os", "system", "echo inert"),
+    })
+    found = [f for f in scan(wheel).findings if f.rule_id == "PV230"]
+    assert found and found[0].phase is Phase.RUNTIME

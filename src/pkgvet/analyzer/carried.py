@@ -56,6 +56,9 @@ PACKAGE_BUDGET = 192 * MiB
 DATA_BUDGET = 32 * MiB
 """Of which other binaries (any data file code might decode and run), head only."""
 AUTOMATIC = frozenset({Phase.INSTALL, Phase.IMPORT})
+PYTHON_NAMES = frozenset({"wscript", "SConstruct", "SConscript", "waf", "Snakefile",
+                          "conanfile.txt", "sitecustomize", "usercustomize"})
+"""Python files by convention, whatever their suffix (build tools exec them)."""
 
 
 def _interest(relpath: str, head: bytes) -> str:
@@ -156,19 +159,33 @@ def create(options: ScanOptions) -> CarriedAnalyzer:
 def loader_phase(pkg: Package, relpath: str, scope: str, runs_on_load: frozenset[str]) -> Phase:
     """When the code at `scope` (a function name, or `<module>`) of `relpath` runs.
 
-    The one place this analyzer decides phase, so that a package-wide reachability analysis
-    can replace it: the phase the package graph gives the file (`pkgvet.analysis.
-    reachability`: install for setup.py and what it reaches, import for what an installed
-    package or a .pth line reaches) when the call sits at module level or in a function
-    that module level calls (`runs_on_load`), else runtime."""
-    from pkgvet.analysis.reachability import phases
-
-    if pkg.get(relpath) is None:
+    The one place this analyzer decides phase: the file's own phase, from the package-wide
+    reachability analysis when it is there (`pkgvet.analysis.reachability.phases`), else
+    from the package's structure (install for setup.py, its helper scripts and the in-tree
+    backend; import for importable modules); then the call must sit at module level or in
+    a function that module level calls (`runs_on_load`), else it runs only at runtime."""
+    f = pkg.get(relpath)
+    if f is None:
         return Phase.RUNTIME
-    base = phases(pkg).get(relpath, Phase.RUNTIME)
+    base = module_phase(pkg, f)
     if base is Phase.RUNTIME:
         return Phase.RUNTIME
     return base if scope == MODULE or scope in runs_on_load else Phase.RUNTIME
+
+
+def module_phase(pkg: Package, f: PackageFile) -> Phase:
+    """When a Python file's top level runs: the phase the package graph gives it."""
+    from pkgvet.analysis.reachability import phase_of_module
+
+    return phase_of_module(pkg, f)
+
+
+def analyze_source(pkg: Package, f: PackageFile, phase: Phase) -> list[Finding]:
+    """The source analyzer's findings for one file (decoded text that is not in the
+    package), graded as if it ran in `phase`."""
+    from pkgvet.analysis.scan import analyze_file
+
+    return analyze_file(pkg, f, phase)
 
 
 # -- one package ------------------------------------------------------------------------------
@@ -330,11 +347,7 @@ class _Run:
             if not unchecked or self.pkg.get(source) is None:
                 return Phase.RUNTIME
             f_source = self.pkg.get(source)
-            if f_source is None:
-                return Phase.RUNTIME
-            from pkgvet.analysis.reachability import phase_of_module
-
-            return phase_of_module(self.pkg, f_source)
+            return module_phase(self.pkg, f_source) if f_source else Phase.RUNTIME
         parent = str(PurePosixPath(source).parent)
         if parent in (".", "src") or "!/" in f.relpath or any(
                 self.pkg.get(f"{parent}/__init__{ext}") for ext in (".py", ".pyc")):
@@ -435,7 +448,7 @@ class _Run:
         except ValueError:
             decoded = None
         encoded = bool(steps) or carved
-        is_python_name = f.suffix in (".py", ".pyw") and not steps
+        is_python_name = (f.suffix in (".py", ".pyw") or f.name in PYTHON_NAMES) and not steps
         if is_python_name:
             return  # exec(open("x.py").read()): the source analyzer reads x.py itself
         text = as_python(decoded) if decoded is not None else None
@@ -507,14 +520,12 @@ class _Run:
 
     # decoded content, analysed as if it stood in the package
     def _scan_decoded(self, f: PackageFile, text: str, via: _Loaded | None) -> None:
-        from pkgvet.analysis.scan import analyze_file
-
         data = text.encode("utf-8")
         phase = via.phase if via is not None else Phase.RUNTIME
         context = via.loader.context if via is not None else f.context
         ghost = PackageFile(f"{f.path}#decoded", f.relpath + "#decoded", len(data),
                             hashlib.sha256(data).hexdigest(), data, False, context)
-        self.out.extend(analyze_file(self.pkg, ghost, phase))
+        self.out.extend(analyze_source(self.pkg, ghost, phase))
 
     def _decoded_payload(self, f: PackageFile, decoded: bytes, via: _Loaded) -> None:
         facts: CodeFacts | PickleFacts

@@ -79,7 +79,10 @@ def apply(step: Step, data: bytes) -> bytes:
             if len(key) == 1:
                 table = bytes(b ^ key[0] for b in range(256))
                 return data.translate(table)
-            return bytes(b ^ key[i % len(key)] for i, b in enumerate(data[:MAX_OUT]))
+            data = data[:MAX_OUT]
+            stream = (key * (len(data) // len(key) + 1))[: len(data)]
+            mixed = int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")
+            return mixed.to_bytes(len(data), "big")
         if kind == "reverse":
             return data[::-1]
         if kind in ("text", "lsb"):
