@@ -131,3 +131,14 @@ def test_other_versions_are_not_compared(tmp_path: Path) -> None:
     artifacts = [local_artifact(sdist), local_artifact(wheel)]
     results = crosscheck.apply([scan_artifact(a) for a in artifacts], artifacts)
     assert "PV530" not in {f.rule_id for f in _wheel_result(results).findings}
+
+
+def test_an_unreadable_file_at_cross_check_time_loses_nothing(tmp_path: Path) -> None:
+    sdist, wheel = _pair(tmp_path, CASES["wheel_adds_module_wired_into_init"])
+    artifacts = [local_artifact(sdist), local_artifact(wheel)]
+    scanned = [scan_artifact(a) for a in artifacts]
+    wheel.write_bytes(b"PK\x03\x04 truncated")
+    sdist.write_bytes(b"\x1f\x8b broken")
+    results = crosscheck.apply(scanned, artifacts)
+    assert len(results) == 2
+    assert "PV530" in {f.rule_id for f in _wheel_result(results).findings}  # from the file lists

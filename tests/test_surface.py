@@ -315,3 +315,6 @@ def test_setup_py_is_read_as_data_never_run() -> None:
     assert keywords["scripts"][0] == ["bin/git"]
     assert partial  # extras_require is computed: unknown, not guessed
     assert setup_py_keywords("(" * 5000)[1]  # hostile nesting: partial, no crash
+    bomb = "A = ['x']\n" + "".join(f"A = A + A\nB{i} = A\n" for i in range(40)) + "setup(install_requires=A)\n"
+    keywords, partial = setup_py_keywords(bomb)  # a cycle, not 2**40 evaluations
+    assert "install_requires" not in keywords and partial

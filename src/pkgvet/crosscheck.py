@@ -327,7 +327,12 @@ def apply(results: Sequence[ScanResult], artifacts: Sequence[Artifact]) -> list[
         sdist = _side(by_file[(s.file, s.sha256)], s)
         for i in wheels:
             w = results[i]
-            extra = compare_sides(sdist, _side(by_file[(w.file, w.sha256)], w))
+            try:
+                extra = compare_sides(sdist, _side(by_file[(w.file, w.sha256)], w))
+            except Exception as exc:  # a bug here must not lose the scan's results
+                out[i] = replace(w, errors=(*w.errors, f"sdist/wheel cross-check failed "
+                                            f"({exc.__class__.__name__}: {exc})"))
+                continue
             if extra:
                 findings = sorted([*w.findings, *extra], key=Finding.sort_key)
                 out[i] = replace(w, findings=tuple(findings), verdict=decide(findings))

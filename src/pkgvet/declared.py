@@ -30,6 +30,8 @@ from packaging.utils import canonicalize_name
 MAX_SETUP_BYTES = 2 * 1024 * 1024
 """setup.py larger than this is not evaluated here (the code analyzers still read it)."""
 MAX_EVAL_DEPTH = 40
+MAX_EVAL_STEPS = 20_000
+"""Nodes evaluated per setup.py: a hostile file of names built from names stays cheap."""
 
 SETUP_PY = "setup.py"
 
@@ -364,6 +366,8 @@ class _Evaluator:
         self.names: dict[str, ast.expr] = {}
         self.mutations: dict[str, list[tuple[str, ast.expr]]] = {}
         self.read_file = read_file
+        self.steps = 0
+        self.active: set[str] = set()
         for node in module.body:
             self._bind(node)
         top_level = {id(top) for top in module.body}
@@ -427,7 +431,8 @@ class _Evaluator:
         return None
 
     def value(self, node: ast.expr, depth: int = 0) -> object:
-        if depth > MAX_EVAL_DEPTH:
+        self.steps += 1
+        if depth > MAX_EVAL_DEPTH or self.steps > MAX_EVAL_STEPS:
             raise _Unknown
         d = depth + 1
         if isinstance(node, ast.Constant):
@@ -454,8 +459,12 @@ class _Evaluator:
                 else:
                     result[self.value(k, d)] = self.value(v, d)
             return result
-        if isinstance(node, ast.Name) and node.id in self.names:
-            return self._mutated(node.id, self.value(self.names[node.id], d), d)
+        if isinstance(node, ast.Name) and node.id in self.names and node.id not in self.active:
+            self.active.add(node.id)  # `A = A + A` is a cycle, not an exponential walk
+            try:
+                return self._mutated(node.id, self.value(self.names[node.id], d), d)
+            finally:
+                self.active.discard(node.id)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.value(node.left, d), self.value(node.right, d)
             if isinstance(left, list) and isinstance(right, list):
