@@ -48,3 +48,9 @@ golden: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# --- pkgvet serve / workers (issue 13) ---------------------------------------------------------
+.PHONY: bench-serve
+## bench-serve: proxy latency vs upstream, first-install wait, Celery throughput (1 and 2 workers)
+bench-serve: install
+	nice -n 10 $(BIN)/python -m bench.serve $(ARGS)
