@@ -524,7 +524,7 @@ def _plain_hidden(pkg: Package, decl: Declared) -> Iterator[Finding]:
         return
     names = {d.name for d in metadata}
     extra = sorted({d.name for d in decl.dependencies_from([declared.SETUP_PY])
-                    if not d.url and d.name and _at_install(d) and d.name not in names})
+                    if not d.url and d.name and d.extra is None and d.name not in names})
     if extra:
         yield rule("PV517").finding(
             phase=Phase.METADATA, path=_display(pkg, declared.SETUP_PY),
