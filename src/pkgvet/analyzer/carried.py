@@ -420,6 +420,8 @@ class _Run:
         loaded_at_all = bool(via)
         streams = list(_pickle_streams(data, f, whole, lambda: _pickle_budget(loaded_at_all)))
         if not streams:
+            if data[:4] == b"PK\x03\x04" or data[:6] == b"\x93NUMPY":
+                return  # a plain .npz/.npy or a zip without pickles: numbers, not code
             if via:
                 self.evaded(f, "loaded as a pickle but holds none that can be read",
                             self._worst(via))
