@@ -35,7 +35,7 @@ def read_all(data: bytes) -> None:
             reader(data)
     _lsb_payload(data)
     ghost = PackageFile("x.pkl", "x.pkl", len(data), "", data, True, Context.PACKAGE)
-    list(_pickle_streams(data, ghost, True))
+    list(_pickle_streams(data, ghost, True, lambda: Budget(max_steps=200_000, seconds=2.0)))
     for chain in GUESSES:
         with contextlib.suppress(ValueError):
             run(chain, data[:65536])

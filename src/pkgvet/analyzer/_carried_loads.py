@@ -25,17 +25,25 @@ from pkgvet.readers.decoding import Step
 MAX_SOURCE = 2 * 1024 * 1024
 MAX_DEPTH = 24
 MAX_STEPS = 20_000
+SINK_TOKENS = (
+    "pickle", "Pickle", "marshal", "dill", "FunctionType", "torch", "joblib", "read_pickle",
+    "allow_pickle", "DLL", "LoadLibrary", "dlopen", "run_path", "FileLoader",
+    "spec_from_file_location", "load_source", "load_compiled", "builtins",
+)
+BARE_SINKS = ("exec(", "eval(", "compile(", "execfile(")
+"""Counted only when called bare: `re.compile(` and `model.eval(` are not sinks."""
+READ_TOKENS = (
+    "open(", "read_bytes", "read_text", "get_data", "read_binary", "resource_string",
+    "readframes", ".read(", ".load(", "read_pickle", "DLL(", "LoadLibrary", "dlopen",
+    "run_path", "imread", "getdata", "tobytes", "FileLoader", "spec_from_file_location",
+    "load_source", "load_compiled",
+)
+"""Substring screens (a C-speed `in` each): a file needs one of each to be parsed."""
 SINK_WORDS = re.compile(
-    r"\b(?:c?[pP]ickle|_pickle|dill|cloudpickle|marshal)\b|"
-    r"(?:(?<![.\w])|builtins\.)(?:exec|eval|execfile|compile)\s*\(|FunctionType\s*\(|"
-    r"torch\.load|joblib\.load|read_pickle|allow_pickle|DLL\b|LoadLibrary|dlopen|run_path|"
-    r"FileLoader|spec_from_file_location|load_source|load_compiled"
+    r"pickle|Pickle|marshal|dill|exec|eval|compile|FunctionType|torch|joblib|DLL|LoadLibrary|"
+    r"dlopen|run_path|FileLoader|spec_from_file_location|load_source|load_compiled"
 )
-READ_WORDS = re.compile(
-    r"open\(|read_bytes|read_text|get_data|read_binary|resource_string|readframes|\.read\(|"
-    r"\.load\(|read_pickle|DLL\(|LoadLibrary|dlopen|run_path|imread|getdata|tobytes|"
-    r"FileLoader|spec_from_file_location|load_source|load_compiled"
-)
+"""Lines worth entering: the calls on them are then checked by name."""
 
 PICKLE_LOADERS = frozenset({
     "pickle.load", "pickle.loads", "cPickle.load", "cPickle.loads", "_pickle.load",
@@ -560,7 +568,7 @@ def _kind(q: str, node: ast.Call) -> str:
 def scan_file(text: str, relpath: str) -> tuple[list[Load], frozenset[str]]:
     """Every load of carried bytes in one Python file, and the names of the file's functions
     that run when the module runs (see `top_level_calls`); nothing when it does not parse."""
-    if len(text) > MAX_SOURCE or not SINK_WORDS.search(text) or not READ_WORDS.search(text):
+    if len(text) > MAX_SOURCE or not _worth_parsing(text):
         return [], frozenset()
     try:
         tree = ast.parse(text)
@@ -572,6 +580,14 @@ def scan_file(text: str, relpath: str) -> tuple[list[Load], frozenset[str]]:
         return found, _top_level_calls(tree) if inner else frozenset()
     except RecursionError:
         return [], frozenset()
+
+
+def _worth_parsing(text: str) -> bool:
+    if not any(t in text for t in READ_TOKENS):
+        return False
+    if any(t in text for t in SINK_TOKENS):
+        return True
+    return any(text.count(w) > text.count("." + w) for w in BARE_SINKS if w in text)
 
 
 def loads_in(text: str, relpath: str) -> list[Load]:

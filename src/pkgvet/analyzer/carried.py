@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from types import CodeType
@@ -32,7 +32,7 @@ from pkgvet.analyzer._carried_grade import (
 )
 from pkgvet.analyzer._carried_loads import MODULE, Load, scan_file
 from pkgvet.analyzer.pyc_only import source_of
-from pkgvet.model import Confidence, Finding, Phase, Severity
+from pkgvet.model import Confidence, Context, Finding, Phase, Severity
 from pkgvet.options import ScanOptions
 from pkgvet.package import OVERLAP, Package, PackageFile
 from pkgvet.readers import Budget, Evaded
@@ -56,6 +56,7 @@ PACKAGE_BUDGET = 192 * MiB
 DATA_BUDGET = 32 * MiB
 """Of which other binaries (any data file code might decode and run), head only."""
 AUTOMATIC = frozenset({Phase.INSTALL, Phase.IMPORT})
+SIDE_CONTEXTS = frozenset({Context.TESTS, Context.DOCS, Context.EXAMPLES})
 PYTHON_NAMES = frozenset({"wscript", "SConstruct", "SConscript", "waf", "Snakefile",
                           "conanfile.txt", "sitecustomize", "usercustomize"})
 """Python files by convention, whatever their suffix (build tools exec them)."""
@@ -390,8 +391,13 @@ class _Run:
                 self.evaded(f, "loaded as a pickle after decoding that does not fit the data",
                             self._worst(via))
                 return
-        streams = list(_pickle_streams(data, f, whole))
+        if not via and f.context in SIDE_CONTEXTS:
+            return  # a pickle in tests or docs that nothing loads: fixtures, doctrees
+        loaded_at_all = bool(via)
+        streams = list(_pickle_streams(data, f, whole, lambda: _pickle_budget(loaded_at_all)))
         if not streams:
+            if data[:4] == b"PK\x03\x04" or data[:6] == b"\x93NUMPY":
+                return  # a plain .npz/.npy or a zip without pickles: numbers, not code
             if via:
                 self.evaded(f, "loaded as a pickle but holds none that can be read",
                             self._worst(via))
@@ -399,6 +405,8 @@ class _Run:
         loaded = self._worst(via)
         phase = loaded.phase if loaded is not None else Phase.RUNTIME
         for inner, facts in streams:
+            if facts.evaded and not via and facts.evaded.startswith("more than"):
+                continue  # a large pickle nothing loads: read as far as the budget goes
             if facts.evaded and (via or facts.opcodes > 0):
                 self.evaded(f, f"pickle {inner}: {facts.evaded}".strip(), loaded)
                 continue
@@ -568,6 +576,14 @@ def _names_beyond_source(facts: CodeFacts, source: PackageFile) -> list[str]:
     return sorted(n for n in facts.names - names if not n.startswith("__"))
 
 
+def _pickle_budget(loaded: bool) -> Budget:
+    """A pickle the package loads gets the full budget; one nothing loads (a model for the
+    user, a cache) a short one: it only runs if the user loads it."""
+    if loaded:
+        return Budget(max_steps=2_000_000, seconds=3.0)
+    return Budget(max_steps=300_000, seconds=0.5)
+
+
 def _suffix(relpath: str) -> str:
     name = relpath.rpartition("/")[2]
     dot = name.rfind(".")
@@ -624,21 +640,22 @@ def _length_prefixed(raw: bytes) -> bytes:
     return raw[4:4 + n] if 0 < n <= len(raw) - 4 else b""
 
 
-def _pickle_streams(data: bytes, f: PackageFile, whole: bool) -> Iterator[tuple[str, PickleFacts]]:
+def _pickle_streams(data: bytes, f: PackageFile, whole: bool,
+                    budget: Callable[[], Budget]) -> Iterator[tuple[str, PickleFacts]]:
     """Each pickle in a member: the member itself, or the `.pkl` members of a model zip
     (PyTorch's `archive/data.pkl`), or a zlib-compressed joblib dump."""
     if data[:4] == b"PK\x03\x04":
-        yield from _zip_pickles(data, whole)
+        yield from _zip_pickles(data, whole, budget)
         return
     if data[:6] == b"\x93NUMPY" and len(data) > 10:
         size = int.from_bytes(data[8:10], "little") if data[6] == 1 else \
             int.from_bytes(data[8:12], "little")
         start = (10 if data[6] == 1 else 12) + size
         if looks_like_pickle(data[start:start + 64]):
-            yield "(npy object array)", pickle_facts(data[start:])
+            yield "(npy object array)", pickle_facts(data[start:], budget())
         return
     if looks_like_pickle(data[:64]):
-        yield "", pickle_facts(data)
+        yield "", pickle_facts(data, budget())
         return
     if data[:1] == b"x" and f.suffix in (".joblib", ".pkl", ".gz", ".z"):
         try:
@@ -646,10 +663,11 @@ def _pickle_streams(data: bytes, f: PackageFile, whole: bool) -> Iterator[tuple[
         except ValueError:
             return
         if looks_like_pickle(inner[:64]):
-            yield "(zlib)", pickle_facts(inner)
+            yield "(zlib)", pickle_facts(inner, budget())
 
 
-def _zip_pickles(data: bytes, whole: bool) -> Iterator[tuple[str, PickleFacts]]:
+def _zip_pickles(data: bytes, whole: bool,
+                 budget: Callable[[], Budget]) -> Iterator[tuple[str, PickleFacts]]:
     if not whole:
         return
     try:
@@ -658,7 +676,7 @@ def _zip_pickles(data: bytes, whole: bool) -> Iterator[tuple[str, PickleFacts]]:
                      if i.filename.endswith((".pkl", ".pickle")) and i.file_size <= 64 * MiB]
             for info in infos[:16]:
                 with zf.open(info) as fh:
-                    yield info.filename, pickle_facts(fh.read(64 * MiB))
+                    yield info.filename, pickle_facts(fh.read(64 * MiB), budget())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
             RuntimeError) as exc:
         yield "", PickleFacts(evaded=f"model zip unreadable ({exc.__class__.__name__})",
