@@ -40,6 +40,8 @@ READS_UNDER: tuple[str, ...] = ()
 the thousands of reads an install makes elsewhere are not evidence of anything."""
 SINK_BYTES = 4096
 OFFLINE_MARKERS = ("No matching distribution found", "Could not find a version that satisfies")
+ENVIRONMENT_MARKERS = ("ModuleNotFoundError", "ImportError", "No module named")
+"""A setup.py that imports what its isolated build environment lacks (persona retry)."""
 
 _lock = threading.Lock()
 _out: TextIO = sys.stdout
@@ -567,7 +569,8 @@ def main() -> int:
                  f"retrying {why}" if missing else f"install failed; trying again {why}")
         ended = traced("install", install, max(10.0, min(limit, deadline - time.monotonic())),
                        "/tmp", job, label="final")
-        if ended["exit_code"] == 0 or ended["timed_out"]:
+        if ended["exit_code"] == 0 or ended["timed_out"] or not any(
+                m in ended["output_tail"] for m in (*OFFLINE_MARKERS, *ENVIRONMENT_MARKERS)):
             break  # otherwise: a missing dependency or back-end, or a setup.py that needs
             # the user's own environment (`import requests`): the next attempt may go on
     if ended["exit_code"] == 0 and not ended["timed_out"]:
