@@ -232,14 +232,36 @@ def plan(site: Path, project: str, modules: list[str]) -> list[tuple[str, list[s
     for name, spec in entry_points(dist) if dist else []:
         runs.append((f"{name} --help", ["entry", spec, name, "--help"], 10.0))
         runs.append((f"{name}", ["entry", spec, name], 10.0))
-    for module in (_own(site, project, modules) or modules)[:MAX_MODULES]:
+    targets = (_own(site, project, modules) or modules)[:MAX_MODULES]
+    if dist is not None:  # and the package's submodules, where payloads often sit
+        targets = list(dict.fromkeys([*targets, *submodules(dist, targets)]))[:MAX_MODULES * 2]
+    for module in targets:
         runs.append((f"{module} (calls)", ["calls", module], CALL_SECONDS * 10.0))
     return runs
 
 
+def submodules(dist: Path, tops: list[str]) -> list[str]:
+    """Dotted names of the .py files the distribution installed under `tops`."""
+    record = dist / "RECORD"
+    if not record.is_file():
+        return []
+    found = []
+    for line in record.read_text(errors="replace").splitlines():
+        path = line.rsplit(",", 2)[0]
+        parts = path.removesuffix(".py").split("/")
+        if not path.endswith(".py") or parts[0] not in tops or len(parts) < 2:
+            continue
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if all(p.isidentifier() for p in parts) and not any(
+                p in ("tests", "test", "testing") for p in parts):
+            found.append(".".join(parts))
+    return found
+
+
 def worst_case_seconds() -> float:
     """The longest the execute phase can take (the host's wall clock allows for it)."""
-    return 15.0 + MAX_ENTRY_POINTS * 2 * 10.0 + MAX_MODULES * CALL_SECONDS * 10.0
+    return 15.0 + MAX_ENTRY_POINTS * 2 * 10.0 + 2 * MAX_MODULES * CALL_SECONDS * 10.0
 
 
 def drive(traced: Callable[..., Any], python: str, site: Path, project: str,
