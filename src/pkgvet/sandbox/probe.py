@@ -558,7 +558,7 @@ def main() -> int:
     house = job.get("wheelhouse", "/wheelhouse")
     base = [python, "-m", "pip", "install", "--no-index", "--find-links", house,
             "--no-cache-dir", "--disable-pip-version-check", "--no-input",
-            "--no-warn-script-location"]
+            "--no-warn-script-location", "--ignore-requires-python"]
     timeouts = job.get("timeouts", {})
     limit = float(timeouts.get("install", 180))
     install = [*base, target]
