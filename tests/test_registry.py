@@ -19,7 +19,6 @@ LEGACY_UNDECLARED = {
     "PV301", "PV302", "PV303", "PV304", "PV305", "PV306", "PV307", "PV308", "PV310", "PV311",
     "PV312", "PV313", "PV401",
     "PV501", "PV502", "PV504", "PV505", "PV507", "PV508",
-    *(f"PV{n}" for n in range(801, 817)),
     *(f"PV{n}" for n in range(901, 911)),
 }
 

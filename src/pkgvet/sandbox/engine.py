@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from pkgvet.errors import PkgvetError
@@ -11,7 +12,9 @@ if TYPE_CHECKING:
 
 RECIPE = "3"
 """Bump when the image must change (what the probe needs from it); old images are not used."""
-IMAGE = f"pkgvet-sandbox:{RECIPE}"
+DEFAULT_IMAGE = f"pkgvet-sandbox:{RECIPE}"
+IMAGE = os.environ.get("PKGVET_SANDBOX_IMAGE") or DEFAULT_IMAGE
+"""The image the sandbox runs; PKGVET_SANDBOX_IMAGE names another build of the same recipe."""
 RECIPE_LABEL = "org.pkgvet.recipe"
 SANDBOX_UID = 10001
 HOME = "/home/dana"

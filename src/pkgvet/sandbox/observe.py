@@ -2,7 +2,13 @@
 
 The probe (`pkgvet.sandbox.probe`) reports raw facts: system calls, DNS questions, bytes that
 reached the sink, phase ends, cgroup counters. This module decides, with the data in
-`rules/data/sandbox.toml`, what is install noise and what is evidence. Rule ids PV801-PV816.
+`rules/data/sandbox.toml`, what is install noise and what is evidence. The rules themselves
+(PV801-PV849) are declared in `rules/data/rules/sandbox.toml`.
+
+Programs are judged by what they are, not by what they are called: a program the package put
+in a writable place is matched by content (sha256) against the image's own programs, and
+argv[0] is never trusted. Anything that makes the record incomplete or untrustworthy (a flood,
+a trace that ends early, lines that are not the probe's) is a finding of its own.
 """
 
 from __future__ import annotations
@@ -23,10 +29,13 @@ from pkgvet.model import (
     SandboxEvent,
     SandboxReport,
     Severity,
+    Verdict,
 )
+from pkgvet.registry import rule
 from pkgvet.sandbox.engine import HOME
 from pkgvet.sandbox.honeytokens import Honeytokens
-from pkgvet.sandbox.probe import OFFLINE_MARKERS
+from pkgvet.sandbox.probe import OFFLINE_MARKERS, PROGRAM_ROOTS, UNUSUAL, VENV, normalise
+from pkgvet.verdict import decide
 
 IMPORT_CODE = "import importlib, sys; importlib.import_module(sys.argv[1])"
 PIP_SETUP_CALLER = "<pip-setuptools-caller>"
@@ -37,6 +46,13 @@ ROOT_PERSISTENCE = ("/etc/", "/usr/", "/var/spool/", "/lib/", "/bin/", "/sbin/",
                     "/root/", "/var/lib/", "/boot/")
 ROOT_FOLDERS = frozenset(p.rstrip("/") for p in ROOT_PERSISTENCE)
 STARTUP_NAMES = ("sitecustomize.py", "usercustomize.py")
+OBSERVER = ("/proc/1/", "/tmp/systemd-private-")
+"""The probe is PID 1: its descriptors, memory and environment, and the folder of its trace
+FIFO, are off limits."""
+LONG_WAIT = 30.0
+"""A wait at least this long (seconds) is graded high; shorter reported waits are medium."""
+OUTPUT_FLOOD = 256 * 2**20
+DISK_FULL_SHARE = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +106,28 @@ def _home_relative(path: str) -> str | None:
 
 def _finding(rule_id: str, title: str, severity: Severity, confidence: Confidence,
              category: Category, phase: Phase, snippet: str, explanation: str) -> Finding:
-    return Finding(rule_id=rule_id, title=title, severity=severity, confidence=confidence,
-                   category=category, phase=phase, path=None, line=None, snippet=snippet[:300],
-                   explanation=explanation, analyzer="sandbox")
+    """A finding of a rule declared in rules/data/rules/sandbox.toml, graded for this case."""
+    return rule(rule_id).finding(phase=phase, snippet=snippet[:300], title=title,
+                                 severity=severity, confidence=confidence, category=category,
+                                 explanation=explanation)
+
+
+def _declared(rule_id: str, phase: Phase, snippet: str, title: str | None = None,
+              severity: Severity | None = None) -> Finding:
+    """A finding with the declaration's own grading and explanation."""
+    return rule(rule_id).finding(phase=phase, snippet=snippet[:300], title=title,
+                                 severity=severity)
 
 
 def _runs_pip(args: Sequence[str]) -> bool:
     """`python -m pip ...` or `python .../pip/... ` (pip's own runner)."""
     return list(args[:2]) == ["-m", "pip"] or any(
         a.endswith("/pip") or "/pip/" in a for a in args[:2])
+
+
+def _writable(path: str) -> bool:
+    return path.startswith((HOME + "/", *(r + "/" for r in PROGRAM_ROOTS))) or \
+        not path.startswith("/")
 
 
 def _is_python(program: str) -> bool:
@@ -118,6 +147,9 @@ class _Observation:
     notes: list[str] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)
+    programs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    memfd: dict[Phase, bool] = field(default_factory=dict)
+    waits: list[tuple[float, str, Phase]] = field(default_factory=list)
 
     def add(self, finding: Finding) -> None:
         key = (finding.rule_id, finding.snippet)
@@ -137,12 +169,25 @@ class _Observation:
 
     # --- processes -------------------------------------------------------------------
 
-    def expected_process(self, argv: Sequence[str], program: str) -> bool:
-        base = os.path.basename(argv[0] if argv else program)
-        if base in self.policy.expected_programs or os.path.basename(program) in \
-                self.policy.expected_programs:
+    def identity(self, program: str) -> tuple[str, ...]:
+        """The names the program really has: the image's own names for a copy of one of its
+        programs, its path's base name for anything in the (read-only) image, nothing for a
+        program of the package's own."""
+        placed = self.programs.get(program)
+        if placed is not None:
+            return tuple(os.path.basename(p) for p in placed.get("same_as") or ())
+        if program.startswith(VENV + "/bin/python"):
+            return (os.path.basename(program),)  # the probe's own venv links to the image's
+        if _writable(program):
+            return ()  # a program the package made or deleted: nothing vouches for it
+        return (os.path.basename(program),)
+
+    def expected_process(self, argv: Sequence[str], names: Sequence[str]) -> bool:
+        if any(n in self.policy.hostile_programs for n in names):
+            return False
+        if any(n in self.policy.expected_programs for n in names):
             return True
-        if _is_python(program) or _is_python(base):
+        if any(_is_python(n) for n in names):
             rest = list(argv[1:])
             if rest[:2] == ["-c", IMPORT_CODE]:
                 return True
@@ -158,27 +203,43 @@ class _Observation:
     def process(self, record: dict[str, Any], phase: Phase, ok: bool) -> None:
         argv = tuple(str(a) for a in record.get("argv") or ()) or (record.get("path", ""),)
         program = str(record.get("path", ""))
-        expected = self.expected_process(argv, program)
+        if program.startswith("/"):
+            program = normalise(program)
+        # Nothing ran when every attempt failed (a PATH search): its name is all there is.
+        names = self.identity(program) if ok else (os.path.basename(program),)
+        expected = self.expected_process(argv, names)
         shown = " ".join(argv)
+        called = os.path.basename(program) or os.path.basename(argv[0])
         detail = shown if ok else f"{shown} (not found in the sandbox)"
+        if program and os.path.basename(argv[0]) != called:
+            detail = f"{detail} [{program}]"
         self.processes.append(SandboxEvent("process", phase, detail, argv, expected))
         self.leaked(shown, phase, "command line")
+        if self.memfd.get(phase) and (program.startswith(("/proc/self/fd/", "/dev/fd/",
+                                                          "/memfd:"))
+                                      or program == "(file descriptor)"
+                                      or record.get("call") == "execveat"):
+            self.add(_declared("PV823", phase, f"{record.get('call')} {program}: {shown}"))
+        if names and called not in names:
+            self.add(_declared(
+                "PV825", phase, f"{program} is {', '.join(sorted(set(names)))}: {shown}",
+                title=f"Ran `{names[0]}` renamed as `{called}` while being {_verb(phase)}"))
         if expected:
             return
-        base = os.path.basename(argv[0] or program)
-        if (_is_python(program) or _is_python(base)) and _runs_pip(argv[1:]):
+        real = names[0] if names else called
+        if any(_is_python(n) for n in names) and _runs_pip(argv[1:]):
             self.add(_finding(
                 "PV816", f"Ran pip to fetch more packages while being {_verb(phase)}",
                 Severity.HIGH, Confidence.MEDIUM, Category.PROCESS, phase, detail,
                 "The package started its own pip, which may reach an index, during the "
                 "install or import. Malware uses it to pull the tools its second stage "
                 "needs; an ordinary package declares its dependencies instead."))
-        elif base in self.policy.hostile_programs or os.path.basename(program) in \
-                self.policy.hostile_programs:
+        elif any(n in self.policy.hostile_programs for n in names):
+            hostile = next(n for n in names if n in self.policy.hostile_programs)
             self.add(_finding(
-                "PV804", f"Ran `{base}` while being {_verb(phase)}", Severity.HIGH,
+                "PV804", f"Ran `{hostile}` while being {_verb(phase)}", Severity.HIGH,
                 Confidence.HIGH, Category.PROCESS, phase, detail,
-                f"The package started `{base}`, a program used to collect host facts, move "
+                f"The package started `{hostile}`, a program used to collect host facts, move "
                 "data, open shells or change the system, without any call from the user. "
                 "Installing or importing an ordinary library does not run it."))
         else:
@@ -186,7 +247,67 @@ class _Observation:
                 "PV805", f"Started a program while being {_verb(phase)}", Severity.MEDIUM,
                 Confidence.HIGH, Category.PROCESS, phase, detail,
                 "The package started a program that pip, build back-ends and compilers do not "
-                "run. Check what the program is and why it runs at this point."))
+                f"run{'' if names else ', and that is not one of the system programs'} "
+                f"(`{real}`). Check what the program is and why it runs at this point."))
+
+    # --- evasion and tampering -------------------------------------------------------
+
+    def unusual(self, record: dict[str, Any], phase: Phase) -> None:
+        call = str(record.get("call"))
+        args = str(record.get("args", ""))
+        if call == "memfd_create":
+            self.memfd[phase] = True
+            return
+        if call.startswith("io_uring"):
+            self.add(_declared("PV822", phase, f"{call}({args[:120]})",
+                               title=f"Used io_uring ({call}) while being {_verb(phase)}"))
+            return
+        target = ""
+        if call == "ptrace":
+            target = args.split(",")[1].strip() if "," in args else ""
+        elif call.startswith("process_vm"):
+            target = args.split(",")[0].strip()
+        self.add(_declared("PV817", phase, f"{call}({args[:120]})",
+                           title=f"Called {call} on process {target or '?'} while being "
+                                 f"{_verb(phase)}"))
+
+    def wait(self, record: dict[str, Any], phase: Phase) -> None:
+        wanted = record.get("requested")
+        elapsed = record.get("elapsed")
+        length = max(float(wanted or 0), float(elapsed or 0))
+        call = record.get("syscall", "sleep")
+        cut = " (cut short by the sandbox)" if record.get("unfinished") else ""
+        asked = f"asked for {float(wanted):.0f} s" if wanted else "no limit given"
+        waited = f"waited {float(elapsed):.1f} s" if elapsed is not None else ""
+        detail = f"{call}: {asked}{', ' + waited if waited else ''}{cut}"
+        self.waits.append((length, detail, phase))
+
+    def report_waits(self) -> None:
+        for phase in (Phase.INSTALL, Phase.IMPORT):
+            mine = [w for w in self.waits if w[2] is phase]
+            if not mine:
+                continue
+            length, detail, _ = max(mine, key=lambda w: w[0])
+            self.add(_declared(
+                "PV824", phase, detail + (f"; {len(mine)} long waits" if len(mine) > 1 else ""),
+                title=f"Waited {length:.0f} s while being {_verb(phase)}",
+                severity=Severity.HIGH if length >= LONG_WAIT else Severity.MEDIUM))
+
+    def datagram(self, record: dict[str, Any], phase: Phase) -> None:
+        """A sendto/sendmsg with its own address: DNS or data without a connect."""
+        family, address = record.get("family", ""), str(record.get("address", ""))
+        port = int(record.get("port") or 0)
+        if family not in ("inet", "inet6") or not address:
+            return
+        if address in ("127.0.0.1", "::1") and port == 53:
+            return  # the sandbox's resolver: the sink records the question itself
+        target = self.names.get(address, address)
+        detail = f"{record.get('call')} {target}:{port}"
+        if any(e.detail == detail and e.phase is phase for e in self.network):
+            return
+        self.network.append(SandboxEvent("network", phase, detail))
+        self.add(_declared("PV806", phase, detail,
+                           title=f"Sent data to {target}:{port} while being {_verb(phase)}"))
 
     # --- network ---------------------------------------------------------------------
 
@@ -357,9 +478,11 @@ def _verb(phase: Phase) -> str:
 
 
 def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: str,
-            seconds: float, killed_by_host: bool, timeout: float) -> tuple[SandboxReport,
-                                                                           list[Finding]]:
-    """The report and the findings that the probe's `records` amount to."""
+            seconds: float, killed_by_host: bool, timeout: float, runtime: str = "",
+            foreign_lines: int = 0, trace: dict[str, Any] | None = None,
+            ) -> tuple[SandboxReport, list[Finding]]:
+    """The report and the findings that the probe's `records` (and, under gVisor, the host's
+    trace) amount to."""
     obs = _Observation(tokens, policy())
     phase = Phase.INSTALL
     install_end: dict[str, Any] | None = None
@@ -373,25 +496,13 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     for record in records:  # what pip recorded is known only after the writes it explains
         if record.get("type") == "installed":
             recorded = {str(p) for p in record.get("recorded", ())}
+        elif record.get("type") == "programs":
+            obs.programs.update(record.get("files") or {})
 
     for record in records:
         kind = record.get("type")
         if kind == "syscall":
-            call = record.get("call")
-            rphase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
-            if call in ("execve", "execveat"):
-                key = (rphase, tuple(record.get("argv") or ()))
-                previous = execs.get(key)
-                execs[key] = (record, bool(record.get("ok")) or bool(previous and previous[1]))
-            elif call == "connect":
-                obs.connect(record, rphase)
-            elif call in ("sendto", "sendmsg", "sendmmsg"):
-                for data in record.get("data") or ():
-                    obs.leaked(str(data), rphase, f"{call} data")
-            elif call == "open" and not record.get("write"):
-                obs.read(str(record.get("path", "")), bool(record.get("ok")), rphase)
-            else:
-                obs.write(record, rphase, recorded)
+            _syscall(obs, record, execs, recorded)
         elif kind == "dns":
             obs.dns(str(record.get("name", "")), str(record.get("answer", "")), phase)
         elif kind == "sink":
@@ -404,6 +515,10 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
                 install_output.append(str(record.get("output_tail", "")))
             else:
                 import_ends.append(record)
+        elif kind == "flood":
+            fphase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+            obs.add(_declared("PV819", fphase,
+                              f"more than {record.get('budget')} distinct events in one phase"))
         elif kind == "installed":
             modules = [str(m) for m in record.get("modules", ())]
         elif kind == "installed_after":
@@ -419,7 +534,10 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
 
     for (rphase, _), (record, ok) in execs.items():
         obs.process(record, rphase, ok)
+    obs.report_waits()
     _resources(obs, install_end, import_ends, limits, done, killed_by_host, timeout)
+    _integrity(obs, foreign_lines, trace or {}, killed_by_host,
+               Phase.IMPORT if import_ends else Phase.INSTALL)
 
     installable = bool(install_end and install_end.get("exit_code") == 0
                        and not install_end.get("timed_out"))
@@ -459,8 +577,85 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
         modules=tuple(modules),
         notes=tuple(obs.notes),
         memory_peak=limits.get("memory_peak"),
+        runtime=runtime,
+        verdict=sandbox_verdict(obs.findings),
     )
     return report, obs.findings
+
+
+def sandbox_verdict(findings: Sequence[Finding]) -> Verdict:
+    """The verdict of the sandbox's findings alone (the same rules as the combined one)."""
+    return decide(findings)
+
+
+def _syscall(obs: _Observation, record: dict[str, Any],
+             execs: dict[tuple[Phase, tuple[str, ...]], tuple[dict[str, Any], bool]],
+             recorded: set[str]) -> None:
+    call = record.get("call")
+    rphase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+    if call in ("execve", "execveat"):
+        key = (rphase, tuple(record.get("argv") or ()))
+        previous = execs.get(key)
+        ok = bool(record.get("ok"))
+        keep = record if ok or previous is None else previous[0]
+        execs[key] = (keep, ok or bool(previous and previous[1]))
+    elif call == "connect":
+        obs.connect(record, rphase)
+    elif call in ("sendto", "sendmsg", "sendmmsg"):
+        for data in record.get("data") or ():
+            obs.leaked(str(data), rphase, f"{call} data")
+        obs.datagram(record, rphase)
+    elif call == "wait":
+        obs.wait(record, rphase)
+    elif call in UNUSUAL:
+        obs.unusual(record, rphase)
+    elif call == "open":
+        path = str(record.get("path", ""))
+        if record.get("via") == "openat2":
+            obs.add(_declared("PV821", rphase, f"openat2 {path}",
+                              title=f"Opened {path} through openat2 while being "
+                                    f"{_verb(rphase)}"))
+        if path.startswith(OBSERVER) and not path.startswith(("/proc/1/cmdline",
+                                                              "/proc/1/status")):
+            obs.add(_declared("PV817", rphase,
+                              f"{'write' if record.get('write') else 'read'} {path}",
+                              title=f"Opened the probe's {path} while being {_verb(rphase)}"))
+        if record.get("write"):
+            obs.write(record, rphase, recorded)
+        else:
+            obs.read(path, bool(record.get("ok")), rphase)
+    elif call in ("link", "linkat", "rename", "renameat", "renameat2"):
+        obs.read(str(record.get("source", "")), bool(record.get("ok")), rphase)  # a planted
+        obs.write(record, rphase, recorded)  # file moved or linked elsewhere is read too
+    else:
+        obs.write(record, rphase, recorded)
+
+
+def _integrity(obs: _Observation, foreign_lines: int, trace: dict[str, Any],
+               killed_by_host: bool, phase: Phase) -> None:
+    """Findings for a record that cannot be trusted whole."""
+    if foreign_lines:
+        obs.add(_declared("PV818", phase,
+                          f"{foreign_lines} lines on the report channel were not the probe's"))
+    if trace.get("overflow"):
+        obs.add(_declared("PV819", phase, "gVisor's trace log passed its size limit; the run "
+                                          "was stopped"))
+    crash = str(trace.get("crash") or "")
+    if crash == "pids":
+        obs.add(_declared("PV812", phase, "the sandbox kernel died in a burst of new processes "
+                                          "(gVisor's host limits on threads and memory)"))
+    elif crash == "memory":
+        obs.add(_declared("PV813", phase, "the host's memory limit killed the sandbox's "
+                                          "processes (gVisor ptrace stub killed)"))
+    elif crash:
+        obs.add(_declared("PV820", phase, f"gVisor stopped: {crash}"))
+    elif trace.get("oom"):
+        obs.add(_declared("PV813", phase, "the container was killed at its memory limit"))
+    elif "lines" in trace and trace.get("exit_status") is None and not killed_by_host:
+        obs.add(_declared("PV820", phase, "gVisor's trace log ends before the sandbox exited"))
+    if trace.get("unparsed"):
+        obs.add(_declared("PV820", phase,
+                          f"{trace['unparsed']} lines of gVisor's trace did not parse"))
 
 
 def _last_line(text: str) -> str:
@@ -482,12 +677,26 @@ def _resources(obs: _Observation, install_end: dict[str, Any] | None,
                 f"{_verb(phase)}. Hanging the installer (an endless loop, a wait for a "
                 "network that never answers, a fork storm) is hostile or broken."))
         if end.get("lingering"):
-            obs.add(_finding(
-                "PV814", f"Left processes running after {what} ended", Severity.HIGH,
-                Confidence.HIGH, Category.PERSISTENCE, phase,
-                f"{what}: background processes still alive after it exited",
-                "Processes started by the package kept running after pip (or the import) "
-                "had finished: a daemon or backdoor left behind on the machine."))
+            left = "; ".join(str(p) for p in end.get("lingering_processes") or ())
+            obs.add(_declared(
+                "PV814", phase, f"{what}: still running after it exited: {left or '?'}",
+                title=f"Left processes running after {what} ended"))
+        if end.get("stuck_processes"):
+            obs.add(_declared("PV828", phase, f"{what}: processes "
+                              f"{', '.join(end['stuck_processes'])} survived SIGKILL"))
+        if int(end.get("output_bytes") or 0) > OUTPUT_FLOOD:
+            obs.add(_declared("PV826", phase, f"{what}: {int(end['output_bytes']) // 2**20} MiB "
+                                              "of output"))
+        size, free = int(end.get("disk_size") or 0), int(end.get("disk_free") or 0)
+        if size and free < size * DISK_FULL_SHARE:
+            obs.add(_declared("PV827", phase, f"{what}: {free // 2**10} KiB free of "
+                                              f"{size // 2**20} MiB in /tmp"))
+        if end.get("dropped_events"):
+            obs.add(_declared("PV819", phase, f"{what}: {end['dropped_events']} events past the "
+                                              "sandbox's budget"))
+        if end.get("unparsed_trace_lines"):
+            obs.add(_declared("PV820", phase, f"{what}: {end['unparsed_trace_lines']} lines of "
+                                              "strace output did not parse"))
         if end.get("tracer_killed"):
             obs.add(_finding(
                 "PV815", "Stopped the sandbox's observation", Severity.HIGH, Confidence.HIGH,

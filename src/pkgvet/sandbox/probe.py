@@ -1,39 +1,59 @@
 """The sandbox probe: runs as PID 1 inside the sandbox container, never on the host.
 
 Standard library only (it runs on the image's own Python 3.11). It plants honeytokens, starts
-a DNS and TCP sink on loopback (the container has no network), installs the package with pip
-under `strace -f`, imports each top-level module it installed, and prints what happened as
-JSON lines on stdout. It reports facts only: deciding what is noise and what is a finding is
-the host's job (`pkgvet.sandbox.observe`), where the code is typed and tested.
+a DNS and TCP sink on loopback (the container has no network), installs the package with pip,
+imports each top-level module it installed, and prints what happened as JSON lines on stdout.
+It reports facts only: deciding what is noise and what is a finding is the host's job
+(`pkgvet.sandbox.observe`), where the code is typed and tested.
 
-As PID 1 of its namespace the probe cannot be killed from inside the container, and it reads
-strace's output through a pipe, so code under observation can neither stop it quietly nor
-rewrite what was already recorded. It can kill strace; the probe then says so.
+Who observes the system calls depends on the runtime (`job["tracer"]`):
+- `host` (gVisor): runsc writes every traced call to a log on the host; the probe only runs
+  the phases and says which process belongs to which phase (`spawned` records).
+- `strace` (runc): the probe runs `strace -f` and reads its output from a FIFO in a folder
+  only root can enter; strace opens it close-on-exec, so no traced process holds it.
+
+Either way the probe runs as root (with only SETUID, SETGID, KILL, SYS_PTRACE and
+DAC_READ_SEARCH) and everything the package runs as the sandbox user, without capabilities
+and without any of the probe's descriptors: the package can neither write to the probe's
+report channel (`/proc/1/fd/1`), nor trace or read PID 1, nor stop it quietly.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import pwd
 import re
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 JOB_FILE = "/pkgvet/job.json"
 VENV = "/tmp/venv"
+SANDBOX_UID = 10001
 TRACED = (
-    "execve,execveat,connect,sendto,sendmsg,sendmmsg,open,openat,creat,rename,renameat,"
-    "renameat2,mkdir,mkdirat,symlink,symlinkat,link,linkat,chmod,fchmodat"
+    "execve,execveat,connect,sendto,sendmsg,sendmmsg,open,openat,openat2,creat,rename,renameat,"
+    "renameat2,mkdir,mkdirat,symlink,symlinkat,link,linkat,chmod,fchmodat,memfd_create,ptrace,"
+    "process_vm_writev,process_vm_readv,io_uring_setup,io_uring_enter,io_uring_register,"
+    "nanosleep,clock_nanosleep,select,pselect6,poll,ppoll"
 )
 WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
+SLEEPS = ("nanosleep", "clock_nanosleep", "select", "pselect6", "poll", "ppoll")
+SLEEP_REPORTED = 3.0
+"""Waits that lasted at least this long (seconds) are reported; shorter ones are ordinary."""
+UNUSUAL = ("ptrace", "process_vm_writev", "process_vm_readv", "io_uring_setup",
+           "io_uring_enter", "io_uring_register", "memfd_create")
 LINGER_GRACE = 3.0
 READS_UNDER: tuple[str, ...] = ()
 """Reads are reported only under these prefixes (the home and the job's sensitive paths);
@@ -42,6 +62,10 @@ SINK_BYTES = 4096
 OFFLINE_MARKERS = ("No matching distribution found", "Could not find a version that satisfies")
 ENVIRONMENT_MARKERS = ("ModuleNotFoundError", "ImportError", "No module named")
 """A setup.py that imports what its isolated build environment lacks (persona retry)."""
+PROGRAM_ROOTS = ("/tmp", "/dev/shm", "/var/tmp", "/run/user")
+"""Writable places where a package can put a program of its own (with the home)."""
+IMAGE_BIN = ("/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin", "/usr/lib/gcc",
+             "/usr/libexec")
 
 _lock = threading.Lock()
 _out: TextIO = sys.stdout
@@ -56,9 +80,30 @@ def emit(kind: str, **fields: Any) -> None:
         _out.flush()
 
 
+# --- paths ------------------------------------------------------------------------------
+
+_PROC_ROOT = re.compile(r"^/proc/(?:self|thread-self|\d+)/root(?=/|$)")
+
+
+def normalise(path: str, base: str = "") -> str:
+    """An absolute, normalised path: `..`, `.`, `//` and `/proc/<pid>/root` folded away,
+    relative paths joined to their directory (`base`)."""
+    if not path:
+        return path
+    if not path.startswith("/"):
+        if not base:
+            return path
+        path = base.rstrip("/") + "/" + path
+    folded = os.path.normpath(path)
+    folded = "/" + folded.lstrip("/")
+    while _PROC_ROOT.match(folded):
+        folded = _PROC_ROOT.sub("", folded, count=1) or "/"
+    return folded
+
+
 # --- strace lines -----------------------------------------------------------------------
 
-_LINE = re.compile(r"^(\d+)\s+(.*)$")
+_LINE = re.compile(r"^(\d+)\s+(?:(\d+\.\d+)\s+)?(.*)$")
 _CALL = re.compile(r"^(\w+)\((.*)\)\s+=\s+(.*)$", re.S)
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"(\.\.\.)?')
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)")
@@ -69,6 +114,8 @@ _ADDR4 = re.compile(r'sin_addr=inet_addr\("([^"]+)"\)')
 _ADDR6 = re.compile(r'inet_pton\(AF_INET6,\s*"([^"]+)"')
 _UNIX = re.compile(r'sun_path=(@?)"((?:[^"\\]|\\.)*)"')
 _EXITED = re.compile(r"^\+\+\+ (exited with (\d+)|killed by (\w+)).*\+\+\+$")
+_ELAPSED = re.compile(r"\s*<(\d+(?:\.\d+)?)>$")
+_SECONDS = re.compile(r"tv_sec=(\d+),\s*tv_nsec=(\d+)")
 
 
 def unescape(text: str) -> str:
@@ -109,39 +156,92 @@ def _result(ret: str) -> tuple[int, str, str]:
     return value, errno, decorated.group(1) if decorated else ""
 
 
-def _join(base: str, path: str) -> str:
-    if path.startswith("/") or not base:
-        return path
-    return os.path.normpath(os.path.join(base, path))
-
-
 def _dirfd(arg: str) -> str:
     m = _DECORATED.search(arg)
     return m.group(1) if m else ""
 
 
-def parse_call(name: str, args: str, ret: str) -> dict[str, Any] | None:
+def pure_wait(name: str, args: str) -> bool:
+    """A sleep, or a select/poll on no descriptor at all (a sleep in disguise); waits on
+    descriptors (pip reading its child's output) are not outwaiting."""
+    if name in ("nanosleep", "clock_nanosleep"):
+        return True
+    parts = [p.strip() for p in args.split(",")]
+    if name in ("select", "pselect6"):
+        return bool(parts) and parts[0] in ("0", "0x0")
+    if name in ("poll", "ppoll"):
+        return len(parts) > 1 and parts[1] in ("0", "0x0")
+    return False
+
+
+def requested_wait(name: str, args: str, now: float) -> float | None:
+    """Seconds a wait call asked for (an absolute deadline is turned into a length with the
+    monotonic clock `now`), or None when it waits without a limit or says nothing."""
+    if name in ("poll", "ppoll", "epoll_wait", "epoll_pwait") and "tv_sec" not in args:
+        tail = args.rsplit(",", 1)[-1].strip()
+        try:
+            ms = int(tail)
+        except ValueError:
+            return None
+        return ms / 1000 if ms >= 0 else None
+    m = _SECONDS.search(args)
+    if not m:
+        return None
+    seconds = int(m.group(1)) + int(m.group(2)) / 1e9
+    if "TIMER_ABSTIME" in args:
+        return max(0.0, seconds - now)
+    return seconds
+
+
+def open_fact(name: str, args: str, ok: bool, errno: str, decorated: str,
+              cwd: str = "") -> dict[str, Any] | None:
+    texts = strings(args)
+    if not texts:
+        return None
+    base = _dirfd(args.split(",", 1)[0]) if name in ("openat", "openat2") else cwd
+    path = decorated if ok and decorated.startswith("/") else normalise(texts[0], base)
+    write = name == "creat" or any(flag in args for flag in WRITE_FLAGS)
+    if name == "openat2":  # nothing ordinary uses it: always a fact
+        return {"call": "open", "path": normalise(path), "write": write, "ok": ok,
+                "errno": errno, "via": "openat2"}
+    path = normalise(path)
+    if not write and not path.startswith(READS_UNDER):
+        return None
+    return {"call": "open", "path": path, "write": write, "ok": ok, "errno": errno}
+
+
+def parse_call(name: str, args: str, ret: str, now: float = 0.0) -> dict[str, Any] | None:
     """One traced system call as a fact, or None when it is not one pkgvet looks at."""
+    elapsed_m = _ELAPSED.search(ret)
+    elapsed = float(elapsed_m.group(1)) if elapsed_m else None
+    if elapsed_m:
+        ret = ret[: elapsed_m.start()]
     value, errno, decorated = _result(ret)
     ok = value >= 0
     if name in ("execve", "execveat"):
         texts = strings(args.split("[", 1)[0])
-        return {"call": name, "path": texts[0] if texts else "", "argv": _argv(args),
-                "ok": ok, "errno": errno}
+        path = texts[0] if texts else ""
+        if name == "execveat":
+            base = _dirfd(args.split(",", 1)[0])
+            path = normalise(path, base) if path else base
+            if not texts or not texts[0] or "AT_EMPTY_PATH" in args:
+                path = base or "(file descriptor)"
+        return {"call": name, "path": normalise(path) if path.startswith("/") else path,
+                "argv": _argv(args), "ok": ok, "errno": errno}
     if name == "connect":
         return {"call": name, **sockaddr(args), "ok": ok, "errno": errno}
     if name in ("sendto", "sendmsg", "sendmmsg"):
         return {"call": name, **sockaddr(args), "data": strings(args)[:8], "ok": ok}
-    if name in ("open", "openat", "creat"):
-        texts = strings(args)
-        if not texts:
+    if name in ("open", "openat", "openat2", "creat"):
+        return open_fact(name, args, ok, errno, decorated)
+    if name in SLEEPS:
+        if not pure_wait(name, args) or (elapsed or 0.0) < SLEEP_REPORTED:
             return None
-        base = _dirfd(args.split(",", 1)[0]) if name == "openat" else ""
-        path = decorated if ok and decorated.startswith("/") else _join(base, texts[0])
-        write = name == "creat" or any(flag in args for flag in WRITE_FLAGS)
-        if not write and not path.startswith(READS_UNDER):
-            return None
-        return {"call": "open", "path": path, "write": write, "ok": ok, "errno": errno}
+        wanted = requested_wait(name, args, now)
+        return {"call": "wait", "syscall": name, "requested": wanted, "elapsed": elapsed,
+                "ok": ok}
+    if name in UNUSUAL:
+        return {"call": name, "args": args[:200], "ok": ok, "errno": errno}
     texts = strings(args)
     if not texts:
         return None
@@ -153,12 +253,15 @@ def parse_call(name: str, args: str, ret: str) -> dict[str, Any] | None:
             quoted = [i for i, p in enumerate(pieces) if '"' in p]
             if quoted and quoted[-1] > 0:
                 base = _dirfd(pieces[quoted[-1] - 1])
-        return {"call": name, "path": _join(base, texts[-1]), "source": texts[0],
+        source = texts[0]
+        if name.startswith(("link", "rename")):
+            source = normalise(source, _dirfd(pieces[0]) if name.endswith(("at", "at2")) else "")
+        return {"call": name, "path": normalise(texts[-1], base), "source": source,
                 "ok": ok, "errno": errno}
     if name in ("mkdir", "mkdirat", "chmod", "fchmodat"):
         base = _dirfd(args.split(",", 1)[0]) if name.endswith("at") else ""
         mode = args.rsplit(",", 1)[-1].strip()
-        return {"call": name, "path": _join(base, texts[0]), "mode": mode, "ok": ok,
+        return {"call": name, "path": normalise(texts[0], base), "mode": mode, "ok": ok,
                 "errno": errno}
     return None
 
@@ -176,50 +279,109 @@ def sockaddr(args: str) -> dict[str, Any]:
     return {"family": "", "address": ""}
 
 
+class Facts:
+    """Facts of one phase, each reported once (with how often it happened) up to a budget.
+    Past the budget a fact is counted as dropped, and the phase end says how many: a flood
+    of events is reported, never silently cut."""
+
+    def __init__(self, phase: str, budget: int, out: Callable[..., None] = emit) -> None:
+        self.phase = phase
+        self.budget = budget
+        self.out = out
+        self.seen: dict[str, int] = {}
+        self.dropped = 0
+
+    def add(self, pid: int, fact: dict[str, Any]) -> None:
+        key = json.dumps(fact, sort_keys=True)
+        if key in self.seen:
+            self.seen[key] += 1
+            return
+        if len(self.seen) >= self.budget:
+            if not self.dropped:
+                self.out("flood", phase=self.phase, budget=self.budget)
+            self.dropped += 1
+            return
+        self.seen[key] = 1
+        self.out("syscall", phase=self.phase, pid=pid, **fact)
+
+
 class TraceReader:
     """Turns strace's `-f` output into facts, joining `<unfinished ...>` and `resumed>`."""
 
     def __init__(self, phase: str, budget: int) -> None:
         self.phase = phase
-        self.budget = budget
-        self.pending: dict[str, str] = {}
+        self.facts = Facts(phase, budget)
+        self.pending: dict[str, tuple[str, float]] = {}
         self.first_pid = ""
         self.main_exited = threading.Event()
         self.pids: set[str] = set()
-        self.dropped = 0
+        self.exited: set[str] = set()
+        self.unparsed = 0
+
+    @property
+    def dropped(self) -> int:
+        return self.facts.dropped
 
     def feed(self, raw: str) -> None:
         m = _LINE.match(raw.rstrip("\n"))
         if not m:
+            if raw.strip():
+                self.unparsed += 1
             return
-        pid, text = m.groups()
+        pid, stamp, text = m.groups()
         self.pids.add(pid)
         if not self.first_pid:
             self.first_pid = pid
         if text.startswith("+++"):
             ended = _EXITED.match(text)
+            if ended:
+                self.exited.add(pid)
             if ended and pid == self.first_pid:
                 self.main_exited.set()
             if ended and ended.group(3):
                 emit("killed", phase=self.phase, pid=int(pid), signal=ended.group(3))
             return
+        if text.startswith("---"):
+            return
+        now = time.monotonic()
+        if stamp:  # when the call started, on the monotonic clock
+            now -= max(0.0, time.time() - float(stamp))
         if text.endswith("<unfinished ...>"):
-            self.pending[pid] = text[: -len("<unfinished ...>")].rstrip()
+            self.pending[pid] = (text[: -len("<unfinished ...>")].rstrip(), now)
             return
         if text.startswith("<..."):
-            head = self.pending.pop(pid, "")
+            head, now = self.pending.pop(pid, ("", now))
             text = head + text.split("resumed>", 1)[-1]
+        if text.endswith("= ?"):  # a call cut by the process's death (the sandbox's kill)
+            self.cut(pid, text, now)
+            return
         call = _CALL.match(text)
         if not call:
+            self.unparsed += 1
             return
-        fact = parse_call(*call.groups())
-        if fact is None:
+        name, args, ret = call.groups()
+        fact = parse_call(name, args, ret, now=now)
+        if fact is not None:
+            self.facts.add(int(pid), fact)
+
+    def cut(self, pid: str, text: str, since: float) -> None:
+        """A wait that was still running when its process died is reported with how long
+        it had waited and how long it asked for."""
+        name, _, args = text.partition("(")
+        args = args.split("<unfinished ...>", 1)[0]
+        if name not in SLEEPS or not pure_wait(name, args):
             return
-        if self.budget <= 0:
-            self.dropped += 1
-            return
-        self.budget -= 1
-        emit("syscall", phase=self.phase, pid=int(pid), **fact)
+        wanted = requested_wait(name, args, since)
+        waited = time.monotonic() - since
+        if waited >= SLEEP_REPORTED:
+            self.facts.add(int(pid), {"call": "wait", "syscall": name, "requested": wanted,
+                                      "elapsed": round(waited, 3), "ok": False,
+                                      "unfinished": True})
+
+    def finish(self) -> None:
+        """Report the waits still running when the phase ended (a sleep cut by the kill)."""
+        for pid, (text, since) in self.pending.items():
+            self.cut(pid, text, since)
 
 
 # --- sinks ----------------------------------------------------------------------------------
@@ -309,11 +471,18 @@ class TcpSink(threading.Thread):
         emit("sink", port=self.port, address=local, data=data.decode("latin-1"))
 
 
+
 # --- phases -----------------------------------------------------------------------------
 
 
-def _tail(stream: Any, keep: list[bytes]) -> None:
-    for chunk in iter(lambda: stream.read(4096), b""):
+def _as_user() -> dict[str, Any]:
+    """What makes a child run as the sandbox user: no capabilities, no groups of root."""
+    return {"user": SANDBOX_UID, "group": SANDBOX_UID, "extra_groups": [], "umask": 0o022}
+
+
+def _tail(stream: Any, keep: list[bytes], total: list[int]) -> None:
+    for chunk in iter(lambda: stream.read(65536), b""):
+        total[0] += len(chunk)
         keep.append(chunk)
         while sum(len(c) for c in keep) > 16384 and len(keep) > 1:
             keep.pop(0)
@@ -329,66 +498,278 @@ def _reap() -> None:
             return
 
 
-def _kill_all() -> None:
+def _alive(exclude: set[int]) -> list[int]:
+    """Processes other than this probe (and `exclude`) that still run."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != 1 and int(entry) not in exclude:
+            try:
+                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return " ".join(raw.replace(b"\0", b" ").decode("utf-8", "replace").split())[:160]
+
+
+def _kill_all(spare: int | None = None) -> list[int]:
+    """SIGKILL every process but this probe; the ones still there 5 s later (stuck in an
+    uninterruptible sleep) are returned. The tracer (`spare`) goes last, so that it can
+    write out the calls its tracees were in when they died."""
+    if spare is not None:
+        for pid in _alive({spare}):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _alive({spare}):
+            time.sleep(0.05)
+        _wait_exit(spare, 5)
     with contextlib.suppress(ProcessLookupError):
         os.kill(-1, signal.SIGKILL)  # every process but PID 1, which is this probe
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        _reap()
+        left = _alive(set())
+        if not left:
+            return []
+        time.sleep(0.1)
+    return _alive(set())
 
 
-def traced(phase: str, command: list[str], timeout: float, cwd: str, job: dict[str, Any],
-           label: str = "") -> dict[str, Any]:
-    emit("phase_start", phase=phase, label=label)
-    read_fd, write_fd = os.pipe()
-    strace = ["strace", "-f", "-qq", "--seccomp-bpf", "-y", "-s", "256", "-e", f"trace={TRACED}",
-              "-e", "signal=none", "-o", f"/dev/fd/{write_fd}", "--", *command]
+def _wait_exit(pid: int, seconds: float) -> bool:
+    """True once `pid` (a child) has ended, within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (OSError, IndexError):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _private_fifo() -> str:
+    """A FIFO in a folder only root can enter, named like the folders systemd keeps in /tmp."""
+    folder = tempfile.mkdtemp(prefix="systemd-private-", dir="/tmp")
+    os.chmod(folder, 0o700)
+    path = os.path.join(folder, "journal")
+    os.mkfifo(path, 0o600)
+    return path
+
+
+def _strace(command: list[str], fifo: str) -> list[str]:
+    user = pwd.getpwuid(SANDBOX_UID).pw_name
+    return ["strace", "-f", "-q", "-T", "-ttt", "--seccomp-bpf", "-y", "-s", "256", "-u", user,
+            "-e", f"trace={TRACED}", "-e", "signal=none", "-o", fifo, "--", *command]
+
+
+def _disk(path: str = "/tmp") -> dict[str, int]:
+    st = os.statvfs(path)
+    return {"disk_free": st.f_bavail * st.f_frsize, "disk_size": st.f_blocks * st.f_frsize}
+
+
+def run_phase(phase: str, command: list[str], timeout: float, cwd: str, job: dict[str, Any],
+              label: str = "") -> dict[str, Any]:
+    """Run one phase's command as the sandbox user, watched, with a time limit; report how
+    it ended (time-out, processes left running, output size, trace health)."""
+    emit("phase_start", phase=phase, label=label, mono=time.monotonic(), wall=time.time())
+    strace = job.get("tracer") == "strace"
+    reader = TraceReader(phase, int(job.get("max_events", 100000)))
     started = time.monotonic()
-    proc = subprocess.Popen(strace, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, pass_fds=(write_fd,), cwd=cwd)
-    os.close(write_fd)
-    reader = TraceReader(phase, int(job.get("max_events", 20000)))
+    if strace:
+        fifo = _private_fifo()
+        proc = subprocess.Popen(_strace(command, fifo), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd)
+        trace_thread = threading.Thread(target=_read_fifo, args=(fifo, reader), daemon=True)
+        trace_thread.start()
+    else:
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, cwd=cwd, **_as_user())
+        trace_thread = None
+    emit("spawned", phase=phase, label=label, pid=proc.pid, tracer="strace" if strace else "")
     output: list[bytes] = []
-    out_thread = threading.Thread(target=_tail, args=(proc.stdout, output), daemon=True)
+    total = [0]
+    out_thread = threading.Thread(target=_tail, args=(proc.stdout, output, total), daemon=True)
     out_thread.start()
-
-    def read_trace() -> None:
-        with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as fh:
-            for raw in fh:
-                reader.feed(raw)
-
-    trace_thread = threading.Thread(target=read_trace, daemon=True)
-    trace_thread.start()
-    timed_out = lingering = False
-    deadline = started + timeout
+    timed_out = False
     exited_at: float | None = None
-    while proc.poll() is None:
+    lingering: list[str] = []
+    deadline = started + timeout
+    while True:
         now = time.monotonic()
+        main_done = reader.main_exited.is_set() if strace else proc.poll() is not None
+        if strace and proc.poll() is not None:
+            main_done = True
         if now > deadline:
             timed_out = True
-            _kill_all()
             break
-        if reader.main_exited.is_set():
+        if main_done:
             exited_at = exited_at or now
+            others = _alive({proc.pid} if strace else set())
+            if not others:
+                break
             if now - exited_at > LINGER_GRACE:
-                lingering = True
-                _kill_all()
+                lingering = [f"{pid}: {_cmdline(pid)}" for pid in others]
                 break
         time.sleep(0.05)
+    stuck = _kill_all(proc.pid if strace else None) \
+        if (timed_out or lingering or proc.poll() is None) else []
     code = proc.wait()
-    trace_thread.join(5)
-    out_thread.join(2)
+    if trace_thread is not None:
+        trace_thread.join(10)
+    out_thread.join(5)
     _reap()
+    reader.finish()
     ended = {
         "phase": phase, "label": label, "exit_code": code, "timed_out": timed_out,
-        "lingering": lingering, "seconds": round(time.monotonic() - started, 3),
+        "lingering": bool(lingering), "lingering_processes": lingering[:20],
+        "stuck_processes": [str(p) for p in stuck][:20],
+        "seconds": round(time.monotonic() - started, 3),
         "processes": len(reader.pids), "dropped_events": reader.dropped,
-        "tracer_killed": code < 0 and not (timed_out or lingering),
+        "unparsed_trace_lines": reader.unparsed,
+        "tracer_killed": strace and code < 0 and not (timed_out or lingering),
+        "trace_complete": (not strace) or bool(reader.first_pid),
+        "output_bytes": total[0],
         "output_tail": b"".join(output)[-4000:].decode("utf-8", "replace"),
+        **_disk(),
     }
     emit("phase_end", **ended)
+    emit_programs(phase, label, job)
     collect_persona(phase, label, job)  # persona (pkgvet.sandbox.persona)
     return ended
 
 
+def _read_fifo(fifo: str, reader: TraceReader) -> None:
+    with open(fifo, encoding="utf-8", errors="replace") as fh:
+        for raw in fh:
+            reader.feed(raw)
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _executables(roots: list[str], limit: int = 2000,
+                 visits: int = 100000) -> dict[str, os.stat_result]:
+    """Executable regular files under `roots` (at most `limit`, after at most `visits`
+    entries: a package that buries its program under a million files is still bounded)."""
+    found: dict[str, os.stat_result] = {}
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            if folder.startswith(VENV + "/lib") or "/site-packages" in folder:
+                dirs[:] = []
+                continue
+            visits -= len(files) + len(dirs)
+            if visits < 0:
+                emit("probe_note", text=f"program inventory stopped in {folder}: too many files")
+                return found
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                if stat.S_ISREG(st.st_mode) and st.st_mode & 0o111 and st.st_size < 2**27:
+                    found[path] = st
+                    if len(found) >= limit:
+                        return found
+    return found
+
+
+def emit_programs(phase: str, label: str, job: dict[str, Any]) -> None:
+    """The programs the package could have put in writable places, by content: each one's
+    sha256 and the image's own programs with the same content (a copy of /bin/sh named
+    `gcc` is still sh)."""
+    home = os.environ.get("HOME", "/home")
+    placed = _executables([*PROGRAM_ROOTS, home])
+    if not placed:
+        return
+    sizes = {st.st_size for st in placed.values()}
+    image: dict[int, list[str]] = {}
+    for path, st in _executables(list(IMAGE_BIN), limit=20000).items():
+        if st.st_size in sizes:
+            image.setdefault(st.st_size, []).append(path)
+    image_hashes: dict[str, str] = {}
+    files: dict[str, Any] = {}
+    for path, st in placed.items():
+        try:
+            digest = _sha256(path)
+        except OSError:
+            continue
+        same = []
+        for candidate in image.get(st.st_size, []):
+            try:
+                if image_hashes.setdefault(candidate, _sha256(candidate)) == digest:
+                    same.append(candidate)
+            except OSError:
+                continue
+        files[path] = {"sha256": digest, "same_as": same}
+    emit("programs", phase=phase, label=label, files=files)
+
+
+def as_user(work: Callable[[], None]) -> None:
+    """Run `work` in a child process that is the sandbox user (the probe, root without
+    CAP_DAC_OVERRIDE or CAP_CHOWN, cannot write into the user's places itself)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(SANDBOX_UID)
+            os.setuid(SANDBOX_UID)
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise RuntimeError(f"housekeeping as the sandbox user failed ({status})")
+
+
+def plant(job: dict[str, Any]) -> None:
+    """Write the honeytokens into the home, as its owner."""
+    home = Path(os.environ.get("HOME", "/home/sandbox"))
+
+    def write() -> None:
+        for relpath, content in job.get("honey_files", {}).items():
+            target = home / relpath
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            target.write_text(content)
+            target.chmod(0o600)
+
+    as_user(write)
+
+
 # --- persona and execute phase (pkgvet.sandbox.persona, pkgvet.sandbox.execute) ----------
+
+
+def share_persona_records(job: dict[str, Any]) -> None:
+    """Create the persona's record file as the probe's own, appendable by the package's
+    processes (stand-ins), readable and emptied only by the probe."""
+    path = job.get("persona_records")
+    if not path:
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o622)
+        os.close(fd)
 
 
 def collect_persona(phase: str, label: str, job: dict[str, Any]) -> None:
@@ -452,15 +833,6 @@ def execute_module(job: dict[str, Any]) -> Any:
     module = types.ModuleType(name)
     exec(compile(source, name, "exec"), module.__dict__)
     return module
-
-
-def plant(job: dict[str, Any]) -> None:
-    home = Path(os.environ.get("HOME", "/tmp"))
-    for relpath, content in job.get("honey_files", {}).items():
-        target = home / relpath
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        target.write_text(content)
-        target.chmod(0o600)
 
 
 def site_packages() -> Path:
@@ -531,6 +903,69 @@ def limits() -> dict[str, Any]:
     return facts
 
 
+def start_sinks(job: dict[str, Any]) -> None:
+    try:
+        DnsSink().start()
+        for port in job.get("sink_ports", []):
+            TcpSink(int(port)).start()
+    except OSError as exc:
+        emit("probe_note", text=f"sinks unavailable: {exc!r}")
+
+
+def make_venv() -> str:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", VENV],
+                   check=True, stdout=subprocess.DEVNULL, cwd="/tmp", **_as_user())
+    return f"{VENV}/bin/python"
+
+
+def install(python: str, job: dict[str, Any]) -> dict[str, Any]:
+    target = job["target"]
+    if job.get("kind") == "folder":
+        subprocess.run(["cp", "-r", target, "/tmp/src"], check=True, **_as_user())
+        target = "/tmp/src"
+    house = job.get("wheelhouse", "/wheelhouse")
+    command = [python, "-m", "pip", "install", "--no-index", "--find-links", house,
+               "--no-cache-dir", "--disable-pip-version-check", "--no-input",
+               "--no-warn-script-location", "--ignore-requires-python", target]
+    limit = float(job.get("timeouts", {}).get("install", 180))
+    if not any(Path(house).glob("*.whl")):
+        # No wheelhouse: build with the image's own setuptools and wheel (Debian's).
+        emit("probe_note", text="empty wheelhouse: installing with --no-build-isolation")
+        command.insert(-1, "--no-build-isolation")
+    deadline = time.monotonic() + 2 * limit
+    ended = run_phase("install", command, limit, "/tmp", job, label="final")
+    for _ in range(2):  # persona: dependencies first, then what the failure calls for
+        if ended["exit_code"] == 0 or ended["timed_out"]:
+            break
+        step = next_install(command, ended["output_tail"])
+        if step is None:
+            break
+        why, command = step
+        missing = unresolved(ended["output_tail"])
+        emit("probe_note", text=f"could not resolve offline: {', '.join(missing)}; retrying "
+             f"{why}" if missing else f"setup.py needs more than its build environment; "
+             f"trying again {why}")
+        ended = run_phase("install", command,
+                          max(10.0, min(limit, deadline - time.monotonic())), "/tmp", job,
+                          label="final")
+    return ended
+
+
+def import_modules(python: str, job: dict[str, Any], modules: list[str],
+                   runner: Any = None) -> None:
+    workdir = "/tmp/import"
+    as_user(lambda: os.makedirs(workdir, exist_ok=True))
+    if runner is not None:  # execute phase: the package's own modules first
+        modules = runner.own_modules(site_packages(), job.get("project", ""), modules)
+    code = "import importlib, sys; importlib.import_module(sys.argv[1])"
+    for module in modules[: int(job.get("max_modules", 20))]:
+        run_phase("import", [python, "-c", code, module],
+                  float(job.get("timeouts", {}).get("import", 60)), workdir, job, label=module)
+    if runner is not None:  # pkgvet.sandbox.execute
+        runner.drive(run_phase, python, site_packages(), job.get("project", ""), modules,
+                     workdir, job)
+
+
 def main() -> int:
     global READS_UNDER
     job = globals().get("JOB")  # persona delivery: the job comes with the program on stdin
@@ -538,64 +973,18 @@ def main() -> int:
         with open(JOB_FILE) as fh:
             job = json.load(fh)
     READS_UNDER = (*job.get("reads_under", []), os.environ.get("HOME", "/home") + "/")
-    emit("start", python=sys.version.split()[0], uid=os.getuid())
+    emit("start", python=sys.version.split()[0], uid=os.getuid(), tracer=job.get("tracer"),
+         mono=time.monotonic(), wall=time.time())
     runner = execute_module(job)  # pkgvet.sandbox.execute
     plant(job)
-    try:
-        dns = DnsSink()
-        dns.start()
-        for port in job.get("sink_ports", []):
-            TcpSink(int(port)).start()
-    except OSError as exc:
-        emit("probe_note", text=f"sinks unavailable: {exc!r}")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", VENV],
-                   check=True, stdout=subprocess.DEVNULL)
-    python = f"{VENV}/bin/python"
-    target = job["target"]
-    if job.get("kind") == "folder":
-        subprocess.run(["cp", "-r", target, "/tmp/src"], check=True)
-        target = "/tmp/src"
-    house = job.get("wheelhouse", "/wheelhouse")
-    base = [python, "-m", "pip", "install", "--no-index", "--find-links", house,
-            "--no-cache-dir", "--disable-pip-version-check", "--no-input",
-            "--no-warn-script-location", "--ignore-requires-python"]
-    timeouts = job.get("timeouts", {})
-    limit = float(timeouts.get("install", 180))
-    install = [*base, target]
-    if not any(Path(house).glob("*.whl")):
-        # No wheelhouse: build with the image's own setuptools and wheel (Debian's).
-        emit("probe_note", text="empty wheelhouse: installing with --no-build-isolation")
-        install = [*base, "--no-build-isolation", target]
-    deadline = time.monotonic() + 2 * limit
-    ended = traced("install", install, limit, "/tmp", job, label="final")
-    for _ in range(2):
-        if ended["exit_code"] == 0 or ended["timed_out"]:
-            break
-        step = next_install(install, ended["output_tail"])
-        if step is None:
-            break
-        why, install = step
-        missing = unresolved(ended["output_tail"])
-        emit("probe_note", text=f"could not resolve offline: {', '.join(missing)}; retrying "
-             f"{why}" if missing else f"setup.py needs more than its build environment; "
-             f"trying again {why}")
-        ended = traced("install", install, max(10.0, min(limit, deadline - time.monotonic())),
-                       "/tmp", job, label="final")
+    share_persona_records(job)
+    start_sinks(job)
+    python = make_venv()
+    ended = install(python, job)
     if ended["exit_code"] == 0 and not ended["timed_out"]:
         found = inventory()
         emit("installed", **found)
-        workdir = "/tmp/import"
-        os.makedirs(workdir, exist_ok=True)
-        modules = found["modules"]
-        if runner is not None:  # execute phase: the package's own modules first
-            modules = runner.own_modules(site_packages(), job.get("project", ""), modules)
-        for module in modules[: int(job.get("max_modules", 20))]:
-            code = "import importlib, sys; importlib.import_module(sys.argv[1])"
-            traced("import", [python, "-c", code, module], float(timeouts.get("import", 60)),
-                   workdir, job, label=module)
-        if runner is not None:  # pkgvet.sandbox.execute
-            runner.drive(traced, python, site_packages(), job.get("project", ""), modules,
-                         workdir, job)
+        import_modules(python, job, found["modules"], runner)
         emit("installed_after", **inventory())
     emit("limits", **limits())
     emit("done", events=_count)

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 PR_SET_NAME = 15
+SANDBOX_UID = 10001
 
 
 def disguise(title: str) -> None:
@@ -67,6 +68,13 @@ def plant(home: str, files: dict[str, str]) -> None:
         os.utime(target, (age, age))
 
 
+def staged_path(entry: dict[str, str], home: str) -> str:
+    """Where `stage` puts the package (known without reading the user's home)."""
+    if entry["kind"] == "folder":
+        return os.path.join("/tmp", entry["name"])
+    return os.path.join(home, "Downloads", entry["name"])
+
+
 def stage(entry: dict[str, str]) -> str:
     """Write the package file (or unpack the folder) and return its path."""
     data = base64.b64decode(entry["data"])
@@ -83,16 +91,45 @@ def stage(entry: dict[str, str]) -> str:
     return target
 
 
-def main(payload: dict[str, Any]) -> None:
-    disguise(payload.get("title", "/bin/bash"))
-    home = os.environ.get("HOME", "/tmp")
-    plant(home, payload.get("home", {}))
-    job = payload["job"]
-    job["target"] = stage(payload["input"])
-    for relpath, content in payload.get("modules", {}).items():
+def as_sandbox_user(work: Any) -> None:
+    """Run `work` as the sandbox user (isolation: PID 1 is root, without the capabilities to
+    write into the user's home; the files must be the user's own anyway)."""
+    if os.getuid() != 0:
+        work()
+        return
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(SANDBOX_UID)
+            os.setuid(SANDBOX_UID)
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
+
+
+def write_modules(modules: dict[str, str]) -> None:
+    for relpath, content in modules.items():
         os.makedirs(os.path.dirname(relpath), exist_ok=True)
         with open(relpath, "w", encoding="utf-8") as fh:
             fh.write(content)
+
+
+def main(payload: dict[str, Any]) -> None:
+    disguise(payload.get("title", "/bin/bash"))
+    home = os.environ.get("HOME", "/tmp")
+    job = payload["job"]
+
+    def prepare() -> None:
+        plant(home, payload.get("home", {}))
+        stage(payload["input"])
+        write_modules(payload.get("modules", {}))
+
+    as_sandbox_user(prepare)
+    job["target"] = staged_path(payload["input"], home)
     source = payload["probe"]
     payload.clear()
     namespace = {"__name__": "__main__", "__builtins__": __builtins__, "JOB": job}

