@@ -33,6 +33,7 @@ from typing import Any
 
 IMPORT_CODE = "import importlib, sys; importlib.import_module(sys.argv[1])"
 CALL_SECONDS = 3
+ENTRY_SECONDS = 10.0
 CALLS_BUDGET = 20.0
 """Seconds one module's calls may take together (the run's limit is CALL_SECONDS * 10)."""
 MAX_CALLS = 60
@@ -230,8 +231,8 @@ def plan(site: Path, project: str, modules: list[str]) -> list[tuple[str, list[s
     runs: list[tuple[str, list[str], float]] = [("(interpreter start)", ["start"], 15.0)]
     dist = _dist_for(site, project) if project else None
     for name, spec in entry_points(dist) if dist else []:
-        runs.append((f"{name} --help", ["entry", spec, name, "--help"], 10.0))
-        runs.append((f"{name}", ["entry", spec, name], 10.0))
+        runs.append((f"{name} --help", ["entry", spec, name, "--help"], ENTRY_SECONDS))
+        runs.append((f"{name}", ["entry", spec, name], ENTRY_SECONDS))
     targets = (_own(site, project, modules) or modules)[:MAX_MODULES]
     if dist is not None:  # and the package's submodules, where payloads often sit
         targets = list(dict.fromkeys([*targets, *submodules(dist, targets)]))[:MAX_MODULES * 2]
@@ -273,9 +274,22 @@ def drive(traced: Callable[..., Any], python: str, site: Path, project: str,
                label=label)
 
 
+def _watchdog(seconds: float) -> None:
+    """End this run before the probe's limit: a CLI waiting for input or a function looping
+    on placeholders is not evidence, and a time-out would read as one."""
+    import threading
+
+    timer = threading.Timer(seconds, lambda: os._exit(0))
+    timer.daemon = True
+    timer.start()
+
+
 def main(argv: list[str]) -> int:
     mode, rest = (argv[0], argv[1:]) if argv else ("start", [])
     _no_input()
+    _watchdog(ENTRY_SECONDS - 2 if mode == "entry" else CALLS_BUDGET + 5)
+    # HTTP clients read ~/.netrc on every call: with placeholders that says nothing.
+    os.environ.setdefault("NETRC", os.devnull)
     if mode == "entry" and len(rest) >= 2:
         run_entry_point(rest[0], rest[1], rest[2:])
     elif mode == "calls" and rest:
