@@ -55,6 +55,11 @@ NAMED: tuple[tuple[tuple[str, ...], Any], ...] = (
 )
 
 
+SDK_CONFIG = {
+    "NETRC": os.devnull, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "KUBECONFIG": os.devnull, "DOCKER_CONFIG": "/tmp/.sdk-config", "CLOUDSDK_CONFIG":
+    "/tmp/.sdk-config", "AZURE_CONFIG_DIR": "/tmp/.sdk-config", "PIP_CONFIG_FILE": os.devnull,
+}
 PLACEHOLDER_HOSTS = frozenset({"test", "/tmp/test", "test."})
 
 
@@ -288,8 +293,11 @@ def main(argv: list[str]) -> int:
     mode, rest = (argv[0], argv[1:]) if argv else ("start", [])
     _no_input()
     _watchdog(ENTRY_SECONDS - 2 if mode == "entry" else CALLS_BUDGET + 5)
-    # HTTP clients read ~/.netrc on every call: with placeholders that says nothing.
-    os.environ.setdefault("NETRC", os.devnull)
+    # SDKs and HTTP clients read their users' configuration when called (boto3.client(),
+    # httpx.get()): called with placeholders, that says nothing about the package. Their
+    # standard variables point elsewhere here; code that opens the files itself is still seen.
+    for name, value in SDK_CONFIG.items():
+        os.environ.setdefault(name, value)
     if mode == "entry" and len(rest) >= 2:
         run_entry_point(rest[0], rest[1], rest[2:])
     elif mode == "calls" and rest:
