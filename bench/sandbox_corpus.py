@@ -140,7 +140,7 @@ def main(
     corpus: Annotated[list[str] | None, typer.Option(
         "--corpus", help=f"Corpus zip (path or one of {', '.join(CORPUS_NAMES)}); "
                          "repeatable. Default: both development corpora.")] = None,
-    n: Annotated[int, typer.Option("-n", help="Sdists sampled per corpus.")] = 40,
+    n: Annotated[int, typer.Option("-n", help="Sdists sampled per corpus (0: no corpus).")] = 40,
     top: Annotated[int, typer.Option("--top", help="Also the sdists of the N most-used "
                                      "projects (0: none).")] = 0,
     seed: Annotated[int, typer.Option("--seed")] = 1,
@@ -149,8 +149,8 @@ def main(
     wheelhouse: Annotated[Path | None, typer.Option("--wheelhouse")] = None,
     out: Annotated[Path | None, typer.Option("--json", help="Write every run here.")] = None,
 ) -> None:
-    corpora = default_corpora()
-    if corpus:
+    corpora = default_corpora() if n > 0 else []
+    if corpus and n > 0:
         by_name = {p.name: p for p in corpora}
         corpora = [by_name.get(c, Path(c)) for c in corpus]
     results: dict[str, Any] = {}

@@ -137,7 +137,8 @@ def test_plan_runs_the_project_s_entry_points_and_own_modules(tmp_path: Path) ->
     (dist / "entry_points.txt").write_text("[console_scripts]\ntool = tool.cli:main\n")
     (dist / "RECORD").write_text("tool/__init__.py,,\ntool/cli.py,,\n")
     labels = [label for label, _, _ in plan(tmp_path, "tool", ["requests", "tool"])]
-    assert labels == ["(interpreter start)", "tool --help", "tool", "tool (calls)"]
+    assert labels == ["(interpreter start)", "tool --help", "tool", "tool (calls)",
+                      "tool.cli (calls)"]
 
     import types
 
@@ -363,3 +364,15 @@ def test_no_mount_or_variable_names_the_sandbox(tmp_path: Path) -> None:
     sent = [str(r.get("data")) for r in outcome.records if r.get("type") == "sink"]
     print(sent)
     assert sent and sent[0] == "BAD:"
+
+
+def test_a_failed_install_is_tried_again_the_way_its_failure_calls_for() -> None:
+    from pkgvet.sandbox.probe import next_install
+
+    base = ["python", "-m", "pip", "install", "x.tar.gz"]
+    why, env = next_install(base, "ModuleNotFoundError: No module named 'requests'") or ("", [])
+    assert "--no-build-isolation" in env and "--no-deps" not in env
+    why, offline = next_install(env, "ERROR: No matching distribution found for rich") or ("", [])
+    assert why == "without dependencies" and "--no-deps" in offline
+    assert next_install(offline, "No matching distribution found for hatchling") is None
+    assert next_install(base, "error: invalid command 'bdist_wheel'") is None

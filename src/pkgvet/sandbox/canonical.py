@@ -104,8 +104,9 @@ def canonical_name(path: Path) -> str:
                 entries = tar.getmembers()
                 members = [e.name for e in entries]
                 read = {}
+                wanted = set(_pkg_info_members(members))
                 for entry in entries:
-                    if entry.isfile() and entry.name in _pkg_info_members(members):
+                    if entry.isfile() and entry.name in wanted:
                         fh = tar.extractfile(entry)
                         if fh is not None:
                             read[entry.name] = fh.read(_MAX_METADATA).decode("utf-8", "replace")

@@ -26,12 +26,16 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 IMPORT_CODE = "import importlib, sys; importlib.import_module(sys.argv[1])"
 CALL_SECONDS = 3
+ENTRY_SECONDS = 10.0
+CALLS_BUDGET = 20.0
+"""Seconds one module's calls may take together (the run's limit is CALL_SECONDS * 10)."""
 MAX_CALLS = 60
 MAX_ENTRY_POINTS = 6
 MAX_MODULES = 5
@@ -39,14 +43,24 @@ PLACEHOLDERS: dict[str, Any] = {
     "str": "test", "int": 1, "float": 1.0, "bool": False, "bytes": b"test", "list": [],
     "dict": {}, "tuple": (), "set": set(), "Path": Path("/tmp/test"),
 }
+# Host and URL parameters get "test" too: a single-label name the sandbox's resolver answers
+# and the observer ignores, so a library's own client called with placeholders is not
+# mistaken for the package reaching out.
 NAMED: tuple[tuple[tuple[str, ...], Any], ...] = (
     (("path", "file", "filename", "dir", "folder", "directory"), "/tmp/test"),
-    (("url", "uri", "endpoint", "host", "server"), "http://localhost/"),
     (("port",), 8080),
     (("n", "count", "size", "num", "number", "timeout", "index", "i", "limit"), 1),
     (("args", "argv", "items", "values", "lst"), []),
     (("kwargs", "options", "config", "data", "params", "headers"), {}),
 )
+
+
+SDK_CONFIG = {
+    "NETRC": os.devnull, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "KUBECONFIG": os.devnull, "DOCKER_CONFIG": "/tmp/.sdk-config", "CLOUDSDK_CONFIG":
+    "/tmp/.sdk-config", "AZURE_CONFIG_DIR": "/tmp/.sdk-config", "PIP_CONFIG_FILE": os.devnull,
+}
+PLACEHOLDER_HOSTS = frozenset({"test", "/tmp/test", "test."})
 
 
 class _Alarm(BaseException):
@@ -102,17 +116,36 @@ def _no_input() -> None:
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
 
 
+def _refuse_placeholder_hosts() -> None:
+    """A library's own client called with a placeholder ("test") as host or URL would look
+    the name up and connect: refused here, before the resolver, so that only the hosts the
+    package itself names reach the sinks."""
+    import socket
+
+    original = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, (str, bytes)) and (host.decode() if isinstance(host, bytes)
+                                               else host).lower() in PLACEHOLDER_HOSTS:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return original(host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
+
+
 def call_all(module_name: str) -> int:
     """Import `module_name` and call what it offers; how many calls were made."""
     signal.signal(signal.SIGALRM, _on_alarm)
+    _refuse_placeholder_hosts()
     try:
         module = importlib.import_module(module_name)
     except BaseException:
         return 0
     calls = 0
+    deadline = time.monotonic() + CALLS_BUDGET
     for _, target in public_callables(module):
-        if calls >= MAX_CALLS:
-            break
+        if calls >= MAX_CALLS or time.monotonic() > deadline:
+            break  # stop before the run's own limit: running out of time is not evidence
         prepared = arguments(target)
         if prepared is None:
             continue
@@ -203,16 +236,38 @@ def plan(site: Path, project: str, modules: list[str]) -> list[tuple[str, list[s
     runs: list[tuple[str, list[str], float]] = [("(interpreter start)", ["start"], 15.0)]
     dist = _dist_for(site, project) if project else None
     for name, spec in entry_points(dist) if dist else []:
-        runs.append((f"{name} --help", ["entry", spec, name, "--help"], 10.0))
-        runs.append((f"{name}", ["entry", spec, name], 10.0))
-    for module in (_own(site, project, modules) or modules)[:MAX_MODULES]:
+        runs.append((f"{name} --help", ["entry", spec, name, "--help"], ENTRY_SECONDS))
+        runs.append((f"{name}", ["entry", spec, name], ENTRY_SECONDS))
+    targets = (_own(site, project, modules) or modules)[:MAX_MODULES]
+    if dist is not None:  # and the package's submodules, where payloads often sit
+        targets = list(dict.fromkeys([*targets, *submodules(dist, targets)]))[:MAX_MODULES * 2]
+    for module in targets:
         runs.append((f"{module} (calls)", ["calls", module], CALL_SECONDS * 10.0))
     return runs
 
 
+def submodules(dist: Path, tops: list[str]) -> list[str]:
+    """Dotted names of the .py files the distribution installed under `tops`."""
+    record = dist / "RECORD"
+    if not record.is_file():
+        return []
+    found = []
+    for line in record.read_text(errors="replace").splitlines():
+        path = line.rsplit(",", 2)[0]
+        parts = path.removesuffix(".py").split("/")
+        if not path.endswith(".py") or parts[0] not in tops or len(parts) < 2:
+            continue
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if all(p.isidentifier() for p in parts) and not any(
+                p in ("tests", "test", "testing") for p in parts):
+            found.append(".".join(parts))
+    return found
+
+
 def worst_case_seconds() -> float:
     """The longest the execute phase can take (the host's wall clock allows for it)."""
-    return 15.0 + MAX_ENTRY_POINTS * 2 * 10.0 + MAX_MODULES * CALL_SECONDS * 10.0
+    return 15.0 + MAX_ENTRY_POINTS * 2 * 10.0 + 2 * MAX_MODULES * CALL_SECONDS * 10.0
 
 
 def drive(traced: Callable[..., Any], python: str, site: Path, project: str,
@@ -224,9 +279,25 @@ def drive(traced: Callable[..., Any], python: str, site: Path, project: str,
                label=label)
 
 
+def _watchdog(seconds: float) -> None:
+    """End this run before the probe's limit: a CLI waiting for input or a function looping
+    on placeholders is not evidence, and a time-out would read as one."""
+    import threading
+
+    timer = threading.Timer(seconds, lambda: os._exit(0))
+    timer.daemon = True
+    timer.start()
+
+
 def main(argv: list[str]) -> int:
     mode, rest = (argv[0], argv[1:]) if argv else ("start", [])
     _no_input()
+    _watchdog(ENTRY_SECONDS - 2 if mode == "entry" else CALLS_BUDGET + 5)
+    # SDKs and HTTP clients read their users' configuration when called (boto3.client(),
+    # httpx.get()): called with placeholders, that says nothing about the package. Their
+    # standard variables point elsewhere here; code that opens the files itself is still seen.
+    for name, value in SDK_CONFIG.items():
+        os.environ.setdefault(name, value)
     if mode == "entry" and len(rest) >= 2:
         run_entry_point(rest[0], rest[1], rest[2:])
     elif mode == "calls" and rest:

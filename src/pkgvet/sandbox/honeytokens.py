@@ -78,7 +78,6 @@ class Honeytokens:
             ".ssh/id_ed25519": (
                 "-----BEGIN OPENSSH PRIVATE KEY-----\n" + ssh_body[40:110]
                 + "\n-----END OPENSSH PRIVATE KEY-----\n"),
-            ".netrc": f"machine api.github.com\n  login {user}\n  password {github}\n",
             ".npmrc": f"//registry.npmjs.org/:_authToken={npm}\n",
             ".config/gcloud/application_default_credentials.json": json.dumps({
                 "client_id": f"{secrets.randbelow(10**12)}-{_random(_ALNUM, 20).lower()}"

@@ -60,6 +60,8 @@ READS_UNDER: tuple[str, ...] = ()
 the thousands of reads an install makes elsewhere are not evidence of anything."""
 SINK_BYTES = 4096
 OFFLINE_MARKERS = ("No matching distribution found", "Could not find a version that satisfies")
+ENVIRONMENT_MARKERS = ("ModuleNotFoundError", "ImportError", "No module named")
+"""A setup.py that imports what its isolated build environment lacks (persona retry)."""
 PROGRAM_ROOTS = ("/tmp", "/dev/shm", "/var/tmp", "/run/user")
 """Writable places where a package can put a program of its own (with the home)."""
 IMAGE_BIN = ("/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin", "/usr/lib/gcc",
@@ -801,16 +803,23 @@ def unresolved(output: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def install_attempts(base: list[str], target: str) -> list[tuple[str, list[str]]]:
-    """With dependencies first; when that fails (something cannot be resolved offline, or
-    setup.py needs more than its isolated build environment), without them, then in the
-    user's own environment (the image's setuptools, requests, ...)."""
-    return [
-        ("with dependencies", [*base, target]),
-        ("without dependencies", [*base, "--no-deps", target]),
-        ("without dependencies, with the image's setuptools",
-         [*base, "--no-deps", "--no-build-isolation", target]),
-    ]
+def next_install(install: list[str], output: str) -> tuple[str, list[str]] | None:
+    """The next way to try an install that failed with `output`, or None: a setup.py that
+    imports what its isolated build environment lacks (`import requests`) runs in the
+    user's own environment (the image's setuptools and libraries); a dependency or back-end
+    the wheelhouse lacks is left out (dependencies first, then the isolated build)."""
+    isolated = "--no-build-isolation" not in install
+    with_deps = "--no-deps" not in install
+    needs_env = any(m in output for m in ENVIRONMENT_MARKERS)
+    offline = any(m in output for m in OFFLINE_MARKERS)
+    if needs_env and isolated:
+        return "in the user's environment", [*install[:-1], "--no-build-isolation", install[-1]]
+    if offline and with_deps:
+        return "without dependencies", [*install[:-1], "--no-deps", install[-1]]
+    if offline and isolated:
+        return "with the image's setuptools", [*install[:-1], "--no-build-isolation",
+                                                install[-1]]
+    return None
 
 
 def execute_module(job: dict[str, Any]) -> Any:
@@ -915,29 +924,30 @@ def install(python: str, job: dict[str, Any]) -> dict[str, Any]:
         subprocess.run(["cp", "-r", target, "/tmp/src"], check=True, **_as_user())
         target = "/tmp/src"
     house = job.get("wheelhouse", "/wheelhouse")
-    base = [python, "-m", "pip", "install", "--no-index", "--find-links", house,
-            "--no-cache-dir", "--disable-pip-version-check", "--no-input",
-            "--no-warn-script-location"]
+    command = [python, "-m", "pip", "install", "--no-index", "--find-links", house,
+               "--no-cache-dir", "--disable-pip-version-check", "--no-input",
+               "--no-warn-script-location", "--ignore-requires-python", target]
     limit = float(job.get("timeouts", {}).get("install", 180))
-    attempts = install_attempts(base, target)
     if not any(Path(house).glob("*.whl")):
         # No wheelhouse: build with the image's own setuptools and wheel (Debian's).
         emit("probe_note", text="empty wheelhouse: installing with --no-build-isolation")
-        attempts = [(why, [*a[:-1], "--no-build-isolation", a[-1]])
-                    for why, a in attempts[:2]]
+        command.insert(-1, "--no-build-isolation")
     deadline = time.monotonic() + 2 * limit
-    ended: dict[str, Any] = {}
-    for number, (why, command) in enumerate(attempts):
-        if number:
-            missing = unresolved(ended["output_tail"])
-            emit("probe_note", text=f"could not resolve offline: {', '.join(missing)}; "
-                 f"retrying {why}" if missing else f"install failed; trying again {why}")
+    ended = run_phase("install", command, limit, "/tmp", job, label="final")
+    for _ in range(2):  # persona: dependencies first, then what the failure calls for
+        if ended["exit_code"] == 0 or ended["timed_out"]:
+            break
+        step = next_install(command, ended["output_tail"])
+        if step is None:
+            break
+        why, command = step
+        missing = unresolved(ended["output_tail"])
+        emit("probe_note", text=f"could not resolve offline: {', '.join(missing)}; retrying "
+             f"{why}" if missing else f"setup.py needs more than its build environment; "
+             f"trying again {why}")
         ended = run_phase("install", command,
                           max(10.0, min(limit, deadline - time.monotonic())), "/tmp", job,
                           label="final")
-        if ended["exit_code"] == 0 or ended["timed_out"]:
-            break  # otherwise: a missing dependency or back-end, or a setup.py that needs
-            # the user's own environment (`import requests`): the next attempt may go on
     return ended
 
 

@@ -77,8 +77,12 @@ def environment(home: str, hostname: str) -> dict[str, str]:
     return {
         "HOME": home, "USER": who.user, "LOGNAME": who.user, "SHELL": "/bin/bash",
         "LANG": "C.UTF-8", "TERM": "xterm-256color", "EDITOR": "vim", "HOSTNAME": hostname,
-        "PATH": f"{home}/.local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-                "/sbin:/bin",
+        # Not ~/.local/bin: every program lookup would try the home first, and a program
+        # run from a place the package can write to is not the image's.
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        # What Windows code reads first (`os.environ["COMPUTERNAME"]` raises KeyError on
+        # Linux and ends the payload before it acts); ordinary code never looks.
+        "COMPUTERNAME": hostname.upper(), "USERNAME": who.user,
     }
 
 

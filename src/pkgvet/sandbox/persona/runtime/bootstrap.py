@@ -7,6 +7,7 @@
 # ~/Downloads under its canonical name. Then it runs the probe, whose source is in PAYLOAD.
 
 import base64
+import contextlib
 import ctypes
 import io
 import os
@@ -22,23 +23,36 @@ SANDBOX_UID = 10001
 def disguise(title: str) -> None:
     """Name this process `title` in /proc/<pid>/comm, status and cmdline (no privilege:
     a process may rename itself and rewrite its own argument area)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)
+    with contextlib.suppress(Exception):
         libc.prctl(PR_SET_NAME, ctypes.c_char_p(os.path.basename(title).encode()[:15]), 0, 0, 0)
-    except Exception:
-        pass
     try:
-        with open("/proc/self/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-        start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end (fields 48, 49)
-        size = end - start
+        start, size = _argument_area(libc)
         if start <= 0 or not 0 < size < 4096:
-            return  # a kernel (or gVisor) that does not say where the arguments live
+            return
         text = title.encode()[: size - 1] + b"\0"
         # A non-zero last byte tells the kernel to show the area up to its first NUL.
         ctypes.memmove(start, text + b" " * (size - len(text)), size)
     except Exception:
         pass
+
+
+def _argument_area(libc: Any) -> tuple[int, int]:
+    """Where this process's argument strings live: glibc's pointer to argv[0] (gVisor
+    reports no address in /proc/self/stat), else the kernel's arg_start and arg_end."""
+    import sys
+
+    try:
+        start = ctypes.c_void_p.in_dll(libc, "program_invocation_name").value or 0
+        size = sum(len(os.fsencode(a)) + 1 for a in sys.orig_argv)
+        if start and ctypes.string_at(start, len(os.fsencode(sys.orig_argv[0]))) == \
+                os.fsencode(sys.orig_argv[0]):
+            return start, size
+    except (ValueError, AttributeError, OSError):
+        pass
+    with open("/proc/self/stat", "rb") as fh:
+        fields = fh.read().rsplit(b")", 1)[1].split()
+    return int(fields[45]), int(fields[46]) - int(fields[45])  # arg_start, arg_end
 
 
 def plant(home: str, files: dict[str, str]) -> None:
