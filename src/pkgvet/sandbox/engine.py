@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pkgvet.errors import PkgvetError
@@ -10,8 +12,27 @@ from pkgvet.errors import PkgvetError
 if TYPE_CHECKING:
     import docker
 
-RECIPE = "3"
-"""Bump when the image must change (what the probe needs from it); old images are not used."""
+_IMAGE_INPUTS = ("Dockerfile", "image.py", "persona/persona.toml", "persona/__init__.py",
+                 "persona/runtime")
+"""What goes into the image (not what is sent to a container when it starts)."""
+
+
+def _recipe(generation: str = "3") -> str:
+    """The image's tag: a generation plus a digest of what goes into it, so that an image
+    built from an older recipe (a stale one on a CI machine, say) is never used."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in _IMAGE_INPUTS:
+        path = here / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            if f.is_file():
+                digest.update(f.relative_to(here).as_posix().encode() + b"\0" + f.read_bytes())
+    return f"{generation}-{digest.hexdigest()[:10]}"
+
+
+RECIPE = _recipe()
+"""Changes whenever the image must change; old images are not used."""
 DEFAULT_IMAGE = f"pkgvet-sandbox:{RECIPE}"
 IMAGE = os.environ.get("PKGVET_SANDBOX_IMAGE") or DEFAULT_IMAGE
 """The image the sandbox runs; PKGVET_SANDBOX_IMAGE names another build of the same recipe."""
