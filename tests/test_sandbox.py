@@ -373,7 +373,7 @@ def test_doctor_reports_a_ready_sandbox() -> None:
 def test_dockerfile_and_offline_build_carry_the_same_recipe() -> None:
     from pkgvet.sandbox import engine, image
 
-    dockerfile = (Path(engine.__file__).parent / "Dockerfile").read_text()
+    dockerfile = image.dockerfile((Path(engine.__file__).parent / "Dockerfile").read_text())
     assert f'LABEL {engine.RECIPE_LABEL}="{engine.RECIPE}"' in dockerfile
     assert f'LABEL {engine.RECIPE_LABEL}="{engine.RECIPE}"' in image.CHANGES
     assert engine.DEFAULT_IMAGE.endswith(f":{engine.RECIPE}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.resources
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -121,13 +122,20 @@ def build_offline(mirror: str = DEFAULT_MIRROR, image: str = IMAGE,
     return time.perf_counter() - started
 
 
+def dockerfile(text: str) -> str:
+    """The shipped Dockerfile with this recipe's label (the recipe is a digest of the image's
+    inputs, the Dockerfile among them, so the file itself cannot hold it)."""
+    return re.sub(rf'^LABEL {re.escape(RECIPE_LABEL)}=".*"$', f'LABEL {RECIPE_LABEL}="{RECIPE}"',
+                  text, flags=re.M)
+
+
 def build_from_dockerfile(image: str = IMAGE) -> float:
     """Build `image` from the Dockerfile shipped in the package (needs a registry)."""
     engine = engine_client()
     started = time.perf_counter()
     source = importlib.resources.files("pkgvet.sandbox").joinpath("Dockerfile")
     with tempfile.TemporaryDirectory(prefix="pkgvet-image-") as tmp:
-        (Path(tmp) / "Dockerfile").write_text(source.read_text(encoding="utf-8"))
+        (Path(tmp) / "Dockerfile").write_text(dockerfile(source.read_text(encoding="utf-8")))
         for relpath, (content, mode) in persona.image_files().items():
             target = Path(tmp) / "rootfs" / relpath
             target.parent.mkdir(parents=True, exist_ok=True)
