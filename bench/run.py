@@ -335,6 +335,10 @@ def bench(
                           "--offset 300 --top 300: ranks 301-600, an out-of-sample benign set).")
     ] = 0,
     malware: Annotated[bool, typer.Option(help="Scan the malware corpus.")] = True,
+    techniques: Annotated[
+        bool, typer.Option(help="Also print the per-technique table over the inert fixtures "
+                           "(tests/techniques, tests/carried_fixtures).")
+    ] = True,
     benign: Annotated[bool, typer.Option(help="Scan the top PyPI projects.")] = True,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", help="Scan processes (default: cores).")
@@ -364,7 +368,8 @@ def bench(
                           "projects, one at a time (needs the engine and the image).")
     ] = 0,
 ) -> None:
-    """Accuracy and speed on the top PyPI packages and the malware corpus."""
+    """Accuracy and speed on the top PyPI packages and the malware corpus, then the
+    per-technique table over the inert fixtures."""
     if not console.is_terminal:
         console.width = max(console.width, 140)  # logs and pipes: keep the table readable
     jobs = jobs or default_jobs()
@@ -410,6 +415,10 @@ def bench(
                         samples[::step][:sandbox_malware])
             runs.append(malware_run)
 
+    if techniques:
+        from bench import techniques as technique_table
+
+        technique_table.main()
     console.print(figures_table(runs, len(fetch_errors) if benign else None))
     print_lists(benign_run, malware_runs, fetch_errors)
     if json_out is not None:
