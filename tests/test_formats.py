@@ -105,7 +105,7 @@ def test_sarif_validates_against_the_official_schema() -> None:
 def test_markdown() -> None:
     text = render(report(), Format.MARKDOWN)
     assert text.startswith("# pkgvet report — MALICIOUS")
-    assert "| pkg-1.0.tar.gz | pkg | 1.0 | **MALICIOUS** (partial) | 3 |" in text
+    assert "| pkg-1.0.tar.gz | pkg | 1.0 | **MALICIOUS** | 3 |" in text
     assert "```text\npkg==1.0 --hash=sha256:" + "a" * 64 in text
     assert "````\n  x = ```y```\n  ````" in text
     assert "*(suppressed: build tool)*" in text
