@@ -135,4 +135,40 @@ CASES = [
             "    subprocess.run(['echo', 'ok'])\n"
         ),
     }, "benign"),
+    Case("shell class registered with an ABC; a method loads code from a URL", "ashell", {
+        "ashell/__init__.py": "from .core import Shell\n",
+        "ashell/core.py": (
+            "import abc, os, subprocess, sys, urllib.request\n\n\n"
+            "class ShellABC(abc.ABC):\n    pass\n\n\n"
+            "class Shell:\n    def __init__(self):\n        self.ns = {}\n\n"
+            "    def load_url(self, url):\n"
+            "        text = urllib.request.urlopen(url).read()\n"
+            "        path = os.path.join(os.getcwd(), 'loaded.py')\n"
+            "        with open(path, 'wb') as out:\n            out.write(text)\n"
+            "        subprocess.run([sys.executable, path])\n\n\n"
+            "ShellABC.register(Shell)\n"
+        ),
+        "ashell/show.py": (
+            "from ashell.core import Shell\n\n\n"
+            "def show(\n    obj,\n    raw=False,\n):\n"
+            "    \"\"\"Show obj.\n\nCall `.load_url(x)` first.\n\"\"\"\n"
+            "    Shell().load_url(obj)\n"
+        ),
+    }, "benign", kind="wheel"),
+    Case("remote prompt thread swapping sys.stdout and restoring it", "rprompt", {
+        "rprompt/__init__.py": "from . import agent\n",
+        "rprompt/agent.py": (
+            "import socket, sys\nfrom threading import Thread\n\n\n"
+            "def connect(host, port):\n"
+            "    s = socket.create_connection((host, port))\n"
+            "    s.sendall(b'hello')\n    return s\n\n\n"
+            "class Agent(Thread):\n    def __init__(self, out):\n"
+            "        super().__init__()\n        self.out = out\n\n"
+            "    def run(self):\n        saved, out = sys.stdout, self.out\n"
+            "        sys.stdout = out\n        try:\n            print('>>>')\n"
+            "        finally:\n            sys.stdout = saved\n\n\n"
+            "if len(sys.argv) > 2:\n    connect(sys.argv[1], int(sys.argv[2]))\n"
+            "else:\n    Agent(sys.stderr).start()\n"
+        ),
+    }, "benign", kind="wheel"),
 ]

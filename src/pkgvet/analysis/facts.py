@@ -296,6 +296,8 @@ class Collector(ast.NodeVisitor):
         self.raised: dict[str, list[ast.expr]] = {}
         """Scope -> arguments of exceptions raised there (a command can travel in one)."""
         self.handlers: dict[tuple[str, str], str] = {}
+        self.bound: dict[str, set[str]] = {}
+        """Names a function binds locally (parameters aside): data, never a function."""
         self.folder = Folder(self._lookup, self.qualify)
 
     @property
@@ -508,6 +510,8 @@ class Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Store) and self.scope not in (MODULE, MAIN):
+            self.bound.setdefault(self.scope, set()).add(node.id)
         if junk_identifier(node.id):
             self.out.add("junk_names", node.lineno, self.scope, node.id, node.col_offset)
 
@@ -534,6 +538,11 @@ class Collector(ast.NodeVisitor):
         handed = isinstance(value, (ast.Name, ast.Lambda, ast.Attribute))
         root = base.split(".")[0] if base else ""
         foreign = bool(base) and root in self.aliases.values() and root not in ("self", "cls")
+        if isinstance(value, ast.Name) and self._local_data(value.id):
+            # `sys.stdout = saved`, `sys.last_value = value`: a value the function holds
+            # (a parameter, a saved attribute, an unpacked tuple) put back, not a function
+            # of this package handed to other code.
+            handed = False
         if handed and isinstance(value, ast.Name) and foreign:
             # sys.excepthook = f, otherlib.Client.send = f: other code will call f.
             self.out.calls.setdefault(self.scope, set()).add(value.id)
@@ -545,6 +554,16 @@ class Collector(ast.NodeVisitor):
         if isinstance(target.value, ast.Name):
             key = (self.scope, f"{target.value.id}.{target.attr}")
             self.assignments.setdefault(key, []).append(value)
+
+    def _local_data(self, name: str) -> bool:
+        if self.scope in (MODULE, MAIN):
+            return False
+        if name in self.params.get(self.scope, ()):
+            return True
+        if name not in self.bound.get(self.scope, ()):
+            return False
+        values = self.assignments.get((self.scope, name), [])
+        return not any(isinstance(v, ast.Lambda) for v in values)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.target, ast.Name):
@@ -1029,6 +1048,11 @@ def text_facts(text: str, max_line: int = 20_000) -> FileFacts:
     return out
 
 
+CLASS_RUNS = ("__new__", "__init__", "__post_init__", "__del__", "run")
+"""Methods that run when a class is called: construction, finalization, and `run` (a
+setuptools command class or a thread subclass, which its caller starts)."""
+
+
 def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
     """Function keys reached from the given scopes through the intra-file call graph."""
     seen: set[str] = set(roots)
@@ -1037,9 +1061,11 @@ def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
         key = stack.pop()
         for callee in ff.calls.get(key, ()):
             targets = [ff.functions[callee]] if callee in ff.functions else []
-            # Calling a class runs its __init__ (and, for cmdclass, its run method).
+            # Calling a class runs its constructor and finalizer (and, for a cmdclass or a
+            # thread, its run method); its other methods run only when something calls them
+            # (`obj.send()` is an edge by name), not because the class was made or handed on.
             if callee in ff.classes:
-                targets += [k for k in ff.calls if k.startswith(f"{callee}.")]
+                targets += [f"{callee}.{m}" for m in CLASS_RUNS if f"{callee}.{m}" in ff.calls]
             for target in targets:
                 if target not in seen:
                     seen.add(target)
@@ -1051,6 +1077,47 @@ _IMPORT_LINE = re.compile(r"^(\s*)(?:from\s+(\.*[\w.]*)\s+import\s+\(?\s*([\w\s,
                           r"import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*))")
 
 
+def _line_state(line: str, state: tuple[int, str]) -> tuple[int, str, str]:
+    """(bracket depth, open triple quote, the line's code with string text and comments
+    blanked) after `line`, starting from `state`."""
+    depth, quote = state
+    code: list[str] = []
+    if quote == "\\":
+        quote = ""  # a backslash continues one line only
+    i, n = 0, len(line)
+    while i < n:
+        if quote:
+            end = line.find(quote, i)
+            if end < 0:
+                return depth, quote, "".join(code)
+            i, quote = end + 3, ""
+            code.append('""')
+            continue
+        c = line[i]
+        if c == "#":
+            break
+        if c in "\"'":
+            if line.startswith(c * 3, i):
+                quote = c * 3
+                i += 3
+                continue
+            j = i + 1
+            while j < n and line[j] != c:
+                j += 2 if line[j] == "\\" else 1
+            i = j + 1
+            code.append('""')
+            continue
+        code.append(c)
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth = max(0, depth - 1)
+        i += 1
+    if line.rstrip().endswith("\\") and not quote:
+        return max(depth, 0), "\\", "".join(code)
+    return depth, quote, "".join(code)
+
+
 def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
     """Only what the package graph needs — imports, calls of imported names, functions and
     their calls — from a line scan, for reached files holding no ingredient of any
@@ -1059,12 +1126,19 @@ def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
     out = FileFacts()
     aliases: dict[str, str] = {}
     scope, scope_indent = MODULE, -1
+    open_state: tuple[int, str] = (0, "")
     for line in text.splitlines()[:max_lines]:
         stripped = line.lstrip()
+        continued = open_state != (0, "")
+        depth, quote, code = _line_state(line, open_state)
+        open_state = (depth, quote)
         if not stripped or stripped.startswith("#"):
             continue
         indent = len(line) - len(stripped)
-        if scope != MODULE and indent <= scope_indent:
+        # A line inside brackets or a triple-quoted string (the `):` closing a multi-line
+        # signature, a docstring's text at column 0) continues the statement before it: it
+        # does not end the function.
+        if scope != MODULE and indent <= scope_indent and not continued:
             scope, scope_indent = MODULE, -1
         if m := _DEF.match(line):
             if scope == MODULE:
@@ -1097,7 +1171,7 @@ def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
                       and lit.lower() not in ("utf-8", "utf8", "latin-1", "ascii")]
             if pieces:
                 out.opened.append((scope, "/".join(p.strip("/") for p in pieces[:8]), 0))
-        for call in _CALL.findall(line):
+        for call in _CALL.findall(code):
             head, _, rest = call.partition(".")
             out.calls.setdefault(scope, set()).add(call.rsplit(".", 1)[-1])
             if head in aliases:
