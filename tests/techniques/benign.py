@@ -194,15 +194,16 @@ CASES = [
         "vendored-tool/tool/__init__.py": "",
         "vendored-tool/tool/devenv.py": (
             "import os, subprocess, tempfile\n\n\n"
-            "def shell_args(windows):\n"
-            "    if windows:\n"
-            "        return [os.environ.get('COMSPEC', r'C:\\WINDOWS\\system32\\cmd.exe')]\n"
-            "    return [os.environ.get('SHELL', '/bin/sh')]\n\n\n"
             "def run(windows=False):\n"
-            "    args = shell_args(windows)\n"
+            "    if windows:\n"
+            "        args = [os.environ.get('COMSPEC', r'C:\\WINDOWS\\system32\\cmd.exe')]\n"
+            "    else:\n        args = [os.environ.get('SHELL', '/bin/sh')]\n"
             "    rc = tempfile.NamedTemporaryFile(mode='w', encoding='utf-8')\n"
             "    rc.write('[ -e ~/.bashrc ] && . ~/.bashrc\\n')\n    rc.flush()\n"
             "    args += ['--rcfile', rc.name]\n"
+            "    zdot = tempfile.mkdtemp()\n"
+            "    with open(os.path.join(zdot, '.zshrc'), 'w', encoding='utf-8') as z:\n"
+            "        z.write('[ -e ~/.zshrc ] && . ~/.zshrc\\n')\n"
             "    return subprocess.run(args).returncode\n"
         ),
     }, "benign"),
