@@ -207,4 +207,30 @@ CASES = [
             "    return subprocess.run(args).returncode\n"
         ),
     }, "benign"),
+    Case("proxy config: placeholder webhook in a field description, Postgres statement "
+         "timeout, optional SDK installed when its DSN is set", "llmproxy", {
+        "llmproxy/__init__.py": (
+            "from . import config, db, telemetry  # noqa\n\ntelemetry.init()\n"),
+        "llmproxy/config.py": (
+            "class Field:\n    def __init__(self, default, description=''):\n"
+            "        self.default, self.description = default, description\n\n\n"
+            "ALERT_URLS = Field(None, description=\"Alert type to webhook url, e.g. "
+            "{'budget': 'https://nothooks.slack.com/services/T00000000/B00000000/"
+            "XXXXXXXXXXXXXXXXXXXXXXXX'}\")\n"
+        ),
+        "llmproxy/db.py": (
+            "async def bounded_read(conn, sql, timeout_ms):\n"
+            "    async with conn.tx() as tx:\n"
+            "        await tx.execute_raw(f'SET LOCAL statement_timeout = {timeout_ms}')\n"
+            "        return await tx.query_raw(sql)\n\n\n"
+            "STARTUP = 'SET LOCAL statement_timeout = 5000'\n"
+        ),
+        "llmproxy/telemetry.py": (
+            "import os, subprocess, sys\n\n\n"
+            "def init():\n    dsn = os.environ.get('TRACKER_DSN')\n    if not dsn:\n"
+            "        return\n    try:\n        import tracker_sdk  # noqa: F401\n"
+            "    except ImportError:\n"
+            "        subprocess.check_call([sys.executable, '-m', 'pip', 'install', 'tracker-sdk'])\n"
+        ),
+    }, "benign", kind="wheel"),
 ]

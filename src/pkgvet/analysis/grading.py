@@ -39,7 +39,7 @@ EXEC_LABELS = frozenset(
 )
 SPYWARE = frozenset({"clipboard", "screenshot", "keylog"})
 CREDENTIAL_STORE = re.compile(
-    r"login data|cookies|local state|leveldb|tdata|wallet|exodus|metamask|atomic|electrum|"
+    r"\blogin data\b|cookies|\blocal state\b|leveldb|tdata|wallet|exodus|metamask|atomic|electrum|"
     r"keychain|user data|profiles|discord|filezilla|nkbihfbeogaeaoehlef",
     re.IGNORECASE,
 )
