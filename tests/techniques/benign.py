@@ -169,6 +169,102 @@ CASES = [
             "        finally:\n            sys.stdout = saved\n\n\n"
             "if len(sys.argv) > 2:\n    connect(sys.argv[1], int(sys.argv[2]))\n"
             "else:\n    Agent(sys.stderr).start()\n"
+    Case("setup.py build helper: fetches C sources, builds them with the environment, "
+         "help text naming pip", "cbuild", {
+        "setup.py": (
+            "import sys\nfrom setuptools import setup\nimport buildhelp\n\n"
+            "NOTE = \"\"\"\nFixes for a stable series are published on the project page.\n"
+            "Running ``pip install cbuild==1.0.*`` picks up the newest fix of this series.\n"
+            "Note that a C compiler is needed for the build.\n\"\"\"\n\n"
+            "if '--static' in sys.argv:\n    buildhelp.build('libfoo')\n"
+            "setup(name='cbuild', version='1.0', long_description=NOTE)\n"
+        ),
+        "buildhelp.py": (
+            "import os, subprocess, tarfile, urllib.request\n\n\n"
+            "def fetch(name):\n"
+            "    dest = name + '.tar.gz'\n"
+            "    req = urllib.request.Request('https://downloads.example.org/' + dest,\n"
+            "                                 headers={'User-Agent': 'cbuild'})\n"
+            "    with urllib.request.urlopen(req) as r, open(dest, 'wb') as out:\n"
+            "        out.write(r.read())\n"
+            "    with tarfile.open(dest) as tf:\n        tf.extractall('build')\n"
+            "    return os.path.join('build', name)\n\n\n"
+            "def build(name):\n"
+            "    src = fetch(name)\n"
+            "    env = {'CFLAGS': '-O2'}\n    env.update(os.environ)\n"
+            "    subprocess.check_call(['./configure'], cwd=src, env=env)\n"
+            "    subprocess.check_call(['make'], cwd=src, env=env)\n"
+        ),
+        "cbuild/__init__.py": "",
+    }, "benign"),
+    Case("setup.py exit message naming pip, metadata keywords naming system tools", "sysmon", {
+        "setup.py": (
+            "import os, subprocess, sys, textwrap\nfrom setuptools import setup\n\n"
+            "if sys.version_info[0] == 2:\n"
+            "    sys.exit(textwrap.dedent(\"\"\"\\\n"
+            "        This release needs Python 3. Install the last Python 2 release with:\n\n"
+            "            python2 -m pip install sysmon==1.0\"\"\"))\n\n"
+            "sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'sysmon'))\n"
+            "from _consts import LINUX  # noqa: E402\n\n"
+            "if LINUX:\n    subprocess.call(['cc', '--version'])\n"
+            "kwargs = dict(name='sysmon', version='1.0',\n"
+            "              keywords=['ps', 'top', 'ifconfig', 'who', 'uptime'])\n"
+            "setup(**kwargs)\n"
+        ),
+        "sysmon/__init__.py": "from ._consts import LINUX  # noqa\n",
+        "sysmon/_consts.py": (
+            "import socket, sys\n\nLINUX = sys.platform.startswith('linux')\n\n\n"
+            "def has_ipv6():\n    try:\n"
+            "        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:\n"
+            "            s.bind(('::1', 0))\n        return True\n"
+            "    except OSError:\n        return False\n"
+        ),
+    }, "benign"),
+    Case("vendored build tool's dev shell: system shell, rcfile sourcing ~/.bashrc", "devshell", {
+        "pyproject.toml": (
+            "[build-system]\nrequires = ['setuptools']\n"
+            "build-backend = 'setuptools.build_meta'\n"),
+        "devshell/__init__.py": "",
+        "vendored-tool/tool/__init__.py": "",
+        "vendored-tool/tool/devenv.py": (
+            "import os, subprocess, tempfile\n\n\n"
+            "def run(windows=False):\n"
+            "    if windows:\n"
+            "        args = [os.environ.get('COMSPEC', r'C:\\WINDOWS\\system32\\cmd.exe')]\n"
+            "    else:\n        args = [os.environ.get('SHELL', '/bin/sh')]\n"
+            "    rc = tempfile.NamedTemporaryFile(mode='w', encoding='utf-8')\n"
+            "    rc.write('[ -e ~/.bashrc ] && . ~/.bashrc\\n')\n    rc.flush()\n"
+            "    args += ['--rcfile', rc.name]\n"
+            "    zdot = tempfile.mkdtemp()\n"
+            "    with open(os.path.join(zdot, '.zshrc'), 'w', encoding='utf-8') as z:\n"
+            "        z.write('[ -e ~/.zshrc ] && . ~/.zshrc\\n')\n"
+            "    return subprocess.run(args).returncode\n"
+        ),
+    }, "benign"),
+    Case("proxy config: placeholder webhook in a field description, Postgres statement "
+         "timeout, optional SDK installed when its DSN is set", "llmproxy", {
+        "llmproxy/__init__.py": (
+            "from . import config, db, telemetry  # noqa\n\ntelemetry.init()\n"),
+        "llmproxy/config.py": (
+            "class Field:\n    def __init__(self, default, description=''):\n"
+            "        self.default, self.description = default, description\n\n\n"
+            "ALERT_URLS = Field(None, description=\"Alert type to webhook url, e.g. "
+            "{'budget': 'https://nothooks.slack.com/services/T00000000/B00000000/"
+            "XXXXXXXXXXXXXXXXXXXXXXXX'}\")\n"
+        ),
+        "llmproxy/db.py": (
+            "async def bounded_read(conn, sql, timeout_ms):\n"
+            "    async with conn.tx() as tx:\n"
+            "        await tx.execute_raw(f'SET LOCAL statement_timeout = {timeout_ms}')\n"
+            "        return await tx.query_raw(sql)\n\n\n"
+            "STARTUP = 'SET LOCAL statement_timeout = 5000'\n"
+        ),
+        "llmproxy/telemetry.py": (
+            "import os, subprocess, sys\n\n\n"
+            "def init():\n    dsn = os.environ.get('TRACKER_DSN')\n    if not dsn:\n"
+            "        return\n    try:\n        import tracker_sdk  # noqa: F401\n"
+            "    except ImportError:\n"
+            "        subprocess.check_call([sys.executable, '-m', 'pip', 'install', 'tracker-sdk'])\n"
         ),
     }, "benign", kind="wheel"),
 ]

@@ -255,12 +255,31 @@ _MESSAGE_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exce
                               "critical", "fatal", "echo", "secho"})
 
 
+TEXT_SHAPERS = frozenset({"dedent", "indent", "fill", "wrap", "format", "strip", "lstrip",
+                          "rstrip", "replace", "join"})
+"""Calls that only reshape text: inside a message, what they return is still the message."""
+METADATA_CALLS = frozenset({"setup", "setuptools.setup", "distutils.core.setup"})
+"""`setup(keywords=["ps", "ifconfig", "who"], description=...)`: literals given directly to
+the package metadata are words for an index and its readers, not commands."""
+METADATA_KEYWORDS = frozenset({"keywords", "classifiers", "description", "long_description",
+                               "summary", "platforms"})
+"""The same metadata fields, given as keywords to a `dict(...)` that `setup(**kw)` receives."""
+
+
+def is_prose(value: str) -> bool:
+    """Several lines of sentences (a help text, a long description): a `pip install` in it
+    is advice to a reader."""
+    return value.count("\n") >= 2 and len(value.split()) >= 12 and (
+        re.search(r"[a-z]\.\s", value) is not None)
+
+
 def is_message_call(simple: str | None, qualified: str | None = None) -> bool:
     """`print(...)`, `warnings.warn(...)`, `log.info(...)`, `click.echo(...)`, and building
     an exception or warning (`RuntimeError(...)`, `raise ImportError(...)`)."""
     if not simple:
         return False
-    return (simple == "print" or simple in _MESSAGE_METHODS or qualified == "warnings.warn"
+    return (simple == "print" or simple in _MESSAGE_METHODS
+            or qualified in ("warnings.warn", "sys.exit") or simple == "SystemExit"
             or simple.endswith(("Error", "Exception", "Warning")))
 
 
@@ -603,6 +622,14 @@ class Collector(ast.NodeVisitor):
             return
         self.generic_visit(node)
 
+    def visit_keyword(self, node: ast.keyword) -> None:
+        if node.arg in METADATA_KEYWORDS:
+            outer, self.messages = self.messages, 1
+            self.generic_visit(node)
+            self.messages = outer
+            return
+        self.generic_visit(node)
+
     def visit_Constant(self, node: ast.Constant) -> None:
         value = node.value
         if isinstance(value, bytes):
@@ -615,6 +642,8 @@ class Collector(ast.NodeVisitor):
         probe = value[:4096]
         for cap in self.cat.literal_caps(probe):
             if self.messages and cap in MESSAGE_CAPS:
+                continue
+            if cap == "pip_cmd" and is_prose(value):
                 continue
             self.out.add(f"lit:{cap}", line, self.scope, value[:200], col)
         if value.startswith(("http://", "https://")):
@@ -675,8 +704,11 @@ class Collector(ast.NodeVisitor):
             self.out.add("builtins_access", line, self.scope, "getattr(builtins, ...)", col)
         if simple == "join" and node.args and _mentions_chr(node.args[0]):
             self.out.add("chr_join", line, self.scope, "''.join(chr(...))", col)
+        # `child_env.update(os.environ)` merges the environment into the mapping a child
+        # process gets (`env=`): the environment is handed on, not read out.
+        merges = isinstance(node.func, ast.Attribute) and simple == "update"
         for arg in node.args:
-            if self.qualify(arg) in ENVIRON_NAMES:
+            if not merges and self.qualify(arg) in ENVIRON_NAMES:
                 self.out.add("env_dump", line, self.scope, "os.environ", col)
         label = qualified or simple or "<call>"
         if "dns" in caps and node.args and _built_name(node.args[0]):
@@ -710,7 +742,10 @@ class Collector(ast.NodeVisitor):
             self._opened_path(node)
         # Literals directly in a message are text for people; a call nested in the message
         # (`print(os.system("curl ... | sh"))`) runs, so its literals count again.
-        outer, self.messages = self.messages, int(is_message_call(simple, qualified))
+        outer = self.messages
+        if not (outer and simple in TEXT_SHAPERS):
+            self.messages = int(is_message_call(simple, qualified)
+                                or qualified in METADATA_CALLS or simple in METADATA_CALLS)
         self.generic_visit(node)
         self.messages = outer
 
@@ -1022,7 +1057,9 @@ def text_facts(text: str, max_line: int = 20_000) -> FileFacts:
                 out.add(cap, lineno, scope, call)
             caps_here |= caps
             out.calls.setdefault(scope, set()).add(parts[-1])
-        if re.search(r"os\.environ(\.(items|copy|keys|values)\(|\)|\s*\))", line):
+        if re.search(r"os\.environ(\.(items|copy|keys|values)\(|\)|\s*\))", line) and not re.search(
+            r"\.update\(\s*os\.environ\s*\)", line
+        ):
             out.add("env_dump", lineno, scope, "os.environ")
         for m in _STRING.finditer(line):
             lit = m.group(1) if m.group(1) is not None else (m.group(2) or "")

@@ -39,7 +39,7 @@ EXEC_LABELS = frozenset(
 )
 SPYWARE = frozenset({"clipboard", "screenshot", "keylog"})
 CREDENTIAL_STORE = re.compile(
-    r"login data|cookies|local state|leveldb|tdata|wallet|exodus|metamask|atomic|electrum|"
+    r"\blogin data\b|cookies|\blocal state\b|leveldb|tdata|wallet|exodus|metamask|atomic|electrum|"
     r"keychain|user data|profiles|discord|filezilla|nkbihfbeogaeaoehlef",
     re.IGNORECASE,
 )
@@ -69,6 +69,16 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "DISCORD_TOKEN": ("discord.com",),
 }
 """Token environment variables and the services they are issued for."""
+
+
+SYSTEM_SHELL = re.compile(r"(^|[\\/\s])(cmd|powershell|pwsh)\.exe$", re.IGNORECASE)
+"""The system's own shells, named to start one (`C:\\WINDOWS\\system32\\cmd.exe`): a program
+the system has, not one a package plants."""
+
+
+def planted_program(facts: Sequence[Fact]) -> bool:
+    """A literal naming a program file other than the system's own shells."""
+    return any(f.cap == "lit:exe_name" and not SYSTEM_SHELL.search(f.detail) for f in facts)
 
 
 def hidden_danger(detail: str) -> bool:
@@ -408,7 +418,9 @@ def grade_group(
     persist = _first(facts, "lit:persistence")
     if persist is not None and _has(facts, "write", "process", "persistence_call"):
         # What is planted there is code: downloaded, executed, deserialized, or a program.
-        if _has(facts, "download", "exec", "deserialize", "lit:download_cmd", "lit:exe_name"):
+        if _has(facts, "download", "exec", "deserialize", "lit:download_cmd") or planted_program(
+            facts
+        ):
             emit("PV401", persist, crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
         else:
             emit(
