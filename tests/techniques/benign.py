@@ -169,6 +169,8 @@ CASES = [
             "        finally:\n            sys.stdout = saved\n\n\n"
             "if len(sys.argv) > 2:\n    connect(sys.argv[1], int(sys.argv[2]))\n"
             "else:\n    Agent(sys.stderr).start()\n"
+        ),
+    }, "benign", kind="wheel"),
     Case("setup.py build helper: fetches C sources, builds them with the environment, "
          "help text naming pip", "cbuild", {
         "setup.py": (
