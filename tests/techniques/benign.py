@@ -135,4 +135,12 @@ CASES = [
             "    subprocess.run(['echo', 'ok'])\n"
         ),
     }, "benign"),
+    Case("generated REST client naming a proto marshal module", "restgen", {
+        "restgen/__init__.py": "",
+        "restgen/rest.py": (
+            "import os\nimport requests\nfrom proto.marshal.rules import wrappers\n\n\n"
+            "def call(url, body):\n    env = os.environ.copy()\n"
+            "    return requests.post(url, json=body, headers={'x': env.get('X', '')})\n"
+        ),
+    }, "benign", kind="wheel"),
 ]
