@@ -269,4 +269,12 @@ CASES = [
             "        subprocess.check_call([sys.executable, '-m', 'pip', 'install', 'tracker-sdk'])\n"
         ),
     }, "benign", kind="wheel"),
+    Case("generated REST client naming a proto marshal module", "restgen", {
+        "restgen/__init__.py": "",
+        "restgen/rest.py": (
+            "import os\nimport requests\nfrom proto.marshal.rules import wrappers\n\n\n"
+            "def call(url, body):\n    env = os.environ.copy()\n"
+            "    return requests.post(url, json=body, headers={'x': env.get('X', '')})\n"
+        ),
+    }, "benign", kind="wheel"),
 ]

@@ -30,7 +30,7 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "=compile(",
         "builtins.compile",
         "__import__",
-        "marshal.",
+        "marshal.load",  # marshal.load(s) feeding exec; not `proto.marshal.rules`
         "pickle.",
         "import_module",
         "functiontype",

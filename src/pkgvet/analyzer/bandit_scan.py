@@ -36,10 +36,15 @@ CONFIDENCE = {"LOW": Confidence.LOW, "MEDIUM": Confidence.MEDIUM, "HIGH": Confid
 
 
 def install_time_files(pkg: Package) -> list[PackageFile]:
-    files = [
-        f for f in pkg.python_files
-        if not f.binary and f.relpath in reachability.reach(pkg).whole
-    ]
+    """setup.py, the in-tree build backend and the build hooks: the files pip runs whole.
+    The package graph is not walked for this (it costs seconds on large packages and is
+    charged to whichever analyzer asks first); where it is already known, the files it adds
+    (opened and executed by those) are included."""
+    wanted = set(reachability.backend_files(pkg)) | set(reachability.hook_files(pkg))
+    wanted.add("setup.py")
+    known = pkg.memo.get("reach")
+    wanted |= set(getattr(known, "whole", ()))
+    files = [f for f in pkg.python_files if not f.binary and f.relpath in wanted]
     files.sort(key=lambda f: (f.relpath != "setup.py", f.relpath))
     return files[:MAX_FILES]
 
