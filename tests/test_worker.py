@@ -118,7 +118,8 @@ def test_worker_killed_mid_task_loses_nothing(upstream: tuple[FakeIndex, dict[st
                       version="1.0", url=f"http://127.0.0.1:{index.port}/files/slowpkg/{path.name}")
         submit_static(make_app(c.redis.url, c.store_url), job)
         deadline = time.monotonic() + 300  # a wait, not a timing check: CI runs beside it
-        while "pkgvet.static" not in victim.text() and time.monotonic() < deadline:
+        # The start-up banner lists the task names; wait for the receipt line itself.
+        while "pkgvet.static[" not in victim.text() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert "received" in victim.text()
         victim.kill()  # mid-download: the message was never acknowledged
