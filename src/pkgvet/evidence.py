@@ -119,12 +119,12 @@ _PACKAGES = _Packages()
 
 
 def decode_literals(line: str) -> tuple[Decoded, ...]:
-    from pkgvet.analysis.parse import _decodings
+    from pkgvet.analysis.parse import decodings
 
     out: list[Decoded] = []
     for m in _LITERAL.finditer(line):
         body = m.group("body")
-        for text in list(_decodings(body))[1:]:
+        for text in list(decodings(body))[1:]:
             if text.strip() and text != body:
                 out.append(Decoded(cap(body, 120), cap(text, DECODED_CAP)))
                 break

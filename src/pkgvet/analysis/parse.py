@@ -86,7 +86,7 @@ UNPACK_MAX = 64
 UNPACK_BYTES = 4 * 1024 * 1024
 
 
-def _decodings(text: str) -> Iterator[str]:
+def decodings(text: str) -> Iterator[str]:
     """Texts an embedded literal may carry: itself, `python -c` bodies, and base64, hex and
     zlib/bz2/lzma layers decoded statically (decoding data runs none of it)."""
     yield text
@@ -129,7 +129,7 @@ def unpack_embedded(ff: FileFacts, depth: int = 0) -> None:
     base64/zlib encoded) as if it stood where the literal stands."""
     cat = catalog()
     for line, scope, text in ff.embedded[:UNPACK_MAX]:
-        for i, candidate in enumerate(_decodings(text)):
+        for i, candidate in enumerate(decodings(text)):
             if i > 0:
                 for cap in cat.literal_caps(candidate[:4096]):
                     ff.add(f"lit:{cap}", line, scope, candidate[:200])
