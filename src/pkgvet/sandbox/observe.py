@@ -32,6 +32,7 @@ from pkgvet.model import (
     Verdict,
 )
 from pkgvet.registry import rule
+from pkgvet.sandbox import netsink
 from pkgvet.sandbox.engine import HOME
 from pkgvet.sandbox.honeytokens import Honeytokens
 from pkgvet.sandbox.probe import OFFLINE_MARKERS, PROGRAM_ROOTS, UNUSUAL, VENV, normalise
@@ -42,6 +43,8 @@ PIP_SETUP_CALLER = "<pip-setuptools-caller>"
 SETUP_REQUIRES_FETCH = ["-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps"]
 """How setuptools (`fetch_build_eggs`) asks pip for a declared `setup_requires`."""
 SINKHOLE_PREFIX = "127.77."
+RESOLVERS = ("127.0.0.1", "::1", netsink.GATEWAY)
+"""The sandbox's resolvers (the loopback sink and the gateway of its `eth0`)."""
 ROOT_PERSISTENCE = ("/etc/", "/usr/", "/var/spool/", "/lib/", "/bin/", "/sbin/", "/opt/",
                     "/root/", "/var/lib/", "/boot/")
 ROOT_FOLDERS = frozenset(p.rstrip("/") for p in ROOT_PERSISTENCE)
@@ -299,7 +302,7 @@ class _Observation:
         port = int(record.get("port") or 0)
         if family not in ("inet", "inet6") or not address:
             return
-        if address in ("127.0.0.1", "::1") and port == 53:
+        if address in RESOLVERS and port == 53:
             return  # the sandbox's resolver: the sink records the question itself
         target = self.names.get(address, address)
         detail = f"{record.get('call')} {target}:{port}"
@@ -340,9 +343,10 @@ class _Observation:
                     Category.NETWORK, phase, f"connect unix:{address}",
                     "Talking to the Docker engine from a package gives root on the host."))
             return
-        if family not in ("inet", "inet6") or (address == "127.0.0.1" and port == 53):
+        if family not in ("inet", "inet6") or (address in RESOLVERS and port == 53):
             return
-        if address.startswith(SINKHOLE_PREFIX):
+        answered = address in self.names or address.startswith(SINKHOLE_PREFIX)
+        if answered:
             target = f"{self.names.get(address, address)}:{port}"
         else:
             target = f"{address}:{port}" if family == "inet" else f"[{address}]:{port}"
@@ -351,7 +355,7 @@ class _Observation:
             return
         self.network.append(SandboxEvent("network", phase, detail))
         host = target.rsplit(":", 1)[0]
-        if address.startswith(SINKHOLE_PREFIX) and host in self.policy.package_hosts:
+        if answered and host in self.policy.package_hosts:
             return  # already reported with its lookup, at medium severity
         self.add(_finding(
             "PV806", f"Connected to {target} while being {_verb(phase)}", Severity.HIGH,

@@ -903,9 +903,26 @@ def limits() -> dict[str, Any]:
     return facts
 
 
+def start_network(job: dict[str, Any]) -> Any:
+    """The sandbox's `eth0` and its sink (pkgvet.sandbox.netsink, built from the job's copy
+    of its source like the execute module); the names it answered, or None."""
+    source = job.get("netsink_source")
+    if not source:
+        return None
+    import types
+
+    module = types.ModuleType("netsink")
+    exec(compile(source, "netsink", "exec"), module.__dict__)
+    return module.start(emit)
+
+
 def start_sinks(job: dict[str, Any]) -> None:
+    names = start_network(job)
     try:
-        DnsSink().start()
+        dns = DnsSink()
+        if names is not None:  # one table of answers for both resolvers
+            dns.address_for = names.address_for  # type: ignore[method-assign]
+        dns.start()
         for port in job.get("sink_ports", []):
             TcpSink(int(port)).start()
     except OSError as exc:
