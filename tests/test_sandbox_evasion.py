@@ -157,6 +157,16 @@ def test_left_running_flood_and_forged_lines_are_findings() -> None:
     assert report.runtime == "runc" and report.verdict is not Verdict.BENIGN
 
 
+def test_reading_what_pid_1_is_is_recon_reading_its_memory_is_tampering() -> None:
+    records = _phases(*(_call(call="open", path=f"/proc/1/{name}", write=False, ok=True)
+                        for name in ("comm", "cmdline", "stat", "mem", "environ")),
+                      _call(call="open", path="/proc/1/comm", write=True, ok=False))
+    _, findings = observe(records, Honeytokens.fresh(), image="i", seconds=1,
+                          killed_by_host=False, timeout=10)
+    tampered = sorted(f.snippet for f in findings if f.rule_id == "PV817")
+    assert tampered == ["read /proc/1/environ", "read /proc/1/mem", "write /proc/1/comm"]
+
+
 def test_a_quiet_run_has_a_benign_sandbox_verdict() -> None:
     report, findings = observe(_phases(), Honeytokens.fresh(), image="i", seconds=1,
                                killed_by_host=False, timeout=10)
@@ -229,8 +239,11 @@ def _rules(result: ScanResult) -> set[str]:
 
 
 RUNC_TOO = {"tamper-report-channel", "tamper-trace-pipe", "ptrace-pid1", "openat2-read",
-            "renamed-shell", "daemon-left-running"}
-CASES = [pytest.param(name, "runsc", id=f"{name}-gvisor") for name in ev.SANDBOX_EVASIONS] + \
+            "renamed-shell", "daemon-left-running", "read-pid1-memory", "io-uring",
+            "unnormalised-path", "detection-tricks-but-tracer"}
+GVISOR = set(ev.SANDBOX_EVASIONS) - {"detection-tricks-but-tracer"}
+CASES = [pytest.param(name, "runsc", id=f"{name}-gvisor") for name in ev.SANDBOX_EVASIONS
+         if name in GVISOR] + \
     [pytest.param(name, "runc", id=f"{name}-runc") for name in ev.SANDBOX_EVASIONS
      if name in RUNC_TOO]
 
@@ -243,9 +256,23 @@ def test_evasion_then_theft_is_recorded(tmp_path: Path, name: str, runtime: str)
     box = result.sandbox
     assert box is not None
     assert box.runtime == ("runc" if runtime == "runc" else "runsc-trace")
-    assert expected <= _rules(result), sorted(_rules(result))
+    assert expected <= _rules(result), (sorted(_rules(result)), box.network)
     assert box.verdict is not Verdict.BENIGN
     assert result.verdict is not Verdict.BENIGN
+
+
+def _run_wheel(tmp_path: Path, init: str, runtime: str, **settings: Any) -> ScanResult:
+    """Like `_run`, with the payload in a wheel's `__init__.py` (runs at import time)."""
+    _ready(runtime)
+    house = tmp_path / "wheelhouse"
+    house.mkdir(exist_ok=True)
+    options = {"wheelhouse": house, "install_seconds": 60.0, "import_seconds": 20.0,
+               "runtime": runtime, "image": IMAGE, **settings}
+    path = fx.wheel(tmp_path, "patient", init)
+    report = scan_targets([str(path)], jobs=1, sandbox=SandboxSettings(**options))
+    (result,) = report.results
+    assert result.sandbox is not None, result.errors
+    return result
 
 
 @pytest.mark.sandbox
@@ -256,6 +283,16 @@ def test_a_200_s_sleep_is_recorded_with_its_length(tmp_path: Path, runtime: str)
     assert wait.phase is Phase.INSTALL and "asked for 200 s" in wait.snippet
     assert "PV811" in _rules(result)  # and the time limit cut it
     assert result.sandbox is not None and result.sandbox.verdict is not Verdict.BENIGN
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("runtime", ["runsc", "runc"])
+def test_the_trace_pipe_is_out_of_reach_at_import_time_too(tmp_path: Path, runtime: str) -> None:
+    """The first sandbox's package held strace's output pipe at import time."""
+    payload, expected = ev.SANDBOX_EVASIONS["tamper-trace-pipe"]
+    result = _run_wheel(tmp_path, payload, runtime)
+    assert expected <= _rules(result), sorted(_rules(result))
+    assert any(f.phase is Phase.IMPORT and f.rule_id == "PV803" for f in result.findings)
 
 
 @pytest.mark.sandbox

@@ -52,6 +52,10 @@ STARTUP_NAMES = ("sitecustomize.py", "usercustomize.py")
 OBSERVER = ("/proc/1/", "/tmp/systemd-private-")
 """The probe is PID 1: its descriptors, memory and environment, and the folder of its trace
 FIFO, are off limits."""
+INIT_FACTS = frozenset(f"/proc/1/{name}" for name in ("cmdline", "status", "comm", "stat",
+                                                     "sched", "cgroup"))
+"""What PID 1 is and how old: a sandbox check (PV850 with others), not tampering; systemd
+detection reads /proc/1/comm too."""
 LONG_WAIT = 30.0
 """A wait at least this long (seconds) is graded high; shorter reported waits are medium."""
 OUTPUT_FLOOD = 256 * 2**20
@@ -280,6 +284,8 @@ class _Observation:
         length = max(float(wanted or 0), float(elapsed or 0))
         call = record.get("syscall", "sleep")
         cut = " (cut short by the sandbox)" if record.get("unfinished") else ""
+        if record.get("skipped"):
+            cut = " (cut short; the sandbox's clock moved on by as much)"
         asked = f"asked for {float(wanted):.0f} s" if wanted else "no limit given"
         waited = f"waited {float(elapsed):.1f} s" if elapsed is not None else ""
         detail = f"{call}: {asked}{', ' + waited if waited else ''}{cut}"
@@ -511,6 +517,10 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
             obs.dns(str(record.get("name", "")), str(record.get("answer", "")), phase)
         elif kind == "sink":
             obs.sink(record, phase)
+        elif kind == "persona" and record.get("what") == "sleep":  # persona's clock library
+            obs.wait({"syscall": record.get("call"), "requested": record.get("requested"),
+                      "skipped": True},
+                     Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT)
         elif kind == "phase_start":
             phase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
         elif kind == "phase_end":
@@ -619,8 +629,7 @@ def _syscall(obs: _Observation, record: dict[str, Any],
             obs.add(_declared("PV821", rphase, f"openat2 {path}",
                               title=f"Opened {path} through openat2 while being "
                                     f"{_verb(rphase)}"))
-        if path.startswith(OBSERVER) and not path.startswith(("/proc/1/cmdline",
-                                                              "/proc/1/status")):
+        if path.startswith(OBSERVER) and not (path in INIT_FACTS and not record.get("write")):
             obs.add(_declared("PV817", rphase,
                               f"{'write' if record.get('write') else 'read'} {path}",
                               title=f"Opened the probe's {path} while being {_verb(rphase)}"))
