@@ -177,6 +177,16 @@ def test_a_sleep_the_clock_library_cut_short_is_recorded_with_its_length() -> No
     assert wait.severity.label == "high" and wait.phase is Phase.INSTALL
 
 
+def test_a_thread_s_timed_wait_cut_short_is_a_note_not_a_finding() -> None:
+    """Library threads wait on events with timeouts (flushers, pools, watchdogs): cut short
+    like a sleep, but not graded as one."""
+    records = _phases({"type": "persona", "what": "sleep", "phase": "import", "pid": 12,
+                       "call": "sem_clockwait", "requested": 24.95})
+    report, findings = observe(records, Honeytokens.fresh(), image="i", seconds=1,
+                               killed_by_host=False, timeout=10)
+    assert findings == [] and any("timed waits" in n for n in report.notes)
+
+
 def test_the_image_compiles_the_clock_library_the_same_way_on_both_build_paths() -> None:
     from pkgvet.sandbox import persona
 

@@ -56,6 +56,9 @@ INIT_FACTS = frozenset(f"/proc/1/{name}" for name in ("cmdline", "status", "comm
                                                      "sched", "cgroup"))
 """What PID 1 is and how old: a sandbox check (PV850 with others), not tampering; systemd
 detection reads /proc/1/comm too."""
+SYNC_WAITS = ("sem_", "pthread_cond_")
+"""Timed waits on a semaphore or condition (threading.Event.wait, a Timer) that the clock
+library cut short: noted, not graded (library threads wait this way; sleeps are graded)."""
 LONG_WAIT = 30.0
 """A wait at least this long (seconds) is graded high; shorter reported waits are medium."""
 OUTPUT_FLOOD = 256 * 2**20
@@ -502,6 +505,7 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     modules: list[str] = []
     limits: dict[str, Any] = {}
     done = False
+    cut_waits = 0
     execs: dict[tuple[Phase, tuple[str, ...]], tuple[dict[str, Any], bool]] = {}
     for record in records:  # what pip recorded is known only after the writes it explains
         if record.get("type") == "installed":
@@ -518,6 +522,9 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
         elif kind == "sink":
             obs.sink(record, phase)
         elif kind == "persona" and record.get("what") == "sleep":  # persona's clock library
+            if str(record.get("call")).startswith(SYNC_WAITS):
+                cut_waits += 1  # a thread's timed wait: libraries have their own, not a sleep
+                continue
             obs.wait({"syscall": record.get("call"), "requested": record.get("requested"),
                       "skipped": True},
                      Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT)
@@ -546,6 +553,9 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
         elif kind in ("probe_error", "probe_note"):
             obs.notes.append(f"probe: {record.get('text')}")
 
+    if cut_waits:
+        obs.notes.append(f"{cut_waits} timed waits of threads were cut short (the sandbox's "
+                         "clock moved on)")
     for (rphase, _), (record, ok) in execs.items():
         obs.process(record, rphase, ok)
     obs.report_waits()
