@@ -303,6 +303,21 @@ def _bare_home():
     return len(entries) < 8 or ".bash_history" not in entries
 
 
+def _young_machine():
+    """Booted minutes ago, or PID 1 started seconds ago: an analysis box."""
+    import time
+
+    try:
+        up = float(_read("/proc/uptime").split()[0])
+        init = int(_read("/proc/1/stat").rsplit(")", 1)[1].split()[19])
+        boot = int(next(l for l in _read("/proc/stat").splitlines()
+                        if l.startswith("btime")).split()[1])
+    except (ValueError, IndexError, StopIteration):
+        return True
+    return up < 3600 or up - init / _os.sysconf("SC_CLK_TCK") < 600 or \\
+        time.time() - boot < 3600
+
+
 def _git_user():
     text = _read(_os.path.expanduser("~/.git-credentials")).lower()
     return any(w in text for w in ("pkgvet", "sandbox", "test"))
@@ -324,7 +339,8 @@ def _job_file():
 
 _CHECKS = {"tracer": _tracer, "mounts": _mounts, "init-cmdline": _init_cmdline,
            "hostname": _hostname, "only-loopback": _only_loopback, "no-resolver": _no_resolver,
-           "bare-home": _bare_home, "git-user": _git_user, "job-file": _job_file}
+           "bare-home": _bare_home, "git-user": _git_user, "job-file": _job_file,
+           "young-machine": _young_machine}
 _fired = [name for name, check in _CHECKS.items() if check()]
 try:
     with _socket.create_connection(("tricks.pkgvet-test.invalid", 80), timeout=3) as _conn:

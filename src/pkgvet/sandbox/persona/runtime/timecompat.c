@@ -13,6 +13,11 @@
  * cut wait is appended, as a JSON line, to the persona's record file (the probe reports it).
  * Waits on descriptors (a child's output, a socket) are not touched: a build waiting for
  * its compiler must not time out.
+ *
+ * The machine also looks as old as a developer's: a per-container base of days is added to
+ * the boot-time clock, to /proc/uptime, sysinfo() and the boot time in /proc/stat (as these
+ * processes read them through libc), so "booted seconds ago" and "PID 1 is seconds old"
+ * checks see a machine up for days whose init started at boot.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -27,7 +32,11 @@
 #include <sys/ipc.h>
 #include <sys/select.h>
 #include <sys/shm.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/time.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +52,7 @@
 #define MAX_RECORDS 50
 
 static volatile int64_t *offset_ns; /* NULL: not the sandbox user, or no segment */
+static volatile int64_t *base_ns;   /* the machine's age added to monotonic and boot time */
 static int records_left = MAX_RECORDS;
 
 static int (*real_clock_gettime)(clockid_t, struct timespec *);
@@ -69,7 +79,17 @@ __attribute__((constructor)) static void setup(void) {
     int id = shmget(SHM_KEY, 4096, IPC_CREAT | 0600);
     if (id < 0) return;
     void *at = shmat(id, NULL, 0);
-    if (at != (void *)-1) offset_ns = (volatile int64_t *)at;
+    if (at == (void *)-1) return;
+    base_ns = (volatile int64_t *)at + 1;
+    if (__atomic_load_n(base_ns, __ATOMIC_SEQ_CST) == 0) {
+        struct timespec now;
+        real_clock_gettime(CLOCK_REALTIME, &now);
+        int64_t days = 3 + (now.tv_nsec / 1000 + getpid()) % 37; /* 3 to 39 days */
+        int64_t age = days * 86400 * 1000000000L + (now.tv_nsec % 86400000) * 1000000L;
+        int64_t zero = 0;
+        __atomic_compare_exchange_n(base_ns, &zero, age, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
+    offset_ns = (volatile int64_t *)at;
 }
 
 static int shifted(clockid_t clock) {
@@ -81,6 +101,15 @@ static int shifted(clockid_t clock) {
 }
 
 static int64_t offset(void) { return offset_ns ? __atomic_load_n(offset_ns, __ATOMIC_SEQ_CST) : 0; }
+
+/* What a clock carries: the skipped time, and for the boot-time clocks the machine's age.
+ * Not the monotonic clock: programs pass absolute monotonic deadlines to calls this library
+ * does not translate (pthread_mutex_clocklock, raw futexes of Rust and Go), which would then
+ * wait days. */
+static int64_t shift(clockid_t clock) {
+    int boot = clock == CLOCK_BOOTTIME || clock == CLOCK_BOOTTIME_ALARM;
+    return offset() + (boot && base_ns ? __atomic_load_n(base_ns, __ATOMIC_SEQ_CST) : 0);
+}
 
 static int64_t ns(const struct timespec *t) { return (int64_t)t->tv_sec * 1000000000L + t->tv_nsec; }
 
@@ -117,7 +146,7 @@ static int cut(const char *call, int64_t wanted) {
 int clock_gettime(clockid_t clock, struct timespec *tp) {
     if (!real_clock_gettime) real_clock_gettime = dlsym(RTLD_NEXT, "clock_gettime");
     int result = real_clock_gettime(clock, tp);
-    if (result == 0 && shifted(clock)) *tp = spec(ns(tp) + offset());
+    if (result == 0 && shifted(clock)) *tp = spec(ns(tp) + shift(clock));
     return result;
 }
 
@@ -138,8 +167,8 @@ time_t time(time_t *out) {
 }
 
 /* An absolute deadline on the shifted clock, on the real one. */
-static struct timespec real_deadline(const struct timespec *deadline) {
-    return spec(ns(deadline) - offset());
+static struct timespec real_deadline(clockid_t clock, const struct timespec *deadline) {
+    return spec(ns(deadline) - shift(clock));
 }
 
 static int64_t remaining(clockid_t clock, const struct timespec *deadline) {
@@ -153,7 +182,7 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, stru
     if (!shifted(clock) || !req) return real_clock_nanosleep(clock, flags, req, rem);
     if (flags & TIMER_ABSTIME) {
         if (cut("clock_nanosleep", remaining(clock, req))) return 0;
-        struct timespec real = real_deadline(req);
+        struct timespec real = real_deadline(clock, req);
         return real_clock_nanosleep(clock, flags, &real, rem);
     }
     if (cut("clock_nanosleep", ns(req))) {
@@ -223,7 +252,7 @@ int sem_clockwait(sem_t *sem, clockid_t clock, const struct timespec *deadline) 
         return -1;
     }
     if (shifted(clock)) {
-        struct timespec real = real_deadline(deadline);
+        struct timespec real = real_deadline(clock, deadline);
         return real_sem_clockwait(sem, clock, &real);
     }
     return real_sem_clockwait(sem, clock, deadline);
@@ -240,7 +269,7 @@ int sem_timedwait(sem_t *sem, const struct timespec *deadline) {
         return -1;
     }
     if (shifted(CLOCK_REALTIME)) {
-        struct timespec real = real_deadline(deadline);
+        struct timespec real = real_deadline(CLOCK_REALTIME, deadline);
         return real_sem_timedwait(sem, &real);
     }
     return real_sem_timedwait(sem, deadline);
@@ -257,7 +286,7 @@ int pthread_cond_clockwait(pthread_cond_t *cond, pthread_mutex_t *mutex, clockid
         return ETIMEDOUT;
     }
     if (shifted(clock)) {
-        struct timespec real = real_deadline(deadline);
+        struct timespec real = real_deadline(clock, deadline);
         return real_cond_clockwait(cond, mutex, clock, &real);
     }
     return real_cond_clockwait(cond, mutex, clock, deadline);
@@ -281,8 +310,147 @@ int pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mutex,
         return ETIMEDOUT;
     }
     if (shifted(clock)) {
-        struct timespec real = real_deadline(deadline);
+        struct timespec real = real_deadline(clock, deadline);
         return real_cond_timedwait(cond, mutex, &real);
     }
     return real_cond_timedwait(cond, mutex, deadline);
+}
+
+/* --- the machine's age in /proc ------------------------------------------------------------- */
+
+static int64_t age_s(void) {
+    return (shift(CLOCK_BOOTTIME) - offset()) / 1000000000L;
+}
+
+static int write_view(int uptime, const char *text, char *out, size_t room, int flags);
+
+/* /proc/uptime or /proc/stat as this machine would show them, in an unnamed file of /dev/shm;
+ * -1 for any other path (or when anything fails: then the real file is opened). */
+static int proc_view(const char *path, int flags) {
+    if (!offset_ns || !path || (flags & O_ACCMODE) != O_RDONLY) return -1;
+    int uptime = strcmp(path, "/proc/uptime") == 0;
+    if (!uptime && strcmp(path, "/proc/stat") != 0) return -1;
+    enum { LIMIT = 65536 };
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char *text = malloc(LIMIT), *out = malloc(LIMIT + 64);
+    ssize_t size = 0, got = 0;
+    while (text && size < LIMIT - 1 && (got = read(fd, text + size, LIMIT - 1 - size)) > 0)
+        size += got;
+    close(fd);
+    int view = -1;
+    if (text && out && size > 0 && size < LIMIT - 1) {
+        text[size] = 0;
+        view = write_view(uptime, text, out, LIMIT + 64, flags);
+    }
+    free(text);
+    free(out);
+    return view;
+}
+
+static int write_view(int uptime, const char *text, char *out, size_t room, int flags) {
+    size_t length = 0;
+    if (uptime) {
+        double up = 0, idle = 0;
+        if (sscanf(text, "%lf %lf", &up, &idle) != 2) return -1;
+        double more = (double)(shift(CLOCK_BOOTTIME)) / 1e9;
+        length = (size_t)snprintf(out, room, "%.2f %.2f\n", up + more, idle + more * 0.93);
+    } else {
+        const char *btime = strstr(text, "\nbtime ");
+        if (!btime) return -1;
+        long long boot = atoll(btime + 7);
+        const char *rest = strchr(btime + 1, '\n');
+        length = (size_t)snprintf(out, room, "%.*s\nbtime %lld%s", (int)(btime - text), text,
+                                  boot - (long long)age_s(), rest ? rest : "\n");
+    }
+    if (length >= room) return -1;
+    int keep = flags & O_CLOEXEC;
+    int view = (int)syscall(SYS_openat, AT_FDCWD, "/dev/shm", O_TMPFILE | O_RDWR | keep, 0600);
+    if (view < 0) { /* gVisor 2022: no O_TMPFILE on tmpfs; a file removed at once instead */
+        static int serial;
+        char name[64];
+        snprintf(name, sizeof name, "/dev/shm/.%x%x", (unsigned)getpid(), (unsigned)++serial);
+        view = (int)syscall(SYS_openat, AT_FDCWD, name, O_CREAT | O_EXCL | O_RDWR | keep, 0600);
+        if (view < 0) return -1;
+        unlink(name);
+    }
+    if (write(view, out, length) != (ssize_t)length || lseek(view, 0, SEEK_SET) != 0) {
+        close(view);
+        return -1;
+    }
+    return view;
+}
+
+static int (*real_open)(const char *, int, ...);
+static int (*real_open64)(const char *, int, ...);
+static int (*real_openat)(int, const char *, int, ...);
+static int (*real_openat64)(int, const char *, int, ...);
+static FILE *(*real_fopen)(const char *, const char *);
+static FILE *(*real_fopen64)(const char *, const char *);
+
+#define MODE_ARG(flags, mode)                                   \
+    mode_t mode = 0;                                            \
+    if ((flags) & (O_CREAT | __O_TMPFILE)) {                    \
+        va_list args;                                           \
+        va_start(args, flags);                                  \
+        mode = (mode_t)va_arg(args, int);                       \
+        va_end(args);                                           \
+    }
+
+int open(const char *path, int flags, ...) {
+    MODE_ARG(flags, mode)
+    int view = proc_view(path, flags);
+    if (view >= 0) return view;
+    if (!real_open) real_open = dlsym(RTLD_NEXT, "open");
+    return real_open(path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...) {
+    MODE_ARG(flags, mode)
+    int view = proc_view(path, flags);
+    if (view >= 0) return view;
+    if (!real_open64) real_open64 = dlsym(RTLD_NEXT, "open64");
+    return real_open64(path, flags, mode);
+}
+
+int openat(int dir, const char *path, int flags, ...) {
+    MODE_ARG(flags, mode)
+    int view = path[0] == '/' ? proc_view(path, flags) : -1;
+    if (view >= 0) return view;
+    if (!real_openat) real_openat = dlsym(RTLD_NEXT, "openat");
+    return real_openat(dir, path, flags, mode);
+}
+
+int openat64(int dir, const char *path, int flags, ...) {
+    MODE_ARG(flags, mode)
+    int view = path[0] == '/' ? proc_view(path, flags) : -1;
+    if (view >= 0) return view;
+    if (!real_openat64) real_openat64 = dlsym(RTLD_NEXT, "openat64");
+    return real_openat64(dir, path, flags, mode);
+}
+
+static FILE *view_file(const char *path, const char *how) {
+    if (!how || how[0] != 'r' || strchr(how, '+')) return NULL;
+    int view = proc_view(path, strchr(how, 'e') ? O_RDONLY | O_CLOEXEC : O_RDONLY);
+    return view >= 0 ? fdopen(view, "r") : NULL;
+}
+
+FILE *fopen(const char *path, const char *how) {
+    FILE *view = view_file(path, how);
+    if (view) return view;
+    if (!real_fopen) real_fopen = dlsym(RTLD_NEXT, "fopen");
+    return real_fopen(path, how);
+}
+
+FILE *fopen64(const char *path, const char *how) {
+    FILE *view = view_file(path, how);
+    if (view) return view;
+    if (!real_fopen64) real_fopen64 = dlsym(RTLD_NEXT, "fopen64");
+    return real_fopen64(path, how);
+}
+
+int sysinfo(struct sysinfo *info) {
+    int result = (int)syscall(SYS_sysinfo, info);
+    if (result == 0 && offset_ns) info->uptime += (long)(shift(CLOCK_BOOTTIME) / 1000000000L);
+    return result;
 }
