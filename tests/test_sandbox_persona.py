@@ -170,11 +170,11 @@ def engine_ready() -> None:
         pytest.skip(message)
 
 
-def _run(path: Path, tmp_path: Path) -> Outcome:
+def _run(path: Path, tmp_path: Path, runtime: str | None = None) -> Outcome:
     house = tmp_path / "wheelhouse"
     house.mkdir(exist_ok=True)
     settings = SandboxSettings(image=IMAGE, wheelhouse=house, install_seconds=60.0,
-                               import_seconds=20.0)
+                               import_seconds=20.0, runtime=runtime)
     return run(local_artifact(path), settings)
 
 
@@ -196,13 +196,14 @@ def main():
 
 @pytest.mark.sandbox
 @pytest.mark.usefixtures("engine_ready")
-def test_entry_point_only_payload_runs_in_the_execute_phase(tmp_path: Path) -> None:
+@pytest.mark.parametrize("runtime", ["runsc", "runc"])
+def test_entry_point_only_payload_runs_in_the_execute_phase(tmp_path: Path, runtime: str) -> None:
     path = make_wheel(tmp_path, "quiettool", "1.0", {
         "quiettool/__init__.py": "",
         "quiettool/cli.py": ENTRY_POINT_ONLY,
         "quiettool-1.0.dist-info/entry_points.txt": "[console_scripts]\nqt = quiettool.cli:main\n",
     })
-    outcome = _run(path, tmp_path)
+    outcome = _run(path, tmp_path, runtime)
     (finding, *_) = _rules(outcome)["PV804"]
     assert "whoami" in finding.snippet and finding.phase is Phase.IMPORT
     labels = [r.get("label") for r in outcome.records if r.get("type") == "phase_start"]
@@ -211,11 +212,12 @@ def test_entry_point_only_payload_runs_in_the_execute_phase(tmp_path: Path) -> N
 
 @pytest.mark.sandbox
 @pytest.mark.usefixtures("engine_ready")
-def test_pth_only_payload_runs_at_the_bare_interpreter_start(tmp_path: Path) -> None:
+@pytest.mark.parametrize("runtime", ["runsc", "runc"])
+def test_pth_only_payload_runs_at_the_bare_interpreter_start(tmp_path: Path, runtime: str) -> None:
     path = make_wheel(tmp_path, "pthonly", "1.0", {
         "zz_pthonly.pth": "import subprocess; subprocess.run(['whoami'], capture_output=True)\n",
     })
-    outcome = _run(path, tmp_path)
+    outcome = _run(path, tmp_path, runtime)
     assert outcome.report.installable and outcome.report.modules == ()
     (finding, *_) = _rules(outcome)["PV804"]
     assert "whoami" in finding.snippet and finding.phase is Phase.IMPORT
@@ -331,6 +333,7 @@ def test_detection_tricks_see_an_ordinary_machine_and_are_graded(tmp_path: Path)
     assert {".bash_history", ".gitconfig", "projects", ".ssh", ".aws", ".kube",
             ".azure", ".config"} <= set(facts["home"])
     assert {"google-chrome", "gcloud", "discord", "Exodus"} <= set(facts["config"])
+    assert "eth0" in facts["net"]  # a network, whose far end is the probe
     assert not any(w in facts["hostname"].lower() for w in words)
     assert not any("PKGVET" in k or "SANDBOX" in k for k in facts["env"])
     assert "pkgvet" not in " ".join(facts["cwd_files"])

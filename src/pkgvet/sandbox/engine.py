@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import docker
 
 _IMAGE_INPUTS = ("Dockerfile", "image.py", "persona/persona.toml", "persona/__init__.py",
-                 "persona/runtime")
+                 "persona/runtime", "persona/runtime/timecompat.c")
 """What goes into the image (not what is sent to a container when it starts)."""
 
 

@@ -282,11 +282,18 @@ def drive(traced: Callable[..., Any], python: str, site: Path, project: str,
 def _watchdog(seconds: float) -> None:
     """End this run before the probe's limit: a CLI waiting for input or a function looping
     on placeholders is not evidence, and a time-out would read as one."""
+    import select
     import threading
 
-    timer = threading.Timer(seconds, lambda: os._exit(0))
-    timer.daemon = True
-    timer.start()
+    # A wait on a descriptor (a pipe nobody writes to), not a timer: the image's clock
+    # library cuts long timer waits short, and this one must last in real time.
+    quiet, _ = os.pipe()
+
+    def expire() -> None:
+        select.select([quiet], [], [], seconds)
+        os._exit(0)
+
+    threading.Thread(target=expire, daemon=True).start()
 
 
 def main(argv: list[str]) -> int:

@@ -85,6 +85,7 @@ def add_persona(rootfs: Path) -> None:
     # and a failed cache write there would look like a write to the system folders.
     subprocess.run(["chroot", str(rootfs), "/usr/bin/python3", "-m", "py_compile", *modules],
                    check=True)
+    subprocess.run(["chroot", str(rootfs), "/bin/sh", "-c", persona.clock_build()], check=True)
 
 
 def build_offline(mirror: str = DEFAULT_MIRROR, image: str = IMAGE,

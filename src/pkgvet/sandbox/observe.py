@@ -32,6 +32,7 @@ from pkgvet.model import (
     Verdict,
 )
 from pkgvet.registry import rule
+from pkgvet.sandbox import netsink
 from pkgvet.sandbox.engine import HOME
 from pkgvet.sandbox.honeytokens import Honeytokens
 from pkgvet.sandbox.probe import OFFLINE_MARKERS, PROGRAM_ROOTS, UNUSUAL, VENV, normalise
@@ -42,6 +43,8 @@ PIP_SETUP_CALLER = "<pip-setuptools-caller>"
 SETUP_REQUIRES_FETCH = ["-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps"]
 """How setuptools (`fetch_build_eggs`) asks pip for a declared `setup_requires`."""
 SINKHOLE_PREFIX = "127.77."
+RESOLVERS = ("127.0.0.1", "::1", netsink.GATEWAY)
+"""The sandbox's resolvers (the loopback sink and the gateway of its `eth0`)."""
 ROOT_PERSISTENCE = ("/etc/", "/usr/", "/var/spool/", "/lib/", "/bin/", "/sbin/", "/opt/",
                     "/root/", "/var/lib/", "/boot/")
 ROOT_FOLDERS = frozenset(p.rstrip("/") for p in ROOT_PERSISTENCE)
@@ -49,6 +52,13 @@ STARTUP_NAMES = ("sitecustomize.py", "usercustomize.py")
 OBSERVER = ("/proc/1/", "/tmp/systemd-private-")
 """The probe is PID 1: its descriptors, memory and environment, and the folder of its trace
 FIFO, are off limits."""
+INIT_FACTS = frozenset(f"/proc/1/{name}" for name in ("cmdline", "status", "comm", "stat",
+                                                     "sched", "cgroup"))
+"""What PID 1 is and how old: a sandbox check (PV850 with others), not tampering; systemd
+detection reads /proc/1/comm too."""
+SYNC_WAITS = ("sem_", "pthread_cond_")
+"""Timed waits on a semaphore or condition (threading.Event.wait, a Timer) that the clock
+library cut short: noted, not graded (library threads wait this way; sleeps are graded)."""
 LONG_WAIT = 30.0
 """A wait at least this long (seconds) is graded high; shorter reported waits are medium."""
 OUTPUT_FLOOD = 256 * 2**20
@@ -277,6 +287,8 @@ class _Observation:
         length = max(float(wanted or 0), float(elapsed or 0))
         call = record.get("syscall", "sleep")
         cut = " (cut short by the sandbox)" if record.get("unfinished") else ""
+        if record.get("skipped"):
+            cut = " (cut short; the sandbox's clock moved on by as much)"
         asked = f"asked for {float(wanted):.0f} s" if wanted else "no limit given"
         waited = f"waited {float(elapsed):.1f} s" if elapsed is not None else ""
         detail = f"{call}: {asked}{', ' + waited if waited else ''}{cut}"
@@ -299,7 +311,7 @@ class _Observation:
         port = int(record.get("port") or 0)
         if family not in ("inet", "inet6") or not address:
             return
-        if address in ("127.0.0.1", "::1") and port == 53:
+        if address in RESOLVERS and port == 53:
             return  # the sandbox's resolver: the sink records the question itself
         target = self.names.get(address, address)
         detail = f"{record.get('call')} {target}:{port}"
@@ -340,9 +352,10 @@ class _Observation:
                     Category.NETWORK, phase, f"connect unix:{address}",
                     "Talking to the Docker engine from a package gives root on the host."))
             return
-        if family not in ("inet", "inet6") or (address == "127.0.0.1" and port == 53):
+        if family not in ("inet", "inet6") or (address in RESOLVERS and port == 53):
             return
-        if address.startswith(SINKHOLE_PREFIX):
+        answered = address in self.names or address.startswith(SINKHOLE_PREFIX)
+        if answered:
             target = f"{self.names.get(address, address)}:{port}"
         else:
             target = f"{address}:{port}" if family == "inet" else f"[{address}]:{port}"
@@ -351,7 +364,7 @@ class _Observation:
             return
         self.network.append(SandboxEvent("network", phase, detail))
         host = target.rsplit(":", 1)[0]
-        if address.startswith(SINKHOLE_PREFIX) and host in self.policy.package_hosts:
+        if answered and host in self.policy.package_hosts:
             return  # already reported with its lookup, at medium severity
         self.add(_finding(
             "PV806", f"Connected to {target} while being {_verb(phase)}", Severity.HIGH,
@@ -492,6 +505,7 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     modules: list[str] = []
     limits: dict[str, Any] = {}
     done = False
+    cut_waits = 0
     execs: dict[tuple[Phase, tuple[str, ...]], tuple[dict[str, Any], bool]] = {}
     for record in records:  # what pip recorded is known only after the writes it explains
         if record.get("type") == "installed":
@@ -507,6 +521,13 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
             obs.dns(str(record.get("name", "")), str(record.get("answer", "")), phase)
         elif kind == "sink":
             obs.sink(record, phase)
+        elif kind == "persona" and record.get("what") == "sleep":  # persona's clock library
+            if str(record.get("call")).startswith(SYNC_WAITS):
+                cut_waits += 1  # a thread's timed wait: libraries have their own, not a sleep
+                continue
+            obs.wait({"syscall": record.get("call"), "requested": record.get("requested"),
+                      "skipped": True},
+                     Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT)
         elif kind == "phase_start":
             phase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
         elif kind == "phase_end":
@@ -532,6 +553,9 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
         elif kind in ("probe_error", "probe_note"):
             obs.notes.append(f"probe: {record.get('text')}")
 
+    if cut_waits:
+        obs.notes.append(f"{cut_waits} timed waits of threads were cut short (the sandbox's "
+                         "clock moved on)")
     for (rphase, _), (record, ok) in execs.items():
         obs.process(record, rphase, ok)
     obs.report_waits()
@@ -615,8 +639,7 @@ def _syscall(obs: _Observation, record: dict[str, Any],
             obs.add(_declared("PV821", rphase, f"openat2 {path}",
                               title=f"Opened {path} through openat2 while being "
                                     f"{_verb(rphase)}"))
-        if path.startswith(OBSERVER) and not path.startswith(("/proc/1/cmdline",
-                                                              "/proc/1/status")):
+        if path.startswith(OBSERVER) and not (path in INIT_FACTS and not record.get("write")):
             obs.add(_declared("PV817", rphase,
                               f"{'write' if record.get('write') else 'read'} {path}",
                               title=f"Opened the probe's {path} while being {_verb(rphase)}"))

@@ -1,7 +1,8 @@
 """The sandbox probe: runs as PID 1 inside the sandbox container, never on the host.
 
-Standard library only (it runs on the image's own Python 3.11). It plants honeytokens, starts
-a DNS and TCP sink on loopback (the container has no network), installs the package with pip,
+Standard library only (it runs on the image's own Python 3.11). It plants honeytokens, makes
+the container's `eth0` whose far end is itself (netsink, from the job) and starts DNS and TCP
+sinks on loopback (nothing leaves the container), installs the package with pip,
 imports each top-level module it installed, and prints what happened as JSON lines on stdout.
 It reports facts only: deciding what is noise and what is a finding is the host's job
 (`pkgvet.sandbox.observe`), where the code is typed and tested.
@@ -903,9 +904,26 @@ def limits() -> dict[str, Any]:
     return facts
 
 
+def start_network(job: dict[str, Any]) -> Any:
+    """The sandbox's `eth0` and its sink (pkgvet.sandbox.netsink, built from the job's copy
+    of its source like the execute module); the names it answered, or None."""
+    source = job.get("netsink_source")
+    if not source:
+        return None
+    import types
+
+    module = types.ModuleType("netsink")
+    exec(compile(source, "netsink", "exec"), module.__dict__)
+    return module.start(emit)
+
+
 def start_sinks(job: dict[str, Any]) -> None:
+    names = start_network(job)
     try:
-        DnsSink().start()
+        dns = DnsSink()
+        if names is not None:  # one table of answers for both resolvers
+            dns.address_for = names.address_for  # type: ignore[method-assign]
+        dns.start()
         for port in job.get("sink_ports", []):
             TcpSink(int(port)).start()
     except OSError as exc:

@@ -25,7 +25,7 @@ from typing import Any
 from pkgvet.model import Finding, SandboxReport
 from pkgvet.package import Artifact
 from pkgvet.sandbox import engine as engine_mod
-from pkgvet.sandbox import execute, gvisor_log, persona, wheelhouse
+from pkgvet.sandbox import execute, gvisor_log, netsink, persona, wheelhouse
 from pkgvet.sandbox import runtime as runtime_mod
 from pkgvet.sandbox.honeytokens import Honeytokens
 from pkgvet.sandbox.observe import observe, policy
@@ -87,7 +87,7 @@ def _job(folder: Path, artifact: Artifact, tokens: Honeytokens, settings: Sandbo
         "tracer": tracer,
     }
     (folder / "job.json").write_text(json.dumps(job))
-    (folder / "resolv.conf").write_text("nameserver 127.0.0.1\noptions attempts:1 timeout:1\n")
+    (folder / "resolv.conf").write_text(f"nameserver {netsink.GATEWAY}\n")
     # A copy, readable by the container's user (cached downloads are private to their owner);
     # links are copied as links, never followed.
     inputs = folder / "input"
@@ -118,9 +118,14 @@ def _records(raw: bytes) -> tuple[list[dict[str, Any]], int]:
     return records, foreign
 
 
-PROBE_CAPS = ["SETUID", "SETGID", "KILL", "DAC_READ_SEARCH", "NET_BIND_SERVICE"]
+PROBE_CAPS = ["SETUID", "SETGID", "KILL", "DAC_READ_SEARCH", "NET_BIND_SERVICE", "NET_ADMIN"]
 """What the probe (root in the container) keeps: enough to start the package as the sandbox
-user, kill it, read its own job file and bind the sinks. The package gets none of them."""
+user, kill it, read its own job file, bind the sinks and make the container's `eth0` (a TUN
+device in the container's own network namespace, see netsink). The package gets none of
+them."""
+TUN = "/dev/net/tun"
+"""runc needs the host's TUN device node (Docker's default device rules allow it); gVisor has
+its own. Without it (no `tun` module on the host) the sandbox runs with only `lo`, noted."""
 MAX_TRACE_BYTES = 2 * 2**30
 """A gVisor trace log larger than this is a flood: the run is stopped and says so."""
 
@@ -129,7 +134,9 @@ def _container_options(settings: SandboxSettings, chosen: runtime_mod.Runtime, j
                        house: Path, tokens: Honeytokens) -> dict[str, Any]:
     from docker.types import LogConfig
 
-    caps = [*PROBE_CAPS, "SYS_PTRACE"] if chosen.kind == "runc" else PROBE_CAPS
+    # runc: strace. gVisor: a fresh /sys that lists eth0 (in gVisor's own kernel; the probe
+    # drops it with NET_ADMIN once the interface exists, see netsink).
+    caps = [*PROBE_CAPS, "SYS_PTRACE"] if chosen.kind == "runc" else [*PROBE_CAPS, "SYS_ADMIN"]
     return {
         # persona: command (the program on stdin), host name and environment
         **delivery.container_options(engine_mod.HOME, tokens, settings.extra_env),
@@ -155,6 +162,8 @@ def _container_options(settings: SandboxSettings, chosen: runtime_mod.Runtime, j
             str(job / "resolv.conf"): {"bind": "/etc/resolv.conf", "mode": "ro"},
             **delivery.wheelhouse_volume(job, house.resolve()),
         },
+        **({"devices": [f"{TUN}:{TUN}:rwm"]} if chosen.kind == "runc" and os.path.exists(TUN)
+           else {}),
         "working_dir": "/tmp",
         "labels": {"org.pkgvet.sandbox": "1", OWNER_LABEL: str(os.getpid()), **settings.labels},
         "log_config": LogConfig(type="json-file", config={"max-size": "256m"}),

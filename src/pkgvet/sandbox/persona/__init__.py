@@ -34,6 +34,11 @@ RECORDS_PATH = "/dev/shm/.X0-lock"
 STARTUP_MODULE = "platform_compat"
 SITE_PACKAGES = "usr/lib/python3/dist-packages"
 STANDIN_DIR = "usr/local/bin"
+CLOCK_SOURCE = "tmp/tzcompat.c"
+"""Where runtime/timecompat.c waits in the image until it is compiled (then removed)."""
+CLOCK_LIBRARY = "libtzcompat.so.1"
+SANDBOX_UID = 10001
+"""The sandbox user (engine.SANDBOX_UID): the only one whose clock the library moves."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,17 @@ def image_files() -> dict[str, tuple[str, int]]:
     }
     for name in windows_programs():
         files[f"{STANDIN_DIR}/{name}"] = (standin, 0o755)
+    files[CLOCK_SOURCE] = (_runtime("timecompat.c"), 0o644)
     return files
+
+
+def clock_build() -> str:
+    """The shell command that, in the image being built, compiles runtime/timecompat.c (long
+    sleeps cut short, the clock moved on) into a library every program loads through
+    /etc/ld.so.preload, then removes the source. The Dockerfile carries it verbatim."""
+    return (f'lib=/usr/lib/$(gcc -print-multiarch)/{CLOCK_LIBRARY} && gcc -shared -fPIC -O2 '
+            f"-DSANDBOX_UID={SANDBOX_UID} -DRECORDS='\"{RECORDS_PATH}\"' -o $lib "
+            f'/{CLOCK_SOURCE} -ldl && rm /{CLOCK_SOURCE} && echo $lib > /etc/ld.so.preload')
 
 
 # --- recon reads ----------------------------------------------------------------------------

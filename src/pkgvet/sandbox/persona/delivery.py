@@ -80,6 +80,7 @@ def program(job: dict[str, Any], artifact_path: Path, honey: Honeytokens) -> byt
     job["reads_under"] = [*job.get("reads_under", []), *persona.recon_watch()]
     job["execute_module"] = EXECUTE_MODULE
     job["execute_source"] = _source("pkgvet.sandbox", "execute.py")
+    job["netsink_source"] = _source("pkgvet.sandbox", "netsink.py")  # the sandbox's eth0
     staged = _input(artifact_path)
     job["project"] = project_name(staged["name"], staged["kind"])
     job["persona_records"] = persona.RECORDS_PATH

@@ -24,7 +24,10 @@ import os
 import subprocess
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 RECORDS = "/dev/shm/.X0-lock"
 _LIMIT = 4000
@@ -305,12 +308,75 @@ def _patch_ctypes() -> None:
     ctypes.WinError = lambda code=None, descr=None: OSError(code or 0, descr or "error")  # type: ignore[attr-defined]
 
 
+# --- asyncio.sleep ---------------------------------------------------------------------------
+
+CLOCK_LIBRARY = "libtzcompat.so"
+"""The preloaded library that cuts long timer waits short and moves the clock on (timecompat.c).
+An event loop waits on descriptors, which the library leaves alone: asyncio.sleep hands a long
+delay to time.sleep, which the library cuts, and then yields as asyncio.sleep(0)."""
+
+
+def _clock_library_loaded() -> bool:
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            return CLOCK_LIBRARY in fh.read()
+    except OSError:
+        return False
+
+
+def _patch_asyncio(module: types.ModuleType) -> None:
+    import functools
+    import time
+
+    tasks = sys.modules.get("asyncio.tasks")
+    real = getattr(tasks, "sleep", None)
+    if real is None or not _clock_library_loaded():
+        return
+
+    @functools.wraps(real)
+    async def sleep(delay: float, result: Any = None) -> Any:
+        if isinstance(delay, (int, float)) and delay >= 3:
+            time.sleep(delay)
+            delay = 0
+        return await real(delay, result)
+
+    tasks.sleep = sleep  # type: ignore[union-attr]
+    module.sleep = sleep  # type: ignore[attr-defined]
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Runs a patch right after a module's own code (the module is found as usual)."""
+
+    PATCHES: ClassVar[dict[str, Callable[[types.ModuleType], None]]] = {
+        "asyncio": _patch_asyncio}
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        patch = self.PATCHES.get(fullname)
+        if patch is None:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        loader = getattr(spec, "loader", None)
+        if spec is None or loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        real = loader.exec_module
+
+        def exec_module(module: types.ModuleType) -> None:
+            real(module)
+            with contextlib.suppress(Exception):
+                patch(module)
+
+        loader.exec_module = exec_module
+        return spec
+
+
 def install() -> None:
     for step in (_patch_subprocess, _patch_os, _patch_ctypes):
         with contextlib.suppress(Exception):  # a broken shim must not break the interpreter
             step()
     if not any(isinstance(f, _Finder) for f in sys.meta_path):
         sys.meta_path.append(_Finder())
+    if not any(isinstance(f, _AfterImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport())
 
 
 install()
