@@ -66,6 +66,9 @@ class FileFacts:
     """(scope, path pieces joined by '/', line) of files opened, run or loaded."""
     patches: list[tuple[str, str, str]] = field(default_factory=list)
     """(scope, patched dotted name, local function): another library's function replaced."""
+    ran: list[tuple[str, str, int]] = field(default_factory=list)
+    """(scope, path, line) of scripts a process call runs (`[sys.executable, "tools/x.py"]`,
+    `["bash", "post.sh"]`): they run in the caller's phase, in a child process."""
 
     def add(self, cap: str, line: int, scope: str, detail: str, column: int = 0) -> None:
         self.facts.append(Fact(cap, line, scope, detail[:300], column))
@@ -340,6 +343,8 @@ class Collector(ast.NodeVisitor):
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
+        if parts and parts[0] == "__call__":
+            parts = parts[1:]  # `exec.__call__(x)` is `exec(x)`
         head: str | None
         if isinstance(node, ast.Name):
             head = self.aliases.get(node.id)
@@ -415,7 +420,12 @@ class Collector(ast.NodeVisitor):
         return None
 
     def _subscript_target(self, node: ast.Subscript, depth: int) -> str | None:
-        """`vars(builtins)["exec"]`, `__builtins__.__dict__[k]`, `globals()["__builtins__"][k]`."""
+        """`vars(builtins)["exec"]`, `__builtins__.__dict__[k]`, `globals()["__builtins__"][k]`;
+        and a callable kept in a literal container: `[exec][0]`, `{"f": exec}["f"]`."""
+        item = self._container_item(node, depth)
+        if item is not None:
+            self._trick(True)
+            return self.qualify(item, depth + 1)
         if not _is_namespace(node.value, self, depth):
             return None
         folded = self.folder.fold_str(node.slice)
@@ -426,6 +436,27 @@ class Collector(ast.NodeVisitor):
         if name in ("__builtins__", "builtins"):
             return "builtins"
         return f"builtins.{name}"
+
+    def _container_item(self, node: ast.Subscript, depth: int) -> ast.expr | None:
+        container: ast.expr | None = node.value
+        if isinstance(container, ast.Name):
+            values = self.assignments.get((self.scope, container.id)) or \
+                self.assignments.get((MODULE, container.id))
+            container = values[0] if values and len(values) == 1 else None
+        if not isinstance(container, (ast.List, ast.Tuple, ast.Dict)):
+            return None
+        key = self.folder.fold(node.slice)
+        if key is None:
+            return None
+        if isinstance(container, ast.Dict):
+            for k, v in zip(container.keys, container.values, strict=True):
+                if isinstance(k, ast.Constant) and k.value == key.value:
+                    return v
+            return None
+        index = key.value
+        if isinstance(index, int) and -len(container.elts) <= index < len(container.elts):
+            return container.elts[index]
+        return None
 
     _pending_trick = False
 
@@ -740,6 +771,10 @@ class Collector(ast.NodeVisitor):
                         self.out.add("cmdclass", line, self.scope, sub.id, col)
         if qualified in OPENERS or simple in ("read_text", "read_bytes"):
             self._opened_path(node)
+        if _writes_file(qualified, simple, node):
+            self.out.add("file_write", line, self.scope, label, col)
+        if "process" in caps:
+            self._ran_scripts(node)
         # Literals directly in a message are text for people; a call nested in the message
         # (`print(os.system("curl ... | sh"))`) runs, so its literals count again.
         outer = self.messages
@@ -829,6 +864,17 @@ class Collector(ast.NodeVisitor):
                 break
         if pieces:
             self.out.opened.append((self.scope, "/".join(p for p in pieces if p), node.lineno))
+
+    def _ran_scripts(self, node: ast.Call) -> None:
+        """Script files named in a process call's arguments (a list, or a command line)."""
+        for seen, sub in enumerate(ast.walk(node)):
+            if seen > 200:
+                break
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) \
+                    and len(sub.value) < 300:
+                for word in sub.value.split()[:16]:
+                    if SCRIPT_NAME.search(word):
+                        self.out.ran.append((self.scope, word.strip("'\""), node.lineno))
 
     def _is_builtins(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Name) and node.id in ("__builtins__", "__builtin__"):
@@ -947,6 +993,9 @@ CALLBACK_APIS = BACKGROUND | frozenset({
     "builtins.map", "builtins.filter", "concurrent.futures.ThreadPoolExecutor.submit",
     "threading.excepthook", "sys.settrace", "sys.setprofile", "threading.settrace",
     "asyncio.run", "asyncio.get_event_loop.run_until_complete", "weakref.finalize",
+    "sys.addaudithook", "threading.setprofile", "threading.setprofile_all_threads",
+    "threading.settrace_all_threads", "sys.set_asyncgen_hooks", "codecs.register",
+    "sys.monitoring.register_callback",
 })
 CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon",
                               "call_later", "start_new_thread", "Thread", "Timer", "Process",
@@ -955,6 +1004,21 @@ OPENERS = frozenset({"builtins.open", "io.open", "codecs.open", "runpy.run_path"
                      "builtins.execfile", "pathlib.Path", "imp.load_source",
                      "importlib.machinery.SourceFileLoader",
                      "importlib.util.spec_from_file_location"})
+
+
+SCRIPT_NAME = re.compile(r"[\w.-]\.(py|pyw|sh|bash|zsh|ps1|bat|cmd)$|(^|/)configure$")
+
+
+def _writes_file(qualified: str, simple: str, node: ast.Call) -> bool:
+    """`open(p, "w")`, `open(p, mode="ab")`, `Path.write_text`: a file written, not read."""
+    if simple in ("write_text", "write_bytes"):
+        return True
+    if qualified not in ("builtins.open", "io.open", "codecs.open", "os.fdopen"):
+        return False
+    mode = node.args[1] if len(node.args) > 1 else next(
+        (k.value for k in node.keywords if k.arg == "mode"), None)
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) \
+        and any(c in mode.value for c in "wax+")
 
 
 def _dotted_ok(value: object) -> bool:
@@ -1155,6 +1219,10 @@ def _line_state(line: str, state: tuple[int, str]) -> tuple[int, str, str]:
     return depth, quote, "".join(code)
 
 
+_RUNS_PROCESS = re.compile(r"subprocess|system\(|popen|spawn|check_call|check_output|"
+                          r"\.run\(|\.call\(|exec[lv]p?e?\(")
+
+
 def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
     """Only what the package graph needs — imports, calls of imported names, functions and
     their calls — from a line scan, for reached files holding no ingredient of any
@@ -1208,6 +1276,12 @@ def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
                       and lit.lower() not in ("utf-8", "utf8", "latin-1", "ascii")]
             if pieces:
                 out.opened.append((scope, "/".join(p.strip("/") for p in pieces[:8]), 0))
+        if _RUNS_PROCESS.search(line):
+            for pair in _STRING.findall(line):
+                for lit in pair:
+                    for word in lit.split()[:16]:
+                        if SCRIPT_NAME.search(word):
+                            out.ran.append((scope, word, 0))
         for call in _CALL.findall(code):
             head, _, rest = call.partition(".")
             out.calls.setdefault(scope, set()).add(call.rsplit(".", 1)[-1])

@@ -35,6 +35,28 @@ EXEC_LABELS = frozenset(
         "types.FunctionType",
         "types.CodeType",
         "runpy.run_path",
+        # Standard-library runners of source strings: each compiles and runs its argument.
+        "timeit.timeit",
+        "timeit.repeat",
+        "timeit.Timer",
+        "cProfile.run",
+        "cProfile.runctx",
+        "profile.run",
+        "profile.runctx",
+        "pdb.run",
+        "pdb.runeval",
+        "pdb.runctx",
+        "trace.Trace.run",
+        "trace.Trace.runctx",
+        "bdb.Bdb.run",
+        "code.InteractiveConsole.push",
+        "code.InteractiveConsole.runsource",
+        "code.InteractiveInterpreter.runsource",
+        "code.InteractiveInterpreter.runcode",
+        "code.InteractiveConsole.runcode",
+        "ctypes.pythonapi.PyRun_SimpleString",
+        "ctypes.pythonapi.PyRun_String",
+        "doctest.run_docstring_examples",
     }
 )
 SPYWARE = frozenset({"clipboard", "screenshot", "keylog"})
@@ -430,6 +452,15 @@ def grade_group(
                 Confidence.MEDIUM if auto else Confidence.LOW,
                 phase,
             )
+
+    # Code written into site-packages (a .pth, another package's module) runs in every
+    # program that starts or imports it; what is written here came from the network or
+    # from code that was decoded or executed.
+    site = _first(facts, "site_dir")
+    if site is not None and persist is None and _has(facts, "file_write") and _has(
+            facts, "download", "exec", "deserialize", "lit:download_cmd", "folded_code"):
+        emit("PV401", site, crit_or(Severity.MEDIUM), Confidence.MEDIUM, phase,
+             "writes code into site-packages, where the interpreter or an import runs it")
 
     if not auto:
         return

@@ -36,6 +36,20 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "functiontype",
         "runpy",
         "execfile",
+        "[exec",
+        "exec]",
+        "exec}",
+        "exec.__call__",
+        "[eval",
+        "eval]",
+        "eval.__call__",
+        "timeit",
+        "cprofile",
+        "profile.run",
+        "pdb.run",
+        "interactiveconsole",
+        "interactiveinterpreter",
+        "pyrun_",
     ),
     "decode": _words(
         "b64decode",
@@ -78,6 +92,9 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "getaddrinfo",
         "dns.resolver",
         "paramiko",
+        "xmlrpc",
+        "open_connection",
+        "imaplib",
     ),
     "proc": _words(
         "subprocess",
@@ -174,6 +191,8 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "schtasks",
         "winreg",
         "rc.local",
+        "getsitepackages",
+        "getusersitepackages",
     ),
     "endpoint": _words(
         "webhooks/",
@@ -280,6 +299,8 @@ _REACH_WORDS = (
     "globals()[", "_getframe", "inspect.stack", "getsource", "get_credentials", "atexit",
     "os.fork", "setsid", "boto3", "getpass", "gethostname", "platform.node", "getlogin",
     "marshal", "ctypes", "excepthook", "__dict__[",
+    "[exec", "exec]", "exec}", "exec.__", "[eval", "eval]", "eval}", "eval.__",
+    "addaudithook", "meta_path", "path_hooks", "codecs.register", "settrace", "setprofile",
 )
 """Ways to reach a capability by name that the combination groups do not list."""
 INGREDIENT_GROUPS = frozenset(_PREFILTER) - {"decode", "proc", "chmod"}
