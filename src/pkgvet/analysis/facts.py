@@ -472,7 +472,11 @@ class Collector(ast.NodeVisitor):
                 self.aliases[top] = top
             self.out.imports.append((self.scope, alias.name, node.lineno))
 
+    lazy_annotations = False
+
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module == "__future__" and any(a.name == "annotations" for a in node.names):
+            self.lazy_annotations = True
         base = "." * node.level + (node.module or "")
         for alias in node.names:
             if node.module and not node.level:
@@ -490,12 +494,45 @@ class Collector(ast.NodeVisitor):
         self.out.classes[node.name] = bases
         if junk_identifier(node.name):
             self.out.add("junk_names", node.lineno, self.scope, node.name, node.col_offset)
+        # Defining a class runs code besides its body: its decorators, its metaclass
+        # (`__prepare__`, `__new__`, `__init__`), its bases' `__init_subclass__`.
+        calls = self.out.calls.setdefault(self.scope, set())
         for deco in node.decorator_list:
+            if isinstance(deco, (ast.Name, ast.Attribute)):
+                self._handed(deco, calls, whole=False)
             self.visit(deco)
+        for kw in node.keywords:
+            if kw.arg == "metaclass":
+                self._handed(kw.value, calls, whole=False)
+            self.visit(kw.value)
+        for base in node.bases:
+            if isinstance(base, ast.Name) and f"{base.id}.__init_subclass__" in self.out.calls:
+                calls.add(f"{base.id}.__init_subclass__")
+            elif isinstance(base, (ast.Name, ast.Attribute)):
+                imported = self.qualify(base)
+                if imported and "." in imported and not imported.startswith("builtins."):
+                    self.out.qualified_calls.setdefault(self.scope, set()).add(
+                        imported + ".__init_subclass__")
         self.classes.append(node.name)
         for stmt in node.body:
             self.visit(stmt)
         self.classes.pop()
+
+    def _handed(self, value: ast.expr, calls: set[str], whole: bool) -> None:
+        """A function or class given to code that will call it: an edge to it (`whole`: a
+        class the receiver drives, all its methods), across modules when it is imported."""
+        suffix = ".*" if whole else ""
+        if isinstance(value, ast.Name):
+            target = self.aliases.get(value.id)
+            if target is not None and "." in target:
+                self.out.qualified_calls.setdefault(self.scope, set()).add(target + suffix)
+            else:
+                calls.add(value.id + suffix)
+        elif isinstance(value, ast.Attribute):
+            qualified = self.qualify(value)
+            if qualified and "." in qualified and not qualified.startswith("builtins."):
+                self.out.qualified_calls.setdefault(self.scope, set()).add(qualified + suffix)
+            calls.add(value.attr)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda,
                   name: str) -> None:
@@ -525,6 +562,17 @@ class Collector(ast.NodeVisitor):
             self.visit(deco)
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
             self.visit(default)
+        if not self.lazy_annotations:
+            # Annotations are evaluated when the function is defined (before 3.14, without
+            # `from __future__ import annotations`): code in them runs at import.
+            args = node.args
+            for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs,
+                        *([args.vararg] if args.vararg else []),
+                        *([args.kwarg] if args.kwarg else [])]:
+                if arg.annotation is not None and not isinstance(arg.annotation, ast.Constant):
+                    self.visit(arg.annotation)
+            if node.returns is not None and not isinstance(node.returns, ast.Constant):
+                self.visit(node.returns)
         self.scopes.append(key)
         for stmt in node.body:
             self.visit(stmt)
@@ -573,6 +621,14 @@ class Collector(ast.NodeVisitor):
                     self.out.functions.setdefault(target.id, self._lambda_key(node.value))
             elif isinstance(target, ast.Attribute):
                 self._attribute_store(target, node.value, node.lineno)
+            elif isinstance(target, ast.Subscript) and self.qualify(target.value) == "sys.modules":
+                # `sys.modules["getpass"] = _Spy()`: every later import of that module gets
+                # this object, and other code calls its methods.
+                self.out.add("monkeypatch", node.lineno, self.scope,
+                             f"sys.modules[{ast.unparse(target.slice)[:60]}]", target.col_offset)
+                value = node.value.func if isinstance(node.value, ast.Call) else node.value
+                if isinstance(value, (ast.Name, ast.Attribute)):
+                    self._handed(value, self.out.calls.setdefault(self.scope, set()), True)
             elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
                 # Containers carry data between functions: d["k"] = secret.
                 self.assignments.setdefault((self.scope, target.value.id), []).append(node.value)
@@ -756,6 +812,12 @@ class Collector(ast.NodeVisitor):
             self.out.qualified_calls.setdefault(self.scope, set()).add(qualified)
         # Functions handed to code that runs them without the user: Thread(target=f),
         # atexit.register(f), signal.signal(s, f), map(f, xs), executor.submit(f).
+        if qualified in SERVERS:
+            # A server built at import with a handler class: the handler's methods run for
+            # every connection, without the user.
+            for value in node.args[1:2]:
+                if isinstance(value, (ast.Name, ast.Attribute)):
+                    self._handed(value, self.out.calls.setdefault(self.scope, set()), True)
         handed = qualified in CALLBACK_APIS or simple in CALLBACK_METHODS
         for value in [*node.args, *(k.value for k in node.keywords)] if handed else ():
             if isinstance(value, ast.Name):
@@ -768,13 +830,25 @@ class Collector(ast.NodeVisitor):
                 for sub in ast.walk(kw.value):
                     if isinstance(sub, ast.Name):
                         self.out.calls.setdefault(MODULE, set()).add(sub.id)
+                        self._handed(sub, self.out.calls.setdefault(self.scope, set()), True)
                         self.out.add("cmdclass", line, self.scope, sub.id, col)
+            elif kw.arg == "distclass" and isinstance(kw.value, (ast.Name, ast.Attribute)):
+                # setup() builds the distribution from this class and drives it.
+                self._handed(kw.value, self.out.calls.setdefault(self.scope, set()), True)
         if qualified in OPENERS or simple in ("read_text", "read_bytes"):
             self._opened_path(node)
         if _writes_file(qualified, simple, node):
             self.out.add("file_write", line, self.scope, label, col)
         if "process" in caps:
             self._ran_scripts(node)
+            tool = _network_tool(node)
+            if tool:
+                # `curl -F k=@~/.ssh/id_rsa`, `nslookup <built name>`, `nc host`: the process
+                # is the network send.
+                self.out.add("send", line, self.scope, tool, col)
+                self.out.add("network", line, self.scope, tool, col)
+                if tool in LOOKUP_TOOLS:
+                    self.out.add("dns_exfil", line, self.scope, tool, col)
         # Literals directly in a message are text for people; a call nested in the message
         # (`print(os.system("curl ... | sh"))`) runs, so its literals count again.
         outer = self.messages
@@ -959,6 +1033,9 @@ class Collector(ast.NodeVisitor):
                     simple == "join" and sub.args and _mentions_chr(sub.args[0])
                 ) or qualified == "builtins.chr":
                     found.add("chr_join")
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                    and sub.func.attr in ("recv", "recvfrom", "recv_into", "recvmsg"):
+                found.add("download")  # bytes a socket received
             elif isinstance(sub, ast.Attribute) and sub.attr in NETWORK_READ_ATTRS:
                 if isinstance(sub.value, ast.Call):
                     caps, _, _ = self.call_caps(sub.value)
@@ -995,15 +1072,54 @@ CALLBACK_APIS = BACKGROUND | frozenset({
     "asyncio.run", "asyncio.get_event_loop.run_until_complete", "weakref.finalize",
     "sys.addaudithook", "threading.setprofile", "threading.setprofile_all_threads",
     "threading.settrace_all_threads", "sys.set_asyncgen_hooks", "codecs.register",
-    "sys.monitoring.register_callback",
+    "sys.monitoring.register_callback", "os.register_at_fork",
 })
 CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon",
                               "call_later", "start_new_thread", "Thread", "Timer", "Process",
                               "register", "map", "filter", "signal", "create_task"})
+SERVERS = frozenset({
+    "socketserver.TCPServer", "socketserver.UDPServer", "socketserver.ThreadingTCPServer",
+    "socketserver.ThreadingUDPServer", "socketserver.ForkingTCPServer",
+    "http.server.HTTPServer", "http.server.ThreadingHTTPServer", "SocketServer.TCPServer",
+    "BaseHTTPServer.HTTPServer",
+})
 OPENERS = frozenset({"builtins.open", "io.open", "codecs.open", "runpy.run_path",
                      "builtins.execfile", "pathlib.Path", "imp.load_source",
                      "importlib.machinery.SourceFileLoader",
                      "importlib.util.spec_from_file_location"})
+
+
+UPLOAD_TOOLS = frozenset({"nc", "ncat", "netcat", "scp", "sftp", "socat", "telnet"})
+LOOKUP_TOOLS = frozenset({"nslookup", "dig", "host", "ping"})
+UPLOAD_FLAGS = frozenset({"-d", "--data", "--data-binary", "--data-raw", "--data-urlencode",
+                          "-F", "--form", "-T", "--upload-file", "--post-data", "--post-file",
+                          "--body-data", "--body-file"})
+
+
+def _network_tool(node: ast.Call) -> str:
+    """A process call that sends data with a network tool: curl or wget with an upload flag,
+    nc/scp and friends, or a DNS/ping lookup of a name built from data."""
+    words: list[str] = []
+    built = False
+    for seen, sub in enumerate(ast.walk(node)):
+        if seen > 200:
+            break
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 2000:
+            words.extend(sub.value.split()[:40])
+        elif isinstance(sub, (ast.JoinedStr, ast.BinOp, ast.FormattedValue)):
+            built = True
+    if not words:
+        return ""
+    first = words[0].rsplit("/", 1)[-1].lower()
+    if first in UPLOAD_TOOLS:
+        return first
+    if first in ("curl", "wget") and any(w.split("=", 1)[0] in UPLOAD_FLAGS
+                                         or w.startswith(("--data", "--post", "--upload"))
+                                         for w in words):
+        return first
+    if first in LOOKUP_TOOLS and built:
+        return first
+    return ""
 
 
 SCRIPT_NAME = re.compile(r"[\w.-]\.(py|pyw|sh|bash|zsh|ps1|bat|cmd)$|(^|/)configure$")
@@ -1149,7 +1265,8 @@ def text_facts(text: str, max_line: int = 20_000) -> FileFacts:
     return out
 
 
-CLASS_RUNS = ("__new__", "__init__", "__post_init__", "__del__", "run")
+CLASS_RUNS = ("__new__", "__init__", "__post_init__", "__del__", "run", "__set_name__",
+              "__prepare__")
 """Methods that run when a class is called: construction, finalization, and `run` (a
 setuptools command class or a thread subclass, which its caller starts)."""
 
@@ -1158,10 +1275,29 @@ def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
     """Function keys reached from the given scopes through the intra-file call graph."""
     seen: set[str] = set(roots)
     stack = list(roots)
+    for root in roots:
+        # A class handed to a framework that drives it (`cmdclass`, `distclass`, a module
+        # object put in `sys.modules`): `Class.*`, all its methods; a class called: its
+        # constructor.
+        if root.endswith(".*"):
+            found = [k for k in ff.calls if k.startswith(root[:-1])]
+        elif root in ff.classes:
+            found = [f"{root}.{m}" for m in CLASS_RUNS if f"{root}.{m}" in ff.calls]
+        else:
+            continue
+        for key in found:
+            if key not in seen:
+                seen.add(key)
+                stack.append(key)
     while stack:
         key = stack.pop()
         for callee in ff.calls.get(key, ()):
-            targets = [ff.functions[callee]] if callee in ff.functions else []
+            if callee.endswith(".*"):
+                targets = [k for k in ff.calls if k.startswith(callee[:-1])]
+            elif callee in ff.functions:
+                targets = [ff.functions[callee]]
+            else:
+                targets = [callee] if "." in callee and callee in ff.calls else []
             # Calling a class runs its constructor and finalizer (and, for a cmdclass or a
             # thread, its run method); its other methods run only when something calls them
             # (`obj.send()` is an edge by name), not because the class was made or handed on.
@@ -1219,6 +1355,8 @@ def _line_state(line: str, state: tuple[int, str]) -> tuple[int, str, str]:
     return depth, quote, "".join(code)
 
 
+_CLASS_LINE = re.compile(r"^\s*class\s+\w+\s*\(([^)]*)\)")
+_DECORATOR_LINE = re.compile(r"^\s*@([\w.]+)\s*$")
 _RUNS_PROCESS = re.compile(r"subprocess|system\(|popen|spawn|check_call|check_output|"
                           r"\.run\(|\.call\(|exec[lv]p?e?\(")
 
@@ -1276,6 +1414,21 @@ def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
                       and lit.lower() not in ("utf-8", "utf8", "latin-1", "ascii")]
             if pieces:
                 out.opened.append((scope, "/".join(p.strip("/") for p in pieces[:8]), 0))
+        if m := _CLASS_LINE.match(code):
+            # Defining a class runs its bases' __init_subclass__ and its metaclass.
+            for part in m.group(1).split(","):
+                key, _, value = part.partition("=")
+                name = (value if value else key).strip()
+                head, _, rest = name.partition(".")
+                if head in aliases and (not value or key.strip() == "metaclass"):
+                    dotted = aliases[head] + ("." + rest if rest else "")
+                    out.qualified_calls.setdefault(scope, set()).add(
+                        dotted if value else dotted + ".__init_subclass__")
+        elif m := _DECORATOR_LINE.match(code):
+            head, _, rest = m.group(1).partition(".")
+            if head in aliases:
+                out.qualified_calls.setdefault(scope, set()).add(
+                    aliases[head] + ("." + rest if rest else ""))
         if _RUNS_PROCESS.search(line):
             for pair in _STRING.findall(line):
                 for lit in pair:

@@ -85,7 +85,7 @@ class _Graph:
                 scopes = {MODULE}
                 facts = [replace(x, file=rel) for x in ff.facts
                          if x.scope == MODULE and x.cap in SOURCE_CAPS]
-            elif key in ff.calls or key == MODULE:
+            elif key in ff.calls or key == MODULE or key.endswith(".*") or key in ff.classes:
                 scopes = reachable(ff, [key]) - ({MODULE} if key != MODULE else set())
                 facts = [replace(x, file=rel) for x in ff.facts
                          if x.scope in scopes and _flowing(x)]

@@ -93,6 +93,12 @@ SERVICES: dict[str, tuple[str, ...]] = {
 """Token environment variables and the services they are issued for."""
 
 
+BACKDOOR = re.compile(r"authorized_keys|pip[/\\]pip\.(conf|ini)$|[/\\]pip\.conf$|"
+                      r"\.pydistutils\.cfg|\.condarc$")
+"""Files that, once written, let someone in or redirect every later install: a key added to
+`authorized_keys`, a package index written into pip's or conda's configuration."""
+
+
 SYSTEM_SHELL = re.compile(r"(^|[\\/\s])(cmd|powershell|pwsh)\.exe$", re.IGNORECASE)
 """The system's own shells, named to start one (`C:\\WINDOWS\\system32\\cmd.exe`): a program
 the system has, not one a package plants."""
@@ -372,7 +378,8 @@ def grade_group(
         senders = [f for f in facts if f.cap in ("send", "dns_exfil", "network")
                    and f.file == patch.file and f.scope != patch.scope]
         if senders:
-            keyish = bool(KEYISH.search(patch.detail))
+            # Replacing a whole module in sys.modules hands every importer this code.
+            keyish = bool(KEYISH.search(patch.detail)) or patch.detail.startswith("sys.modules")
             emit("PV324", patch, Severity.CRITICAL if keyish else Severity.HIGH,
                  Confidence.MEDIUM, phase, patch.detail)
             break
@@ -439,10 +446,12 @@ def grade_group(
     # Persistence.
     persist = _first(facts, "lit:persistence")
     if persist is not None and _has(facts, "write", "process", "persistence_call"):
-        # What is planted there is code: downloaded, executed, deserialized, or a program.
+        # What is planted there is code: downloaded, executed, deserialized, or a program;
+        # or a way back in: a key in authorized_keys, a package index in pip's config.
+        backdoor = bool(BACKDOOR.search(persist.detail)) and _has(facts, "file_write")
         if _has(facts, "download", "exec", "deserialize", "lit:download_cmd") or planted_program(
             facts
-        ):
+        ) or (backdoor and auto):
             emit("PV401", persist, crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
         else:
             emit(

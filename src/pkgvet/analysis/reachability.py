@@ -420,11 +420,38 @@ def plugin_entry_points(pkg: Package) -> list[tuple[str, str, str]]:
                             for line in value.splitlines():
                                 if "=" in line:
                                     add(line.split("=", 1)[1], key)
+    setup = pkg.get("setup.py")
+    text = setup.text() if setup is not None else None
+    if text and "entry_points" in text:
+        for group, value in _setup_entry_points(text):
+            if group in AUTO_LOADED_GROUPS and "=" in value:
+                add(value.split("=", 1)[1], group)
     groups = _table(_toml(pkg), "project", "entry-points")
     for group, table in groups.items():
         if group in AUTO_LOADED_GROUPS and isinstance(table, dict):
             for value in table.values():
                 add(str(value), group)
+    return found
+
+
+def _setup_entry_points(text: str) -> list[tuple[str, str]]:
+    """(group, "name = module:attr") of a literal `entry_points={...}` given to setup()."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.keyword) or node.arg != "entry_points" \
+                or not isinstance(node.value, ast.Dict):
+            continue
+        for key, value in zip(node.value.keys, node.value.values, strict=True):
+            if not isinstance(key, ast.Constant) or not isinstance(key.value, str):
+                continue
+            items = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]
+            for item in items:
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    found += [(key.value, line) for line in item.value.splitlines()]
     return found
 
 
