@@ -44,6 +44,7 @@ def all_cases() -> dict[str, list[Case]]:
         benign,
         build_systems,
         bytes_to_code,
+        definition_time,
         flows,
         folder_words,
         install_hooks,
@@ -62,6 +63,7 @@ def all_cases() -> dict[str, list[Case]]:
         # techniques the issue does not list: other ways code runs without being called,
         # other ways bytes become code, other ways data leaves
         "start-up-and-import-hooks": start_up.CASES,
+        "definition-time": definition_time.CASES,
         "build-systems": build_systems.CASES,
         "plugin-hosts": plugin_hosts.CASES,
         "bytes-to-code": bytes_to_code.CASES,

