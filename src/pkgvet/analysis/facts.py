@@ -771,6 +771,11 @@ class Collector(ast.NodeVisitor):
             self.out.add("hidden_name", line, self.scope, qualified, col)
         if not caps and self._hidden_target(node):
             self.out.add("hidden_call", line, self.scope, qualified or "<computed>", col)
+        if qualified in ZIP_LOADS and node.args:
+            # `zipimport.zipimporter(bundle).load_module("x")`: a module of a bundled zip.
+            folded = self.folder.fold_str(node.args[0])
+            if folded is not None and _dotted_ok(folded.value):
+                self.out.imports.append((self.scope, str(folded.value), line))
         if qualified in ("builtins.__import__", "importlib.import_module") and node.args:
             folded = self.folder.fold_str(node.args[0])
             if folded is not None and folded.tricky:
@@ -1077,6 +1082,8 @@ CALLBACK_APIS = BACKGROUND | frozenset({
 CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon",
                               "call_later", "start_new_thread", "Thread", "Timer", "Process",
                               "register", "map", "filter", "signal", "create_task"})
+ZIP_LOADS = frozenset({"zipimport.zipimporter.load_module", "zipimport.zipimporter.find_spec",
+                       "zipimport.zipimporter.find_module", "zipimport.zipimporter.get_code"})
 SERVERS = frozenset({
     "socketserver.TCPServer", "socketserver.UDPServer", "socketserver.ThreadingTCPServer",
     "socketserver.ThreadingUDPServer", "socketserver.ForkingTCPServer",

@@ -466,8 +466,9 @@ def grade_group(
     # program that starts or imports it; what is written here came from the network or
     # from code that was decoded or executed.
     site = _first(facts, "site_dir")
-    if site is not None and persist is None and _has(facts, "file_write") and _has(
-            facts, "download", "exec", "deserialize", "lit:download_cmd", "folded_code"):
+    near = [f for f in facts if site is not None and (f.file, f.scope) == (site.file, site.scope)]
+    if site is not None and persist is None and _has(near, "file_write") and _has(
+            near, "download", "lit:download_cmd", "folded_code"):
         emit("PV401", site, crit_or(Severity.MEDIUM), Confidence.MEDIUM, phase,
              "writes code into site-packages, where the interpreter or an import runs it")
 

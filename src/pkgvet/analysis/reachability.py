@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from pkgvet.analysis.facts import CLASS_RUNS, MAIN, MODULE, FileFacts, reachable
+from pkgvet.analysis.facts import MAIN, MODULE, FileFacts, reachable
 from pkgvet.analysis.parse import file_facts
 from pkgvet.model import Context, Phase
 from pkgvet.package import Package, PackageFile
@@ -377,6 +377,9 @@ AUTO_LOADED_GROUPS = frozenset({
 loads `pytest11` plugins, setuptools its finalizers, keyring its backends, virtualenv its
 activators...): the user never calls them."""
 
+PLUGIN_CLASS_RUNS = ("__new__", "__init__", "__post_init__", "priority")
+"""What loading a plugin class runs: making the object (a keyring backend's `priority` is
+read to rank it). A command's `run` runs when someone runs that command."""
 HOST_HOOKS: dict[str, tuple[str, ...]] = {
     "pytest11": ("pytest_",), "tox": ("tox_",), "datasette": ("startup", "prepare_"),
     "llm": ("register_",), "kedro.hooks": ("after_", "before_", "on_"),
@@ -468,8 +471,7 @@ def host_called(pkg: Package, rel: str, attr: str, group: str) -> set[str]:
     if head in ff.classes:
         # Loading the plugin makes the object (a keyring backend's `priority` is read to
         # rank it); its other methods run when the tool needs that service, on demand.
-        found |= {f"{head}.{m}" for m in (*CLASS_RUNS, "priority")
-                  if f"{head}.{m}" in ff.calls}
+        found |= {f"{head}.{m}" for m in PLUGIN_CLASS_RUNS if f"{head}.{m}" in ff.calls}
     elif attr:
         found.add(ff.functions.get(head, head))
     prefixes = HOST_HOOKS.get(group, ())
@@ -635,7 +637,8 @@ def _walk(pkg: Package, state: _State, index: _Index) -> bool:
             live = set(ff.calls) | {x.scope for x in ff.facts} | {MODULE, MAIN}
         else:
             live = reachable(ff, sorted(state.scopes[rel]))
-        loose = rel in state.whole or "sys.path" in (f.text() or "")[:200_000]
+        head = (f.text() or "")[:200_000]
+        loose = rel in state.whole or "sys.path" in head or "zipimport" in head
         _follow(pkg, state, index, rel, ff, live, phase, why, loose)
     return False
 
