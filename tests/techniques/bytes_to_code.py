@@ -97,6 +97,23 @@ CASES = [
             "exec(zlib.decompress(base64.b64decode(_t)))\n"),
         "distinfo-1.0.dist-info/NOTES.txt": ZB64,
     }, "malicious", ("PV201",), kind="wheel"),
+    Case("decoded bytes mapped executable and called as machine code", "mmapcode", _init(
+        "mmapcode",
+        "import base64, ctypes, mmap\n\n_sc = base64.b64decode('kJCQkJCQkJCQkJCQkJCQkMw=')\n"
+        "_mm = mmap.mmap(-1, len(_sc), prot=mmap.PROT_READ | mmap.PROT_WRITE | "
+        "mmap.PROT_EXEC)\n_mm.write(_sc)\n"
+        "_addr = ctypes.addressof(ctypes.c_char.from_buffer(_mm))\n"
+        "ctypes.CFUNCTYPE(None)(_addr)()\n"), "malicious", ("PV308",), kind="wheel"),
+    Case("libc mprotect and a ctypes.cast function pointer in setup.py", "mprotect", {
+        "setup.py": (
+            "import ctypes, ctypes.util\nfrom setuptools import setup\n\n"
+            "libc = ctypes.CDLL(ctypes.util.find_library('c'))\n"
+            "buf = ctypes.create_string_buffer(bytes.fromhex('90909090c3'), 4096)\n"
+            "page = ctypes.addressof(buf) & ~4095\n"
+            "libc.mprotect(ctypes.c_void_p(page), 8192, 7)\n"
+            "ctypes.cast(buf, ctypes.CFUNCTYPE(None))()\n"
+            "setup(name='mprotect', version='1.0')\n"),
+    }, "malicious", ("PV308",)),
     # benign look-alikes
     Case("template engine compiling its own generated source", "tinytpl", _init(
         "tinytpl",
@@ -133,4 +150,13 @@ CASES = [
             "    CONFIG = yaml.load(fh, Loader=yaml.FullLoader)\n"),
         "yamlfull/defaults.yaml": "name: yamlfull\nretries: 3\nhosts: [a.example.org]\n",
     }, "benign", kind="wheel"),
+    Case("JIT helper mapping executable memory when the user compiles", "tinyjit", _init(
+        "tinyjit",
+        "import ctypes, mmap\n\n\n"
+        "def compile_add(code: bytes):\n"
+        "    mm = mmap.mmap(-1, len(code), prot=mmap.PROT_READ | mmap.PROT_WRITE | "
+        "mmap.PROT_EXEC)\n    mm.write(code)\n"
+        "    addr = ctypes.addressof(ctypes.c_char.from_buffer(mm))\n"
+        "    return ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int)(addr)\n"),
+        "benign", kind="wheel"),
 ]

@@ -817,6 +817,16 @@ class Collector(ast.NodeVisitor):
             self.out.qualified_calls.setdefault(self.scope, set()).add(qualified)
         # Functions handed to code that runs them without the user: Thread(target=f),
         # atexit.register(f), signal.signal(s, f), map(f, xs), executor.submit(f).
+        if (qualified == "mmap.mmap" and "PROT_EXEC" in ast.unparse(node)[:2000]) or (
+                simple == "mprotect" and len(node.args) >= 3):
+            self.out.add("exec_memory", line, self.scope, f"{label}: executable memory", col)
+        if (isinstance(node.func, ast.Call) and self.qualify(node.func.func) in CODE_POINTERS) \
+                or (qualified == "ctypes.cast" and len(node.args) == 2
+                    and isinstance(node.args[1], ast.Call)
+                    and self.qualify(node.args[1].func) in CODE_POINTERS):
+            # `CFUNCTYPE(None)(address)()`: bytes in memory called as machine code.
+            self.out.add("code_pointer", line, self.scope, "function pointer from an address",
+                         col)
         if qualified in SERVERS:
             # A server built at import with a handler class: the handler's methods run for
             # every connection, without the user.
@@ -1084,6 +1094,7 @@ CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_
                               "register", "map", "filter", "signal", "create_task"})
 ZIP_LOADS = frozenset({"zipimport.zipimporter.load_module", "zipimport.zipimporter.find_spec",
                        "zipimport.zipimporter.find_module", "zipimport.zipimporter.get_code"})
+CODE_POINTERS = frozenset({"ctypes.CFUNCTYPE", "ctypes.PYFUNCTYPE", "ctypes.WINFUNCTYPE"})
 SERVERS = frozenset({
     "socketserver.TCPServer", "socketserver.UDPServer", "socketserver.ThreadingTCPServer",
     "socketserver.ThreadingUDPServer", "socketserver.ForkingTCPServer",

@@ -442,6 +442,12 @@ def grade_group(
     # Shellcode.
     if sum(1 for f in facts if f.cap == "antidebug") >= 2:
         emit("PV308", _first(facts, "antidebug"), crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
+    elif _has(facts, "exec_memory") and _has(facts, "code_pointer"):
+        # Executable memory (mmap PROT_EXEC, mprotect) and a function pointer made from an
+        # address: bytes run as machine code. JIT compilers do it when asked; at install or
+        # import nothing has a reason to.
+        emit("PV308", _first(facts, "exec_memory"), Severity.CRITICAL if auto else Severity.LOW,
+             Confidence.MEDIUM if auto else Confidence.LOW, phase)
 
     # Persistence.
     persist = _first(facts, "lit:persistence")
@@ -466,9 +472,10 @@ def grade_group(
     # program that starts or imports it; what is written here came from the network or
     # from code that was decoded or executed.
     site = _first(facts, "site_dir")
-    near = [f for f in facts if site is not None and (f.file, f.scope) == (site.file, site.scope)]
-    if site is not None and persist is None and _has(near, "file_write") and _has(
-            near, "download", "lit:download_cmd", "folded_code"):
+    beside = [f for f in facts
+              if site is not None and (f.file, f.scope) == (site.file, site.scope)]
+    if site is not None and persist is None and _has(beside, "file_write") and _has(
+            beside, "download", "lit:download_cmd", "folded_code"):
         emit("PV401", site, crit_or(Severity.MEDIUM), Confidence.MEDIUM, phase,
              "writes code into site-packages, where the interpreter or an import runs it")
 
