@@ -138,7 +138,7 @@ def _scan(f: PackageFile, system: System, wanted: set[str]) -> Finding | None:
     for number, line in enumerate(lines, start=1):
         if only is not None and number not in only:
             continue
-        code = system.comment.sub("", line).strip()
+        code = system.comment.sub("", line[:4096]).strip()
         if len(code) < 4:
             continue
         code_lines.append((number, code))

@@ -389,7 +389,7 @@ HOST_HOOKS: dict[str, tuple[str, ...]] = {
 by their names (pytest calls every `pytest_*` hook a plugin defines); `""`: the plugin
 object is called as a whole."""
 _HOOK_DECORATOR = re.compile(
-    r"^[ \t]*@[\w.]*(?:hookimpl\b|fixture\s*\([^)]*autouse\s*=\s*True)[^\n]*\n"
+    r"^[ \t]*@[\w.]{0,200}(?:hookimpl\b|fixture\s*\([^)]{0,500}autouse\s*=\s*True)[^\n]*\n"
     r"(?:[ \t]*@[^\n]*\n)*[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
 """Functions a plugin host calls without being asked: pluggy `@hookimpl`s and pytest fixtures
 with `autouse=True` (they run for every test session)."""
@@ -425,7 +425,7 @@ def plugin_entry_points(pkg: Package) -> list[tuple[str, str, str]]:
                                     add(line.split("=", 1)[1], key)
     setup = pkg.get("setup.py")
     text = setup.text() if setup is not None else None
-    if text and "entry_points" in text:
+    if text and "entry_points" in text and len(text) < 1_000_000:
         for group, value in _setup_entry_points(text):
             if group in AUTO_LOADED_GROUPS and "=" in value:
                 add(value.split("=", 1)[1], group)
