@@ -22,7 +22,7 @@ class Case:
     """What the case reproduces, e.g. `setup.py imports tests/helper.py`."""
     name: str
     """Distribution name of the built package."""
-    files: dict[str, str]
+    files: dict[str, str | bytes]
     verdict: str
     """"malicious", "suspicious" or "benign"."""
     rules: tuple[str, ...] = ()
@@ -40,7 +40,19 @@ class Case:
 
 def all_cases() -> dict[str, list[Case]]:
     """Technique class -> its cases (each module's CASES)."""
-    from techniques import benign, flows, folder_words, install_hooks, runtime_names
+    from techniques import (
+        benign,
+        build_systems,
+        bytes_to_code,
+        definition_time,
+        flows,
+        folder_words,
+        install_hooks,
+        plugin_hosts,
+        runtime_names,
+        sinks,
+        start_up,
+    )
 
     return {
         "folder-words": folder_words.CASES,
@@ -48,4 +60,12 @@ def all_cases() -> dict[str, list[Case]]:
         "flows": flows.CASES,
         "install-hooks": install_hooks.CASES,
         "benign-look-alikes": benign.CASES,
+        # techniques the issue does not list: other ways code runs without being called,
+        # other ways bytes become code, other ways data leaves
+        "start-up-and-import-hooks": start_up.CASES,
+        "definition-time": definition_time.CASES,
+        "build-systems": build_systems.CASES,
+        "plugin-hosts": plugin_hosts.CASES,
+        "bytes-to-code": bytes_to_code.CASES,
+        "sinks-and-planted-code": sinks.CASES,
     }

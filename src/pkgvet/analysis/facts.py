@@ -66,6 +66,9 @@ class FileFacts:
     """(scope, path pieces joined by '/', line) of files opened, run or loaded."""
     patches: list[tuple[str, str, str]] = field(default_factory=list)
     """(scope, patched dotted name, local function): another library's function replaced."""
+    ran: list[tuple[str, str, int]] = field(default_factory=list)
+    """(scope, path, line) of scripts a process call runs (`[sys.executable, "tools/x.py"]`,
+    `["bash", "post.sh"]`): they run in the caller's phase, in a child process."""
 
     def add(self, cap: str, line: int, scope: str, detail: str, column: int = 0) -> None:
         self.facts.append(Fact(cap, line, scope, detail[:300], column))
@@ -340,6 +343,8 @@ class Collector(ast.NodeVisitor):
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
+        if parts and parts[0] == "__call__":
+            parts = parts[1:]  # `exec.__call__(x)` is `exec(x)`
         head: str | None
         if isinstance(node, ast.Name):
             head = self.aliases.get(node.id)
@@ -415,7 +420,12 @@ class Collector(ast.NodeVisitor):
         return None
 
     def _subscript_target(self, node: ast.Subscript, depth: int) -> str | None:
-        """`vars(builtins)["exec"]`, `__builtins__.__dict__[k]`, `globals()["__builtins__"][k]`."""
+        """`vars(builtins)["exec"]`, `__builtins__.__dict__[k]`, `globals()["__builtins__"][k]`;
+        and a callable kept in a literal container: `[exec][0]`, `{"f": exec}["f"]`."""
+        item = self._container_item(node, depth)
+        if item is not None:
+            self._trick(True)
+            return self.qualify(item, depth + 1)
         if not _is_namespace(node.value, self, depth):
             return None
         folded = self.folder.fold_str(node.slice)
@@ -426,6 +436,27 @@ class Collector(ast.NodeVisitor):
         if name in ("__builtins__", "builtins"):
             return "builtins"
         return f"builtins.{name}"
+
+    def _container_item(self, node: ast.Subscript, depth: int) -> ast.expr | None:
+        container: ast.expr | None = node.value
+        if isinstance(container, ast.Name):
+            values = self.assignments.get((self.scope, container.id)) or \
+                self.assignments.get((MODULE, container.id))
+            container = values[0] if values and len(values) == 1 else None
+        if not isinstance(container, (ast.List, ast.Tuple, ast.Dict)):
+            return None
+        key = self.folder.fold(node.slice)
+        if key is None:
+            return None
+        if isinstance(container, ast.Dict):
+            for k, v in zip(container.keys, container.values, strict=True):
+                if isinstance(k, ast.Constant) and k.value == key.value:
+                    return v
+            return None
+        index = key.value
+        if isinstance(index, int) and -len(container.elts) <= index < len(container.elts):
+            return container.elts[index]
+        return None
 
     _pending_trick = False
 
@@ -441,7 +472,11 @@ class Collector(ast.NodeVisitor):
                 self.aliases[top] = top
             self.out.imports.append((self.scope, alias.name, node.lineno))
 
+    lazy_annotations = False
+
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module == "__future__" and any(a.name == "annotations" for a in node.names):
+            self.lazy_annotations = True
         base = "." * node.level + (node.module or "")
         for alias in node.names:
             if node.module and not node.level:
@@ -459,12 +494,45 @@ class Collector(ast.NodeVisitor):
         self.out.classes[node.name] = bases
         if junk_identifier(node.name):
             self.out.add("junk_names", node.lineno, self.scope, node.name, node.col_offset)
+        # Defining a class runs code besides its body: its decorators, its metaclass
+        # (`__prepare__`, `__new__`, `__init__`), its bases' `__init_subclass__`.
+        calls = self.out.calls.setdefault(self.scope, set())
         for deco in node.decorator_list:
+            if isinstance(deco, (ast.Name, ast.Attribute)):
+                self._handed(deco, calls, whole=False)
             self.visit(deco)
+        for kw in node.keywords:
+            if kw.arg == "metaclass":
+                self._handed(kw.value, calls, whole=False)
+            self.visit(kw.value)
+        for base in node.bases:
+            if isinstance(base, ast.Name) and f"{base.id}.__init_subclass__" in self.out.calls:
+                calls.add(f"{base.id}.__init_subclass__")
+            elif isinstance(base, (ast.Name, ast.Attribute)):
+                imported = self.qualify(base)
+                if imported and "." in imported and not imported.startswith("builtins."):
+                    self.out.qualified_calls.setdefault(self.scope, set()).add(
+                        imported + ".__init_subclass__")
         self.classes.append(node.name)
         for stmt in node.body:
             self.visit(stmt)
         self.classes.pop()
+
+    def _handed(self, value: ast.expr, calls: set[str], whole: bool) -> None:
+        """A function or class given to code that will call it: an edge to it (`whole`: a
+        class the receiver drives, all its methods), across modules when it is imported."""
+        suffix = ".*" if whole else ""
+        if isinstance(value, ast.Name):
+            target = self.aliases.get(value.id)
+            if target is not None and "." in target:
+                self.out.qualified_calls.setdefault(self.scope, set()).add(target + suffix)
+            else:
+                calls.add(value.id + suffix)
+        elif isinstance(value, ast.Attribute):
+            qualified = self.qualify(value)
+            if qualified and "." in qualified and not qualified.startswith("builtins."):
+                self.out.qualified_calls.setdefault(self.scope, set()).add(qualified + suffix)
+            calls.add(value.attr)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda,
                   name: str) -> None:
@@ -494,6 +562,17 @@ class Collector(ast.NodeVisitor):
             self.visit(deco)
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
             self.visit(default)
+        if not self.lazy_annotations:
+            # Annotations are evaluated when the function is defined (before 3.14, without
+            # `from __future__ import annotations`): code in them runs at import.
+            args = node.args
+            for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs,
+                        *([args.vararg] if args.vararg else []),
+                        *([args.kwarg] if args.kwarg else [])]:
+                if arg.annotation is not None and not isinstance(arg.annotation, ast.Constant):
+                    self.visit(arg.annotation)
+            if node.returns is not None and not isinstance(node.returns, ast.Constant):
+                self.visit(node.returns)
         self.scopes.append(key)
         for stmt in node.body:
             self.visit(stmt)
@@ -542,6 +621,14 @@ class Collector(ast.NodeVisitor):
                     self.out.functions.setdefault(target.id, self._lambda_key(node.value))
             elif isinstance(target, ast.Attribute):
                 self._attribute_store(target, node.value, node.lineno)
+            elif isinstance(target, ast.Subscript) and self.qualify(target.value) == "sys.modules":
+                # `sys.modules["getpass"] = _Spy()`: every later import of that module gets
+                # this object, and other code calls its methods.
+                self.out.add("monkeypatch", node.lineno, self.scope,
+                             f"sys.modules[{ast.unparse(target.slice)[:60]}]", target.col_offset)
+                value = node.value.func if isinstance(node.value, ast.Call) else node.value
+                if isinstance(value, (ast.Name, ast.Attribute)):
+                    self._handed(value, self.out.calls.setdefault(self.scope, set()), True)
             elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
                 # Containers carry data between functions: d["k"] = secret.
                 self.assignments.setdefault((self.scope, target.value.id), []).append(node.value)
@@ -684,6 +771,11 @@ class Collector(ast.NodeVisitor):
             self.out.add("hidden_name", line, self.scope, qualified, col)
         if not caps and self._hidden_target(node):
             self.out.add("hidden_call", line, self.scope, qualified or "<computed>", col)
+        if qualified in ZIP_LOADS and node.args:
+            # `zipimport.zipimporter(bundle).load_module("x")`: a module of a bundled zip.
+            folded = self.folder.fold_str(node.args[0])
+            if folded is not None and _dotted_ok(folded.value):
+                self.out.imports.append((self.scope, str(folded.value), line))
         if qualified in ("builtins.__import__", "importlib.import_module") and node.args:
             folded = self.folder.fold_str(node.args[0])
             if folded is not None and folded.tricky:
@@ -725,6 +817,22 @@ class Collector(ast.NodeVisitor):
             self.out.qualified_calls.setdefault(self.scope, set()).add(qualified)
         # Functions handed to code that runs them without the user: Thread(target=f),
         # atexit.register(f), signal.signal(s, f), map(f, xs), executor.submit(f).
+        if (qualified == "mmap.mmap" and "PROT_EXEC" in ast.unparse(node)[:2000]) or (
+                simple == "mprotect" and len(node.args) >= 3):
+            self.out.add("exec_memory", line, self.scope, f"{label}: executable memory", col)
+        if (isinstance(node.func, ast.Call) and self.qualify(node.func.func) in CODE_POINTERS) \
+                or (qualified == "ctypes.cast" and len(node.args) == 2
+                    and isinstance(node.args[1], ast.Call)
+                    and self.qualify(node.args[1].func) in CODE_POINTERS):
+            # `CFUNCTYPE(None)(address)()`: bytes in memory called as machine code.
+            self.out.add("code_pointer", line, self.scope, "function pointer from an address",
+                         col)
+        if qualified in SERVERS:
+            # A server built at import with a handler class: the handler's methods run for
+            # every connection, without the user.
+            for value in node.args[1:2]:
+                if isinstance(value, (ast.Name, ast.Attribute)):
+                    self._handed(value, self.out.calls.setdefault(self.scope, set()), True)
         handed = qualified in CALLBACK_APIS or simple in CALLBACK_METHODS
         for value in [*node.args, *(k.value for k in node.keywords)] if handed else ():
             if isinstance(value, ast.Name):
@@ -737,9 +845,25 @@ class Collector(ast.NodeVisitor):
                 for sub in ast.walk(kw.value):
                     if isinstance(sub, ast.Name):
                         self.out.calls.setdefault(MODULE, set()).add(sub.id)
+                        self._handed(sub, self.out.calls.setdefault(self.scope, set()), True)
                         self.out.add("cmdclass", line, self.scope, sub.id, col)
+            elif kw.arg == "distclass" and isinstance(kw.value, (ast.Name, ast.Attribute)):
+                # setup() builds the distribution from this class and drives it.
+                self._handed(kw.value, self.out.calls.setdefault(self.scope, set()), True)
         if qualified in OPENERS or simple in ("read_text", "read_bytes"):
             self._opened_path(node)
+        if _writes_file(qualified, simple, node):
+            self.out.add("file_write", line, self.scope, label, col)
+        if "process" in caps:
+            self._ran_scripts(node)
+            tool = _network_tool(node)
+            if tool:
+                # `curl -F k=@~/.ssh/id_rsa`, `nslookup <built name>`, `nc host`: the process
+                # is the network send.
+                self.out.add("send", line, self.scope, tool, col)
+                self.out.add("network", line, self.scope, tool, col)
+                if tool in LOOKUP_TOOLS:
+                    self.out.add("dns_exfil", line, self.scope, tool, col)
         # Literals directly in a message are text for people; a call nested in the message
         # (`print(os.system("curl ... | sh"))`) runs, so its literals count again.
         outer = self.messages
@@ -830,6 +954,17 @@ class Collector(ast.NodeVisitor):
         if pieces:
             self.out.opened.append((self.scope, "/".join(p for p in pieces if p), node.lineno))
 
+    def _ran_scripts(self, node: ast.Call) -> None:
+        """Script files named in a process call's arguments (a list, or a command line)."""
+        for seen, sub in enumerate(ast.walk(node)):
+            if seen > 200:
+                break
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) \
+                    and len(sub.value) < 300:
+                for word in sub.value.split()[:16]:
+                    if SCRIPT_NAME.search(word):
+                        self.out.ran.append((self.scope, word.strip("'\""), node.lineno))
+
     def _is_builtins(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Name) and node.id in ("__builtins__", "__builtin__"):
             return True
@@ -913,6 +1048,9 @@ class Collector(ast.NodeVisitor):
                     simple == "join" and sub.args and _mentions_chr(sub.args[0])
                 ) or qualified == "builtins.chr":
                     found.add("chr_join")
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                    and sub.func.attr in ("recv", "recvfrom", "recv_into", "recvmsg"):
+                found.add("download")  # bytes a socket received
             elif isinstance(sub, ast.Attribute) and sub.attr in NETWORK_READ_ATTRS:
                 if isinstance(sub.value, ast.Call):
                     caps, _, _ = self.call_caps(sub.value)
@@ -947,14 +1085,74 @@ CALLBACK_APIS = BACKGROUND | frozenset({
     "builtins.map", "builtins.filter", "concurrent.futures.ThreadPoolExecutor.submit",
     "threading.excepthook", "sys.settrace", "sys.setprofile", "threading.settrace",
     "asyncio.run", "asyncio.get_event_loop.run_until_complete", "weakref.finalize",
+    "sys.addaudithook", "threading.setprofile", "threading.setprofile_all_threads",
+    "threading.settrace_all_threads", "sys.set_asyncgen_hooks", "codecs.register",
+    "sys.monitoring.register_callback", "os.register_at_fork",
 })
 CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon",
                               "call_later", "start_new_thread", "Thread", "Timer", "Process",
                               "register", "map", "filter", "signal", "create_task"})
+ZIP_LOADS = frozenset({"zipimport.zipimporter.load_module", "zipimport.zipimporter.find_spec",
+                       "zipimport.zipimporter.find_module", "zipimport.zipimporter.get_code"})
+CODE_POINTERS = frozenset({"ctypes.CFUNCTYPE", "ctypes.PYFUNCTYPE", "ctypes.WINFUNCTYPE"})
+SERVERS = frozenset({
+    "socketserver.TCPServer", "socketserver.UDPServer", "socketserver.ThreadingTCPServer",
+    "socketserver.ThreadingUDPServer", "socketserver.ForkingTCPServer",
+    "http.server.HTTPServer", "http.server.ThreadingHTTPServer", "SocketServer.TCPServer",
+    "BaseHTTPServer.HTTPServer",
+})
 OPENERS = frozenset({"builtins.open", "io.open", "codecs.open", "runpy.run_path",
                      "builtins.execfile", "pathlib.Path", "imp.load_source",
                      "importlib.machinery.SourceFileLoader",
                      "importlib.util.spec_from_file_location"})
+
+
+UPLOAD_TOOLS = frozenset({"nc", "ncat", "netcat", "scp", "sftp", "socat", "telnet"})
+LOOKUP_TOOLS = frozenset({"nslookup", "dig", "host", "ping"})
+UPLOAD_FLAGS = frozenset({"-d", "--data", "--data-binary", "--data-raw", "--data-urlencode",
+                          "-F", "--form", "-T", "--upload-file", "--post-data", "--post-file",
+                          "--body-data", "--body-file"})
+
+
+def _network_tool(node: ast.Call) -> str:
+    """A process call that sends data with a network tool: curl or wget with an upload flag,
+    nc/scp and friends, or a DNS/ping lookup of a name built from data."""
+    words: list[str] = []
+    built = False
+    for seen, sub in enumerate(ast.walk(node)):
+        if seen > 200:
+            break
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) < 2000:
+            words.extend(sub.value.split()[:40])
+        elif isinstance(sub, (ast.JoinedStr, ast.BinOp, ast.FormattedValue)):
+            built = True
+    if not words:
+        return ""
+    first = words[0].rsplit("/", 1)[-1].lower()
+    if first in UPLOAD_TOOLS:
+        return first
+    if first in ("curl", "wget") and any(w.split("=", 1)[0] in UPLOAD_FLAGS
+                                         or w.startswith(("--data", "--post", "--upload"))
+                                         for w in words):
+        return first
+    if first in LOOKUP_TOOLS and built:
+        return first
+    return ""
+
+
+SCRIPT_NAME = re.compile(r"[\w.-]\.(py|pyw|sh|bash|zsh|ps1|bat|cmd)$|(^|/)configure$")
+
+
+def _writes_file(qualified: str, simple: str, node: ast.Call) -> bool:
+    """`open(p, "w")`, `open(p, mode="ab")`, `Path.write_text`: a file written, not read."""
+    if simple in ("write_text", "write_bytes"):
+        return True
+    if qualified not in ("builtins.open", "io.open", "codecs.open", "os.fdopen"):
+        return False
+    mode = node.args[1] if len(node.args) > 1 else next(
+        (k.value for k in node.keywords if k.arg == "mode"), None)
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) \
+        and any(c in mode.value for c in "wax+")
 
 
 def _dotted_ok(value: object) -> bool:
@@ -1085,7 +1283,8 @@ def text_facts(text: str, max_line: int = 20_000) -> FileFacts:
     return out
 
 
-CLASS_RUNS = ("__new__", "__init__", "__post_init__", "__del__", "run")
+CLASS_RUNS = ("__new__", "__init__", "__post_init__", "__del__", "run", "__set_name__",
+              "__prepare__")
 """Methods that run when a class is called: construction, finalization, and `run` (a
 setuptools command class or a thread subclass, which its caller starts)."""
 
@@ -1094,10 +1293,29 @@ def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
     """Function keys reached from the given scopes through the intra-file call graph."""
     seen: set[str] = set(roots)
     stack = list(roots)
+    for root in roots:
+        # A class handed to a framework that drives it (`cmdclass`, `distclass`, a module
+        # object put in `sys.modules`): `Class.*`, all its methods; a class called: its
+        # constructor.
+        if root.endswith(".*"):
+            found = [k for k in ff.calls if k.startswith(root[:-1])]
+        elif root in ff.classes:
+            found = [f"{root}.{m}" for m in CLASS_RUNS if f"{root}.{m}" in ff.calls]
+        else:
+            continue
+        for key in found:
+            if key not in seen:
+                seen.add(key)
+                stack.append(key)
     while stack:
         key = stack.pop()
         for callee in ff.calls.get(key, ()):
-            targets = [ff.functions[callee]] if callee in ff.functions else []
+            if callee.endswith(".*"):
+                targets = [k for k in ff.calls if k.startswith(callee[:-1])]
+            elif callee in ff.functions:
+                targets = [ff.functions[callee]]
+            else:
+                targets = [callee] if "." in callee and callee in ff.calls else []
             # Calling a class runs its constructor and finalizer (and, for a cmdclass or a
             # thread, its run method); its other methods run only when something calls them
             # (`obj.send()` is an edge by name), not because the class was made or handed on.
@@ -1155,6 +1373,12 @@ def _line_state(line: str, state: tuple[int, str]) -> tuple[int, str, str]:
     return depth, quote, "".join(code)
 
 
+_CLASS_LINE = re.compile(r"^\s*class\s+\w+\s*\(([^)]*)\)")
+_DECORATOR_LINE = re.compile(r"^\s*@([\w.]+)\s*$")
+_RUNS_PROCESS = re.compile(r"subprocess|system\(|popen|spawn|check_call|check_output|"
+                          r"\.run\(|\.call\(|exec[lv]p?e?\(")
+
+
 def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
     """Only what the package graph needs — imports, calls of imported names, functions and
     their calls — from a line scan, for reached files holding no ingredient of any
@@ -1208,6 +1432,27 @@ def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
                       and lit.lower() not in ("utf-8", "utf8", "latin-1", "ascii")]
             if pieces:
                 out.opened.append((scope, "/".join(p.strip("/") for p in pieces[:8]), 0))
+        if m := _CLASS_LINE.match(code):
+            # Defining a class runs its bases' __init_subclass__ and its metaclass.
+            for part in m.group(1).split(","):
+                key, _, value = part.partition("=")
+                name = (value if value else key).strip()
+                head, _, rest = name.partition(".")
+                if head in aliases and (not value or key.strip() == "metaclass"):
+                    dotted = aliases[head] + ("." + rest if rest else "")
+                    out.qualified_calls.setdefault(scope, set()).add(
+                        dotted if value else dotted + ".__init_subclass__")
+        elif m := _DECORATOR_LINE.match(code):
+            head, _, rest = m.group(1).partition(".")
+            if head in aliases:
+                out.qualified_calls.setdefault(scope, set()).add(
+                    aliases[head] + ("." + rest if rest else ""))
+        if _RUNS_PROCESS.search(line):
+            for pair in _STRING.findall(line):
+                for lit in pair:
+                    for word in lit.split()[:16]:
+                        if SCRIPT_NAME.search(word):
+                            out.ran.append((scope, word, 0))
         for call in _CALL.findall(code):
             head, _, rest = call.partition(".")
             out.calls.setdefault(scope, set()).add(call.rsplit(".", 1)[-1])

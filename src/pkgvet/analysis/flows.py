@@ -35,7 +35,8 @@ FLOW_CAPS = SOURCE_CAPS | frozenset({
     "send", "dns_exfil", "network", "download", "socket", "dns", "process", "exec",
     "deserialize", "write", "chmod", "monkeypatch", "background", "url", "lit:bad_endpoint",
     "lit:raw_ip_url", "lit:download_cmd", "lit:persistence", "persistence_call",
-    "hidden_name", "hidden_call", "folded_code",
+    "hidden_name", "hidden_call", "folded_code", "site_dir", "file_write", "exec_memory",
+    "code_pointer",
 })
 
 
@@ -85,7 +86,7 @@ class _Graph:
                 scopes = {MODULE}
                 facts = [replace(x, file=rel) for x in ff.facts
                          if x.scope == MODULE and x.cap in SOURCE_CAPS]
-            elif key in ff.calls or key == MODULE:
+            elif key in ff.calls or key == MODULE or key.endswith(".*") or key in ff.classes:
                 scopes = reachable(ff, [key]) - ({MODULE} if key != MODULE else set())
                 facts = [replace(x, file=rel) for x in ff.facts
                          if x.scope in scopes and _flowing(x)]

@@ -35,6 +35,28 @@ EXEC_LABELS = frozenset(
         "types.FunctionType",
         "types.CodeType",
         "runpy.run_path",
+        # Standard-library runners of source strings: each compiles and runs its argument.
+        "timeit.timeit",
+        "timeit.repeat",
+        "timeit.Timer",
+        "cProfile.run",
+        "cProfile.runctx",
+        "profile.run",
+        "profile.runctx",
+        "pdb.run",
+        "pdb.runeval",
+        "pdb.runctx",
+        "trace.Trace.run",
+        "trace.Trace.runctx",
+        "bdb.Bdb.run",
+        "code.InteractiveConsole.push",
+        "code.InteractiveConsole.runsource",
+        "code.InteractiveInterpreter.runsource",
+        "code.InteractiveInterpreter.runcode",
+        "code.InteractiveConsole.runcode",
+        "ctypes.pythonapi.PyRun_SimpleString",
+        "ctypes.pythonapi.PyRun_String",
+        "doctest.run_docstring_examples",
     }
 )
 SPYWARE = frozenset({"clipboard", "screenshot", "keylog"})
@@ -69,6 +91,12 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "DISCORD_TOKEN": ("discord.com",),
 }
 """Token environment variables and the services they are issued for."""
+
+
+BACKDOOR = re.compile(r"authorized_keys|pip[/\\]pip\.(conf|ini)$|[/\\]pip\.conf$|"
+                      r"\.pydistutils\.cfg|\.condarc$")
+"""Files that, once written, let someone in or redirect every later install: a key added to
+`authorized_keys`, a package index written into pip's or conda's configuration."""
 
 
 SYSTEM_SHELL = re.compile(r"(^|[\\/\s])(cmd|powershell|pwsh)\.exe$", re.IGNORECASE)
@@ -350,7 +378,8 @@ def grade_group(
         senders = [f for f in facts if f.cap in ("send", "dns_exfil", "network")
                    and f.file == patch.file and f.scope != patch.scope]
         if senders:
-            keyish = bool(KEYISH.search(patch.detail))
+            # Replacing a whole module in sys.modules hands every importer this code.
+            keyish = bool(KEYISH.search(patch.detail)) or patch.detail.startswith("sys.modules")
             emit("PV324", patch, Severity.CRITICAL if keyish else Severity.HIGH,
                  Confidence.MEDIUM, phase, patch.detail)
             break
@@ -413,14 +442,22 @@ def grade_group(
     # Shellcode.
     if sum(1 for f in facts if f.cap == "antidebug") >= 2:
         emit("PV308", _first(facts, "antidebug"), crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
+    elif _has(facts, "exec_memory") and _has(facts, "code_pointer"):
+        # Executable memory (mmap PROT_EXEC, mprotect) and a function pointer made from an
+        # address: bytes run as machine code. JIT compilers do it when asked; at install or
+        # import nothing has a reason to.
+        emit("PV308", _first(facts, "exec_memory"), Severity.CRITICAL if auto else Severity.LOW,
+             Confidence.MEDIUM if auto else Confidence.LOW, phase)
 
     # Persistence.
     persist = _first(facts, "lit:persistence")
     if persist is not None and _has(facts, "write", "process", "persistence_call"):
-        # What is planted there is code: downloaded, executed, deserialized, or a program.
+        # What is planted there is code: downloaded, executed, deserialized, or a program;
+        # or a way back in: a key in authorized_keys, a package index in pip's config.
+        backdoor = bool(BACKDOOR.search(persist.detail)) and _has(facts, "file_write")
         if _has(facts, "download", "exec", "deserialize", "lit:download_cmd") or planted_program(
             facts
-        ):
+        ) or (backdoor and auto):
             emit("PV401", persist, crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
         else:
             emit(
@@ -430,6 +467,17 @@ def grade_group(
                 Confidence.MEDIUM if auto else Confidence.LOW,
                 phase,
             )
+
+    # Code written into site-packages (a .pth, another package's module) runs in every
+    # program that starts or imports it; what is written here came from the network or
+    # from code that was decoded or executed.
+    site = _first(facts, "site_dir")
+    beside = [f for f in facts
+              if site is not None and (f.file, f.scope) == (site.file, site.scope)]
+    if site is not None and persist is None and _has(beside, "file_write") and _has(
+            beside, "download", "lit:download_cmd", "folded_code"):
+        emit("PV401", site, crit_or(Severity.MEDIUM), Confidence.MEDIUM, phase,
+             "writes code into site-packages, where the interpreter or an import runs it")
 
     if not auto:
         return

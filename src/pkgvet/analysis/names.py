@@ -21,6 +21,7 @@ import bz2
 import codecs
 import contextlib
 import lzma
+import quopri
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,10 @@ _DECODERS: dict[str, Callable[[bytes], bytes]] = {
     "binascii.a2b_base64": binascii.a2b_base64,
     "binascii.unhexlify": binascii.unhexlify,
     "binascii.a2b_hex": binascii.a2b_hex,
+    "binascii.a2b_qp": binascii.a2b_qp,
+    "binascii.a2b_uu": binascii.a2b_uu,
+    "quopri.decodestring": quopri.decodestring,
+    "base64.b32hexdecode": base64.b32hexdecode,
 }
 _INFLATERS = frozenset({"zlib.decompress", "bz2.decompress", "lzma.decompress",
                         "gzip.decompress"})
@@ -322,6 +327,9 @@ class Folder:
             return ord(args[0])
         if name == "str" and len(args) == 1 and isinstance(args[0], (str, int)):
             return _check(str(args[0]))
+        if name == "str" and len(args) == 2 and isinstance(args[0], bytes) \
+                and isinstance(args[1], str):
+            return args[0].decode(args[1], errors="replace")
         if name in ("bytes", "bytearray") and len(args) == 1 and isinstance(args[0], tuple):
             return _check(bytes(x for x in args[0] if isinstance(x, int)))
         if name in ("bytes", "bytearray") and len(args) == 2 and isinstance(args[0], str):
@@ -370,15 +378,31 @@ class Folder:
                 tricks: list[bool], names: set[str]) -> Value | None:
         qualified = self.qualify(func) if _plain_dotted(func) else None
         if qualified and "." in qualified and qualified.split(".")[0] in (
-            "base64", "binascii", "zlib", "bz2", "lzma", "gzip", "codecs", "bytes", "bytearray"
+            "base64", "binascii", "zlib", "bz2", "lzma", "gzip", "codecs", "bytes", "bytearray",
+            "quopri",
         ):
             tricks[0] = True
             return self._qualified_call(qualified, args)
+        if qualified in ("str.maketrans", "builtins.str.maketrans") and len(args) == 2 \
+                and isinstance(args[0], str) and isinstance(args[1], str) \
+                and len(args[0]) == len(args[1]):
+            # A substitution table, kept as (from, to) code point pairs for `translate`.
+            tricks[0] = True
+            return tuple((ord(a), ord(b)) for a, b in zip(args[0], args[1], strict=True))
         owner = self._fold(func.value, d, tricks, names)
+        method = func.attr
+        if isinstance(owner, int) and method == "to_bytes" and args \
+                and isinstance(args[0], int) and 0 < args[0] <= MAX_BYTES:
+            tricks[0] = True
+            order = str(args[1]) if len(args) > 1 else "big"
+            with contextlib.suppress(OverflowError, ValueError):
+                return owner.to_bytes(args[0], "little" if order == "little" else "big")
+            return None
         if owner is None or isinstance(owner, (int, tuple)):
             return None
-        method = func.attr
         tricks[0] = True
+        if method == "translate" and len(args) == 1:
+            return self._translate(owner, args[0])
         if method == "join" and len(args) == 1 and isinstance(args[0], (tuple, str)):
             items = args[0]
             if isinstance(owner, str) and all(isinstance(x, str) for x in items):
@@ -406,7 +430,26 @@ class Folder:
             return owner.hex()
         return None
 
+    @staticmethod
+    def _translate(owner: str | bytes, table: Value) -> Value | None:
+        """`text.translate(str.maketrans(a, b))`, `data.translate(bytes.maketrans(a, b))`."""
+        if isinstance(owner, str) and isinstance(table, tuple) and all(
+                isinstance(p, tuple) and len(p) == 2 for p in table):
+            mapping: dict[int, int] = {}
+            for pair in table:
+                if isinstance(pair, tuple) and isinstance(pair[0], int) \
+                        and isinstance(pair[1], int):
+                    mapping[pair[0]] = pair[1]
+            return owner.translate(mapping)
+        if isinstance(owner, bytes) and isinstance(table, bytes) and len(table) == 256:
+            return owner.translate(table)
+        return None
+
     def _qualified_call(self, qualified: str, args: list[Value]) -> Value | None:
+        if qualified in ("bytes.maketrans", "bytearray.maketrans") and len(args) == 2 \
+                and isinstance(args[0], bytes) and isinstance(args[1], bytes) \
+                and len(args[0]) == len(args[1]):
+            return bytes.maketrans(args[0], args[1])
         if qualified in _DECODERS and len(args) == 1 and isinstance(args[0], (str, bytes)):
             data = args[0].encode("latin-1") if isinstance(args[0], str) else args[0]
             return _check(_DECODERS[qualified](data))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -155,6 +156,12 @@ class _Index:
         index = cls()
         for f in pkg.python_files:
             if "!/" in f.relpath:
+                # A zip or egg bundled in the package imports from its members once the
+                # package puts it on `sys.path` (zipimport): named as inside the archive,
+                # found only by importers that edit `sys.path`.
+                inner = module_names(f.relpath.rsplit("!/", 1)[1])
+                if inner:
+                    index.by_tail.setdefault(inner[0], []).append(f.relpath)
                 continue
             for name in module_names(f.relpath):
                 index.by_name.setdefault(name, f.relpath)
@@ -279,6 +286,15 @@ def hook_files(pkg: Package) -> dict[str, str]:
     for value in _table(tool, "setuptools", "cmdclass").values():
         if isinstance(value, str):
             add(value.rsplit(".", 1)[0].replace(".", "/") + ".py", "setuptools cmdclass")
+    hatch_version = _table(hatch, "version")
+    if hatch_version.get("source") == "code":
+        # hatchling runs the file to read its version (`source = "code"`).
+        add(hatch_version.get("path"), "hatch version source 'code'")
+    pdm_version = _table(tool, "pdm", "version")
+    getter = pdm_version.get("getter")
+    if pdm_version.get("source") == "call" and isinstance(getter, str):
+        # pdm-backend imports the module and calls the getter for the version.
+        _attr_module(pkg, getter.split(":")[0] + ".x", found, "pdm version getter")
     dynamic = _table(tool, "setuptools", "dynamic")
     for value in dynamic.values():
         attr = value.get("attr") if isinstance(value, dict) else None
@@ -286,15 +302,25 @@ def hook_files(pkg: Package) -> dict[str, str]:
             _attr_module(pkg, attr, found, "setuptools attr: version")
     cfg = pkg.get("setup.cfg")
     text = cfg.text() if cfg is not None else None
-    if text and "attr:" in text:
+    if text and ("attr:" in text or "cmdclass" in text or "setup_hooks" in text):
         parser = configparser.ConfigParser(interpolation=None, strict=False)
         try:
             parser.read_string(text)
             version = parser.get("metadata", "version", fallback="")
+            cmdclass = parser.get("options", "cmdclass", fallback="")
+            pbr_hooks = parser.get("global", "setup_hooks", fallback="")
         except configparser.Error:
-            version = ""
+            version = cmdclass = pbr_hooks = ""
         if version.strip().startswith("attr:"):
             _attr_module(pkg, version.split(":", 1)[1].strip(), found, "setup.cfg attr: version")
+        # `[options] cmdclass = build_py = tools.cmds.BuildPy`: setuptools imports the class
+        # and runs it; pbr's `[global] setup_hooks = pkg.hooks.fn` are called by setup().
+        for line in cmdclass.splitlines():
+            if "=" in line:
+                _attr_module(pkg, line.split("=", 1)[1].strip(), found, "setup.cfg cmdclass")
+        for line in pbr_hooks.splitlines():
+            if line.strip():
+                _attr_module(pkg, line.strip(), found, "pbr setup hook")
     return found
 
 
@@ -338,18 +364,46 @@ AUTO_LOADED_GROUPS = frozenset({
     "distutils.commands", "egg_info.writers", "setuptools.file_finders",
     "flake8.extension", "flake8.report", "pylint.plugins", "coverage.plugins",
     "jupyter_serverextension", "jupyter_server.extension", "sphinx.builders",
-    "hatch", "pdm.plugin", "poetry.plugin", "poetry.application.plugin", "tox",
+    "hatch", "pdm", "pdm.plugin", "poetry.plugin", "poetry.application.plugin", "tox",
     "pre_commit.hooks", "keyring.backends", "setuptools_scm.parse_scm",
+    "setuptools_scm.files_command", "setuptools_scm.local_scheme",
+    "setuptools_scm.version_scheme", "virtualenv.activate", "virtualenv.create",
+    "virtualenv.discovery", "virtualenv.seed", "twine.registered_commands",
+    "flask.commands", "pyinstaller40", "pylsp", "datasette", "llm", "kedro.hooks",
+    "opentelemetry_instrumentor", "opentelemetry_distro", "opentelemetry_configurator",
+    "napari.manifest", "nox", "mypy.plugins", "babel.extractors",
 })
 """Entry-point groups whose plugins another tool loads by itself, every time it runs (pytest
-loads `pytest11` plugins, setuptools its finalizers, keyring its backends...): the user never
-calls them."""
+loads `pytest11` plugins, setuptools its finalizers, keyring its backends, virtualenv its
+activators...): the user never calls them."""
+
+PLUGIN_CLASS_RUNS = ("__new__", "__init__", "__post_init__", "priority")
+"""What loading a plugin class runs: making the object (a keyring backend's `priority` is
+read to rank it). A command's `run` runs when someone runs that command."""
+HOST_HOOKS: dict[str, tuple[str, ...]] = {
+    "pytest11": ("pytest_",), "tox": ("tox_",), "datasette": ("startup", "prepare_"),
+    "llm": ("register_",), "kedro.hooks": ("after_", "before_", "on_"),
+    "pdm": ("",), "poetry.plugin": ("",), "poetry.application.plugin": ("",),
+}
+"""Per plugin host, the prefixes of the module-level functions it calls in a plugin module
+by their names (pytest calls every `pytest_*` hook a plugin defines); `""`: the plugin
+object is called as a whole."""
+_HOOK_DECORATOR = re.compile(
+    r"^[ \t]*@[\w.]{0,200}(?:hookimpl\b|fixture\s*\([^)]{0,500}autouse\s*=\s*True)[^\n]*\n"
+    r"(?:[ \t]*@[^\n]*\n)*[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
+"""Functions a plugin host calls without being asked: pluggy `@hookimpl`s and pytest fixtures
+with `autouse=True` (they run for every test session)."""
 
 
-def plugin_entry_points(pkg: Package) -> list[tuple[str, str]]:
-    """(module, group) of entry points in auto-loaded groups, from entry_points.txt,
-    setup.cfg and pyproject.toml."""
-    found: list[tuple[str, str]] = []
+def plugin_entry_points(pkg: Package) -> list[tuple[str, str, str]]:
+    """(module, attribute, group) of entry points in auto-loaded groups, from
+    entry_points.txt, setup.cfg (setuptools' and pbr's sections) and pyproject.toml."""
+    found: list[tuple[str, str, str]] = []
+
+    def add(value: str, group: str) -> None:
+        module, _, attr = value.strip().partition(":")
+        found.append((module.strip(), attr.split("[")[0].strip(), group))
+
     for f in pkg.files:
         if f.name == "entry_points.txt" or f.relpath == "setup.cfg":
             parser = configparser.ConfigParser(interpolation=None, strict=False,
@@ -361,18 +415,125 @@ def plugin_entry_points(pkg: Package) -> list[tuple[str, str]]:
             for section in parser.sections():
                 group = section.removeprefix("options.entry_points").strip(".") or section
                 if group in AUTO_LOADED_GROUPS:
-                    found += [(v.split(":")[0].strip(), group)
-                              for v in parser[section].values()]
-                elif section == "options.entry_points":
+                    for value in parser[section].values():
+                        add(value or "", group)
+                elif section in ("options.entry_points", "entry_points"):
                     for key, value in parser[section].items():
                         if key in AUTO_LOADED_GROUPS:
-                            found += [(line.split("=", 1)[-1].split(":")[0].strip(), key)
-                                      for line in value.splitlines() if "=" in line]
+                            for line in value.splitlines():
+                                if "=" in line:
+                                    add(line.split("=", 1)[1], key)
+    setup = pkg.get("setup.py")
+    text = setup.text() if setup is not None else None
+    if text and "entry_points" in text and len(text) < 1_000_000:
+        for group, value in _setup_entry_points(text):
+            if group in AUTO_LOADED_GROUPS and "=" in value:
+                add(value.split("=", 1)[1], group)
     groups = _table(_toml(pkg), "project", "entry-points")
     for group, table in groups.items():
         if group in AUTO_LOADED_GROUPS and isinstance(table, dict):
-            found += [(str(v).split(":")[0].strip(), group) for v in table.values()]
+            for value in table.values():
+                add(str(value), group)
     return found
+
+
+def _setup_entry_points(text: str) -> list[tuple[str, str]]:
+    """(group, "name = module:attr") of a literal `entry_points={...}` given to setup()."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.keyword) or node.arg != "entry_points" \
+                or not isinstance(node.value, ast.Dict):
+            continue
+        for key, value in zip(node.value.keys, node.value.values, strict=True):
+            if not isinstance(key, ast.Constant) or not isinstance(key.value, str):
+                continue
+            items = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]
+            for item in items:
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    found += [(key.value, line) for line in item.value.splitlines()]
+    return found
+
+
+def host_called(pkg: Package, rel: str, attr: str, group: str) -> set[str]:
+    """Scopes of a plugin module that its host calls by itself: the entry point's object (a
+    function, or a class's constructor), the module's hook functions named for that host,
+    `@hookimpl`s and autouse fixtures."""
+    f = pkg.get(rel)
+    ff = file_facts(pkg, f) if f is not None else None
+    if ff is None:
+        return set()
+    found: set[str] = set()
+    head = attr.split(".")[0]
+    if head in ff.classes:
+        # Loading the plugin makes the object (a keyring backend's `priority` is read to
+        # rank it); its other methods run when the tool needs that service, on demand.
+        found |= {f"{head}.{m}" for m in PLUGIN_CLASS_RUNS if f"{head}.{m}" in ff.calls}
+    elif attr:
+        found.add(ff.functions.get(head, head))
+    prefixes = HOST_HOOKS.get(group, ())
+    for name, key in ff.functions.items():
+        if "." not in key and any(p and name.startswith(p) for p in prefixes):
+            found.add(key)
+    text = f.text() if f is not None else None
+    if text and ("hookimpl" in text or "autouse" in text):
+        for m in _HOOK_DECORATOR.finditer(text[:500_000]):
+            found.add(ff.functions.get(m.group(1), m.group(1)))
+    return found
+
+
+JUPYTER_CONFIG = re.compile(
+    r"(^|/)(jupyter_server_config|jupyter_notebook_config|jupyter_config)\.d/[^/]+\.json$|"
+    r"(^|/)etc/(jupyter|ipython)/(.+/)?[^/]+\.json$")
+"""Config files that enable server or IPython extensions for every Jupyter server or IPython
+started with this environment (a wheel ships them under `.data/data/etc/jupyter/`)."""
+EXTENSION_LOADERS = ("_load_jupyter_server_extension", "load_jupyter_server_extension",
+                     "_jupyter_server_extension_points", "_jupyter_server_extension_paths",
+                     "load_ipython_extension")
+TOOL_CONFIG = re.compile(r"(^|/)etc/(jupyter|ipython)/[^/]+\.py$")
+"""Python config files under `sys.prefix/etc/jupyter` or `etc/ipython`: Jupyter and IPython
+execute them at every start."""
+
+
+def jupyter_extensions(pkg: Package) -> list[str]:
+    """Modules that shipped Jupyter config files enable as server extensions."""
+    import json
+
+    modules: list[str] = []
+    for f in pkg.files:
+        if not JUPYTER_CONFIG.search(f.relpath) or f.data is None or len(f.data) > 100_000:
+            continue
+        try:
+            data = json.loads(f.data)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        for app in data.values():
+            if not isinstance(app, dict):
+                continue
+            for key in ("jpserver_extensions", "nbserver_extensions", "extensions"):
+                table = app.get(key)
+                if isinstance(table, dict):
+                    modules += [str(m) for m, on in table.items() if on]
+                elif isinstance(table, list):
+                    modules += [m for m in table if isinstance(m, str)]
+    return modules
+
+
+def start_up_file(pkg: Package, relpath: str) -> bool:
+    """`sitecustomize`/`usercustomize` wherever the install puts them on `sys.path`: a
+    wheel's top level or its purelib/platlib data, a `site-packages` folder of its data."""
+    folder, _, name = relpath.rpartition("/")
+    if name not in START_UP or "!/" in relpath:
+        return False
+    if not folder or pkg.is_installed(relpath) or folder.endswith("site-packages"):
+        return True
+    parts = folder.split("/")
+    return len(parts) == 2 and parts[0].endswith(".data") and parts[1] in ("purelib", "platlib")
 
 
 def setup_helpers(pkg: Package) -> set[str]:
@@ -382,8 +543,6 @@ def setup_helpers(pkg: Package) -> set[str]:
     text = setup.text() if setup else None
     if not text:
         return set()
-    import re
-
     found = set()
     for f in pkg.python_files:
         if "/" in f.relpath or f.relpath == "setup.py":
@@ -414,18 +573,27 @@ def _compute(pkg: Package) -> Reach:
         target = index.resolve(module, "", loose=True)
         if target is not None:
             _mark(state, target, Phase.IMPORT, ".pth import line", {MODULE})
-    for module, group in plugin_entry_points(pkg):
+    for module, attr, group in plugin_entry_points(pkg):
         target = index.resolve(module, "", loose=False)
         if target is not None:
-            _mark(state, target, Phase.IMPORT, f"{group} plugin, loaded by its tool", {MODULE})
+            _mark(state, target, Phase.IMPORT, f"{group} plugin, loaded by its tool",
+                  {MODULE} | host_called(pkg, target, attr, group))
+    for module in jupyter_extensions(pkg):
+        target = index.resolve(module, "", loose=False)
+        if target is not None:
+            _mark(state, target, Phase.IMPORT, "Jupyter/IPython extension, enabled by config",
+                  {MODULE} | host_called(pkg, target, "", "jupyter")
+                  | set(EXTENSION_LOADERS))
+    for f in pkg.python_files:
+        if TOOL_CONFIG.search(f.relpath):
+            _mark(state, f.relpath, Phase.IMPORT, "Jupyter/IPython config file", {MODULE},
+                  whole=True)
     for top in sorted(pkg.installed_tops):
         init = f"{top}/__init__.py"
         if pkg.get(init) is not None:
             _mark(state, init, Phase.IMPORT, "installed package", {MODULE})
     for f in pkg.python_files:
-        if f.relpath.rpartition("/")[2] in START_UP and (
-            pkg.is_installed(f.relpath) or "/" not in f.relpath
-        ):
+        if start_up_file(pkg, f.relpath):
             _mark(state, f.relpath, Phase.IMPORT, "interpreter start-up", {MODULE})
     exhausted = _walk(pkg, state, index)
     phase = {f.relpath: state.phase.get(f.relpath) or _structural(pkg, f)
@@ -469,7 +637,8 @@ def _walk(pkg: Package, state: _State, index: _Index) -> bool:
             live = set(ff.calls) | {x.scope for x in ff.facts} | {MODULE, MAIN}
         else:
             live = reachable(ff, sorted(state.scopes[rel]))
-        loose = rel in state.whole or "sys.path" in (f.text() or "")[:200_000]
+        head = (f.text() or "")[:200_000]
+        loose = rel in state.whole or "sys.path" in head or "zipimport" in head
         _follow(pkg, state, index, rel, ff, live, phase, why, loose)
     return False
 
@@ -489,6 +658,19 @@ def _follow(pkg: Package, state: _State, index: _Index, rel: str, ff: FileFacts,
             if hit is not None:
                 target, key = hit
                 _mark(state, target, phase, why, {MODULE, key})
+    for scope, path, _ in ff.ran:
+        # A script a process call runs (`[sys.executable, "tools/gen.py"]`, `bash post.sh`)
+        # runs whole in this phase; non-Python scripts are listed as opened for the
+        # build-file reader.
+        if scope not in live:
+            continue
+        for candidate in _files_named(pkg, path, rel):
+            other = pkg.get(candidate)
+            if other is None or candidate == rel:
+                continue
+            state.opened.setdefault(candidate, phase)
+            if other.is_python:
+                _mark(state, candidate, phase, why, {MODULE, MAIN}, whole=True)
     exec_scopes = {x.scope for x in ff.facts if x.cap in ("exec", "dynamic_import")}
     for scope, path, _ in ff.opened:
         if scope not in live or not path:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pkgvet.analysis import buildfiles, sourcecodec
 from pkgvet.analysis.facts import MAIN, MODULE, Fact, FileFacts
 from pkgvet.analysis.flows import Group, auto_groups, group_for
 from pkgvet.analysis.grading import Emit, Where, grade_endpoints, grade_group
@@ -89,6 +90,8 @@ def analyze_package(pkg: Package) -> list[Finding]:
                 and r.phase.get(rel) is Phase.INSTALL and rel in r.whole and rel != "setup.py":
             Emit(places(rel), out)("PV110", None, Severity.INFO, Confidence.HIGH,
                                    Phase.INSTALL, why)
+    out.extend(sourcecodec.analyze(pkg, r.phase))
+    out.extend(buildfiles.analyze(pkg))
     if r.exhausted:
         first = next(iter(r.reached), None)
         out.append(Emit(places(first or ""), []).declared_finding(

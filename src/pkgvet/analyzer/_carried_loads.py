@@ -28,7 +28,8 @@ MAX_STEPS = 20_000
 SINK_TOKENS = (
     "pickle", "Pickle", "marshal", "dill", "FunctionType", "torch", "joblib", "read_pickle",
     "allow_pickle", "DLL", "LoadLibrary", "dlopen", "run_path", "FileLoader",
-    "spec_from_file_location", "load_source", "load_compiled", "builtins",
+    "spec_from_file_location", "load_source", "load_compiled", "builtins", "yaml",
+    "jsonpickle",
 )
 BARE_SINKS = ("exec(", "eval(", "compile(", "execfile(")
 """Counted only when called bare: `re.compile(` and `model.eval(` are not sinks."""
@@ -41,7 +42,8 @@ READ_TOKENS = (
 """Substring screens (a C-speed `in` each): a file needs one of each to be parsed."""
 SINK_WORDS = re.compile(
     r"pickle|Pickle|marshal|dill|exec|eval|compile|FunctionType|torch|joblib|DLL|LoadLibrary|"
-    r"dlopen|run_path|FileLoader|spec_from_file_location|load_source|load_compiled"
+    r"dlopen|run_path|FileLoader|spec_from_file_location|load_source|load_compiled|yaml|"
+    r"jsonpickle"
 )
 """Lines worth entering: the calls on them are then checked by name."""
 
@@ -51,6 +53,14 @@ PICKLE_LOADERS = frozenset({
     "joblib.load", "torch.load", "pandas.read_pickle", "numpy.load", "pickle.Unpickler",
     "sklearn.externals.joblib.load", "shelve.open", "keras.models.load_model",
 })
+YAML_LOADERS = frozenset({
+    "yaml.load", "yaml.load_all", "yaml.unsafe_load", "yaml.unsafe_load_all",
+    "yaml.full_load", "yaml.full_load_all", "ruamel.yaml.YAML.load", "jsonpickle.decode",
+    "jsonpickle.loads", "yaml.Loader", "yaml.UnsafeLoader",
+})
+"""Loaders of YAML/JSON that build Python objects from tags (`!!python/object/apply:`,
+jsonpickle's `py/reduce`): a call of any function the document names. `yaml.load` with a
+`SafeLoader`/`BaseLoader` does not, and is left out."""
 MARSHAL_LOADERS = frozenset({"marshal.load", "marshal.loads",
                              "importlib.machinery.SourcelessFileLoader"})
 SOURCE_LOADERS = frozenset({"importlib.machinery.SourceFileLoader",
@@ -546,7 +556,7 @@ def _own_nodes(stmt: ast.stmt) -> Iterator[ast.AST]:
 
 def _kind_name(q: str) -> str:
     return "x" if (q in PICKLE_LOADERS or q in MARSHAL_LOADERS or q in NATIVE_LOADERS
-                   or q in EXEC_SINKS) else ""
+                   or q in EXEC_SINKS or q in YAML_LOADERS) else ""
 
 
 def _kind(q: str, node: ast.Call) -> str:
@@ -558,6 +568,11 @@ def _kind(q: str, node: ast.Call) -> str:
         return "pickle"
     if q in MARSHAL_LOADERS:
         return "marshal"
+    if q in YAML_LOADERS:
+        safe = any(k.arg == "Loader" and re.search(r"Safe|Base", ast.unparse(k.value))
+                   for k in node.keywords) or any(
+            re.search(r"Safe|Base", ast.unparse(a)) for a in node.args[1:2])
+        return "" if safe else "yaml"
     if q in NATIVE_LOADERS or q.endswith(".dlopen") or q.endswith("LoadLibrary"):
         return "native"
     if q in EXEC_SINKS:

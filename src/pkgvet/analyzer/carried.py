@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -366,6 +367,9 @@ class _Run:
                 self.evaded(f, f"{f.size // MiB} MiB, over the read budget for carried files",
                             None)
             return
+        yamls = self._loaders(f, ("yaml",))
+        if yamls:
+            self._object_tags(f, data, yamls)
         execs = self._loaders(f, ("exec", "marshal"))
         pickles = self._loaders(f, ("pickle",))
         natives = self._loaders(f, ("native",))
@@ -380,6 +384,21 @@ class _Run:
             self._pickle(f, data, whole, pickles)
         if media_format(data[:16]) or f.suffix in MEDIA:
             self._media(f, data, whole, execs)
+
+    # YAML / jsonpickle documents whose tags call functions
+    def _object_tags(self, f: PackageFile, data: bytes, via: list[_Loaded]) -> None:
+        calls = object_tag_calls(data[:PER_FILE["pickle"]])
+        if not calls:
+            return
+        loaded = self._worst(via)
+        assert loaded is not None
+        danger = [c for c in calls if dangerous_callable(c)]
+        shown = ", ".join((danger or calls)[:6])
+        why = (f"{loaded.loader.relpath} loads {f.relpath} with {loaded.load.call}(), which "
+               f"calls what its tags name: {shown}")
+        severity = Severity.CRITICAL if danger else Severity.HIGH
+        self.emit("PV251", f, Behaviour(severity, shown, why), loaded.phase, loaded,
+                  Confidence.HIGH if danger else Confidence.MEDIUM)
 
     # pickles, bare or inside a model zip
     def _pickle(self, f: PackageFile, data: bytes, whole: bool, via: list[_Loaded]) -> None:
@@ -574,6 +593,36 @@ def _names_beyond_source(facts: CodeFacts, source: PackageFile) -> list[str]:
         elif isinstance(item, tuple | frozenset):
             stack.extend(item)
     return sorted(n for n in facts.names - names if not n.startswith("__"))
+
+
+_OBJECT_TAG = re.compile(
+    rb"(?:!!python/|tag:yaml\.org,2002:python/)(?:object/apply|object/new|object|name|module)"
+    rb":([\w.]{1,200})|\"py/(?:function|type|reduce|object)\"\s*:\s*\[?\s*\{?\s*"
+    rb"(?:\"py/(?:function|type)\"\s*:\s*)?\"([\w.]{1,200})\"")
+"""`!!python/object/apply:os.system` in YAML, `"py/function": "os.system"` in jsonpickle."""
+_DANGEROUS_ROOTS = frozenset({
+    "os", "posix", "nt", "subprocess", "builtins", "__builtin__", "pty", "socket", "urllib",
+    "requests", "importlib", "runpy", "code", "ctypes", "shutil", "pickle", "marshal",
+    "commands", "popen2", "platform", "webbrowser", "http", "ftplib", "smtplib", "sys",
+})
+
+
+def object_tag_calls(data: bytes) -> list[str]:
+    """Callables that YAML python tags or jsonpickle keys in a document name."""
+    found: list[str] = []
+    for m in _OBJECT_TAG.finditer(data):
+        name = (m.group(1) or m.group(2) or b"").decode("ascii", "replace")
+        if name and name not in found:
+            found.append(name)
+        if len(found) >= 32:
+            break
+    return found
+
+
+def dangerous_callable(name: str) -> bool:
+    root = name.partition(".")[0]
+    return root in _DANGEROUS_ROOTS or name.rsplit(".", 1)[-1] in (
+        "exec", "eval", "system", "popen", "spawn", "compile", "__import__")
 
 
 def _pickle_budget(loaded: bool) -> Budget:

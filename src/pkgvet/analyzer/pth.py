@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from pkgvet.analysis.facts import FileFacts, ast_facts
 from pkgvet.analysis.grading import Where
-from pkgvet.analysis.scan import grade_facts
+from pkgvet.analysis.reachability import _files_named
+from pkgvet.analysis.scan import analyze_file, grade_facts
 from pkgvet.model import Finding, Phase
 from pkgvet.options import ScanOptions
 from pkgvet.package import Package, PackageFile
@@ -41,12 +42,31 @@ def _facts(lines: list[tuple[int, str]]) -> FileFacts:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             merged.add("unparsable_pth", number, "<module>", line[:200])
             continue
-        for fact in ast_facts(tree).facts:
+        facts = ast_facts(tree)
+        for fact in facts.facts:
             merged.add(fact.cap, number, fact.scope, fact.detail, fact.column)
+        if any(x.cap in ("exec", "dynamic_import") for x in facts.facts):
+            merged.opened.extend((scope, path, number) for scope, path, _ in facts.opened)
     return merged
 
 
-def analyze_pth(f: PackageFile) -> list[Finding]:
+def _executed_files(pkg: Package, f: PackageFile, facts: FileFacts) -> list[Finding]:
+    """Files of the package that a `.pth` line opens and executes (`exec(open(os.path.join(
+    sys.prefix, "share", ...)).read())`, a file the wheel installs as data): they run at every
+    interpreter start, whatever their name, and are graded as code in phase `import`."""
+    findings: list[Finding] = []
+    done: set[str] = set()
+    for _, path, _ in facts.opened[:8]:
+        for rel in _files_named(pkg, path, f.relpath):
+            other = pkg.get(rel)
+            if other is None or rel in done or other.data is None or other.binary:
+                continue
+            done.add(rel)
+            findings.extend(analyze_file(pkg, other, Phase.IMPORT))
+    return findings
+
+
+def analyze_pth(f: PackageFile, pkg: Package | None = None) -> list[Finding]:
     text = f.text()
     if text is None:
         return []
@@ -69,7 +89,10 @@ def analyze_pth(f: PackageFile) -> list[Finding]:
         )
     ]
     where = Where(f.path, text.splitlines(), f.context)
-    findings.extend(grade_facts(_facts(lines), Phase.IMPORT, where))
+    facts = _facts(lines)
+    findings.extend(grade_facts(facts, Phase.IMPORT, where))
+    if pkg is not None and facts.opened:
+        findings.extend(_executed_files(pkg, f, facts))
     return findings
 
 
@@ -80,7 +103,7 @@ class PthAnalyzer:
     def analyze(self, pkg: Package) -> Iterator[Finding]:
         for f in pkg.files:
             if f.suffix == ".pth" and f.data is not None:
-                yield from analyze_pth(f)
+                yield from analyze_pth(f, pkg)
 
 
 def create(options: ScanOptions) -> PthAnalyzer:

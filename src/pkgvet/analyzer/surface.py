@@ -516,6 +516,36 @@ def _dependency_findings(pkg: Package, decl: Declared) -> Iterator[Finding]:
     if has_metadata:
         yield from _plain_hidden(pkg, decl)
     yield from _links(pkg, decl)
+    yield from _build_requires(pkg)
+
+
+def _build_requires(pkg: Package) -> Iterator[Finding]:
+    """`[build-system] requires = ["helper @ https://host/helper.whl"]`: pip installs that
+    from the URL into the build environment and runs it as part of the build."""
+    f = pkg.get("pyproject.toml")
+    text = f.text() if f is not None else None
+    if not text or "@" not in text:
+        return
+    try:
+        system = tomllib.loads(text).get("build-system", {})
+    except (tomllib.TOMLDecodeError, ValueError):
+        return
+    requires = system.get("requires", []) if isinstance(system, dict) else []
+    for item in requires if isinstance(requires, list) else []:
+        dep = declared.dependency(item, "pyproject.toml", "<build-system>") \
+            if isinstance(item, str) else None
+        if dep is None or not dep.url:
+            continue
+        cls = host_class(dep.url)
+        vcs = is_vcs(dep.url)
+        r = rule("PV516" if vcs else "PV515")
+        yield r.finding(
+            phase=Phase.INSTALL, path=_display(pkg, "pyproject.toml"), snippet=item[:240],
+            severity=_GRADE[(cls, True)],
+            confidence=Confidence.HIGH if cls == "ip" else Confidence.MEDIUM,
+            explanation=f"the build requirement {dep.name or item} comes from "
+            f"{url_host(dep.url) or 'a local path'} ({cls} host); pip installs it and runs "
+            f"it while building the package. {r.explanation}")
 
 
 def _plain_hidden(pkg: Package, decl: Declared) -> Iterator[Finding]:

