@@ -18,11 +18,11 @@ import math
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
 import ahocorasick
 
@@ -99,6 +99,8 @@ class Catalog:
             return []
         if len(text) < 40 and text.isalnum():
             return self.word_caps.get(text.lower(), [])
+        if self is catalog():
+            return list(_searched(text))
         return self._search(text)
 
     def _search(self, text: str) -> list[str]:
@@ -154,6 +156,13 @@ def catalog() -> Catalog:
         word_caps={w: caps for w, caps in word_caps.items() if caps},
         screen=_automaton(data["screen"]["words"]),
     )
+
+
+@lru_cache(maxsize=4096)
+def _searched(text: str) -> tuple[str, ...]:
+    """`Catalog._search` of the shipped catalog, remembered: generated SDKs repeat the same
+    long docstrings in every API version, and each costs a pass of every pattern."""
+    return tuple(catalog()._search(text))
 
 
 def _automaton(words: list[str]) -> Any:
@@ -321,6 +330,12 @@ class Collector(ast.NodeVisitor):
         self.bound: dict[str, set[str]] = {}
         """Names a function binds locally (parameters aside): data, never a function."""
         self.folder = Folder(self._lookup, self.qualify)
+        self._names: dict[int, tuple[str | None, int, int, bool, ast.expr]] = {}
+        """Within one outermost `qualify` call (nothing the walk knows changes during it):
+        node id -> (name, depth asked, deepest depth the answer looked at, tricky, the node,
+        kept so that its id is not reused for another)."""
+        self._active = 0
+        self._deepest = 0
 
     @property
     def scope(self) -> str:
@@ -336,7 +351,41 @@ class Collector(ast.NodeVisitor):
 
     def qualify(self, node: ast.expr, depth: int = 0) -> str | None:
         """The dotted name an expression refers to, through imports, aliases (`e = exec`),
-        `__import__`/`import_module` of folded names and `getattr` with a folded name."""
+        `__import__`/`import_module` of folded names and `getattr` with a folded name.
+
+        Answers are remembered for the length of the outermost call: resolving `y` in
+        `x = a.b(); y = x.c(); y.d()` asks for each alias's callee several times (is it
+        dynamic, is it a client, what is it), which doubles the work at every link of the
+        chain. An answer computed at one depth holds at another when the depth limit was not
+        reached on its way, nor would be from the new depth."""
+        if self._active == 0:
+            self._names.clear()
+        known = self._names.get(id(node))
+        if known is not None:
+            name, asked, deepest, tricky, _ = known
+            if depth == asked or depth + deepest - asked <= 8:
+                self.reached(depth + deepest - asked)
+                if tricky:
+                    self._trick(True)
+                return name
+        outer_deepest, outer_trick = self._deepest, self._pending_trick
+        self._deepest, self._pending_trick = depth, False
+        self._active += 1
+        try:
+            name = self._qualify(node, depth)
+        finally:
+            self._active -= 1
+            deepest, tricky = self._deepest, self._pending_trick
+            self._deepest = max(outer_deepest, deepest)
+            self._pending_trick = outer_trick or tricky
+        self._names[id(node)] = (name, depth, deepest, tricky, node)
+        return name
+
+    def reached(self, depth: int) -> None:
+        """Note that an answer being computed looked `depth` levels deep (see `qualify`)."""
+        self._deepest = max(self._deepest, depth)
+
+    def _qualify(self, node: ast.expr, depth: int) -> str | None:
         if depth > 8:
             return None
         parts: list[str] = []
@@ -1026,10 +1075,38 @@ class Collector(ast.NodeVisitor):
 
     all_calls: list[tuple[ast.Call, str]]
 
+    _visitors: ClassVar[dict[type, Callable[[Collector, ast.AST], object]]] = {}
+    """Node class -> the method that visits it, looked up once per class, not per node."""
+
+    def visit(self, node: ast.AST) -> object:
+        visitor = self._visitors.get(node.__class__)
+        if visitor is None:
+            found = getattr(type(self), "visit_" + node.__class__.__name__, None)
+            visitor = found if found is not None else type(self).generic_visit
+            self._visitors[node.__class__] = visitor
+        return visitor(self, node)
+
     def generic_visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.Call):
             self.all_calls.append((node, self.scope))
-        super().generic_visit(node)
+        self._children(node)
+
+    def _children(self, node: ast.AST) -> None:
+        """`ast.NodeVisitor.generic_visit` without its generator: same order, and the same
+        number of frames per level of nesting, so a deeply nested file runs out of stack
+        (and falls back to the text scan) exactly where it did."""
+        visit = self.visit
+        for name in node._fields:
+            try:
+                value = getattr(node, name)
+            except AttributeError:
+                continue
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        visit(item)
+            elif isinstance(value, ast.AST):
+                visit(value)
 
     def _sources(self, node: ast.expr, scope: str, depth: int) -> set[str]:
         if depth > 4:
@@ -1164,6 +1241,7 @@ def _dotted_ok(value: object) -> bool:
 def _is_namespace(node: ast.expr, c: Collector, depth: int) -> bool:
     """`vars(builtins)`, `builtins.__dict__`, `__builtins__`, `globals()`, `locals()`,
     `globals()["__builtins__"]`: mappings from names to the interpreter's functions."""
+    c.reached(depth)
     if depth > 8:
         return False
     if isinstance(node, ast.Name) and node.id in ("__builtins__", "__builtin__"):
@@ -1332,14 +1410,20 @@ _IMPORT_LINE = re.compile(r"^(\s*)(?:from\s+(\.*[\w.]*)\s+import\s+\(?\s*([\w\s,
                           r"import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*))")
 
 
+_LINE_SPECIAL = re.compile(r"[#\"'()\[\]{}]")
+"""The characters `_line_state` acts on; the text between them is copied as it stands."""
+
+
 def _line_state(line: str, state: tuple[int, str]) -> tuple[int, str, str]:
     """(bracket depth, open triple quote, the line's code with string text and comments
-    blanked) after `line`, starting from `state`."""
+    blanked) after `line`, starting from `state`. Jumps from one bracket, quote or `#` to
+    the next (a regular expression finds them), not character by character."""
     depth, quote = state
     code: list[str] = []
     if quote == "\\":
         quote = ""  # a backslash continues one line only
     i, n = 0, len(line)
+    special = _LINE_SPECIAL.search
     while i < n:
         if quote:
             end = line.find(quote, i)
@@ -1348,15 +1432,22 @@ def _line_state(line: str, state: tuple[int, str]) -> tuple[int, str, str]:
             i, quote = end + 3, ""
             code.append('""')
             continue
-        c = line[i]
+        m = special(line, i)
+        if m is None:
+            code.append(line[i:])
+            break
+        k = m.start()
+        if k > i:
+            code.append(line[i:k])
+        c = line[k]
         if c == "#":
             break
         if c in "\"'":
-            if line.startswith(c * 3, i):
+            if line.startswith(c * 3, k):
                 quote = c * 3
-                i += 3
+                i = k + 3
                 continue
-            j = i + 1
+            j = k + 1
             while j < n and line[j] != c:
                 j += 2 if line[j] == "\\" else 1
             i = j + 1
@@ -1365,9 +1456,9 @@ def _line_state(line: str, state: tuple[int, str]) -> tuple[int, str, str]:
         code.append(c)
         if c in "([{":
             depth += 1
-        elif c in ")]}":
+        else:
             depth = max(0, depth - 1)
-        i += 1
+        i = k + 1
     if line.rstrip().endswith("\\") and not quote:
         return max(depth, 0), "\\", "".join(code)
     return depth, quote, "".join(code)

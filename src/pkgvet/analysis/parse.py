@@ -33,27 +33,33 @@ def parse_guard(text: str) -> tuple[str, str, ast.Module | None]:
     """('ok'|'deep'|'syntax'|'long', detail, tree): CPython's parser first, because libcst's
     native parser overflows the C stack on pathological nesting and takes the process with it;
     CPython's has guards and refuses such files cleanly."""
+    verdict, detail, tree, _ = _parse_guard(text)
+    return verdict, detail, tree
+
+
+def _parse_guard(text: str) -> tuple[str, str, ast.Module | None, bool]:
+    """`parse_guard`, and whether the tree is `ast.parse(text)` itself (not a shimmed text)."""
     if len(text) > HUGE_LINE_HINT:
         longest = max((len(line) for line in text.splitlines()), default=0)
         if longest > LONG_LINE:
-            return "long", f"longest line {longest // 1024} KiB", None
+            return "long", f"longest line {longest // 1024} KiB", None, False
     try:
         tree = ast.parse(text)
     except RecursionError:
-        return "deep", "expression nesting exceeds the parser's recursion limit", None
+        return "deep", "expression nesting exceeds the parser's recursion limit", None, False
     except MemoryError:
-        return "deep", "parser ran out of memory", None
+        return "deep", "parser ran out of memory", None, False
     except SyntaxError as exc:
         msg = str(exc.msg)
         if "too many nested" in msg or "too complex" in msg:
-            return "deep", msg, None
+            return "deep", msg, None, False
         newer = _parse_newer_syntax(text)
         if newer is not None:
-            return "ok", "", newer
-        return "syntax", f"line {exc.lineno}: {msg}", None
+            return "ok", "", newer, False
+        return "syntax", f"line {exc.lineno}: {msg}", None, False
     except ValueError as exc:  # NUL bytes in source
-        return "syntax", str(exc), None
-    return "ok", "", tree
+        return "syntax", str(exc), None, False
+    return "ok", "", tree, True
 
 
 # Python 3.12's type statements and type parameters (PEP 695), which this interpreter's
@@ -182,7 +188,11 @@ def parsed(pkg: Package, f: PackageFile) -> Parsed | None:
     text = f.text()
     result: Parsed | None = None
     if text is not None:
-        verdict, detail, tree = parse_guard(text)
+        verdict, detail, tree, plain = _parse_guard(text)
+        if plain:
+            trees = pkg.memo.setdefault("ast", {})
+            assert isinstance(trees, dict)
+            trees[f.relpath] = tree
         ff: FileFacts | None = None
         if tree is not None:
             try:
@@ -200,6 +210,15 @@ def parsed(pkg: Package, f: PackageFile) -> Parsed | None:
         result = Parsed(ff, verdict, detail, tree)
     memo[f.relpath] = result
     return result
+
+
+def shared_tree(pkg: Package, f: PackageFile) -> ast.Module | None:
+    """`ast.parse` of a file's text when `parsed` has made it already (None otherwise): the
+    other analyzers that walk a module's syntax read the same tree instead of parsing the
+    file again. Nobody changes a tree."""
+    trees = pkg.memo.get("ast")
+    found = trees.get(f.relpath) if isinstance(trees, dict) else None
+    return found if isinstance(found, ast.Module) else None
 
 
 def ingredient(pkg: Package, rel: str, text: str) -> bool:

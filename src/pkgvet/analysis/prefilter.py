@@ -273,10 +273,18 @@ _JUNK = re.compile(r"_0x[0-9a-fA-F]{4}|\b[Il1]{8,}\b|\b[O0]{8,}\b")
 _NON_ASCII_NAME = re.compile(r"[^\x00-\x7f]{6,}\s*=")
 
 
-def needs_full_pass(text: str, strong_only: bool = False) -> bool:
+def _groups(lower: str) -> set[str]:
+    """The ingredient groups whose words occur in `lower` (the file's text, lower-cased)."""
+    return {group for _, group in _automaton().iter(lower)}
+
+
+def needs_full_pass(text: str, strong_only: bool = False,
+                    hit: set[str] | None = None) -> bool:
     """Cheap test: could this file hold a combination worth a full parse? For tests, docs and
-    examples (`strong_only`) only the ingredients that are suspicious on their own count."""
-    hit = {group for _, group in _automaton().iter(text.lower())}
+    examples (`strong_only`) only the ingredients that are suspicious on their own count.
+    `hit`: the file's `_groups`, when the caller has them already."""
+    if hit is None:
+        hit = _groups(text.lower())
     if hit & {"cmd", "persist", "endpoint", "obfuscation"}:
         return True
     if strong_only:
@@ -330,18 +338,23 @@ def has_ingredient(text: str) -> bool:
     the package graph without any holds no fact to grade; the graph needs only its imports
     and calls (`facts.graph_facts`), not a full parse. Folder names play no part here."""
     lower = text.lower()
-    hit = {group for _, group in _automaton().iter(lower)}
+    hit = _groups(lower)
     if hit & INGREDIENT_GROUPS or ("decode" in hit and "getattr(" in lower):
         return True
     if next(_reach_automaton().iter(lower), None) is not None:
         return True
-    return needs_full_pass(text)
+    return needs_full_pass(text, hit=hit)
 
 
-_ODD = re.compile(r"[(\[{]{32}|(?:[^\n]{4096})")
+_DEEP_OPEN = re.compile(r"[(\[{]{32}")
+ODD_LINE = 4096
 
 
 def odd_shape(text: str) -> bool:
     """Nesting or line lengths no person writes: worth the parse guard (PV903/PV904) even
-    where no capability is named."""
-    return bool(_ODD.search(text))
+    where no capability is named. (A line is what lies between two `\\n`; its length is
+    measured by splitting, which is linear, where a `[^\\n]{4096}` pattern retries from
+    every character.)"""
+    if _DEEP_OPEN.search(text):
+        return True
+    return len(text) >= ODD_LINE and max(map(len, text.split("\n"))) >= ODD_LINE

