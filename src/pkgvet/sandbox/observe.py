@@ -283,7 +283,7 @@ class _Observation:
         self.waits.append((length, detail, phase))
 
     def report_waits(self) -> None:
-        for phase in (Phase.INSTALL, Phase.IMPORT):
+        for phase in (Phase.INSTALL, Phase.IMPORT, Phase.RUNTIME):
             mine = [w for w in self.waits if w[2] is phase]
             if not mine:
                 continue
@@ -474,7 +474,15 @@ def tls_server_name(data: bytes) -> str | None:
 
 
 def _verb(phase: Phase) -> str:
-    return "installed" if phase is Phase.INSTALL else "imported"
+    return {Phase.INSTALL: "installed", Phase.RUNTIME: "run or called"}.get(phase, "imported")
+
+
+def phase_of(name: object) -> Phase:
+    """The probe's phase name as a `Phase`: `install`, `execute` (entry points and calls the
+    user would make: `runtime`), or else `import` (imports and the bare interpreter start)."""
+    if name == "install":
+        return Phase.INSTALL
+    return Phase.RUNTIME if name == "execute" else Phase.IMPORT
 
 
 def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: str,
@@ -508,7 +516,7 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
         elif kind == "sink":
             obs.sink(record, phase)
         elif kind == "phase_start":
-            phase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+            phase = phase_of(record.get("phase"))
         elif kind == "phase_end":
             if record.get("phase") == "install":
                 install_end = record
@@ -516,7 +524,7 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
             else:
                 import_ends.append(record)
         elif kind == "flood":
-            fphase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+            fphase = phase_of(record.get("phase"))
             obs.add(_declared("PV819", fphase,
                               f"more than {record.get('budget')} distinct events in one phase"))
         elif kind == "installed":
@@ -592,7 +600,7 @@ def _syscall(obs: _Observation, record: dict[str, Any],
              execs: dict[tuple[Phase, tuple[str, ...]], tuple[dict[str, Any], bool]],
              recorded: set[str]) -> None:
     call = record.get("call")
-    rphase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+    rphase = phase_of(record.get("phase"))
     if call in ("execve", "execveat"):
         key = (rphase, tuple(record.get("argv") or ()))
         previous = execs.get(key)
@@ -667,15 +675,19 @@ def _resources(obs: _Observation, install_end: dict[str, Any] | None,
                import_ends: list[dict[str, Any]], limits: dict[str, Any], done: bool,
                killed_by_host: bool, timeout: float) -> None:
     for end in [e for e in [install_end, *import_ends] if e]:
-        phase = Phase.INSTALL if end.get("phase") == "install" else Phase.IMPORT
+        phase = phase_of(end.get("phase"))
         what = "pip install" if phase is Phase.INSTALL else f"import {end.get('label')}"
         if end.get("timed_out"):
+            # A slow build is not evidence: the time limit is a resource note. Waiting to
+            # outlast the sandbox is seen as what it is, a long sleep (PV824, with its length).
             obs.add(_finding(
-                "PV811", f"{what} did not finish in time", Severity.HIGH, Confidence.MEDIUM,
-                Category.EVASION, phase, f"{what}: killed after {end.get('seconds')} s",
-                "The package hung or kept working past the sandbox's time limit while being "
-                f"{_verb(phase)}. Hanging the installer (an endless loop, a wait for a "
-                "network that never answers, a fork storm) is hostile or broken."))
+                "PV811", f"{what} ran past the sandbox's time limit", Severity.INFO,
+                Confidence.HIGH, Category.SANDBOX, phase,
+                f"{what}: stopped after {end.get('seconds')} s",
+                "The sandbox stopped this step at its time limit; what ran before that is "
+                "recorded. Slow builds (large sources, compilers under load) end here; a "
+                "package that sleeps to outwait the sandbox is reported with the length of "
+                "its waits (PV824)."))
         if end.get("lingering"):
             left = "; ".join(str(p) for p in end.get("lingering_processes") or ())
             obs.add(_declared(

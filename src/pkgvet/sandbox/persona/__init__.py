@@ -143,11 +143,13 @@ checks the cgroup for its CPU quota), a sweep across them is environment fingerp
 
 
 def _phase(record: Mapping[str, Any]) -> Phase:
-    return Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+    from pkgvet.sandbox.observe import phase_of
+
+    return phase_of(record.get("phase"))
 
 
 def _verb(phase: Phase) -> str:
-    return "installed" if phase is Phase.INSTALL else "imported or run"
+    return {Phase.INSTALL: "installed", Phase.RUNTIME: "run or called"}.get(phase, "imported")
 
 
 def grade_recon(records: Iterable[Mapping[str, Any]]) -> list[Finding]:
