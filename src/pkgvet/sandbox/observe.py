@@ -38,6 +38,8 @@ from pkgvet.sandbox.probe import OFFLINE_MARKERS, PROGRAM_ROOTS, UNUSUAL, VENV, 
 from pkgvet.verdict import decide
 
 IMPORT_CODE = "import importlib, sys; importlib.import_module(sys.argv[1])"
+REPLAY_LABEL = "setup.py (windows face)"
+"""The execute phase's replay of setup.py (`pkgvet.sandbox.execute.SETUP_LABEL`)."""
 PIP_SETUP_CALLER = "<pip-setuptools-caller>"
 SETUP_REQUIRES_FETCH = ["-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps"]
 """How setuptools (`fetch_build_eggs`) asks pip for a declared `setup_requires`."""
@@ -426,6 +428,8 @@ class _Observation:
         if path.startswith(self.policy.expected_writes):
             return
         relpath = _home_relative(path)
+        if relpath is not None:  # Windows code joins %APPDATA% and its folders with "\\"
+            relpath = relpath.replace("\\", "/")
         if relpath is not None and (not relpath or _under(relpath, self.policy.home_write_noise)):
             return
         detail = (f"~/{relpath}" if relpath is not None else path) + blocked
@@ -495,6 +499,7 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     phase = Phase.INSTALL
     install_end: dict[str, Any] | None = None
     import_ends: list[dict[str, Any]] = []
+    replay_ends: list[dict[str, Any]] = []
     install_output: list[str] = []
     recorded: set[str] = set()
     modules: list[str] = []
@@ -518,7 +523,9 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
         elif kind == "phase_start":
             phase = phase_of(record.get("phase"))
         elif kind == "phase_end":
-            if record.get("phase") == "install":
+            if record.get("phase") == "install" and record.get("label") == REPLAY_LABEL:
+                replay_ends.append(record)  # the setup.py replay: a run of its own
+            elif record.get("phase") == "install":
                 install_end = record
                 install_output.append(str(record.get("output_tail", "")))
             else:
@@ -543,7 +550,8 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     for (rphase, _), (record, ok) in execs.items():
         obs.process(record, rphase, ok)
     obs.report_waits()
-    _resources(obs, install_end, import_ends, limits, done, killed_by_host, timeout)
+    _resources(obs, install_end, [*replay_ends, *import_ends], limits, done, killed_by_host,
+               timeout)
     _integrity(obs, foreign_lines, trace or {}, killed_by_host,
                Phase.IMPORT if import_ends else Phase.INSTALL)
 
@@ -573,7 +581,8 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
         image=image,
         exit_code=None if install_end is None else int(install_end.get("exit_code", -1)),
         timed_out=killed_by_host or any(bool(e.get("timed_out"))
-                                        for e in [install_end or {}, *import_ends]),
+                                        for e in [install_end or {}, *replay_ends,
+                                                  *import_ends]),
         phase=Phase.IMPORT if import_ends else Phase.INSTALL,
         installable=installable,
         seconds=round(seconds, 3),
@@ -677,6 +686,8 @@ def _resources(obs: _Observation, install_end: dict[str, Any] | None,
     for end in [e for e in [install_end, *import_ends] if e]:
         phase = phase_of(end.get("phase"))
         what = "pip install" if phase is Phase.INSTALL else f"import {end.get('label')}"
+        if end.get("label") == REPLAY_LABEL:
+            what = REPLAY_LABEL
         if end.get("timed_out"):
             # A slow build is not evidence: the time limit is a resource note. Waiting to
             # outlast the sandbox is seen as what it is, a long sleep (PV824, with its length).

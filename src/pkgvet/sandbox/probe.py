@@ -928,6 +928,10 @@ def install(python: str, job: dict[str, Any]) -> dict[str, Any]:
                "--no-cache-dir", "--disable-pip-version-check", "--no-input",
                "--no-warn-script-location", "--ignore-requires-python", target]
     limit = float(job.get("timeouts", {}).get("install", 180))
+    # What the build asks pip for itself (setuptools' `setup_requires`) comes from the
+    # wheelhouse too, at once, instead of waiting on an index that never answers.
+    os.environ.setdefault("PIP_NO_INDEX", "1")
+    os.environ.setdefault("PIP_FIND_LINKS", house)
     if not any(Path(house).glob("*.whl")):
         # No wheelhouse: build with the image's own setuptools and wheel (Debian's).
         emit("probe_note", text="empty wheelhouse: installing with --no-build-isolation")
@@ -981,6 +985,11 @@ def main() -> int:
     start_sinks(job)
     python = make_venv()
     ended = install(python, job)
+    if runner is not None and job.get("kind") == "sdist":
+        # setup.py once more, as on Windows and past where pip's run stopped (execute phase)
+        run_phase("install", [python, "-c", runner.IMPORT_CODE, job["execute_module"], "setup",
+                              job["target"]], runner.CALL_SECONDS * 10.0, "/tmp/import", job,
+                  label=runner.SETUP_LABEL)
     if ended["exit_code"] == 0 and not ended["timed_out"]:
         found = inventory()
         emit("installed", **found)

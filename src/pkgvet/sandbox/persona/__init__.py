@@ -318,8 +318,17 @@ _SUSPICIOUS_API = re.compile(
     r"^(VirtualAlloc(Ex)?|VirtualProtect(Ex)?|WriteProcessMemory|CreateRemoteThread(Ex)?|"
     r"CreateThread|RtlMoveMemory|NtUnmapViewOfSection|QueueUserAPC|SetWindowsHookExA?W?|"
     r"ShellExecute[AW]?(Ex[AW]?)?|WinExec|CreateProcess[AW]?|URLDownloadToFile[AW]?|"
+    r"CreateShortcut|RegWrite|"
     r"IsDebuggerPresent|CheckRemoteDebuggerPresent|GetAsyncKeyState|SetFileAttributes[AW]?|"
     r"CryptUnprotectData|MessageBox[AW]?|SystemParametersInfo[AW]?|BlockInput)$")
+
+
+_COM_FACTORIES = frozenset({"Dispatch", "DispatchEx", "EnsureDispatch", "GetObject",
+                            "CreateObject"})
+_SHELL_COM = re.compile(r"wscript\.shell|shell\.application|schedule\.service|winmgmts|"
+                        r"msxml2\.xmlhttp|winhttp\.winhttprequest|adodb\.stream", re.I)
+"""COM objects that run programs, schedule tasks, query WMI or download (what Windows
+droppers automate); opening one from setup.py or at import is like running a shell."""
 
 
 def grade_windows_calls(records: Iterable[Mapping[str, Any]]) -> list[Finding]:
@@ -339,7 +348,9 @@ def grade_windows_calls(records: Iterable[Mapping[str, Any]]) -> list[Finding]:
             finding = rule("PV854").finding(
                 phase=phase, snippet=f"{record.get('call')} {record.get('key')} "
                                      f"{record.get('name', '')}={record.get('value', '')}"[:300])
-        elif kind == "windll" and _SUSPICIOUS_API.match(str(record.get("function", ""))):
+        elif kind == "windll" and (_SUSPICIOUS_API.match(str(record.get("function", ""))) or (
+                str(record.get("function", "")) in _COM_FACTORIES
+                and _SHELL_COM.search(" ".join(map(str, record.get("args") or ()))))):
             finding = rule("PV855").finding(
                 phase=phase, snippet=f"{record.get('library')}.{record.get('function')}"
                                      f"({', '.join(record.get('args') or [])})"[:300])
