@@ -75,7 +75,7 @@ def flagged(findings: Sequence[Finding]) -> bool:
 
 
 def run_one(artifact: Artifact, install_seconds: float, image: str | None,
-            wheelhouse: Path | None) -> dict[str, Any]:
+            wheelhouse: Path | None, runtime: str | None = None) -> dict[str, Any]:
     from pkgvet.errors import PkgvetError
     from pkgvet.sandbox import SandboxSettings
     from pkgvet.sandbox.runner import run
@@ -87,6 +87,8 @@ def run_one(artifact: Artifact, install_seconds: float, image: str | None,
         options["image"] = image
     if wheelhouse:
         options["wheelhouse"] = wheelhouse
+    if runtime:
+        options["runtime"] = runtime
     started = time.perf_counter()
     try:
         outcome = run(artifact, SandboxSettings(**options))
@@ -102,6 +104,7 @@ def run_one(artifact: Artifact, install_seconds: float, image: str | None,
         "flagged": flagged(outcome.findings),
         "findings": sorted({f.rule_id for f in outcome.findings if f.severity > Severity.INFO}),
         "seconds": round(time.perf_counter() - started, 1),
+        "runtime": box.runtime,
         "last_line": box.log_tail.strip().splitlines()[-1][:160] if box.log_tail.strip() else "",
     }
 
@@ -123,10 +126,10 @@ def summary(label: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _run_set(label: str, artifacts: list[Artifact], install_seconds: float, image: str | None,
-             wheelhouse: Path | None) -> dict[str, Any]:
+             wheelhouse: Path | None, runtime: str | None = None) -> dict[str, Any]:
     rows = []
     for i, artifact in enumerate(artifacts, 1):
-        row = run_one(artifact, install_seconds, image, wheelhouse)
+        row = run_one(artifact, install_seconds, image, wheelhouse, runtime)
         rows.append(row)
         print(f"[{label} {i}/{len(artifacts)}] {row['file']}: "
               f"{'error ' + row['error'] if 'error' in row else ''}"
@@ -151,6 +154,8 @@ def main(
     image: Annotated[str | None, typer.Option("--image")] = None,
     wheelhouse: Annotated[Path | None, typer.Option("--wheelhouse")] = None,
     out: Annotated[Path | None, typer.Option("--json", help="Write every run here.")] = None,
+    runtime: Annotated[str | None, typer.Option(
+        "--runtime", help="runsc, runc or auto (default: $PKGVET_SANDBOX_RUNTIME, auto).")] = None,
 ) -> None:
     corpora = default_corpora() if n > 0 else []
     if corpus and n > 0:
@@ -163,12 +168,12 @@ def main(
             sample = random.Random(seed).sample(files, min(n, len(files)))
             artifacts = [local_artifact(p) for p in sample]
             results[zip_path.name] = _run_set(zip_path.name, artifacts, install_seconds, image,
-                                              wheelhouse)
+                                              wheelhouse, runtime)
     if top:
         fetched, _ = fetch_benign(top_names(top))
         sdists = [a for a in fetched if a.kind is ArtifactKind.SDIST]
         results[f"top-{top}"] = _run_set(f"top-{top}", sdists, install_seconds, image,
-                                         wheelhouse)
+                                         wheelhouse, runtime)
     print(f"{'set':<22}{'pkgs':>6}{'setup ran':>11}{'through':>9}{'installed':>11}"
           f"{'flagged':>9}{'median s':>10}")
     for label, result in results.items():

@@ -137,9 +137,11 @@ def test_plan_runs_the_project_s_entry_points_and_own_modules(tmp_path: Path) ->
     dist.mkdir()
     (dist / "entry_points.txt").write_text("[console_scripts]\ntool = tool.cli:main\n")
     (dist / "RECORD").write_text("tool/__init__.py,,\ntool/cli.py,,\n")
-    labels = [label for label, _, _ in plan(tmp_path, "tool", ["requests", "tool"])]
-    assert labels == ["(interpreter start)", "tool --help", "tool", "tool (calls)",
-                      "tool.cli (calls)"]
+    runs = plan(tmp_path, "tool", ["requests", "tool"])
+    labels = [label for label, _, _ in runs]
+    assert labels == ["(interpreter start)", "tool --help", "tool", "(imports, windows face)",
+                      "tool (calls)", "tool.cli (calls)"]
+    assert runs[3][1] == ["windows", "tool", "tool.cli"]  # the package's own, not requests
 
     import types
 
