@@ -22,6 +22,7 @@ from __future__ import annotations
 import configparser
 import contextlib
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -187,6 +188,9 @@ SETUP_LABEL = "setup.py (windows face)"
 WINDOWS_IMPORT_LABEL = "(imports, windows face)"
 
 
+_REAL_EXEC, _REAL_COMPILE = exec, compile
+"""The replay's own exec (before the face watches the package's)."""
+
 PYWIN32 = ("win32com", "win32com.client", "win32com.shell", "win32com.shell.shell", "win32api",
            "win32con", "win32gui", "win32crypt", "win32process", "win32clipboard", "win32file",
            "win32security", "win32event", "win32service", "win32ui", "pythoncom", "pywintypes",
@@ -235,18 +239,26 @@ class _Stand:
 
 
 class _StandFinder:
-    """Finds the PYWIN32 names (when nothing real provides them) as stand-in modules, and
-    with `missing=True` any other module nothing provides: code that needs a dependency the
-    sandbox could not install (`browser_cookie3`, an SDK) runs on past its imports to what
-    it does with them, which is what is observed. Last on `sys.meta_path`, so every real
-    module is found first."""
+    """Finds the PYWIN32 names (when nothing real provides them) as stand-in modules, and,
+    for imports made by the package's own code (files under `missing_for`), any other module
+    nothing provides: code that needs a dependency the sandbox could not install
+    (`browser_cookie3`, an SDK) runs on past its imports to what it does with them, which is
+    what is observed. Libraries' own optional imports still fail as they expect. Last on
+    `sys.meta_path`, so every real module is found first."""
 
-    def __init__(self, missing: bool = False) -> None:
-        self.missing = missing
+    def __init__(self, missing_for: tuple[str, ...] = ()) -> None:
+        self.missing_for = missing_for
+
+    def _from_package(self) -> bool:
+        frame = sys._getframe(2)
+        while frame is not None and frame.f_code.co_filename.startswith("<frozen"):
+            frame = frame.f_back  # type: ignore[assignment]
+        return frame is not None and frame.f_code.co_filename.startswith(self.missing_for)
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name not in PYWIN32 and not (self.missing and name.split(".")[0] not in
-                                        sys.stdlib_module_names):
+        if name not in PYWIN32 and not (
+                self.missing_for and name.split(".")[0] not in sys.stdlib_module_names
+                and self._from_package()):
             return None
         import importlib.machinery
 
@@ -271,7 +283,7 @@ class _StandFinder:
         return None
 
 
-def windows_face(missing: bool = False) -> None:
+def windows_face(missing_for: tuple[str, ...] = ()) -> None:
     """Present Windows to code that asks (`sys.platform`, `os.name`, `platform.system()`),
     in one process only, so Windows-only code paths run and are observed. Paths stay POSIX
     (`pathlib.Path()` still makes a `PosixPath`), so the code around the check keeps working.
@@ -300,7 +312,53 @@ def windows_face(missing: bool = False) -> None:
                         ("windir", "C:\\Windows"), ("ProgramData", "C:\\ProgramData"),
                         ("COMPUTERNAME", os.uname().nodename.upper())):
         os.environ.setdefault(name, value)
-    sys.meta_path.append(_StandFinder(missing=missing))
+    sys.meta_path.append(_StandFinder(missing_for))
+    _watch_dynamic_code()
+
+
+def _code_text(source: Any) -> str | None:
+    if isinstance(source, bytes):
+        return source.decode("utf-8", "replace")
+    return source if isinstance(source, str) else None
+
+
+def _watch_dynamic_code() -> None:
+    """Record the text of what `exec`, `eval` and `compile` are given: a payload decoded at
+    run time shows here as it runs (the persona grades it like a command line), even when it
+    then fails for a module or a network the sandbox does not have."""
+    import builtins
+
+    real_exec, real_eval, real_compile = builtins.exec, builtins.eval, builtins.compile
+
+    def note(call: str, source: Any) -> None:
+        text = _code_text(source)
+        if text is not None and text.strip():
+            with contextlib.suppress(BaseException):
+                importlib.import_module("platform_compat").record(
+                    "code", call=call, text=text[:3000])
+
+    def exec_(source: Any, globals_: Any = None, locals_: Any = None, /, **kwargs: Any) -> None:
+        note("exec", source)
+        if globals_ is None:
+            frame = sys._getframe(1)
+            globals_, locals_ = frame.f_globals, frame.f_locals if locals_ is None else locals_
+        real_exec(source, globals_, locals_, **kwargs)
+
+    def eval_(source: Any, globals_: Any = None, locals_: Any = None, /) -> Any:
+        note("eval", source)
+        if globals_ is None:
+            frame = sys._getframe(1)
+            globals_, locals_ = frame.f_globals, frame.f_locals if locals_ is None else locals_
+        return real_eval(source, globals_, locals_)
+
+    def compile_(source: Any, *args: Any, **kwargs: Any) -> Any:
+        if not sys._getframe(1).f_code.co_filename.startswith("<frozen"):
+            note("compile", source)  # (the import system compiling a module file is not)
+        return real_compile(source, *args, **kwargs)
+
+    builtins.exec = exec_
+    builtins.eval = eval_
+    builtins.compile = compile_
 
 
 def _unpack(archive: str, into: str) -> Path | None:
@@ -351,6 +409,7 @@ def replay_setup(archive: str) -> None:
     folder = _unpack(archive, tempfile.mkdtemp(prefix="build-"))
     if folder is None:
         return
+    source_root = str(folder.parent)
     captured: dict[str, Any] = {}
 
     def setup(**attrs: Any) -> None:
@@ -365,7 +424,7 @@ def replay_setup(archive: str) -> None:
             module = importlib.import_module(name)
             if hasattr(module, "setup"):
                 setattr(module, "setup", setup)  # noqa: B010
-    windows_face(missing=True)
+    windows_face((source_root,))
     os.chdir(folder)
     sys.path.insert(0, str(folder))
     sys.argv = [str(folder / "setup.py"), "install"]
@@ -373,9 +432,9 @@ def replay_setup(archive: str) -> None:
         import builtins
 
         script = folder / "setup.py"
-        code = compile(script.read_bytes(), str(script), "exec")
-        exec(code, {"__name__": "__main__", "__file__": str(script),
-                    "__builtins__": builtins})
+        code = _REAL_COMPILE(script.read_bytes(), str(script), "exec")
+        _REAL_EXEC(code, {"__name__": "__main__", "__file__": str(script),
+                          "__builtins__": builtins})
     commands = captured.get("cmdclass") or {}
     if isinstance(commands, dict):
         _run_commands(commands, captured)
@@ -425,7 +484,14 @@ def _run_commands(commands: dict[str, Any], captured: dict[str, Any]) -> None:
 def import_windows(modules: list[str]) -> None:
     """Import the package's own modules under the Windows face: `if os.name == "nt":`
     at module level is import-time code too."""
-    windows_face(missing=True)
+    own = []
+    for module in modules:
+        with _suppressed():
+            found = importlib.util.find_spec(module.split(".")[0])
+            if found is not None and found.origin:
+                own.append(str(Path(found.origin).parent if found.submodule_search_locations
+                               else found.origin))
+    windows_face(tuple(own))
     for module in modules:
         signal.alarm(CALL_SECONDS * 2)
         with _suppressed():

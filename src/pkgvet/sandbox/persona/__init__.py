@@ -310,6 +310,32 @@ def _describe(caps: Sequence[str]) -> str:
     return " and ".join(dict.fromkeys(words[c] for c in caps))
 
 
+CODE_CAPABILITIES = ("download_cmd", "payload_url", "persistence", "bad_endpoint")
+"""What makes code the package decoded and ran evidence (reaching for credentials alone is
+what many configuration helpers mention)."""
+
+
+def grade_code(records: Iterable[Mapping[str, Any]]) -> list[Finding]:
+    """PV852 for code handed to `exec`/`eval`/`compile` under the Windows face (the setup.py
+    replay, the Windows-face imports) that downloads and runs, persists or names an
+    exfiltration endpoint: the decoded payload as it ran, even when it failed afterwards."""
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for record in records:
+        if record.get("type") != "persona" or record.get("what") != "code":
+            continue
+        text = str(record.get("text", ""))
+        caps = [c for c in _matches(text) if c in CODE_CAPABILITIES]
+        if not caps or text in seen:
+            continue
+        seen.add(text)
+        phase = _phase(record)
+        findings.append(rule("PV852").finding(
+            phase=phase, snippet=f"{record.get('call')}: {' '.join(text.split())[:280]}",
+            title=f"Ran decoded code that {_describe(caps)} while being {_verb(phase)}"))
+    return findings
+
+
 # --- recorded Windows API calls -------------------------------------------------------------
 
 _RUN_KEY = re.compile(r"\\(Run|RunOnce|RunServices|Winlogon|Image File Execution Options|"
@@ -366,7 +392,8 @@ def grade_windows_calls(records: Iterable[Mapping[str, Any]]) -> list[Finding]:
 
 def grade(records: Sequence[Mapping[str, Any]]) -> list[Finding]:
     """Everything the persona grades, for the observer to add to its findings."""
-    return [*grade_recon(records), *grade_commands(records), *grade_windows_calls(records)]
+    return [*grade_recon(records), *grade_commands(records), *grade_windows_calls(records),
+            *grade_code(records)]
 
 
 __all__ = ["Identity", "command_lines", "decode_encoded_command", "environment", "grade",
