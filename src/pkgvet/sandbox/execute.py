@@ -253,7 +253,9 @@ class _StandFinder:
         frame = sys._getframe(2)
         while frame is not None and frame.f_code.co_filename.startswith("<frozen"):
             frame = frame.f_back  # type: ignore[assignment]
-        return frame is not None and frame.f_code.co_filename.startswith(self.missing_for)
+        # code the package built at run time (`exec` of a decoded string) is its own too
+        return frame is not None and frame.f_code.co_filename.startswith((*self.missing_for,
+                                                                          "<string>", "<x>"))
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         if name not in PYWIN32 and not (
