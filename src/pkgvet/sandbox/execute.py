@@ -427,6 +427,7 @@ def replay_setup(archive: str) -> None:
             if hasattr(module, "setup"):
                 setattr(module, "setup", setup)  # noqa: B010
     windows_face((source_root,))
+    _forgive_missing_files(folder)
     os.chdir(folder)
     sys.path.insert(0, str(folder))
     sys.argv = [str(folder / "setup.py"), "install"]
@@ -441,6 +442,29 @@ def replay_setup(archive: str) -> None:
     if isinstance(commands, dict):
         _run_commands(commands, captured)
     _import_declared(folder, captured)
+
+
+def _forgive_missing_files(folder: Path) -> None:
+    """setup.py files read a README or a requirements file that the sdist left out, and
+    stop there under pip: in the replay such a file reads as empty, so what comes after
+    (the `setup()` call, its `cmdclass`) runs."""
+    import builtins
+    import io
+
+    real_open = builtins.open
+
+    def open_(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return real_open(file, mode, *args, **kwargs)
+        except FileNotFoundError:
+            if not isinstance(file, (str, os.PathLike)) or any(c in mode for c in "wax+"):
+                raise
+            path = Path(os.fspath(file))
+            if not (folder / path).resolve().is_relative_to(folder.resolve()):
+                raise
+            return io.BytesIO(b"") if "b" in mode else io.StringIO("")
+
+    builtins.open = open_
 
 
 def _import_declared(folder: Path, captured: dict[str, Any]) -> None:
