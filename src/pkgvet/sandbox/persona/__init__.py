@@ -325,7 +325,11 @@ def grade_code(records: Iterable[Mapping[str, Any]]) -> list[Finding]:
         if record.get("type") != "persona" or record.get("what") != "code":
             continue
         text = str(record.get("text", ""))
-        caps = [c for c in _matches(text) if c in CODE_CAPABILITIES]
+        # the command-line patterns on the code and on each of its string literals (a URL
+        # pattern is anchored at the end of what it reads)
+        pieces = [text, *re.findall(r"""['"]([^'"\n]{4,})['"]""", text)]
+        caps = list(dict.fromkeys(c for piece in pieces for c in _matches(piece)
+                                  if c in CODE_CAPABILITIES))
         if not caps or text in seen:
             continue
         seen.add(text)
