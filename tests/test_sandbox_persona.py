@@ -659,3 +659,10 @@ def test_decoded_code_that_fetches_and_runs_is_graded_version_files_are_not() ->
     (finding,) = grade_code(records)
     assert finding.rule_id == "PV852" and finding.phase is Phase.INSTALL
     assert "update.exe" in finding.snippet and "decoded code" in finding.title
+
+
+def test_persistence_written_when_called_keeps_its_grade() -> None:
+    from pkgvet.sandbox.runtime_weight import weigh
+
+    (found,) = weigh([_found("PV807", "~/.bashrc")])
+    assert found.severity is Severity.HIGH and decide([found]) is not Verdict.BENIGN

@@ -12,7 +12,8 @@ stealer does when called is several kinds at once, or a sweep:
   credential category here, since every HTTP client reads it before it connects;
 - reads of three or more distinct secret places (a sweep of credential files) keep theirs;
 - rules no library needs for its purpose (a planted secret in outgoing data, a start-up hook
-  dropped, tampering with the observer, a download-and-run command line) always keep theirs.
+  or a shell start-up file written, tampering with the observer, a download-and-run command
+  line) always keep theirs.
 
 Install- and import-time findings are not touched: that code runs with no call from anyone.
 """
@@ -25,10 +26,12 @@ from dataclasses import replace
 from pkgvet.model import Finding, Phase, Severity
 
 PURPOSE_RULES = frozenset({
-    "PV801", "PV802", "PV804", "PV805", "PV806", "PV807", "PV808", "PV816", "PV824",
+    "PV801", "PV802", "PV804", "PV805", "PV806", "PV808", "PV816", "PV824",
     "PV850", "PV851", "PV856",
 })
-"""Behaviour that a library may show when called for what it is for."""
+"""Behaviour that a library may show when called for what it is for. Writing shell start-up
+files, autostart entries or system folders (PV807) is not: a completion installer does it
+on an explicit command, never as a side effect of an ordinary call."""
 SWEEP = 3
 """Distinct secret places read in the runtime phase that make a sweep."""
 CREDENTIAL_RULES = ("PV801", "PV802")
