@@ -693,6 +693,19 @@ def _executables(roots: list[str], limit: int = 2000,
     return found
 
 
+_IMAGE_BY_SIZE: dict[int, list[str]] = {}
+_IMAGE_HASHES: dict[str, str] = {}
+"""The image's own programs by size, and their hashes as they are needed: the image is
+read-only, so one walk per run (not one per phase) is enough."""
+
+
+def _image_programs() -> dict[int, list[str]]:
+    if not _IMAGE_BY_SIZE:
+        for path, st in _executables(list(IMAGE_BIN), limit=20000).items():
+            _IMAGE_BY_SIZE.setdefault(st.st_size, []).append(path)
+    return _IMAGE_BY_SIZE
+
+
 def emit_programs(phase: str, label: str, job: dict[str, Any]) -> None:
     """The programs the package could have put in writable places, by content: each one's
     sha256 and the image's own programs with the same content (a copy of /bin/sh named
@@ -701,12 +714,8 @@ def emit_programs(phase: str, label: str, job: dict[str, Any]) -> None:
     placed = _executables([*PROGRAM_ROOTS, home])
     if not placed:
         return
-    sizes = {st.st_size for st in placed.values()}
-    image: dict[int, list[str]] = {}
-    for path, st in _executables(list(IMAGE_BIN), limit=20000).items():
-        if st.st_size in sizes:
-            image.setdefault(st.st_size, []).append(path)
-    image_hashes: dict[str, str] = {}
+    image = _image_programs()
+    image_hashes = _IMAGE_HASHES
     files: dict[str, Any] = {}
     for path, st in placed.items():
         try:
