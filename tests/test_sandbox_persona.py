@@ -666,3 +666,20 @@ def test_persistence_written_when_called_keeps_its_grade() -> None:
 
     (found,) = weigh([_found("PV807", "~/.bashrc")])
     assert found.severity is Severity.HIGH and decide([found]) is not Verdict.BENIGN
+
+
+def test_the_replay_s_own_copy_of_the_sdist_is_not_a_dropped_hook() -> None:
+    """filelock ships a `sitecustomize.py` in its sources: unpacked for the replay it is not
+    a start-up hook; the same file written into site-packages is."""
+    from pkgvet.sandbox.honeytokens import Honeytokens
+    from pkgvet.sandbox.observe import observe
+
+    def dropped(path: str) -> bool:
+        records = [{"type": "syscall", "phase": "install", "call": "open", "path": path,
+                    "write": True, "ok": True}]
+        _, findings = observe(records, Honeytokens.fresh(), image="img", seconds=1.0,
+                              killed_by_host=False, timeout=60.0)
+        return any(f.rule_id == "PV809" for f in findings)
+
+    assert not dropped("/tmp/build-abc123/filelock-4.3.1/tasks/capability/sitecustomize.py")
+    assert dropped("/tmp/venv/lib/python3.11/site-packages/sitecustomize.py")

@@ -363,6 +363,26 @@ def _watch_dynamic_code() -> None:
     builtins.compile = compile_
 
 
+REPLAY_PREFIX = "build-"
+"""The replay's folder under /tmp (the observer knows it: `observe.REPLAY_FOLDER`)."""
+
+
+def _has_setup_py(archive: str) -> bool:
+    import tarfile
+    import zipfile
+
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                names = zf.namelist()
+        else:
+            with tarfile.open(archive) as tf:
+                names = tf.getnames()
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError, ValueError):
+        return False
+    return any(n.rsplit("/", 1)[-1] == "setup.py" for n in names)
+
+
 def _unpack(archive: str, into: str) -> Path | None:
     """The folder holding the shallowest setup.py of an sdist (members that would land
     outside `into` are skipped), or None."""
@@ -408,7 +428,9 @@ def replay_setup(archive: str) -> None:
     invalid requirement in `setup()`) gets here to what it does after that point."""
     import tempfile
 
-    folder = _unpack(archive, tempfile.mkdtemp(prefix="build-"))
+    if not _has_setup_py(archive):
+        return
+    folder = _unpack(archive, tempfile.mkdtemp(prefix=REPLAY_PREFIX, dir="/tmp"))
     if folder is None:
         return
     source_root = str(folder.parent)

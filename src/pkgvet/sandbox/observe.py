@@ -40,6 +40,8 @@ from pkgvet.verdict import decide
 IMPORT_CODE = "import importlib, sys; importlib.import_module(sys.argv[1])"
 REPLAY_LABEL = "setup.py (windows face)"
 """The execute phase's replay of setup.py (`pkgvet.sandbox.execute.SETUP_LABEL`)."""
+REPLAY_FOLDER = "/tmp/build-"
+"""Where the replay unpacks the sdist (`pkgvet.sandbox.execute.REPLAY_PREFIX`)."""
 PIP_SETUP_CALLER = "<pip-setuptools-caller>"
 SETUP_REQUIRES_FETCH = ["-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps"]
 """How setuptools (`fetch_build_eggs`) asks pip for a declared `setup_requires`."""
@@ -416,8 +418,8 @@ class _Observation:
         name = os.path.basename(path)
         blocked = "" if record.get("ok") else f" (blocked: {record.get('errno') or 'failed'})"
         if name.endswith(".pth") or name in STARTUP_NAMES:
-            if path.startswith("/tmp/pip-") or path in recorded:
-                return
+            if path.startswith(("/tmp/pip-", REPLAY_FOLDER)) or path in recorded:
+                return  # pip's build folders, the replay's copy of the sdist: not on a path
             self.writes.append(SandboxEvent("write", phase, path + blocked))
             self.add(_finding(
                 "PV809", f"Dropped {name} while being {_verb(phase)}", Severity.HIGH,
