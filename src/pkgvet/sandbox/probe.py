@@ -694,6 +694,19 @@ def _executables(roots: list[str], limit: int = 2000,
     return found
 
 
+_IMAGE_BY_SIZE: dict[int, list[str]] = {}
+_IMAGE_HASHES: dict[str, str] = {}
+"""The image's own programs by size, and their hashes as they are needed: the image is
+read-only, so one walk per run (not one per phase) is enough."""
+
+
+def _image_programs() -> dict[int, list[str]]:
+    if not _IMAGE_BY_SIZE:
+        for path, st in _executables(list(IMAGE_BIN), limit=20000).items():
+            _IMAGE_BY_SIZE.setdefault(st.st_size, []).append(path)
+    return _IMAGE_BY_SIZE
+
+
 def emit_programs(phase: str, label: str, job: dict[str, Any]) -> None:
     """The programs the package could have put in writable places, by content: each one's
     sha256 and the image's own programs with the same content (a copy of /bin/sh named
@@ -702,12 +715,8 @@ def emit_programs(phase: str, label: str, job: dict[str, Any]) -> None:
     placed = _executables([*PROGRAM_ROOTS, home])
     if not placed:
         return
-    sizes = {st.st_size for st in placed.values()}
-    image: dict[int, list[str]] = {}
-    for path, st in _executables(list(IMAGE_BIN), limit=20000).items():
-        if st.st_size in sizes:
-            image.setdefault(st.st_size, []).append(path)
-    image_hashes: dict[str, str] = {}
+    image = _image_programs()
+    image_hashes = _IMAGE_HASHES
     files: dict[str, Any] = {}
     for path, st in placed.items():
         try:
@@ -936,6 +945,26 @@ def make_venv() -> str:
     return f"{VENV}/bin/python"
 
 
+def declares_backend(archive: str) -> bool:
+    """Whether an sdist has a pyproject.toml (which may name a build back-end): read from
+    its member list only, nothing extracted. Unreadable archives count as declaring one."""
+    import tarfile
+    import zipfile
+
+    try:
+        if os.path.getsize(archive) > 64 * 2**20:
+            return True  # not worth listing: the isolated build it is
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                names = zf.namelist()
+        else:
+            with tarfile.open(archive) as tf:
+                names = tf.getnames()
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError, ValueError):
+        return True
+    return any(n.count("/") <= 1 and n.rsplit("/", 1)[-1] == "pyproject.toml" for n in names)
+
+
 def install(python: str, job: dict[str, Any]) -> dict[str, Any]:
     target = job["target"]
     if job.get("kind") == "folder":
@@ -943,10 +972,19 @@ def install(python: str, job: dict[str, Any]) -> dict[str, Any]:
         target = "/tmp/src"
     house = job.get("wheelhouse", "/wheelhouse")
     command = [python, "-m", "pip", "install", "--no-index", "--find-links", house,
-               "--no-cache-dir", "--disable-pip-version-check", "--no-input",
-               "--no-warn-script-location", "--ignore-requires-python", target]
+               "--no-cache-dir", "--disable-pip-version-check", "--no-input", "--no-compile",
+               "--progress-bar", "off", "--no-warn-script-location", "--ignore-requires-python",
+               target]
+    if job.get("kind") == "sdist" and not declares_backend(target):
+        # A setup.py-only sdist builds with setuptools either way: the image's, at once,
+        # instead of a build environment installed for it first (seconds under gVisor).
+        command.insert(-1, "--no-build-isolation")
     limit = float(job.get("timeouts", {}).get("install", 180))
-    if not any(Path(house).glob("*.whl")):
+    # What the build asks pip for itself (setuptools' `setup_requires`) comes from the
+    # wheelhouse too, at once, instead of waiting on an index that never answers.
+    os.environ.setdefault("PIP_NO_INDEX", "1")
+    os.environ.setdefault("PIP_FIND_LINKS", house)
+    if not any(Path(house).glob("*.whl")) and "--no-build-isolation" not in command:
         # No wheelhouse: build with the image's own setuptools and wheel (Debian's).
         emit("probe_note", text="empty wheelhouse: installing with --no-build-isolation")
         command.insert(-1, "--no-build-isolation")
@@ -999,6 +1037,11 @@ def main() -> int:
     start_sinks(job)
     python = make_venv()
     ended = install(python, job)
+    if runner is not None and job.get("kind") == "sdist":
+        # setup.py once more, as on Windows and past where pip's run stopped (execute phase)
+        run_phase("install", [python, "-c", runner.IMPORT_CODE, job["execute_module"], "setup",
+                              job["target"]], runner.CALL_SECONDS * 10.0, "/tmp/import", job,
+                  label=runner.SETUP_LABEL)
     if ended["exit_code"] == 0 and not ended["timed_out"]:
         found = inventory()
         emit("installed", **found)

@@ -25,10 +25,10 @@ from typing import Any
 from pkgvet.model import Finding, SandboxReport
 from pkgvet.package import Artifact
 from pkgvet.sandbox import engine as engine_mod
-from pkgvet.sandbox import execute, gvisor_log, netsink, persona, wheelhouse
+from pkgvet.sandbox import execute, gvisor_log, netsink, persona, runtime_weight, wheelhouse
 from pkgvet.sandbox import runtime as runtime_mod
 from pkgvet.sandbox.honeytokens import Honeytokens
-from pkgvet.sandbox.observe import observe, policy
+from pkgvet.sandbox.observe import observe, policy, sandbox_verdict
 from pkgvet.sandbox.persona import delivery  # persona: how a run reaches the container
 
 OWNER_LABEL = "org.pkgvet.owner-pid"
@@ -262,6 +262,8 @@ def run(artifact: Artifact, settings: SandboxSettings = SandboxSettings()) -> Ou
                                runtime=chosen.name, foreign_lines=foreign,
                                trace={**_trace_health(trace, watch), "oom": oom_killed})
     findings = [*findings, *persona.grade(records)]  # persona: recon, Windows stand-ins
+    findings = runtime_weight.weigh(findings)  # the execute phase's calls: runtime evidence
+    report = replace(report, verdict=sandbox_verdict(findings))  # of all the sandbox's findings
     notes = list(report.notes)
     if chosen.note:
         notes.append(chosen.note)

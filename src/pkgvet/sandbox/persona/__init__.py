@@ -158,11 +158,13 @@ checks the cgroup for its CPU quota), a sweep across them is environment fingerp
 
 
 def _phase(record: Mapping[str, Any]) -> Phase:
-    return Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT
+    from pkgvet.sandbox.observe import phase_of
+
+    return phase_of(record.get("phase"))
 
 
 def _verb(phase: Phase) -> str:
-    return "installed" if phase is Phase.INSTALL else "imported or run"
+    return {Phase.INSTALL: "installed", Phase.RUNTIME: "run or called"}.get(phase, "imported")
 
 
 def grade_recon(records: Iterable[Mapping[str, Any]]) -> list[Finding]:
@@ -323,6 +325,36 @@ def _describe(caps: Sequence[str]) -> str:
     return " and ".join(dict.fromkeys(words[c] for c in caps))
 
 
+CODE_CAPABILITIES = ("download_cmd", "payload_url", "persistence", "bad_endpoint")
+"""What makes code the package decoded and ran evidence (reaching for credentials alone is
+what many configuration helpers mention)."""
+
+
+def grade_code(records: Iterable[Mapping[str, Any]]) -> list[Finding]:
+    """PV852 for code handed to `exec`/`eval`/`compile` under the Windows face (the setup.py
+    replay, the Windows-face imports) that downloads and runs, persists or names an
+    exfiltration endpoint: the decoded payload as it ran, even when it failed afterwards."""
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for record in records:
+        if record.get("type") != "persona" or record.get("what") != "code":
+            continue
+        text = str(record.get("text", ""))
+        # the command-line patterns on the code and on each of its string literals (a URL
+        # pattern is anchored at the end of what it reads)
+        pieces = [text, *re.findall(r"""['"]([^'"\n]{4,})['"]""", text)]
+        caps = list(dict.fromkeys(c for piece in pieces for c in _matches(piece)
+                                  if c in CODE_CAPABILITIES))
+        if not caps or text in seen:
+            continue
+        seen.add(text)
+        phase = _phase(record)
+        findings.append(rule("PV852").finding(
+            phase=phase, snippet=f"{record.get('call')}: {' '.join(text.split())[:280]}",
+            title=f"Ran decoded code that {_describe(caps)} while being {_verb(phase)}"))
+    return findings
+
+
 # --- recorded Windows API calls -------------------------------------------------------------
 
 _RUN_KEY = re.compile(r"\\(Run|RunOnce|RunServices|Winlogon|Image File Execution Options|"
@@ -331,8 +363,17 @@ _SUSPICIOUS_API = re.compile(
     r"^(VirtualAlloc(Ex)?|VirtualProtect(Ex)?|WriteProcessMemory|CreateRemoteThread(Ex)?|"
     r"CreateThread|RtlMoveMemory|NtUnmapViewOfSection|QueueUserAPC|SetWindowsHookExA?W?|"
     r"ShellExecute[AW]?(Ex[AW]?)?|WinExec|CreateProcess[AW]?|URLDownloadToFile[AW]?|"
+    r"CreateShortcut|RegWrite|"
     r"IsDebuggerPresent|CheckRemoteDebuggerPresent|GetAsyncKeyState|SetFileAttributes[AW]?|"
     r"CryptUnprotectData|MessageBox[AW]?|SystemParametersInfo[AW]?|BlockInput)$")
+
+
+_COM_FACTORIES = frozenset({"Dispatch", "DispatchEx", "EnsureDispatch", "GetObject",
+                            "CreateObject"})
+_SHELL_COM = re.compile(r"wscript\.shell|shell\.application|schedule\.service|winmgmts|"
+                        r"msxml2\.xmlhttp|winhttp\.winhttprequest|adodb\.stream", re.I)
+"""COM objects that run programs, schedule tasks, query WMI or download (what Windows
+droppers automate); opening one from setup.py or at import is like running a shell."""
 
 
 def grade_windows_calls(records: Iterable[Mapping[str, Any]]) -> list[Finding]:
@@ -352,7 +393,9 @@ def grade_windows_calls(records: Iterable[Mapping[str, Any]]) -> list[Finding]:
             finding = rule("PV854").finding(
                 phase=phase, snippet=f"{record.get('call')} {record.get('key')} "
                                      f"{record.get('name', '')}={record.get('value', '')}"[:300])
-        elif kind == "windll" and _SUSPICIOUS_API.match(str(record.get("function", ""))):
+        elif kind == "windll" and (_SUSPICIOUS_API.match(str(record.get("function", ""))) or (
+                str(record.get("function", "")) in _COM_FACTORIES
+                and _SHELL_COM.search(" ".join(map(str, record.get("args") or ()))))):
             finding = rule("PV855").finding(
                 phase=phase, snippet=f"{record.get('library')}.{record.get('function')}"
                                      f"({', '.join(record.get('args') or [])})"[:300])
@@ -368,7 +411,8 @@ def grade_windows_calls(records: Iterable[Mapping[str, Any]]) -> list[Finding]:
 
 def grade(records: Sequence[Mapping[str, Any]]) -> list[Finding]:
     """Everything the persona grades, for the observer to add to its findings."""
-    return [*grade_recon(records), *grade_commands(records), *grade_windows_calls(records)]
+    return [*grade_recon(records), *grade_commands(records), *grade_windows_calls(records),
+            *grade_code(records)]
 
 
 __all__ = ["Identity", "command_lines", "decode_encoded_command", "environment", "grade",
