@@ -339,4 +339,22 @@ CASES = [
             "    subprocess.run(cmd, check=True, capture_output=True)\n"
         ),
     }, "benign", kind="wheel"),
+    Case("CPUID through a few literal machine-code bytes in a called method", "cpuprobe", {
+        # py-cpuinfo: VirtualAlloc + VirtualProtect around a CPUID stub written as literal
+        # bytes, in a method the user calls; nothing decoded, fetched, or run at import.
+        "cpuprobe/__init__.py": "",
+        "cpuprobe/asm.py": (
+            "import ctypes\n\n\nclass ASM:\n"
+            "    def __init__(self, machine_code=()):\n"
+            "        self.machine_code = list(machine_code)\n\n"
+            "    def compile(self):\n        code = bytes.join(b'', self.machine_code)\n"
+            "        alloc = ctypes.windll.kernel32.VirtualAlloc\n"
+            "        address = alloc(None, len(code), 0x1000, 0x04)\n"
+            "        ctypes.memmove(address, code, len(code))\n"
+            "        old = ctypes.c_ulong(0)\n"
+            "        ctypes.windll.kernel32.VirtualProtect(address, len(code), 0x20, "
+            "ctypes.byref(old))\n        return address\n\n\n"
+            "def cpuid():\n    return ASM([b'\\x0f\\xa2', b'\\xc3']).compile()\n"
+        ),
+    }, "benign", kind="wheel"),
 ]

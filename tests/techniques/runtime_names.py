@@ -91,4 +91,22 @@ CASES = [
            "p = os.path.expanduser('~/.cache/helper')\n"
            "with open(p, 'wb') as fh:\n    fh.write(data)\n"
            "os.chmod(p, 0o755)\nsubprocess.Popen([p])\n", ("PV301",)),
+    # Machine code from plain literals at run time is a CPU probe; decoded from a blob it is
+    # a loader waiting for its call, and at import it runs unasked.
+    Case("shellcode decoded from base64 into VirtualAlloc'd memory, in a function",
+         "names-shellcode-runtime", {
+             "names_shellcode_runtime/__init__.py": "",
+             "names_shellcode_runtime/run.py": (
+                 "import base64, ctypes\n\n\ndef go():\n"
+                 "    code = base64.b64decode('kJCQw5CQkMOQkJDD')\n"
+                 "    k = ctypes.windll.kernel32\n"
+                 "    addr = k.VirtualAlloc(None, len(code), 0x3000, 0x40)\n"
+                 "    k.RtlMoveMemory(addr, code, len(code))\n"
+                 "    k.CreateThread(None, 0, addr, None, 0, None)\n"),
+         }, "suspicious", ("PV308",), kind="wheel"),
+    _wheel("literal machine code run through VirtualAlloc at import", "names-shellcode-import",
+           "import ctypes\n\ncode = b'\\x90\\x90\\xc3'\nk = ctypes.windll.kernel32\n"
+           "addr = k.VirtualAlloc(None, len(code), 0x3000, 0x40)\n"
+           "k.RtlMoveMemory(addr, code, len(code))\n"
+           "k.CreateThread(None, 0, addr, None, 0, None)\n", ("PV308",)),
 ]

@@ -412,7 +412,14 @@ def grade_group(
 
     # Shellcode.
     if sum(1 for f in facts if f.cap == "antidebug") >= 2:
-        emit("PV308", _first(facts, "antidebug"), crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
+        if auto or _has(facts, *HIDING, "download", "network", "socket", "deserialize"):
+            emit("PV308", _first(facts, "antidebug"), crit_or(Severity.HIGH), Confidence.MEDIUM,
+                 phase)
+        else:
+            # py-cpuinfo runs CPUID from a few literal bytes in a method the user calls: the
+            # machine code is neither decoded, fetched nor hidden, and nothing runs it unasked.
+            emit("PV308", _first(facts, "antidebug"), Severity.MEDIUM, Confidence.LOW, phase,
+                 "machine code from plain literals, at run time")
 
     # Persistence.
     persist = _first(facts, "lit:persistence")
