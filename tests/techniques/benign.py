@@ -277,4 +277,84 @@ CASES = [
             "    return requests.post(url, json=body, headers={'x': env.get('X', '')})\n"
         ),
     }, "benign", kind="wheel"),
+    Case("frame lookup through a reversed attribute name at import", "framelookup", {
+        # celery reaches sys._getframe as getattr(sys, 'emarfteg_'[::-1]): a hidden name that
+        # folds back to a frame read, with nothing sent anywhere.
+        "framelookup/__init__.py": (
+            "import sys\n\n\ndef recreate_module(name, globals=None):\n"
+            "    glob = globals or getattr(sys, 'emarfteg_'[::-1])(1).f_globals\n"
+            "    return glob.get('__name__', name)\n\n\n"
+            "ORIGIN = recreate_module(__name__)\n"
+        ),
+    }, "benign", kind="wheel"),
+    Case("test suite shipped inside the package, imported by nothing", "shipsuite", {
+        # pycryptodome's Crypto/SelfTest and nltk's nltk/test/unit: test modules inside the
+        # installed package whose top level builds vectors and fixtures; no entry point
+        # imports them, so they are demoted once like any test suite.
+        "shipsuite/__init__.py": "__version__ = '1.0'\n",
+        "shipsuite/selftest/__init__.py": "",
+        "shipsuite/selftest/test_vectors.py": (
+            "import importlib\n\n"
+            "VECTOR = ('" + "0f1e2d3c4b5a6978" * 24 + "')\n"
+            "codec = importlib.import_module('shipsuite.selftest.test_codec')\n"
+            "PUBLIC = 'http://93.184.216.34/'  # a public address the guard must accept\n\n\n"
+            "def test_vector():\n    exec(compile('x = 1', '<vector>', 'exec'), {})\n"
+        ),
+        "shipsuite/selftest/test_codec.py": "def roundtrip(x):\n    return x\n",
+    }, "benign", kind="wheel"),
+    Case("local agent client over a Unix socket at import", "localagent", {
+        # A Unix-domain socket reaches this host's processes only: with a pid file written
+        # and made private, it is not a download, save and run.
+        "localagent/__init__.py": (
+            "import os, socket, stat\n\n\n"
+            "def _register(path='/run/localagent.sock'):\n"
+            "    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+            "    try:\n        sock.connect(path)\n    except OSError:\n        return None\n"
+            "    pid = os.path.expanduser('~/.localagent.pid')\n"
+            "    with open(pid, 'w') as fh:\n        fh.write(str(os.getpid()))\n"
+            "    os.chmod(pid, stat.S_IRUSR | stat.S_IWUSR)\n    return sock\n\n\n"
+            "AGENT = _register()\n"
+        ),
+    }, "benign", kind="wheel"),
+    Case("execfile shim in Python 2 syntax under docs/", "py2shim", {
+        "py2shim/__init__.py": "",
+        "docs/compat/py3compat.py": (
+            "import sys\n\nif sys.version_info[0] == 2:\n"
+            "    import __builtin__ as builtin_mod\n\n"
+            "    def execfile(fname, glob, loc=None):\n"
+            "        loc = loc if (loc is not None) else glob\n"
+            "        exec compile(open(fname, 'rb').read(), fname, 'exec') in glob, loc\n"
+        ),
+        "setup.py": "from setuptools import setup\nsetup(name='py2shim', version='1.0')\n",
+    }, "benign"),
+    Case("cluster launcher passing a resolved address to its own CLI", "clusterup", {
+        # ray's symmetric_run: the resolver's answer is an address, not a command.
+        "clusterup/__init__.py": "",
+        "clusterup/launch.py": (
+            "import socket, subprocess\n\n\n"
+            "def start(address, args):\n    host, port = address.split(':')\n"
+            "    info = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM)\n"
+            "    ip = info[0][4][0]\n"
+            "    cmd = ['clusterup', 'start', '--head', f'--node-ip-address={ip}', *args]\n"
+            "    subprocess.run(cmd, check=True, capture_output=True)\n"
+        ),
+    }, "benign", kind="wheel"),
+    Case("CPUID through a few literal machine-code bytes in a called method", "cpuprobe", {
+        # py-cpuinfo: VirtualAlloc + VirtualProtect around a CPUID stub written as literal
+        # bytes, in a method the user calls; nothing decoded, fetched, or run at import.
+        "cpuprobe/__init__.py": "",
+        "cpuprobe/asm.py": (
+            "import ctypes\n\n\nclass ASM:\n"
+            "    def __init__(self, machine_code=()):\n"
+            "        self.machine_code = list(machine_code)\n\n"
+            "    def compile(self):\n        code = bytes.join(b'', self.machine_code)\n"
+            "        alloc = ctypes.windll.kernel32.VirtualAlloc\n"
+            "        address = alloc(None, len(code), 0x1000, 0x04)\n"
+            "        ctypes.memmove(address, code, len(code))\n"
+            "        old = ctypes.c_ulong(0)\n"
+            "        ctypes.windll.kernel32.VirtualProtect(address, len(code), 0x20, "
+            "ctypes.byref(old))\n        return address\n\n\n"
+            "def cpuid():\n    return ASM([b'\\x0f\\xa2', b'\\xc3']).compile()\n"
+        ),
+    }, "benign", kind="wheel"),
 ]

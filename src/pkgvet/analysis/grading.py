@@ -441,7 +441,14 @@ def grade_group(
 
     # Shellcode.
     if sum(1 for f in facts if f.cap == "antidebug") >= 2:
-        emit("PV308", _first(facts, "antidebug"), crit_or(Severity.HIGH), Confidence.MEDIUM, phase)
+        if auto or _has(facts, *HIDING, "download", "network", "socket", "deserialize"):
+            emit("PV308", _first(facts, "antidebug"), crit_or(Severity.HIGH), Confidence.MEDIUM,
+                 phase)
+        else:
+            # py-cpuinfo runs CPUID from a few literal bytes in a method the user calls: the
+            # machine code is neither decoded, fetched nor hidden, and nothing runs it unasked.
+            emit("PV308", _first(facts, "antidebug"), Severity.MEDIUM, Confidence.LOW, phase,
+                 "machine code from plain literals, at run time")
     elif _has(facts, "exec_memory") and _has(facts, "code_pointer"):
         # Executable memory (mmap PROT_EXEC, mprotect) and a function pointer made from an
         # address: bytes run as machine code. JIT compilers do it when asked; at install or

@@ -39,7 +39,7 @@ from pathlib import PurePosixPath
 from pkgvet.analysis.facts import MAIN, MODULE, FileFacts, reachable
 from pkgvet.analysis.parse import file_facts
 from pkgvet.model import Context, Phase
-from pkgvet.package import Package, PackageFile
+from pkgvet.package import Package, PackageFile, classify_context
 
 MAX_EXPANSIONS = 20_000
 """Graph steps per package: far above real packages, a bound for generated ones."""
@@ -99,14 +99,25 @@ def phase_of_module(pkg: Package, f: PackageFile) -> Phase:
 
 
 def context_of(pkg: Package, f: PackageFile) -> Context:
-    """`build` for what pip runs, `package` for what import runs or installs, else the
-    folder-word context (tests, docs, examples) of code nobody runs by itself."""
+    """`build` for what pip runs, `package` for what import runs, else the folder-word
+    context (tests, docs, examples) of code nobody runs by itself.
+
+    Inside an installed package the words are read below the package's own folder only
+    (`mylib/tests/test_x.py`, `Crypto/SelfTest/test_kdf.py`): a test suite shipped in the
+    package that no entry point imports is demoted once like any other; the installed
+    package's own name (`sample_utils/`) never demotes, and nothing reached ever does."""
     r = reach(pkg)
     if r.reached.get(f.relpath) and r.phase.get(f.relpath) is Phase.INSTALL:
         return Context.BUILD
     if f.relpath in r.reached:
         return Context.PACKAGE
-    return pkg.context_of(f)
+    context = pkg.context_of(f)
+    if context is Context.PACKAGE and pkg.is_installed(f.relpath):
+        top = next((t for t in pkg.installed_tops if f.relpath.startswith(t + "/")), "")
+        inner = f.relpath[len(top) + 1:] if top else ""
+        if inner:
+            return classify_context(inner)
+    return context
 
 
 def _structural(pkg: Package, f: PackageFile) -> Phase:
