@@ -34,6 +34,7 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
 
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 PASSWORD = "correct horse battery"
 JSON = "application/vnd.pypi.simple.v1+json"
@@ -114,6 +115,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             proxy.stop()
 
 
+def _until(w: World, css: str) -> None:
+    """After a click that loads a page: wait until `css` is on it (a wait, not a timing check)."""
+    WebDriverWait(w.driver, 120).until(lambda d: d.find_elements(By.CSS_SELECTOR, css))
+
+
 def _login(w: World) -> None:
     w.driver.get(f"{w.proxy.url}/ui/")
     if "/ui/login" not in w.driver.current_url:
@@ -121,6 +127,11 @@ def _login(w: World) -> None:
     w.driver.find_element(By.ID, "user").send_keys("ann")
     w.driver.find_element(By.ID, "password").send_keys(PASSWORD)
     w.driver.find_element(By.ID, "signin").click()
+    # The click only submits the form: wait for the signed-in page before reading it (a
+    # wait, not a timing check; CI runs the sandbox tests beside this).
+    WebDriverWait(w.driver, 120).until(
+        lambda d: "/ui/login" not in d.current_url
+        and d.find_elements(By.CSS_SELECTOR, "header .who"))
 
 
 def test_log_in_and_open_the_queue(world: World) -> None:
@@ -142,6 +153,7 @@ def test_flagged_file_shows_findings_with_code_context(world: World) -> None:
     _login(world)
     world.driver.get(f"{world.proxy.url}/ui/")
     world.driver.find_element(By.LINK_TEXT, "evil-1.0.tar.gz").click()
+    _until(world, "table.code tr.hit")
     findings = world.driver.find_elements(By.CSS_SELECTOR, ".finding")
     assert any("PV201" in f.text for f in findings)
     hit = world.driver.find_element(By.CSS_SELECTOR, "table.code tr.hit")
@@ -161,6 +173,8 @@ def test_false_positive_is_listed_by_the_proxy_at_once(world: World) -> None:
     world.driver.find_element(By.ID, "reason").send_keys(
         "inert test fixture: the payload only prints")
     world.driver.find_element(By.ID, "record").click()
+    WebDriverWait(world.driver, 120).until(
+        lambda d: "Decision recorded" in d.find_element(By.TAG_NAME, "main").text)
     main = world.driver.find_element(By.TAG_NAME, "main").text
     assert "Decision recorded" in main and "inert test fixture" in main
     world.shot("decided")
@@ -185,6 +199,7 @@ def test_change_without_the_csrf_token_is_refused(world: World) -> None:
     world.driver.find_element(By.ID, "allow").click()
     world.driver.find_element(By.ID, "reason").send_keys("should be refused")
     world.driver.find_element(By.ID, "record").click()
+    _until(world, ".error")
     assert "CSRF" in world.driver.find_element(By.CLASS_NAME, "error").text
     world.shot("csrf-refused")
     assert "hostile-pkg-1.0.tar.gz" not in world.files_listed("hostile-pkg")
