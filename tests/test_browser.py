@@ -32,7 +32,11 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver (Debian: chromium "
                 "chromium-driver)", allow_module_level=True)
 
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoAlertPresentException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
@@ -115,9 +119,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             proxy.stop()
 
 
+def _wait(w: World) -> WebDriverWait[Any]:
+    """A wait for the page a click loads. An element read while the old page is being
+    replaced goes stale: that is a reason to look again, not a failure."""
+    return WebDriverWait(w.driver, 120, ignored_exceptions=(
+        StaleElementReferenceException, NoSuchElementException))
+
+
 def _until(w: World, css: str) -> None:
     """After a click that loads a page: wait until `css` is on it (a wait, not a timing check)."""
-    WebDriverWait(w.driver, 120).until(lambda d: d.find_elements(By.CSS_SELECTOR, css))
+    _wait(w).until(lambda d: d.find_elements(By.CSS_SELECTOR, css))
 
 
 def _login(w: World) -> None:
@@ -129,7 +140,7 @@ def _login(w: World) -> None:
     w.driver.find_element(By.ID, "signin").click()
     # The click only submits the form: wait for the signed-in page before reading it (a
     # wait, not a timing check; CI runs the sandbox tests beside this).
-    WebDriverWait(w.driver, 120).until(
+    _wait(w).until(
         lambda d: "/ui/login" not in d.current_url
         and d.find_elements(By.CSS_SELECTOR, "header .who"))
 
@@ -173,7 +184,7 @@ def test_false_positive_is_listed_by_the_proxy_at_once(world: World) -> None:
     world.driver.find_element(By.ID, "reason").send_keys(
         "inert test fixture: the payload only prints")
     world.driver.find_element(By.ID, "record").click()
-    WebDriverWait(world.driver, 120).until(
+    _wait(world).until(
         lambda d: "Decision recorded" in d.find_element(By.TAG_NAME, "main").text)
     main = world.driver.find_element(By.TAG_NAME, "main").text
     assert "Decision recorded" in main and "inert test fixture" in main
