@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 
+from pkgvet import heap
 from pkgvet.options import ScanOptions
 from pkgvet.pipeline import warm
 
 with contextlib.suppress(Exception):  # each worker builds them again and reports what fails
     warm(ScanOptions())
+heap.freeze()

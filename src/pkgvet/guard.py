@@ -35,6 +35,7 @@ from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pkgvet import heap
 from pkgvet.errors import PkgvetError
 from pkgvet.model import Finding, Phase, ScanResult
 from pkgvet.registry import rule
@@ -188,6 +189,7 @@ def serve_one(conn: Connection, scan: Scan, artifact: Artifact, options: ScanOpt
     finally:
         _watch = Watch()
     conn.send(("done", result))
+    heap.release()  # after the answer: the parent does not wait for it
     return True
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pkgvet import RULESET_VERSION, __version__, crosscheck, guard, workers
+from pkgvet import RULESET_VERSION, __version__, crosscheck, guard, heap, workers
 from pkgvet.analyzer import Analyzer, BlobAnalyzer, create_all
 from pkgvet.cache import ResultCache
 from pkgvet.errors import PkgvetError
@@ -77,15 +77,16 @@ def scan_artifact(artifact: Artifact, options: ScanOptions = DEFAULT_OPTIONS) ->
     watch = guard.watch()  # a watchdog in an isolated child; a no-op otherwise
     watch.begin(guard.LOADING, lambda: _result(artifact, Package(artifact), [], [], started),
                 plan=[a.name for a in analyzers])
-    pkg = load(artifact, scanners, options.limits)
-    findings: list[Finding] = list(pkg.findings)
-    errors: list[str] = list(pkg.errors)
-    for analyzer in analyzers:
-        watch.begin(analyzer.name, lambda: _result(artifact, pkg, findings, errors, started))
-        found, failed = guard.run_analyzer(analyzer, pkg)
-        findings.extend(found)
-        errors.extend(failed)
-    return _result(artifact, pkg, findings, errors, started)
+    with heap.scan_heap():
+        pkg = load(artifact, scanners, options.limits)
+        findings: list[Finding] = list(pkg.findings)
+        errors: list[str] = list(pkg.errors)
+        for analyzer in analyzers:
+            watch.begin(analyzer.name, lambda: _result(artifact, pkg, findings, errors, started))
+            found, failed = guard.run_analyzer(analyzer, pkg)
+            findings.extend(found)
+            errors.extend(failed)
+        return _result(artifact, pkg, findings, errors, started)
 
 
 def _result(

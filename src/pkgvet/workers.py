@@ -38,7 +38,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING
 
-from pkgvet import guard
+from pkgvet import guard, heap
 from pkgvet.errors import PkgvetError
 from pkgvet.model import ScanResult
 
@@ -129,6 +129,7 @@ def _serve(conn: Connection, scan: guard.Scan, warm: Warm, options: ScanOptions)
     failure: tuple[str, str, str] | None = None
     try:
         warm(options)
+        heap.freeze()
     except PkgvetError as exc:
         failure = ("raise", exc.__class__.__name__, str(exc))
     except Exception as exc:

@@ -86,7 +86,12 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "telnetlib",
         "pycurl",
         "websocket",
-        "webhook",
+        "webhooks/",
+        "discord_webhook",
+        "discordwebhook",
+        "syncwebhook",
+        "webhook.from_url",
+        "webhook_url",
         "dhooks",
         "gethostbyname",
         "getaddrinfo",
@@ -262,20 +267,91 @@ def _automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for group, words in _PREFILTER.items():
         for word in words:
-            automaton.add_word(word, group)
+            automaton.add_word(word, (group, word))
     automaton.make_automaton()
     return automaton
 
 
+_FETCH_FORM = re.compile(
+    r"(?:curl|wget)[ \t]+(?:[\"'`\-$%{]|https?:|ftp:|[\w.-]+\.[a-z]{2,}\b)")
+_CODE_FORM: dict[str, re.Pattern[str]] = {
+    # "credentials to attach to requests. These" is prose; requests.post( is the library
+    "requests.": re.compile(r"requests\.[a-z_]"),
+    # URL parsing, error classes and the response type are not network access
+    "urllib": re.compile(r"urllib(?!\.parse\b|\.error\b|3\.(?:exceptions|util|httpresponse)\b)"),
+    # dumping builds bytes; loading (load, loads, Unpickler) is what runs code
+    "pickle.": re.compile(
+        r"pickle\.(?!dumps?\b|pickler\b|highest_protocol\b|default_protocol\b|pickl\w*error\b)"),
+    # a download command has an argument: a flag, a URL or host, a variable, or the end of a
+    # string the address is added to ("curl " + url); "(curl and wget)" is prose
+    "curl ": _FETCH_FORM,
+    "wget ": _FETCH_FORM,
+    # a module replacing itself (the lazy-module pattern) reaches nothing by name
+    "sys.modules[": re.compile(r"sys\.modules\[(?!\s*__name__\s*\])"),
+    # reading a dunder such as globals()["__file__"] does not reach a capability;
+    # globals()["__builtins__"] and globals()[name] do
+    "globals()[": re.compile(r"globals\(\)\[(?!\s*[\"']__(?!builtins__)\w+__[\"']\s*\])"),
+}
+"""Words that also occur in prose or in harmless forms, with the form in which they name a
+capability: a hit counts only where that form is in the (lower-cased) text."""
+
+
+def _bare_name_form(word: str) -> re.Pattern[str]:
+    """`exec` or `eval` as a whole name beside the word's punctuation (`= exec`, `[eval`):
+    `= execution` and `pod_exec,` name neither."""
+    name = "exec" if "exec" in word else "eval"
+    before, _, after = word.partition(name)
+    return re.compile(re.escape(before) + rf"(?<!\w){name}(?!\w)" + re.escape(after))
+
+
+
+def _counts(word: str, lower: str, checked: dict[str, bool]) -> bool:
+    form = _CODE_FORM.get(word)
+    if form is None:
+        return True
+    if word not in checked:
+        checked[word] = form.search(lower) is not None
+    return checked[word]
+
+
 _RAW_IP = re.compile(r"://\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
-_JUNK_HINT = re.compile(r"[Il1O0]{8}")
-_JUNK = re.compile(r"_0x[0-9a-fA-F]{4}|\b[Il1]{8,}\b|\b[O0]{8,}\b")
+_HEX_NAME = re.compile(r"_0x[0-9a-fA-F]{4}")
+_LOOKALIKE_RUN = re.compile(r"[Il1O0]{8,}")
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def junk_names(text: str) -> bool:
+    """Names an obfuscator makes: `_0x1a2b`, or a whole word of eight or more of only `I`,
+    `l` and `1`, or only `O` and `0`. (One pass over the look-alike runs, each checked by
+    hand: an alternation of word-bounded classes tried at every character took seconds on
+    large packages.)"""
+    if "_0x" in text and _HEX_NAME.search(text):
+        return True
+    for m in _LOOKALIKE_RUN.finditer(text):
+        run = m.group()
+        if run.strip("Il1") and run.strip("O0"):
+            continue  # a mix of both kinds, as in base64 or long numbers
+        start, end = m.start(), m.end()
+        if (start == 0 or not _word_char(text[start - 1])) and \
+                (end == len(text) or not _word_char(text[end])):
+            return True
+    return False
+
+
 _NON_ASCII_NAME = re.compile(r"[^\x00-\x7f]{6,}\s*=")
 
 
 def _groups(lower: str) -> set[str]:
     """The ingredient groups whose words occur in `lower` (the file's text, lower-cased)."""
-    return {group for _, group in _automaton().iter(lower)}
+    found: set[str] = set()
+    checked: dict[str, bool] = {}
+    for _, (group, word) in _automaton().iter(lower):
+        if group not in found and _counts(word, lower, checked):
+            found.add(group)
+    return found
 
 
 def needs_full_pass(text: str, strong_only: bool = False,
@@ -289,7 +365,7 @@ def needs_full_pass(text: str, strong_only: bool = False,
         return True
     if strong_only:
         return False
-    if _RAW_IP.search(text) or (("_0x" in text or _JUNK_HINT.search(text)) and _JUNK.search(text)):
+    if _RAW_IP.search(text) or junk_names(text):
         return True
     # Six non-ASCII characters take at least twelve UTF-8 bytes: fewer, and no name can match.
     if not text.isascii() and len(text.encode("utf-8", "surrogatepass")) - len(text) >= 6 \
@@ -320,6 +396,14 @@ _REACH_WORDS = (
     "zipimport", "register_at_fork", "sys.modules[", "metaclass", "prot_exec", "cfunctype",
 )
 """Ways to reach a capability by name that the combination groups do not list."""
+
+# `exec` and `eval` as values (`e = exec`, `[eval]`) count only as whole names.
+for _word in (*_REACH_WORDS, *_PREFILTER["exec"]):
+    if ("exec" in _word or "eval" in _word) and not _word.endswith("(") and _word.strip(
+            "=()[]{},. _") in ("exec", "eval", "exec.__call__", "eval.__call__", "exec.__",
+                               "eval.__"):
+        _CODE_FORM.setdefault(_word, _bare_name_form(_word))
+
 INGREDIENT_GROUPS = frozenset(_PREFILTER) - {"decode", "proc", "chmod"}
 
 
@@ -327,7 +411,7 @@ INGREDIENT_GROUPS = frozenset(_PREFILTER) - {"decode", "proc", "chmod"}
 def _reach_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for word in _REACH_WORDS:
-        automaton.add_word(word, word)
+        automaton.add_word(word, word)  # checked against _CODE_FORM where it has one
     automaton.make_automaton()
     return automaton
 
@@ -341,7 +425,8 @@ def has_ingredient(text: str) -> bool:
     hit = _groups(lower)
     if hit & INGREDIENT_GROUPS or ("decode" in hit and "getattr(" in lower):
         return True
-    if next(_reach_automaton().iter(lower), None) is not None:
+    checked: dict[str, bool] = {}
+    if any(_counts(word, lower, checked) for _, word in _reach_automaton().iter(lower)):
         return True
     return needs_full_pass(text, hit=hit)
 

@@ -26,13 +26,23 @@ MAX_SOURCE = 2 * 1024 * 1024
 MAX_DEPTH = 24
 MAX_STEPS = 20_000
 SINK_TOKENS = (
-    "pickle", "Pickle", "marshal", "dill", "FunctionType", "torch", "joblib", "read_pickle",
+    "pickle", "Pickle", "dill", "FunctionType", "torch", "joblib", "read_pickle",
     "allow_pickle", "DLL", "LoadLibrary", "dlopen", "run_path", "FileLoader",
-    "spec_from_file_location", "load_source", "load_compiled", "builtins", "yaml",
-    "jsonpickle",
+    "spec_from_file_location", "load_source", "load_compiled", "jsonpickle",
 )
 BARE_SINKS = ("exec(", "eval(", "compile(", "execfile(")
 """Counted only when called bare: `re.compile(` and `model.eval(` are not sinks."""
+BARE_MODULES = ("marshal", "builtins")
+"""Counted only where not an attribute of something else (`proto.marshal.rules` is not the
+marshal module)."""
+IO_BUILTINS = ("builtins.open", "builtins.print", "builtins.input")
+"""What tests patch (`mock.patch("builtins.open")`): I/O functions, not ways to run code."""
+YAML_UNSAFE = re.compile(
+    r"(?<![\w.])(?:yaml\.)?(?:unsafe_|full_)?load(?:_all)?\b|(?<!Safe)(?<!Base)Loader\b|\bYAML\s*\("
+)
+"""In a file that names yaml: a loader that builds objects from tags (`load`, `full_load`,
+`unsafe_load`, a `Loader` other than the safe and base ones, ruamel's `YAML(...)`). `safe_load`,
+`json.load` and `self.load` are not."""
 READ_TOKENS = (
     "open(", "read_bytes", "read_text", "get_data", "read_binary", "resource_string",
     "readframes", ".read(", ".load(", "read_pickle", "DLL(", "LoadLibrary", "dlopen",
@@ -605,7 +615,18 @@ def _worth_parsing(text: str) -> bool:
         return False
     if any(t in text for t in SINK_TOKENS):
         return True
-    return any(text.count(w) > text.count("." + w) for w in BARE_SINKS if w in text)
+    if any(text.count(w) > text.count("." + w) for w in BARE_SINKS if w in text):
+        return True
+    if "yaml" in text and YAML_UNSAFE.search(text):
+        return True
+    for w in BARE_MODULES:
+        if w in text:
+            named = text.count(w) - text.count("." + w) - text.count("_" + w)
+            if w == "builtins":
+                named -= sum(text.count(io) for io in IO_BUILTINS)
+            if named > 0:
+                return True
+    return False
 
 
 def loads_in(text: str, relpath: str) -> list[Load]:
