@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import codecs
+import os
+import pickle
 import zlib
 
 from techniques import Case
@@ -19,11 +21,32 @@ ROT = codecs.encode(PAYLOAD, "rot13")
 ZB64 = base64.b64encode(zlib.compress(PAYLOAD.encode())).decode()
 
 
+class _Shell:
+    """Pickled, never unpickled: dumping writes a reference to os.system, nothing runs."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("echo pwned",))
+
+
+PICKLED_B64 = base64.b64encode(pickle.dumps(_Shell(), protocol=4)).decode()
+PICKLED_P0 = b"cos\nsystem\n(S'echo pwned'\ntR."
+PLAIN_B64 = base64.b64encode(pickle.dumps({"retries": 3, "hosts": ["a.example.org"]})).decode()
+
+
 def _init(name: str, body: str) -> dict[str, str | bytes]:
     return {f"{name}/__init__.py": body}
 
 
 CASES = [
+    Case("pickle in a base64 literal, unpickled at import through an alias", "pickle-literal",
+         _init("pickle_literal", f"import base64\nimport pickle as _p\n\n"
+                                 f"_STATE = _p.loads(base64.b64decode({PICKLED_B64!r}))\n"),
+         "malicious", ("PV203",), kind="wheel"),
+    Case("protocol-0 pickle bytes unpickled in setup.py", "pickle-p0", {
+        "setup.py": (f"import pickle\nfrom setuptools import setup\n\n"
+                     f"pickle.loads({PICKLED_P0!r})\n"
+                     "setup(name='pickle-p0', version='1.0')\n"),
+    }, "malicious", ("PV203",)),
     Case("timeit.timeit runs a decoded statement at import", "timeit-run", _init(
         "timeit_run", f"import base64, timeit\n\ntimeit.timeit(base64.b64decode({B64!r})"
                       ".decode(), number=1)\n"), "malicious", ("PV201",), kind="wheel"),
@@ -159,4 +182,8 @@ CASES = [
         "    addr = ctypes.addressof(ctypes.c_char.from_buffer(mm))\n"
         "    return ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int)(addr)\n"),
         "benign", kind="wheel"),
+    Case("defaults shipped as a pickle of plain data, loaded at import", "pickledefaults",
+         _init("pickledefaults", f"import base64, pickle\n\n"
+                                 f"DEFAULTS = pickle.loads(base64.b64decode({PLAIN_B64!r}))\n"),
+         "benign", kind="wheel"),
 ]

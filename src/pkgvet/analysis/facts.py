@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import ahocorasick
 
 from pkgvet.analysis.names import BUILTIN_NAMES, Folder
+from pkgvet.readers.pickle_ops import dangerous_global, literal_pickle
 
 MODULE = "<module>"
 MAIN = "<main>"
@@ -207,11 +208,23 @@ CODE_MARKERS = re.compile(
 )
 
 
+PICKLE_HEAD = re.compile(r"\x80[\x01-\x05]|\(*[ci][\w.]+\n[\w.]+\n")
+"""A pickle stream's start: a protocol 2+ header, or a protocol 0/1 import (GLOBAL, INST)."""
+
+
+def plain_pickle(text: str) -> bool:
+    """A literal that is a pickle of plain data: read to its end, it calls nothing that runs
+    code (a table of defaults shipped as a pickle is data, not a hidden payload)."""
+    facts = literal_pickle(text)
+    return facts is not None and not any(dangerous_global(g) for g in facts.globals)
+
+
 def embedded_candidate(text: str) -> bool:
-    """A literal worth unpacking: code-like text, or a long encoded blob."""
+    """A literal worth unpacking: code-like text, a pickle, or a long encoded blob."""
     if len(text) < 16:
         return False
-    return bool(CODE_MARKERS.search(text[:20000])) or is_blob(text, min_len=40)
+    return bool(CODE_MARKERS.search(text[:20000])) or bool(PICKLE_HEAD.match(text)) or \
+        is_blob(text, min_len=40)
 
 
 @lru_cache(maxsize=65_536)
@@ -1167,7 +1180,8 @@ class Collector(ast.NodeVisitor):
                     found.add("reverse")
             elif isinstance(sub, ast.Constant) and isinstance(sub.value, (str, bytes)):
                 value = sub.value.decode("latin-1") if isinstance(sub.value, bytes) else sub.value
-                if is_blob(value, min_len=60):
+                if (is_blob(value, min_len=60) or PICKLE_HEAD.match(value)) \
+                        and not plain_pickle(value):
                     found.add("blob")
             elif isinstance(sub, ast.Name):
                 for assigned in self.assignments.get((scope, sub.id), [])[:4]:

@@ -4,18 +4,13 @@ cleanly; and payloads carried in string literals decoded statically and analysed
 from __future__ import annotations
 
 import ast
-import base64
-import binascii
-import bz2
-import contextlib
-import lzma
 import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pkgvet.analysis.facts import (
     MODULE,
+    Catalog,
     FileFacts,
     ast_facts,
     catalog,
@@ -24,6 +19,8 @@ from pkgvet.analysis.facts import (
 )
 from pkgvet.analysis.prefilter import has_ingredient
 from pkgvet.package import Package, PackageFile
+from pkgvet.readers.decoding import literal_layers
+from pkgvet.readers.pickle_ops import dangerous_global, literal_pickle
 
 LONG_LINE = 1024 * 1024
 HUGE_LINE_HINT = 100_000
@@ -98,21 +95,7 @@ def decodings(text: str) -> Iterator[str]:
     yield text
     for m in _PYTHON_C.finditer(text):
         yield m.group(2)
-    compact = "".join(text.split())
-    raw: bytes | None = None
-    try:
-        if len(compact) % 4 == 0 or compact.endswith("="):
-            raw = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        raw = None
-    if raw is None and len(compact) % 2 == 0:
-        try:
-            raw = bytes.fromhex(compact)
-        except ValueError:
-            raw = None
-    if raw is None:
-        return
-    for layer in (raw, *_decompressed(raw)):
+    for layer in literal_layers(text):
         try:
             decoded = layer.decode("utf-8")
         except UnicodeDecodeError:
@@ -121,20 +104,30 @@ def decodings(text: str) -> Iterator[str]:
             yield decoded
 
 
-def _decompressed(raw: bytes) -> Iterator[bytes]:
-    for wbits in (zlib.MAX_WBITS, 31):
-        with contextlib.suppress(zlib.error):
-            yield zlib.decompressobj(wbits).decompress(raw, UNPACK_BYTES)
-    for module in (bz2, lzma):
-        with contextlib.suppress(OSError, ValueError, lzma.LZMAError):
-            yield module.decompress(raw)[:UNPACK_BYTES]
+def _pickle_caps(cat: Catalog, name: str) -> frozenset[str]:
+    """What calling `name` from a pickle does, as the catalog says of a call in code (the
+    pickler writes `os.system` as `posix.system`); `exec` when the catalog names nothing:
+    a pickle that calls any code-running global runs code."""
+    module, _, attr = name.rpartition(".")
+    for candidate in (name, f"os.{attr}" if module in ("posix", "nt") else "",
+                      attr if module in ("builtins", "__builtin__") else ""):
+        if candidate and (caps := cat.caps_for(candidate)):
+            return caps
+    return frozenset({"exec"})
 
 
 def unpack_embedded(ff: FileFacts, depth: int = 0) -> None:
     """Analyze code hidden in string literals (written to disk, passed to `python -c`, or
-    base64/zlib encoded) as if it stood where the literal stands."""
+    base64/zlib encoded) as if it stood where the literal stands. A pickle in a literal
+    counts as the calls its opcodes make (`os.system` in a pickle is a call of os.system)."""
     cat = catalog()
     for line, scope, text in ff.embedded[:UNPACK_MAX]:
+        pickled = literal_pickle(text)
+        if pickled is not None and pickled.calls:
+            for name in dict.fromkeys(g for g in pickled.globals if dangerous_global(g)):
+                for cap in _pickle_caps(cat, name):
+                    ff.add(cap, line, scope, f"a pickle in a literal calls {name}")
+                ff.add("decoded_code", line, scope, "code decoded from an embedded literal")
         for i, candidate in enumerate(decodings(text)):
             if i > 0:
                 for cap in cat.literal_caps(candidate[:4096]):

@@ -423,7 +423,7 @@ def has_ingredient(text: str) -> bool:
     and calls (`facts.graph_facts`), not a full parse. Folder names play no part here."""
     lower = text.lower()
     hit = _groups(lower)
-    if hit & INGREDIENT_GROUPS or ("decode" in hit and "getattr(" in lower):
+    if hit & INGREDIENT_GROUPS or ("decode" in hit and ("getattr(" in lower or "pickle" in lower)):
         return True
     checked: dict[str, bool] = {}
     if any(_counts(word, lower, checked) for _, word in _reach_automaton().iter(lower)):

@@ -22,7 +22,7 @@ from importlib import resources
 from pkgvet.model import Severity
 from pkgvet.readers.marshal_code import CodeFacts
 from pkgvet.readers.native import NativeFacts
-from pkgvet.readers.pickle_ops import PickleFacts
+from pkgvet.readers.pickle_ops import PickleFacts, dangerous_global
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,39 +130,6 @@ def grade_code(facts: CodeFacts) -> Behaviour | None:
 
 
 # -- pickles ---------------------------------------------------------------------------------
-
-DANGEROUS_MODULES = frozenset({
-    "os", "posix", "nt", "subprocess", "socket", "runpy", "webbrowser", "pty", "commands",
-    "shutil", "sys", "importlib", "ctypes", "_ctypes", "code", "codeop", "marshal", "pickle",
-    "_pickle", "cPickle", "dill", "urllib", "urllib2", "urllib3", "requests", "httpx",
-    "http", "ftplib", "smtplib", "telnetlib", "asyncio", "multiprocessing", "pip",
-    "imp", "threading", "_thread",
-    "aiohttp", "paramiko", "bdb", "pdb", "timeit", "profile", "cProfile", "trace", "doctest",
-    "site", "sysconfig", "zipimport", "torch.hub", "numpy.testing._private.utils",
-    "_posixsubprocess", "pydoc", "venv", "ensurepip", "distutils", "setuptools",
-})
-DANGEROUS_BUILTINS = frozenset({
-    "exec", "eval", "compile", "__import__", "open", "getattr", "setattr", "delattr",
-    "globals", "locals", "vars", "breakpoint", "input", "execfile", "apply", "memoryview",
-    "__builtins__", "help",
-})
-DANGEROUS_NAMES = frozenset({
-    "operator.attrgetter", "operator.methodcaller", "types.FunctionType", "types.CodeType",
-    "types.MethodType", "numpy.testing._private.utils.runstring", "torch.load",
-    "torch.serialization.load", "codecs.open", "io.open", "io.FileIO", "builtins.type",
-    "copyreg._reconstructor.__globals__",
-})
-
-
-def dangerous_global(qualified: str) -> bool:
-    module, _, name = qualified.rpartition(".")
-    if module in ("builtins", "__builtin__", "__builtins__"):
-        return name in DANGEROUS_BUILTINS
-    if qualified in DANGEROUS_NAMES:
-        return True
-    root = module.split(".")[0]
-    return module in DANGEROUS_MODULES or root in DANGEROUS_MODULES
-
 
 def grade_pickle(facts: PickleFacts) -> Behaviour | None:
     bad = [g for g in facts.globals if dangerous_global(g)]

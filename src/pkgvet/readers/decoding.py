@@ -10,8 +10,10 @@ import base64
 import binascii
 import bz2
 import codecs
+import contextlib
 import lzma
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 MAX_OUT = 16 * 1024 * 1024
@@ -117,3 +119,33 @@ def guess(data: bytes, is_code: object) -> tuple[tuple[Step, ...], bytes] | None
         if out and is_code(out):
             return chain, out
     return None
+
+
+LITERAL_MAX = 4 * 1024 * 1024
+"""Bytes one layer of a literal may expand to."""
+
+
+def literal_layers(text: str) -> Iterator[bytes]:
+    """The bytes a literal's base64 or hex spelling stands for, and their zlib, gzip, bz2 and
+    lzma layers, each bounded (decoding data runs none of it)."""
+    compact = "".join(text.split())
+    raw: bytes | None = None
+    try:
+        if len(compact) % 4 == 0 or compact.endswith("="):
+            raw = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raw = None
+    if raw is None and len(compact) % 2 == 0:
+        try:
+            raw = bytes.fromhex(compact)
+        except ValueError:
+            raw = None
+    if raw is None:
+        return
+    yield raw
+    for wbits in (zlib.MAX_WBITS, 31):
+        with contextlib.suppress(zlib.error):
+            yield zlib.decompressobj(wbits).decompress(raw, LITERAL_MAX)
+    for obj in (bz2.BZ2Decompressor(), lzma.LZMADecompressor()):
+        with contextlib.suppress(OSError, ValueError, EOFError, lzma.LZMAError):
+            yield obj.decompress(raw, max_length=LITERAL_MAX)

@@ -14,6 +14,7 @@ import pickletools
 from dataclasses import dataclass
 
 from pkgvet.readers.budget import Budget, Evaded
+from pkgvet.readers.decoding import literal_layers
 
 _STRING_OPS = frozenset({
     "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING", "BINSTRING",
@@ -39,6 +40,22 @@ class PickleFacts:
     @property
     def ok(self) -> bool:
         return self.opcodes > 0 and not self.evaded
+
+
+LITERAL_BUDGET_SECONDS = 0.5
+
+
+def literal_pickle(text: str) -> PickleFacts | None:
+    """The facts of a pickle written in a string or bytes literal (as such, or in base64 or
+    hex, possibly compressed); None when the literal holds no pickle or it cannot be read
+    to its end."""
+    layers = [text.encode("latin-1", "ignore")] if text[:1] in ("c", "(", "i", "\x80") else []
+    for raw in (*layers, *literal_layers(text)):
+        if looks_like_pickle(raw):
+            facts = pickle_facts(raw, Budget(max_steps=200_000, seconds=LITERAL_BUDGET_SECONDS),
+                                 max_strings=0)
+            return facts if facts.ok else None
+    return None
 
 
 def looks_like_pickle(data: bytes) -> bool:
@@ -108,3 +125,38 @@ def pickle_facts(data: bytes, budget: Budget | None = None, max_strings: int = 2
             evaded = f"malformed pickle ({exc.__class__.__name__})"
         # A stream cut short after its imports still says what it would call.
     return PickleFacts(tuple(found), calls, unresolved, tuple(strings), ops, evaded)
+
+
+# -- what a pickle may call that runs code ---------------------------------------------------
+
+DANGEROUS_MODULES = frozenset({
+    "os", "posix", "nt", "subprocess", "socket", "runpy", "webbrowser", "pty", "commands",
+    "shutil", "sys", "importlib", "ctypes", "_ctypes", "code", "codeop", "marshal", "pickle",
+    "_pickle", "cPickle", "dill", "urllib", "urllib2", "urllib3", "requests", "httpx",
+    "http", "ftplib", "smtplib", "telnetlib", "asyncio", "multiprocessing", "pip",
+    "imp", "threading", "_thread",
+    "aiohttp", "paramiko", "bdb", "pdb", "timeit", "profile", "cProfile", "trace", "doctest",
+    "site", "sysconfig", "zipimport", "torch.hub", "numpy.testing._private.utils",
+    "_posixsubprocess", "pydoc", "venv", "ensurepip", "distutils", "setuptools",
+})
+DANGEROUS_BUILTINS = frozenset({
+    "exec", "eval", "compile", "__import__", "open", "getattr", "setattr", "delattr",
+    "globals", "locals", "vars", "breakpoint", "input", "execfile", "apply", "memoryview",
+    "__builtins__", "help",
+})
+DANGEROUS_NAMES = frozenset({
+    "operator.attrgetter", "operator.methodcaller", "types.FunctionType", "types.CodeType",
+    "types.MethodType", "numpy.testing._private.utils.runstring", "torch.load",
+    "torch.serialization.load", "codecs.open", "io.open", "io.FileIO", "builtins.type",
+    "copyreg._reconstructor.__globals__",
+})
+
+
+def dangerous_global(qualified: str) -> bool:
+    module, _, name = qualified.rpartition(".")
+    if module in ("builtins", "__builtin__", "__builtins__"):
+        return name in DANGEROUS_BUILTINS
+    if qualified in DANGEROUS_NAMES:
+        return True
+    root = module.split(".")[0]
+    return module in DANGEROUS_MODULES or root in DANGEROUS_MODULES
