@@ -208,6 +208,10 @@ CODE_MARKERS = re.compile(
 )
 
 
+_MARKER_WORDS = ("import", "exec", "eval", "urlopen", "os.system", "subprocess", "socket.",
+                 "python")
+"""A word every CODE_MARKERS match contains: substring tests first, the pattern only where
+one is present (most long literals are prose)."""
 PICKLE_HEAD = re.compile(r"\x80[\x01-\x05]|\(*[ci][\w.]+\n[\w.]+\n")
 """A pickle stream's start: a protocol 2+ header, or a protocol 0/1 import (GLOBAL, INST)."""
 
@@ -223,8 +227,10 @@ def embedded_candidate(text: str) -> bool:
     """A literal worth unpacking: code-like text, a pickle, or a long encoded blob."""
     if len(text) < 16:
         return False
-    return bool(CODE_MARKERS.search(text[:20000])) or bool(PICKLE_HEAD.match(text)) or \
-        is_blob(text, min_len=40)
+    head = text[:20000]
+    if any(word in head for word in _MARKER_WORDS) and CODE_MARKERS.search(head):
+        return True
+    return bool(PICKLE_HEAD.match(text)) or is_blob(text, min_len=40)
 
 
 @lru_cache(maxsize=65_536)

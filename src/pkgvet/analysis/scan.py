@@ -161,6 +161,8 @@ def _string_spans(tree: ast.Module | None) -> list[tuple[tuple[int, int], tuple[
 def _hidden_code(text: str, tree: ast.Module | None) -> re.Match[str] | None:
     """The first long run of blanks followed by more on the same line that is not inside a
     string literal (docstrings carry such runs; code hidden off-screen is never in one)."""
+    if " " * 150 not in text and "\t" not in text:
+        return None  # no run of 150 blanks can be there (a substring test, not a scan)
     spans: list[tuple[tuple[int, int], tuple[int, int]]] | None = None
     for count, m in enumerate(_HIDDEN.finditer(text)):
         if count >= 50:
