@@ -71,6 +71,7 @@ def _time_artifact(artifact: Artifact) -> dict[str, Any]:
         findings.extend(found)
         errors.extend(failed)
         steps[analyzer.name] = time.perf_counter() - begun
+    pkg.release()
     return {"file": artifact.path.name, "steps": steps, "errors": errors,
             "seconds": time.perf_counter() - started, "cpu": _cpu() - cpu,
             "python_files": len(pkg.python_files), "verdict": decide(findings).value,

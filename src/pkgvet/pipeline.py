@@ -79,14 +79,18 @@ def scan_artifact(artifact: Artifact, options: ScanOptions = DEFAULT_OPTIONS) ->
                 plan=[a.name for a in analyzers])
     with heap.scan_heap():
         pkg = load(artifact, scanners, options.limits)
-        findings: list[Finding] = list(pkg.findings)
-        errors: list[str] = list(pkg.errors)
-        for analyzer in analyzers:
-            watch.begin(analyzer.name, lambda: _result(artifact, pkg, findings, errors, started))
-            found, failed = guard.run_analyzer(analyzer, pkg)
-            findings.extend(found)
-            errors.extend(failed)
-        return _result(artifact, pkg, findings, errors, started)
+        try:
+            findings: list[Finding] = list(pkg.findings)
+            errors: list[str] = list(pkg.errors)
+            for analyzer in analyzers:
+                watch.begin(analyzer.name,
+                            lambda: _result(artifact, pkg, findings, errors, started))
+                found, failed = guard.run_analyzer(analyzer, pkg)
+                findings.extend(found)
+                errors.extend(failed)
+            return _result(artifact, pkg, findings, errors, started)
+        finally:
+            pkg.release()
 
 
 def _result(
