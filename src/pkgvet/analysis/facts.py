@@ -1344,7 +1344,7 @@ def ast_facts(tree: ast.Module) -> FileFacts:
 
 # -- text front-end (tolerant fallback) -----------------------------------------------------
 
-_CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
+_CALL = re.compile(r"(?<!\w)([A-Za-z_][\w.]*)\s*\(")  # (?<!\w): not retried inside a name
 _STRING = re.compile(
     r"""(?:[rRbBuU]{0,2})(?:'([^'\\\n]*(?:\\.[^'\\\n]*)*)'|"([^"\\\n]*(?:\\.[^"\\\n]*)*)")"""
 )
@@ -1532,6 +1532,9 @@ def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
     aliases: dict[str, str] = {}
     scope, scope_indent = MODULE, -1
     open_state: tuple[int, str] = (0, "")
+    # Patterns looked for line by line only where the file holds them at all.
+    runs_process = _RUNS_PROCESS.search(text) is not None
+    has_class, has_decorator = "class" in text, "@" in text
     for line in text.splitlines()[:max_lines]:
         stripped = line.lstrip()
         continued = open_state != (0, "")
@@ -1545,13 +1548,13 @@ def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
         # does not end the function.
         if scope != MODULE and indent <= scope_indent and not continued:
             scope, scope_indent = MODULE, -1
-        if m := _DEF.match(line):
+        if "def" in line and (m := _DEF.match(line)):
             if scope == MODULE:
                 scope, scope_indent = m.group(2), len(m.group(1))
                 out.functions.setdefault(m.group(2), m.group(2))
                 out.calls.setdefault(scope, set())
             continue
-        if m := _IMPORT_LINE.match(line):
+        if "import" in line and (m := _IMPORT_LINE.match(line)):
             if m.group(2) is not None:
                 base = m.group(2)
                 for name in re.split(r"[\s,]+", m.group(3)):
@@ -1576,7 +1579,7 @@ def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
                       and lit.lower() not in ("utf-8", "utf8", "latin-1", "ascii")]
             if pieces:
                 out.opened.append((scope, "/".join(p.strip("/") for p in pieces[:8]), 0))
-        if m := _CLASS_LINE.match(code):
+        if has_class and "class" in code and (m := _CLASS_LINE.match(code)):
             # Defining a class runs its bases' __init_subclass__ and its metaclass.
             for part in m.group(1).split(","):
                 key, _, value = part.partition("=")
@@ -1586,12 +1589,12 @@ def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
                     dotted = aliases[head] + ("." + rest if rest else "")
                     out.qualified_calls.setdefault(scope, set()).add(
                         dotted if value else dotted + ".__init_subclass__")
-        elif m := _DECORATOR_LINE.match(code):
+        elif has_decorator and "@" in code and (m := _DECORATOR_LINE.match(code)):
             head, _, rest = m.group(1).partition(".")
             if head in aliases:
                 out.qualified_calls.setdefault(scope, set()).add(
                     aliases[head] + ("." + rest if rest else ""))
-        if _RUNS_PROCESS.search(line):
+        if runs_process and _RUNS_PROCESS.search(line):
             for pair in _STRING.findall(line):
                 for lit in pair:
                     for word in lit.split()[:16]:
