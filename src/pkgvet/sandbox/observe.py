@@ -724,7 +724,8 @@ def _storms(obs: _Observation, trees: Sequence[dict[str, Any]],
     blocked, or detached by a double fork) rather than working."""
     for tree in trees:
         phase = phase_of(tree.get("phase"))
-        what = "pip install" if phase is Phase.INSTALL else str(tree.get("label") or phase.value)
+        label = str(tree.get("label") or "")
+        what = f"{phase.value} ({label})" if label else phase.value
         children, alive = int(tree.get("peak_children") or 0), int(tree.get("peak_alive") or 0)
         copies, failed = int(tree.get("copies") or 0), int(tree.get("failed_forks") or 0)
         signs = []

@@ -819,7 +819,9 @@ def emit_programs(phase: str, label: str, job: dict[str, Any]) -> None:
 
 def as_user(work: Callable[[], None]) -> None:
     """Run `work` in a child process that is the sandbox user (the probe, root without
-    CAP_DAC_OVERRIDE or CAP_CHOWN, cannot write into the user's places itself)."""
+    CAP_DAC_OVERRIDE or CAP_CHOWN, cannot write into the user's places itself). The one copy:
+    the persona's bootstrap (runtime/bootstrap.py) loads this module's source before it runs
+    it and prepares the home with this function too."""
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -1135,9 +1137,14 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The container's program: the probe's run, reported whatever happens."""
     try:
         sys.exit(main())
     except Exception as exc:  # report, then let the container exit
         emit("probe_error", text=repr(exc))
         sys.exit(70)
+
+
+if __name__ == "__main__":
+    run()
