@@ -125,15 +125,19 @@ def test_strace_children_alive_together_make_a_storm(monkeypatch: pytest.MonkeyP
 
 
 def test_strace_compiler_runs_in_sequence_are_no_storm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As strace writes a vfork: the child's execve (and, for a quick child, its exit) comes
+    before the parent's return from clone."""
     lines = []
-    for i in range(40):
+    for i in range(80):
         child = 100 + i
-        lines += [_clone(10, child),
-                  f'{child} execve("/usr/bin/gcc", ["gcc", "-c", "x{i}.c"], 0x7ff /* 9 vars */)'
-                  " = 0 <0.000300>",
-                  f"{child} +++ exited with 0 +++"]
+        execve = (f'{child} execve("/usr/bin/gcc", ["gcc", "-c", "x{i}.c"], 0x7ff /* 9 vars */)'
+                  " = 0 <0.000300>")
+        if i % 2:
+            lines += [execve, f"{child} +++ exited with 0 +++", _clone(10, child)]
+        else:
+            lines += [execve, _clone(10, child), f"{child} +++ exited with 0 +++"]
     tree = _strace_tree(lines, monkeypatch)
-    assert tree["created"] == 40
+    assert tree["created"] == 80
     assert (tree["peak_alive"], tree["peak_children"], tree["copies"]) == (1, 1, 0)
 
 
@@ -168,6 +172,30 @@ def test_gvisor_double_fork_daemons_pile_up_across_parents(tmp_path: Path) -> No
                           killed_by_host=False, timeout=10)
     (storm,) = [f for f in findings if f.rule_id == "PV829"]
     assert "41 of its processes alive at once" in storm.snippet
+
+
+def test_gvisor_vfork_children_that_run_first_are_no_storm(tmp_path: Path) -> None:
+    """gVisor writes a vfork's return after the child's execve, and a quick child's
+    exit_group can come first too: 80 compiler runs in sequence stay one process at a time."""
+    log = tmp_path / "runsc.log.boot.txt"
+    text = GVISOR_HEAD
+    for i in range(80):
+        child, second = 100 + i, 17 + i / 100
+        text += _gline(second, child, f"X execve(0x7f /usr/bin/gcc, 0x7f [\"gcc\", \"x{i}.c\"], "
+                                      "0x7f [\"HOME=/root\"]) = 0 (0x0) (1ms)")
+        if i % 2:
+            text += _gline(second, child, "E exit_group(0x0)")
+        text += _gline(second, 40, f"X clone(CLONE_VM|CLONE_VFORK|0x11, 0x7f, 0x0, 0x0, 0x0) = "
+                                   f"{child} ({hex(child)}) (1ms)")
+        if not i % 2:
+            text += _gline(second, child, "E exit_group(0x0)")
+    text += "I1201 15:34:27.000000   22981 main.go:266] Exiting with status: 0\n"
+    log.write_text(text)
+    spawned = [{"pid": 40, "phase": "install", "label": "final", "mono": 1000.0}]
+    reading = gvisor_log.read(log, spawned, 1000, ("/home/sandbox/",))
+    (tree,) = [r for r in reading.records if r["type"] == "process_tree"]
+    assert tree["created"] == 80
+    assert (tree["peak_alive"], tree["peak_children"], tree["copies"]) == (1, 1, 0)
 
 
 def _phases() -> list[dict[str, Any]]:

@@ -286,6 +286,9 @@ class Reader:
         self.year = time.gmtime().tm_year
         self.reads_under = reads_under
         self.trees: dict[tuple[str, str], probe.ProcessTree] = {}
+        self.early_exec: set[int] = set()
+        self.early_exit: set[int] = set()
+        """Processes whose parent's fork has not returned yet (a vfork's child runs first)."""
 
     def root_of(self, pid: int) -> int | None:
         seen = 0
@@ -319,6 +322,8 @@ class Reader:
                 tree = self.tree_of(pid)
                 if tree is not None:
                     tree.ended(pid)
+                else:
+                    self.early_exit.add(pid)
             return
         r = _RETURN.match(rest)
         if not r:
@@ -362,7 +367,14 @@ class Reader:
             if call.value and call.value > 0:
                 self.parent[call.value] = call.pid
                 if tree is not None and not probe.is_thread(call.args):
+                    # a vfork's child runs its program (or ends) before the parent returns
+                    if call.value in self.early_exec:
+                        tree.ran(call.value)
+                    if call.value in self.early_exit:
+                        tree.ended(call.value)
                     tree.born(call.pid, call.value)
+                self.early_exec.discard(call.value)
+                self.early_exit.discard(call.value)
             elif tree is not None and ("temporarily unavailable" in call.errno
                                        or call.errno == "EAGAIN"):
                 tree.refused()
@@ -371,6 +383,8 @@ class Reader:
             tree = self.tree_of(call.pid)
             if tree is not None:
                 tree.ran(call.pid)
+            else:
+                self.early_exec.add(call.pid)
         if call.name == "exit_group":
             return
         if call.name == OPENAT2:

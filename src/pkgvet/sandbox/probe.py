@@ -325,6 +325,7 @@ class ProcessTree:
         self.children: dict[int, set[int]] = {}
         self.plain: dict[int, int] = {}
         self.execed: set[int] = set()
+        self.gone: set[int] = set()
         self.created = 0
         self.failed = 0
         self.peak_alive = 0
@@ -332,28 +333,38 @@ class ProcessTree:
         self.peak_parent = 0
 
     def born(self, parent: int, child: int) -> None:
+        """The parent's fork returned `child`. A traced child can run a program, or end,
+        before its parent's return is written (vfork waits for the child's execve), so
+        what it already did counts here."""
         if child in self.parent:
             return
         self.parent[child] = parent
         self.created += 1
+        if child not in self.execed:
+            self.plain[parent] = self.plain.get(parent, 0) + 1
+        if child in self.gone:
+            self.gone.discard(child)
+            return
         self.alive.add(child)
         mine = self.children.setdefault(parent, set())
         mine.add(child)
-        self.plain[parent] = self.plain.get(parent, 0) + 1
         self.peak_alive = max(self.peak_alive, len(self.alive))
         if len(mine) > self.peak_children:
             self.peak_children, self.peak_parent = len(mine), parent
 
     def ran(self, pid: int) -> None:
         """`pid` ran a program of its own (execve): not a copy of its parent any more."""
-        if pid in self.execed or pid not in self.parent:
+        if pid in self.execed:
             return
         self.execed.add(pid)
-        parent = self.parent[pid]
-        self.plain[parent] = self.plain.get(parent, 1) - 1
+        if pid in self.parent:
+            parent = self.parent[pid]
+            self.plain[parent] = self.plain.get(parent, 1) - 1
 
     def ended(self, pid: int) -> None:
         if pid not in self.alive:
+            if pid not in self.parent:
+                self.gone.add(pid)  # its parent's fork return is still to come
             return
         self.alive.discard(pid)
         self.children.get(self.parent.get(pid, -1), set()).discard(pid)
