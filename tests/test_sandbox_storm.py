@@ -90,7 +90,7 @@ no parent has many children."""
 
 BUILD_LOOKALIKE = """\
 import multiprocessing, subprocess
-for _ in range(36):
+for _ in range(60):  # more runs than STORM_COPIES: each one runs a program
     subprocess.run(["gcc", "--version"], check=True, stdout=subprocess.DEVNULL)
 with multiprocessing.get_context("fork").Pool(4) as pool:
     assert pool.map(abs, range(-40, 0)) == list(range(40, 0, -1))
