@@ -215,6 +215,10 @@ def test_many_processes_asking_for_long_sleeps_are_a_storm_a_few_are_not() -> No
     assert "PV829" in {f.rule_id for f in storm}
     _, few = observe([*sleeps(2), *_phases()], Honeytokens.fresh(), image="i", seconds=1,
                      killed_by_host=False, timeout=10)
+    runs = [{**r, "label": f"run {i}"} for i, r in enumerate(sleeps(30))]  # 30 separate runs
+    _, apart = observe([*runs, *_phases()], Honeytokens.fresh(), image="i", seconds=1,
+                       killed_by_host=False, timeout=10)
+    assert "PV829" not in {f.rule_id for f in apart}
     assert "PV829" not in {f.rule_id for f in few}
     assert "PV824" in {f.rule_id for f in few}
 

@@ -532,7 +532,7 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     done = False
     cut_waits = 0
     trees: list[dict[str, Any]] = []
-    sleepers: dict[Phase, set[int]] = {}
+    sleepers: dict[tuple[str, str], set[int]] = {}
     execs: dict[tuple[Phase, tuple[str, ...]], tuple[dict[str, Any], bool]] = {}
     for record in records:  # what pip recorded is known only after the writes it explains
         if record.get("type") == "installed":
@@ -553,8 +553,8 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
                 cut_waits += 1  # a thread's timed wait: libraries have their own, not a sleep
                 continue
             if record.get("pid") is not None:
-                sleepers.setdefault(phase_of(record.get("phase")), set()).add(
-                    int(record["pid"]))
+                sleepers.setdefault((str(record.get("phase")), str(record.get("label") or "")),
+                                    set()).add(int(record["pid"]))
             obs.wait({"syscall": record.get("call"), "requested": record.get("requested"),
                       "skipped": True},
                      Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT)
@@ -719,7 +719,7 @@ def _integrity(obs: _Observation, foreign_lines: int, trace: dict[str, Any],
 
 
 def _storms(obs: _Observation, trees: Sequence[dict[str, Any]],
-            sleepers: dict[Phase, set[int]]) -> None:
+            sleepers: dict[tuple[str, str], set[int]]) -> None:
     """PV829: a fork storm that stays under the process limit, its children parked (asleep,
     blocked, or detached by a double fork) rather than working."""
     for tree in trees:
@@ -741,10 +741,13 @@ def _storms(obs: _Observation, trees: Sequence[dict[str, Any]],
         if signs:
             obs.add(_declared("PV829", phase, f"{what}: {'; '.join(signs)} "
                                               f"({tree.get('created')} processes in all)"))
-    for phase, pids in sleepers.items():
-        if len(pids) >= STORM_SLEEPERS:
-            obs.add(_declared("PV829", phase, f"{len(pids)} processes each asked for a long "
-                                              "wait (a storm of sleepers)"))
+    for (name, label), pids in sleepers.items():
+        phase = phase_of(name)
+        # Functions called with placeholders (the execute phase) may each back off and wait.
+        if len(pids) >= STORM_SLEEPERS and phase is not Phase.RUNTIME:
+            where = f"{phase.value} ({label})" if label else phase.value
+            obs.add(_declared("PV829", phase, f"{where}: {len(pids)} processes each asked for a "
+                                              "long wait (a storm of sleepers)"))
 
 
 def _last_line(text: str) -> str:
