@@ -482,7 +482,8 @@ static int64_t age_s(void) {
     return (shift(CLOCK_BOOTTIME) - offset()) / 1000000000L;
 }
 
-enum view { NO_VIEW, UPTIME, STAT, PROCESS_STAT, INIT_STAT, KERNEL_VERSION, KERNEL_RELEASE };
+enum view { NO_VIEW, UPTIME, STAT, PROCESS_STAT, INIT_STAT, KERNEL_VERSION, KERNEL_RELEASE,
+             CGROUP, INIT_CGROUP, LOADAVG };
 
 static int write_view(enum view kind, const char *text, char *out, size_t room, int flags);
 
@@ -494,6 +495,7 @@ static enum view view_of(const char *path) {
     if (strcmp(path, "/proc/version") == 0) return under_gvisor() ? KERNEL_VERSION : NO_VIEW;
     if (strcmp(path, "/proc/sys/kernel/osrelease") == 0)
         return under_gvisor() ? KERNEL_RELEASE : NO_VIEW;
+    if (strcmp(path, "/proc/loadavg") == 0) return under_gvisor() ? LOADAVG : NO_VIEW;
     if (strncmp(path, "/proc/", 6) != 0) return NO_VIEW;
     const char *p = path + 6;
     long pid = 0;
@@ -510,6 +512,7 @@ static enum view view_of(const char *path) {
         while (isdigit((unsigned char)*p)) p++;
         if (*p++ != '/') return NO_VIEW;
     }
+    if (strcmp(p, "cgroup") == 0) return pid == 1 ? INIT_CGROUP : CGROUP;
     if (strcmp(p, "stat") != 0) return NO_VIEW;
     return pid == 1 ? INIT_STAT : PROCESS_STAT;
 }
@@ -535,7 +538,7 @@ static int proc_view(const char *path, int flags) {
         size += got;
     close(fd);
     int view = -1;
-    if (text && out && size > 0 && size < LIMIT - 1) {
+    if (text && out && (size > 0 || kind == CGROUP || kind == INIT_CGROUP) && size < LIMIT - 1) {
         text[size] = 0;
         view = write_view(kind, text, out, LIMIT + 64, flags);
     }
@@ -569,6 +572,31 @@ static size_t process_stat(const char *text, char *out, size_t room, int init) {
     return (size_t)snprintf(out, room, "%.*s%llu%s", (int)(p - text), text, start, end);
 }
 
+/* A process's control groups as a desktop session's (systemd's user slice; init's own scope
+ * for PID 1), not Docker's (`/docker/<id>` under runc) or none at all (gVisor 2022 shows an
+ * empty file). */
+#define SESSION_CGROUP "/user.slice/user-10001.slice/session-2.scope"
+
+static size_t cgroup(const char *text, char *out, size_t room, const char *scope) {
+    size_t length = 0;
+    const char *line = text;
+    while (*line && length < room) {
+        const char *end = strchr(line, '\n');
+        size_t size = end ? (size_t)(end - line) : strlen(line);
+        const char *colon = memchr(line, ':', size);
+        const char *second = colon ? memchr(colon + 1, ':', size - (size_t)(colon + 1 - line)) : 0;
+        if (second)
+            length += (size_t)snprintf(out + length, room - length, "%.*s%s\n",
+                                       (int)(second + 1 - line), line, scope);
+        else if (size)
+            length += (size_t)snprintf(out + length, room - length, "%.*s\n", (int)size, line);
+        if (!end) break;
+        line = end + 1;
+    }
+    if (length == 0) length = (size_t)snprintf(out, room, "0::%s\n", scope);
+    return length;
+}
+
 static int write_view(enum view kind, const char *text, char *out, size_t room, int flags) {
     size_t length = 0;
     if (kind == UPTIME) {
@@ -585,6 +613,14 @@ static int write_view(enum view kind, const char *text, char *out, size_t room, 
                                   boot - (long long)age_s(), rest ? rest : "\n");
     } else if (kind == PROCESS_STAT || kind == INIT_STAT) {
         length = process_stat(text, out, room, kind == INIT_STAT);
+    } else if (kind == CGROUP || kind == INIT_CGROUP) {
+        length = cgroup(text, out, room, kind == CGROUP ? SESSION_CGROUP : "/init.scope");
+    } else if (kind == LOADAVG) {
+        struct timespec now;
+        real_clock_gettime(CLOCK_REALTIME, &now);
+        double load = 0.35 + (double)(now.tv_sec % 47) / 100.0;
+        length = (size_t)snprintf(out, room, "%.2f %.2f %.2f 1/%d %d\n", load, load * 1.1,
+                                  load * 1.05, 287 + (int)(now.tv_sec % 61), (int)getpid());
     } else {
         length = strlen(text); /* the kernel's name: already the text to show */
     }
