@@ -285,6 +285,10 @@ class Reader:
         self.reading = Reading()
         self.year = time.gmtime().tm_year
         self.reads_under = reads_under
+        self.trees: dict[tuple[str, str], probe.ProcessTree] = {}
+        self.early_exec: set[int] = set()
+        self.early_exit: set[int] = set()
+        """Processes whose parent's fork has not returned yet (a vfork's child runs first)."""
 
     def root_of(self, pid: int) -> int | None:
         seen = 0
@@ -315,6 +319,11 @@ class Reader:
                                      if rest.endswith(")") else rest, when)
             if name == "exit_group":
                 self.pending.pop(tid, None)
+                tree = self.tree_of(pid)
+                if tree is not None:
+                    tree.ended(pid)
+                else:
+                    self.early_exit.add(pid)
             return
         r = _RETURN.match(rest)
         if not r:
@@ -345,10 +354,37 @@ class Reader:
             self.reading.crash = CRASH_PIDS if "resource temporarily unavailable" in text \
                 else (self.reading.crash or text[:200])
 
+    def tree_of(self, pid: int) -> probe.ProcessTree | None:
+        root = self.root_of(pid)
+        if root is None:
+            return None
+        phase, label, _ = self.roots[root]
+        return self.trees.setdefault((phase, label), probe.ProcessTree())
+
     def finished(self, call: Call) -> None:
-        if call.name in ("clone", "clone3", "fork", "vfork") and call.value and call.value > 0:
-            self.parent[call.value] = call.pid
+        if call.name in probe.FORKS:
+            tree = self.tree_of(call.pid)
+            if call.value and call.value > 0:
+                self.parent[call.value] = call.pid
+                if tree is not None and not probe.is_thread(call.args):
+                    # a vfork's child runs its program (or ends) before the parent returns
+                    if call.value in self.early_exec:
+                        tree.ran(call.value)
+                    if call.value in self.early_exit:
+                        tree.ended(call.value)
+                    tree.born(call.pid, call.value)
+                self.early_exec.discard(call.value)
+                self.early_exit.discard(call.value)
+            elif tree is not None and ("temporarily unavailable" in call.errno
+                                       or call.errno == "EAGAIN"):
+                tree.refused()
             return
+        if call.name in ("execve", "execveat") and call.ok:
+            tree = self.tree_of(call.pid)
+            if tree is not None:
+                tree.ran(call.pid)
+            else:
+                self.early_exec.add(call.pid)
         if call.name == "exit_group":
             return
         if call.name == OPENAT2:
@@ -377,6 +413,9 @@ class Reader:
         if self.reading.exit_status is None and not self.reading.crash and \
                 len(self.parent) >= self.storm:
             self.reading.crash = CRASH_PIDS
+        for (phase, label), tree in self.trees.items():
+            self.reading.records.append({"type": "process_tree", "phase": phase, "label": label,
+                                         **tree.summary()})
         for call in list(self.pending.values()):
             if call.name in probe.SLEEPS and end is not None:
                 call.elapsed = max(0.0, end - call.when)

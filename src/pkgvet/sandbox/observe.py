@@ -65,6 +65,16 @@ SYNC_WAITS = ("sem_", "pthread_cond_")
 library cut short: noted, not graded (library threads wait this way; sleeps are graded)."""
 LONG_WAIT = 30.0
 """A wait at least this long (seconds) is graded high; shorter reported waits are medium."""
+STORM_CHILDREN = 16
+"""Children of one parent alive at once that make a fork storm (a build's worker pool is 2-4;
+a compiler driver runs its passes one after another)."""
+STORM_ALIVE = 32
+"""Processes of one phase alive at once (a double-fork storm spreads over many parents)."""
+STORM_COPIES = 48
+"""Copies of itself that one process forked without running a program in any of them."""
+STORM_SLEEPERS = 8
+"""Processes of one phase that each asked for a long wait (the clock library cut it short,
+so a storm of sleepers ends early and is seen by its requests, not by how many were alive)."""
 OUTPUT_FLOOD = 256 * 2**20
 DISK_FULL_SHARE = 0.01
 
@@ -521,6 +531,8 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     limits: dict[str, Any] = {}
     done = False
     cut_waits = 0
+    trees: list[dict[str, Any]] = []
+    sleepers: dict[tuple[str, str], set[int]] = {}
     execs: dict[tuple[Phase, tuple[str, ...]], tuple[dict[str, Any], bool]] = {}
     for record in records:  # what pip recorded is known only after the writes it explains
         if record.get("type") == "installed":
@@ -540,6 +552,9 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
             if str(record.get("call")).startswith(SYNC_WAITS):
                 cut_waits += 1  # a thread's timed wait: libraries have their own, not a sleep
                 continue
+            if record.get("pid") is not None:
+                sleepers.setdefault((str(record.get("phase")), str(record.get("label") or "")),
+                                    set()).add(int(record["pid"]))
             obs.wait({"syscall": record.get("call"), "requested": record.get("requested"),
                       "skipped": True},
                      Phase.INSTALL if record.get("phase") == "install" else Phase.IMPORT)
@@ -565,6 +580,8 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
                     obs.write({"path": path, "ok": True}, Phase.IMPORT, recorded)
         elif kind == "limits":
             limits = record
+        elif kind == "process_tree":
+            trees.append(record)
         elif kind == "done":
             done = True
         elif kind in ("probe_error", "probe_note"):
@@ -576,6 +593,7 @@ def observe(records: Sequence[dict[str, Any]], tokens: Honeytokens, *, image: st
     for (rphase, _), (record, ok) in execs.items():
         obs.process(record, rphase, ok)
     obs.report_waits()
+    _storms(obs, trees, sleepers)
     _resources(obs, install_end, [*replay_ends, *import_ends], limits, done, killed_by_host,
                timeout)
     _integrity(obs, foreign_lines, trace or {}, killed_by_host,
@@ -698,6 +716,38 @@ def _integrity(obs: _Observation, foreign_lines: int, trace: dict[str, Any],
     if trace.get("unparsed"):
         obs.add(_declared("PV820", phase,
                           f"{trace['unparsed']} lines of gVisor's trace did not parse"))
+
+
+def _storms(obs: _Observation, trees: Sequence[dict[str, Any]],
+            sleepers: dict[tuple[str, str], set[int]]) -> None:
+    """PV829: a fork storm that stays under the process limit, its children parked (asleep,
+    blocked, or detached by a double fork) rather than working."""
+    for tree in trees:
+        phase = phase_of(tree.get("phase"))
+        label = str(tree.get("label") or "")
+        what = f"{phase.value} ({label})" if label else phase.value
+        children, alive = int(tree.get("peak_children") or 0), int(tree.get("peak_alive") or 0)
+        copies, failed = int(tree.get("copies") or 0), int(tree.get("failed_forks") or 0)
+        signs = []
+        if children >= STORM_CHILDREN:
+            signs.append(f"{children} children of process {tree.get('peak_parent')} alive at "
+                         "once")
+        if alive >= STORM_ALIVE:
+            signs.append(f"{alive} of its processes alive at once")
+        if copies >= STORM_COPIES:
+            signs.append(f"{copies} forked copies that ran no program")
+        if failed:
+            signs.append(f"{failed} forks refused at the process limit")
+        if signs:
+            obs.add(_declared("PV829", phase, f"{what}: {'; '.join(signs)} "
+                                              f"({tree.get('created')} processes in all)"))
+    for (name, label), pids in sleepers.items():
+        phase = phase_of(name)
+        # Functions called with placeholders (the execute phase) may each back off and wait.
+        if len(pids) >= STORM_SLEEPERS and phase is not Phase.RUNTIME:
+            where = f"{phase.value} ({label})" if label else phase.value
+            obs.add(_declared("PV829", phase, f"{where}: {len(pids)} processes each asked for a "
+                                              "long wait (a storm of sleepers)"))
 
 
 def _last_line(text: str) -> str:

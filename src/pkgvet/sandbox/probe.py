@@ -47,7 +47,7 @@ TRACED = (
     "execve,execveat,connect,sendto,sendmsg,sendmmsg,open,openat,openat2,creat,rename,renameat,"
     "renameat2,mkdir,mkdirat,symlink,symlinkat,link,linkat,chmod,fchmodat,memfd_create,ptrace,"
     "process_vm_writev,process_vm_readv,io_uring_setup,io_uring_enter,io_uring_register,"
-    "nanosleep,clock_nanosleep,select,pselect6,poll,ppoll"
+    "nanosleep,clock_nanosleep,select,pselect6,poll,ppoll,clone,clone3,fork,vfork"
 )
 WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
 SLEEPS = ("nanosleep", "clock_nanosleep", "select", "pselect6", "poll", "ppoll")
@@ -306,6 +306,84 @@ class Facts:
         self.out("syscall", phase=self.phase, pid=pid, **fact)
 
 
+FORKS = ("clone", "clone3", "fork", "vfork")
+
+
+class ProcessTree:
+    """Which process made which, and how many were alive at once, over one phase.
+
+    A fork storm whose children sleep or block does not hit the process limit or crash the
+    sandbox: it is seen here, as many children of one parent alive together (or forked
+    without ever running a program of their own). Both traces feed it: strace's (clone
+    returns and `+++ exited` lines) and gVisor's (clone returns and exit_group entries). A
+    process killed by a signal leaves no exit_group in gVisor's log, so `alive` is an upper
+    bound there: the peaks are what counts, and a storm makes them long before any kill."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        self.alive: set[int] = set()
+        self.children: dict[int, set[int]] = {}
+        self.plain: dict[int, int] = {}
+        self.execed: set[int] = set()
+        self.gone: set[int] = set()
+        self.created = 0
+        self.failed = 0
+        self.peak_alive = 0
+        self.peak_children = 0
+        self.peak_parent = 0
+
+    def born(self, parent: int, child: int) -> None:
+        """The parent's fork returned `child`. A traced child can run a program, or end,
+        before its parent's return is written (vfork waits for the child's execve), so
+        what it already did counts here."""
+        if child in self.parent:
+            return
+        self.parent[child] = parent
+        self.created += 1
+        if child not in self.execed:
+            self.plain[parent] = self.plain.get(parent, 0) + 1
+        if child in self.gone:
+            self.gone.discard(child)
+            return
+        self.alive.add(child)
+        mine = self.children.setdefault(parent, set())
+        mine.add(child)
+        self.peak_alive = max(self.peak_alive, len(self.alive))
+        if len(mine) > self.peak_children:
+            self.peak_children, self.peak_parent = len(mine), parent
+
+    def ran(self, pid: int) -> None:
+        """`pid` ran a program of its own (execve): not a copy of its parent any more."""
+        if pid in self.execed:
+            return
+        self.execed.add(pid)
+        if pid in self.parent:
+            parent = self.parent[pid]
+            self.plain[parent] = self.plain.get(parent, 1) - 1
+
+    def ended(self, pid: int) -> None:
+        if pid not in self.alive:
+            if pid not in self.parent:
+                self.gone.add(pid)  # its parent's fork return is still to come
+            return
+        self.alive.discard(pid)
+        self.children.get(self.parent.get(pid, -1), set()).discard(pid)
+
+    def refused(self) -> None:
+        """A fork that failed (EAGAIN: the process limit)."""
+        self.failed += 1
+
+    def summary(self) -> dict[str, Any]:
+        copies = max(self.plain.values(), default=0)
+        return {"created": self.created, "peak_alive": self.peak_alive,
+                "peak_children": self.peak_children, "peak_parent": self.peak_parent,
+                "copies": copies, "failed_forks": self.failed}
+
+
+def is_thread(args: str) -> bool:
+    return "CLONE_THREAD" in args
+
+
 class TraceReader:
     """Turns strace's `-f` output into facts, joining `<unfinished ...>` and `resumed>`."""
 
@@ -318,6 +396,7 @@ class TraceReader:
         self.pids: set[str] = set()
         self.exited: set[str] = set()
         self.unparsed = 0
+        self.tree = ProcessTree()
 
     @property
     def dropped(self) -> int:
@@ -337,6 +416,7 @@ class TraceReader:
             ended = _EXITED.match(text)
             if ended:
                 self.exited.add(pid)
+                self.tree.ended(int(pid))
             if ended and pid == self.first_pid:
                 self.main_exited.set()
             if ended and ended.group(3):
@@ -361,9 +441,21 @@ class TraceReader:
             self.unparsed += 1
             return
         name, args, ret = call.groups()
+        if name in FORKS:
+            self.fork(int(pid), args, ret)
+            return
+        if name in ("execve", "execveat") and ret.strip().startswith("0"):
+            self.tree.ran(int(pid))
         fact = parse_call(name, args, ret, now=now)
         if fact is not None:
             self.facts.add(int(pid), fact)
+
+    def fork(self, pid: int, args: str, ret: str) -> None:
+        value, errno, _ = _result(ret)
+        if value > 0 and not is_thread(args):
+            self.tree.born(pid, value)
+        elif value < 0 and errno == "EAGAIN":
+            self.tree.refused()
 
     def cut(self, pid: str, text: str, since: float) -> None:
         """A wait that was still running when its process died is reported with how long
@@ -648,6 +740,8 @@ def run_phase(phase: str, command: list[str], timeout: float, cwd: str, job: dic
         **_disk(),
     }
     emit("phase_end", **ended)
+    if strace:
+        emit("process_tree", phase=phase, label=label, **reader.tree.summary())
     emit_programs(phase, label, job)
     collect_persona(phase, label, job)  # persona (pkgvet.sandbox.persona)
     return ended
@@ -736,7 +830,9 @@ def emit_programs(phase: str, label: str, job: dict[str, Any]) -> None:
 
 def as_user(work: Callable[[], None]) -> None:
     """Run `work` in a child process that is the sandbox user (the probe, root without
-    CAP_DAC_OVERRIDE or CAP_CHOWN, cannot write into the user's places itself)."""
+    CAP_DAC_OVERRIDE or CAP_CHOWN, cannot write into the user's places itself). The one copy:
+    the persona's bootstrap (runtime/bootstrap.py) loads this module's source before it runs
+    it and prepares the home with this function too."""
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -1052,9 +1148,14 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The container's program: the probe's run, reported whatever happens."""
     try:
         sys.exit(main())
     except Exception as exc:  # report, then let the container exit
         emit("probe_error", text=repr(exc))
         sys.exit(70)
+
+
+if __name__ == "__main__":
+    run()

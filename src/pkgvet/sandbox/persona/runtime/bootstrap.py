@@ -17,7 +17,6 @@ import time
 from typing import Any
 
 PR_SET_NAME = 15
-SANDBOX_UID = 10001
 
 
 def disguise(title: str) -> None:
@@ -91,26 +90,6 @@ def stage(entry: dict[str, str]) -> str:
     return target
 
 
-def as_sandbox_user(work: Any) -> None:
-    """Run `work` as the sandbox user (isolation: PID 1 is root, without the capabilities to
-    write into the user's home; the files must be the user's own anyway)."""
-    if os.getuid() != 0:
-        work()
-        return
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.setgroups([])
-            os.setgid(SANDBOX_UID)
-            os.setuid(SANDBOX_UID)
-            work()
-            code = 0
-        finally:
-            os._exit(code)
-    os.waitpid(pid, 0)
-
-
 def write_modules(modules: dict[str, str]) -> None:
     for relpath, content in modules.items():
         os.makedirs(os.path.dirname(relpath), exist_ok=True)
@@ -128,12 +107,17 @@ def main(payload: dict[str, Any]) -> None:
         stage(payload["input"])
         write_modules(payload.get("modules", {}))
 
-    as_sandbox_user(prepare)
+    # The probe's source defines its functions (its name is not __main__, so it does not run
+    # yet); its `as_user` is the one way a file becomes the sandbox user's.
+    probe: dict[str, Any] = {"__name__": "probe", "__builtins__": __builtins__, "JOB": job}
+    exec(compile(payload["probe"], "<stdin>", "exec"), probe)
+    try:
+        probe["as_user"](prepare)
+    except RuntimeError as exc:
+        probe["emit"]("probe_note", text=f"preparing the home: {exc}")
     job["target"] = staged_path(payload["input"], home)
-    source = payload["probe"]
     payload.clear()
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__, "JOB": job}
-    exec(compile(source, "<stdin>", "exec"), namespace)
+    probe["run"]()
 
 
 main(globals()["PAYLOAD"])  # defined by the host on the line above
