@@ -45,6 +45,7 @@ def all_cases() -> dict[str, list[Case]]:
         build_systems,
         bytes_to_code,
         definition_time,
+        dns_channel,
         flows,
         folder_words,
         install_hooks,
@@ -68,4 +69,5 @@ def all_cases() -> dict[str, list[Case]]:
         "plugin-hosts": plugin_hosts.CASES,
         "bytes-to-code": bytes_to_code.CASES,
         "sinks-and-planted-code": sinks.CASES,
+        "dns-command-channel": dns_channel.CASES,
     }

@@ -317,6 +317,12 @@ FUNCTION_MAKERS = frozenset({
 })
 """Calls whose result is a function or a namespace of functions: one kept in a container and
 called by index is still a hidden call."""
+CONTAINER_FILLS = frozenset({"append", "extend", "insert", "appendleft", "add", "update"})
+BYTE_PACKERS = frozenset({"builtins.bytes", "builtins.bytearray", "socket.inet_aton",
+                          "socket.inet_pton", "struct.pack", "array.array", "builtins.chr",
+                          "ipaddress.ip_address", "ipaddress.IPv4Address",
+                          "ipaddress.IPv6Address", "builtins.memoryview"})
+"""Calls that turn numbers or addresses into bytes or characters."""
 HIDDEN_SOURCES = frozenset({"decode", "chr_join", "reverse", "blob", "xor", "exception"})
 
 
@@ -332,6 +338,13 @@ class Collector(ast.NodeVisitor):
         self.scopes: list[str] = [MODULE]
         self.classes: list[str] = []
         self.assignments: dict[tuple[str, str], list[ast.expr]] = {}
+        self.fed: dict[tuple[str, str], list[ast.expr]] = {}
+        """(scope, name) -> values that reach the name other than by assignment: what a
+        `for` loop or comprehension binding it iterates, what `name.append(x)` and
+        `name.extend(xs)` put in."""
+        self.returns: dict[str, list[ast.expr]] = {}
+        self.source_memo: dict[tuple[int, str, int], frozenset[str]] = {}
+        """Function key -> the values it returns."""
         self.exec_calls: list[tuple[ast.Call, str, str, str]] = []
         self.helpers: set[str] = set()
         self.messages = 0
@@ -753,6 +766,29 @@ class Collector(ast.NodeVisitor):
         values = self.assignments.get((self.scope, name), [])
         return not any(isinstance(v, ast.Lambda) for v in values)
 
+    def visit_For(self, node: ast.For) -> None:
+        self._iterates(node.target, node.iter)
+        self.generic_visit(node)
+
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
+        self._iterates(node.target, node.iter)
+        self.generic_visit(node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self._iterates(node.target, node.iter)
+        self.generic_visit(node)
+
+    def _iterates(self, target: ast.expr, it: ast.expr) -> None:
+        names = [target] if isinstance(target, ast.Name) else [
+            e for e in getattr(target, "elts", []) if isinstance(e, ast.Name)]
+        for name in names:
+            self.fed.setdefault((self.scope, name.id), []).append(it)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None and self.scope not in (MODULE, MAIN):
+            self.returns.setdefault(self.scope, []).append(node.value)
+        self.generic_visit(node)
+
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.target, ast.Name):
             self.assignments.setdefault((self.scope, node.target.id), []).append(node.value)
@@ -901,6 +937,9 @@ class Collector(ast.NodeVisitor):
         for kind in sink_kinds(caps):
             self.exec_calls.append((node, self.scope, label, kind))
             self._fold_sink_argument(node, kind, line, col)
+        if simple in CONTAINER_FILLS and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.args:
+            self.fed.setdefault((self.scope, node.func.value.id), []).append(node.args[-1])
         if simple:
             self.out.calls.setdefault(self.scope, set()).add(simple)
         if qualified and "." in qualified and not qualified.startswith("builtins."):
@@ -1073,6 +1112,8 @@ class Collector(ast.NodeVisitor):
         self.helpers = {name for name, key in self.out.functions.items() if key in scopes}
         for call, scope, label, kind in self.exec_calls:
             sources: set[str] = set()
+            if kind == "process" and _fixed_program(call):
+                continue
             for arg in call.args[:2]:
                 sources |= self._sources(arg, scope, 0)
             for src in sorted(sources):
@@ -1157,22 +1198,43 @@ class Collector(ast.NodeVisitor):
                 visit(value)
 
     def _sources(self, node: ast.expr, scope: str, depth: int) -> set[str]:
+        """What feeds `node`: decoding, downloads, chr/xor/reversal tricks, blobs, through
+        the names it reads (their assignments, the loops that bind them) and the return
+        values of the file's own functions it calls."""
         if depth > 4:
             return set()
+        memo = (id(node), scope, depth)
+        known = self.source_memo.get(memo)
+        if known is not None:
+            return set(known)
         found: set[str] = set()
-        for seen, sub in enumerate(ast.walk(node)):
-            if seen > 400:
-                break
+        todo: list[ast.AST] = [node]
+        seen = 0
+        while todo and seen <= 400:
+            sub = todo.pop()
+            seen += 1
+            children = True
             if isinstance(sub, ast.Call):
                 caps, qualified, simple = self.call_caps(sub)
                 if "decode" in caps or simple in self.helpers:
                     found.add("decode")
-                if caps & {"download", "network"} and qualified not in ADDRESS_LOOKUPS:
+                if qualified in ADDRESS_LOOKUPS:
+                    # The answer is an address, whatever name was asked: what built the
+                    # name does not flow into it.
+                    found.add("resolved")
+                    children = False
+                elif caps & {"download", "network"}:
                     found.add("download")
                 if (
                     simple == "join" and sub.args and _mentions_chr(sub.args[0])
                 ) or qualified == "builtins.chr":
                     found.add("chr_join")
+                if qualified in BYTE_PACKERS or simple in ("to_bytes", "packed"):
+                    found.add("packed")
+                if isinstance(sub.func, ast.Name) and sub.func.id in self.out.functions:
+                    key = self.out.functions[sub.func.id]
+                    for returned in self.returns.get(key, [])[:4]:
+                        found |= self._sources(returned, key, depth + 1)
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
                     and sub.func.attr in ("recv", "recvfrom", "recv_into", "recvmsg"):
                 found.add("download")  # bytes a socket received
@@ -1192,13 +1254,21 @@ class Collector(ast.NodeVisitor):
                 if is_blob(value, min_len=60):
                     found.add("blob")
             elif isinstance(sub, ast.Name):
-                for assigned in self.assignments.get((scope, sub.id), [])[:4]:
-                    found |= self._sources(assigned, scope, depth + 1)
-                if scope != MODULE:
-                    for assigned in self.assignments.get((MODULE, sub.id), [])[:4]:
-                        found |= self._sources(assigned, MODULE, depth + 1)
+                for where in (scope, MODULE) if scope != MODULE else (scope,):
+                    name = (where, sub.id)
+                    for assigned in (self.assignments.get(name, [])[:4]
+                                     + self.fed.get(name, [])[:4]):
+                        found |= self._sources(assigned, where, depth + 1)
+            if children:
+                todo.extend(ast.iter_child_nodes(sub))
+        self.source_memo[memo] = frozenset(found)
+        if depth == 0:
+            # Resolver answers packed into bytes (A-record octets, inet_aton): content a DNS
+            # server chose, not an address to connect to.
+            if {"resolved", "packed"} <= found:
+                found.add("dns_answer")
+            found -= {"resolved", "packed"}
         return found
-
 
 BACKGROUND = frozenset({"threading.Thread", "threading.Timer", "multiprocessing.Process",
                         "os.fork", "os.setsid", "_thread.start_new_thread",
@@ -1266,6 +1336,29 @@ def _network_tool(node: ast.Call) -> str:
 
 
 SCRIPT_NAME = re.compile(r"[\w.-]\.(py|pyw|sh|bash|zsh|ps1|bat|cmd)$|(^|/)configure$")
+
+
+INTERPRETERS = re.compile(
+    r"^(ba|z|da|k|c|tc|fi)?sh$|^cmd(\.exe)?$|^(power|pw)sh(ell)?(\.exe)?$|^python[\d.]*w?(\.exe)?$"
+    r"|^(perl|ruby|node|php|lua|osascript|wscript|cscript|mshta|rundll32|env|xargs|nohup|"
+    r"sudo|su|doas|setsid|timeout|nice|exec|eval|source|busybox)(\.exe)?$", re.IGNORECASE)
+"""Programs whose arguments are themselves run: a shell, an interpreter, a launcher."""
+
+
+def _fixed_program(call: ast.Call) -> bool:
+    """`subprocess.run(["svcctl", "join", "--addr", ip])`: an argv whose program is a literal
+    that does not run its arguments. What fills the other places is data handed to that
+    program, not a command; `["sh", "-c", x]`, `[x]`, a string command all stay commands."""
+    argv = call.args[0] if call.args else None
+    if not isinstance(argv, (ast.List, ast.Tuple)) or not argv.elts:
+        return False
+    first = argv.elts[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return False
+    program = first.value.replace("\\", "/").rsplit("/", 1)[-1]
+    return bool(program) and not INTERPRETERS.search(program) and not any(
+        isinstance(kw.value, ast.Constant) and kw.value.value is True
+        for kw in call.keywords if kw.arg == "shell")
 
 
 def _writes_file(qualified: str, simple: str, node: ast.Call) -> bool:

@@ -384,6 +384,13 @@ def grade_group(
                  Confidence.MEDIUM, phase, patch.detail)
             break
 
+    # Code or commands carried in resolver answers (A-record octets, inet_aton bytes).
+    for fact in facts:
+        if fact.cap in ("exec_of:dns_answer", "process_of:dns_answer"):
+            emit("PV326", fact, crit_or(Severity.HIGH), Confidence.HIGH if auto else
+                 Confidence.MEDIUM, phase)
+            break
+
     # Commands that come from the network (a C2 poller).
     for fact in facts:
         if fact.cap == "process_of:download":

@@ -91,6 +91,8 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "gethostbyname",
         "getaddrinfo",
         "dns.resolver",
+        "from dns ",
+        "import dns",
         "paramiko",
         "xmlrpc",
         "open_connection",

