@@ -48,6 +48,7 @@ def all_cases() -> dict[str, list[Case]]:
         dns_channel,
         flows,
         folder_words,
+        hidden_runners,
         install_hooks,
         plugin_hosts,
         runtime_names,
@@ -70,4 +71,5 @@ def all_cases() -> dict[str, list[Case]]:
         "bytes-to-code": bytes_to_code.CASES,
         "sinks-and-planted-code": sinks.CASES,
         "dns-command-channel": dns_channel.CASES,
+        "hidden-runners": hidden_runners.CASES,
     }

@@ -317,6 +317,8 @@ FUNCTION_MAKERS = frozenset({
 })
 """Calls whose result is a function or a namespace of functions: one kept in a container and
 called by index is still a hidden call."""
+NAME_RESOLVERS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
+"""Functions that return the object a dotted name names."""
 CONTAINER_FILLS = frozenset({"append", "extend", "insert", "appendleft", "add", "update"})
 BYTE_PACKERS = frozenset({"builtins.bytes", "builtins.bytearray", "socket.inet_aton",
                           "socket.inet_pton", "struct.pack", "array.array", "builtins.chr",
@@ -474,16 +476,47 @@ class Collector(ast.NodeVisitor):
         if isinstance(node.func, ast.Call):
             return False
         name = self.qualify(node.func, depth + 1)
-        return name in ("builtins.getattr", "builtins.__import__", "importlib.import_module")
+        return name in ("builtins.getattr", "builtins.__import__", "importlib.import_module",
+                        *NAME_RESOLVERS, "functools.reduce")
 
     def _dynamic_target(self, node: ast.Call, depth: int) -> str | None:
         """`__import__("o" + "s")` -> os; `getattr(os, "sy" + "stem")` -> os.system."""
         fname = self.qualify(node.func, depth + 1) if not isinstance(node.func, ast.Call) else None
+        if isinstance(node.func, ast.Call) and not node.args:
+            return None
         if fname in ("builtins.__import__", "importlib.import_module") and node.args:
             folded = self.folder.fold_str(node.args[0])
             if folded is not None and _dotted_ok(folded.value):
                 self._trick(folded.tricky)
                 return str(folded.value)
+            return None
+        if fname in NAME_RESOLVERS and node.args:
+            # `pydoc.locate("os.system")`, `pkgutil.resolve_name("os:system")`.
+            folded = self.folder.fold_str(node.args[0])
+            if folded is not None and isinstance(folded.value, str):
+                name = folded.value.replace(":", ".")
+                if _dotted_ok(name):
+                    self._trick(folded.tricky)
+                    return name
+            return None
+        if fname == "functools.reduce" and len(node.args) >= 3 \
+                and self.qualify(node.args[0], depth + 1) == "builtins.getattr" \
+                and isinstance(node.args[1], (ast.List, ast.Tuple)):
+            # `functools.reduce(getattr, ["path", "join"], os)`: a walk nobody needs to write.
+            base = self.qualify(node.args[2], depth + 1)
+            names = [self.folder.fold_str(e) for e in node.args[1].elts]
+            if base and names and all(n is not None and _dotted_ok(n.value) for n in names):
+                self._trick(True)
+                return ".".join([base, *(str(n.value) for n in names if n is not None)])
+            return None
+        if isinstance(node.func, ast.Call) and node.args and node.func.args \
+                and self.qualify(node.func.func, depth + 1) == "operator.attrgetter":
+            # `operator.attrgetter("system")(os)`.
+            base = self.qualify(node.args[0], depth + 1)
+            folded = self.folder.fold_str(node.func.args[0])
+            if base and folded is not None and _dotted_ok(folded.value):
+                self._trick(True)
+                return f"{base}.{folded.value!s}"
             return None
         if fname == "builtins.getattr" and len(node.args) >= 2:
             base = self.qualify(node.args[0], depth + 1)
@@ -632,6 +665,10 @@ class Collector(ast.NodeVisitor):
             key = f"{self.scope}.{key}"
         self.out.functions.setdefault(name, key)
         self.out.calls.setdefault(key, set())
+        if self.scope == MODULE and not self.classes and name in ("__getattr__", "__dir__"):
+            # PEP 562: the module's own hook runs for a missing name (a star import of an
+            # `__all__` it serves, `from mod import name`, `hasattr`) while importers load.
+            self.out.calls.setdefault(MODULE, set()).add(name)
         self.params[key] = [a.arg for a in node.args.args + node.args.kwonlyargs]
         if isinstance(node, ast.Lambda):
             self.scopes.append(key)
@@ -664,6 +701,11 @@ class Collector(ast.NodeVisitor):
                     self.visit(arg.annotation)
             if node.returns is not None and not isinstance(node.returns, ast.Constant):
                 self.visit(node.returns)
+        args = node.args
+        for annotation in [a.annotation for a in [*args.posonlyargs, *args.args,
+                                                  *args.kwonlyargs, args.vararg, args.kwarg]
+                           if a is not None] + [getattr(node, "returns", None)]:
+            self._string_annotation(annotation)
         self.scopes.append(key)
         for stmt in node.body:
             self.visit(stmt)
@@ -794,7 +836,26 @@ class Collector(ast.NodeVisitor):
             self.assignments.setdefault((self.scope, node.target.id), []).append(node.value)
         self.generic_visit(node)
 
+    def _string_annotation(self, node: ast.expr | None) -> None:
+        """`x: "__import__('os').system(...)"`: `typing.get_type_hints`, pydantic and
+        dataclass tools evaluate string annotations; one that calls something is code."""
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and "(" in node.value and len(node.value) < 2000):
+            return
+        try:
+            expr = ast.parse(node.value.strip(), mode="eval").body
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return
+        if not any(isinstance(sub, ast.Call) for sub in ast.walk(expr)):
+            return
+        for sub in ast.walk(expr):
+            if "lineno" in sub._attributes:
+                sub.lineno, sub.col_offset = node.lineno, node.col_offset  # type: ignore[attr-defined]
+                sub.end_lineno, sub.end_col_offset = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
+        self.visit(expr)
+
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._string_annotation(node.annotation)
         if node.value is not None and isinstance(node.target, ast.Name):
             self.assignments.setdefault((self.scope, node.target.id), []).append(node.value)
         self.generic_visit(node)
@@ -865,6 +926,14 @@ class Collector(ast.NodeVisitor):
     # calls ---------------------------------------------------------------------------------
     def call_caps(self, node: ast.Call) -> tuple[set[str], str, str]:
         qualified = self.qualify(node.func) or ""
+        if qualified == "operator.methodcaller" and node.args and isinstance(node.func, ast.Call) \
+                and node.func.args:
+            # `operator.methodcaller("system", cmd)(os)` calls `os.system(cmd)`.
+            base = self.qualify(node.args[0])
+            folded = self.folder.fold_str(node.func.args[0])
+            if base and folded is not None and _dotted_ok(folded.value):
+                self._trick(True)
+                qualified = f"{base}.{folded.value!s}"
         caps = set(self.cat.caps_for(qualified)) if qualified else set()
         if not caps and qualified.startswith("builtins."):
             caps = set(self.cat.caps_for(qualified[len("builtins.") :]))
@@ -1283,6 +1352,7 @@ CALLBACK_APIS = BACKGROUND | frozenset({
     "sys.addaudithook", "threading.setprofile", "threading.setprofile_all_threads",
     "threading.settrace_all_threads", "sys.set_asyncgen_hooks", "codecs.register",
     "sys.monitoring.register_callback", "os.register_at_fork",
+    "gc.callbacks.append", "gc.callbacks.insert", "gc.callbacks.extend",
 })
 CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon",
                               "call_later", "start_new_thread", "Thread", "Timer", "Process",
