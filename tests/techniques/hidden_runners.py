@@ -58,6 +58,12 @@ CASES = [
         "data=json.dumps(dict(os.environ)).encode())\n\n\n"
         "gc.callbacks.append(_cb)\ngc.collect()\n"), "malicious", ("PV303",),
         kind="wheel"),
+    Case("gc callback added with += and an unraisable hook set with setattr", "hookset", _init(
+        "hookset",
+        "import gc\n\n\ndef _cb(phase, info):\n" + _body(STEAL, 4)
+        + "\n\ndef _hook(u):\n    _cb(None, None)\n\n\n"
+        "gc.callbacks += [_cb]\nsetattr(sys, 'unraisable' + 'hook', _hook)\n"),
+        "malicious", ("PV303",), kind="wheel"),
     Case("module __getattr__ (PEP 562) fired by the package's own star-import list",
          "lazyattr", {
         "lazyattr/__init__.py": "from .api import *  # noqa\n",

@@ -834,6 +834,13 @@ class Collector(ast.NodeVisitor):
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.target, ast.Name):
             self.assignments.setdefault((self.scope, node.target.id), []).append(node.value)
+        elif isinstance(node.target, ast.Attribute) \
+                and isinstance(node.value, (ast.List, ast.Tuple)) \
+                and f"{self.qualify(node.target)}.extend" in CALLBACK_APIS:
+            # `gc.callbacks += [f]` is `gc.callbacks.extend([f])`.
+            for value in node.value.elts:
+                if isinstance(value, ast.Name):
+                    self.out.calls.setdefault(self.scope, set()).add(value.id)
         self.generic_visit(node)
 
     def _string_annotation(self, node: ast.expr | None) -> None:
@@ -982,6 +989,14 @@ class Collector(ast.NodeVisitor):
             self.out.add("background", line, self.scope, qualified, col)
         if qualified in CODE_READS:
             self.out.add("code_read", line, self.scope, qualified, col)
+        if qualified == "builtins.setattr" and len(node.args) >= 3:
+            # `setattr(sys, "excepthook", f)` is `sys.excepthook = f`.
+            folded = self.folder.fold_str(node.args[1])
+            if folded is not None and isinstance(folded.value, str) \
+                    and folded.value.isidentifier():
+                target = ast.copy_location(
+                    ast.Attribute(value=node.args[0], attr=folded.value, ctx=ast.Store()), node)
+                self._attribute_store(target, node.args[2], line)
         if simple == "getattr" and node.args and self._is_builtins(node.args[0]):
             self.out.add("builtins_access", line, self.scope, "getattr(builtins, ...)", col)
         if simple == "join" and node.args and _mentions_chr(node.args[0]):
@@ -1304,6 +1319,8 @@ class Collector(ast.NodeVisitor):
                     key = self.out.functions[sub.func.id]
                     for returned in self.returns.get(key, [])[:4]:
                         found |= self._sources(returned, key, depth + 1)
+            if isinstance(sub, ast.Attribute) and sub.attr == "packed":
+                found.add("packed")  # ipaddress.ip_address(answer).packed
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
                     and sub.func.attr in ("recv", "recvfrom", "recv_into", "recvmsg"):
                 found.add("download")  # bytes a socket received
@@ -1410,9 +1427,17 @@ SCRIPT_NAME = re.compile(r"[\w.-]\.(py|pyw|sh|bash|zsh|ps1|bat|cmd)$|(^|/)config
 
 INTERPRETERS = re.compile(
     r"^(ba|z|da|k|c|tc|fi)?sh$|^cmd(\.exe)?$|^(power|pw)sh(ell)?(\.exe)?$|^python[\d.]*w?(\.exe)?$"
-    r"|^(perl|ruby|node|php|lua|osascript|wscript|cscript|mshta|rundll32|env|xargs|nohup|"
-    r"sudo|su|doas|setsid|timeout|nice|exec|eval|source|busybox)(\.exe)?$", re.IGNORECASE)
+    r"|^(perl|ruby|node|nodejs|deno|bun|php|lua|tclsh|wish|osascript|wscript|cscript|mshta|"
+    r"rundll32|regsvr32|env|xargs|nohup|sudo|su|doas|setsid|timeout|nice|exec|eval|source|"
+    r"busybox|awk|gawk|mawk|nawk|find|ssh|java|jshell|rscript|r|make|docker|podman|kubectl|"
+    r"script|watch|expect|parallel|flock|chroot|unshare|nsenter|strace|gdb)(\.exe)?$",
+    re.IGNORECASE)
 """Programs whose arguments are themselves run: a shell, an interpreter, a launcher."""
+RUN_FLAGS = re.compile(r"^(-c|-e|-x|-exec|--exec|--eval|--command|/c|/k|-command|"
+                       r"-encodedcommand|-enc|--rcfile|--init-file|-ex|--ex)$|exec=|!",
+                       re.IGNORECASE)
+"""Options that make a program run their value (`git -c alias.x=!cmd`, `tar
+--checkpoint-action=exec=cmd`, `find -exec`)."""
 
 
 def _fixed_program(call: ast.Call) -> bool:
@@ -1428,7 +1453,9 @@ def _fixed_program(call: ast.Call) -> bool:
     program = first.value.replace("\\", "/").rsplit("/", 1)[-1]
     return bool(program) and not INTERPRETERS.search(program) and not any(
         isinstance(kw.value, ast.Constant) and kw.value.value is True
-        for kw in call.keywords if kw.arg == "shell")
+        for kw in call.keywords if kw.arg == "shell") and not any(
+        isinstance(sub, ast.Constant) and isinstance(sub.value, str)
+        and RUN_FLAGS.search(sub.value) for e in argv.elts[1:] for sub in ast.walk(e))
 
 
 def _writes_file(qualified: str, simple: str, node: ast.Call) -> bool:
