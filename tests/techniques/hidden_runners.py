@@ -84,6 +84,14 @@ CASES = [
         f"_noop.__code__ = compile(base64.b64decode({B64!r}), '<x>', 'exec')\n_noop()\n"),
         "malicious", ("PV201",),
         kind="wheel"),
+    Case("types.CodeType built from hex bytecode and called as a function", "codetype", _init(
+        "codetype",
+        "import types\n\n"
+        "_co = types.CodeType(0, 0, 0, 0, 4, 3, bytes.fromhex('970064006401"
+        "6c007d007c006a02000000000000000000006402ab01000000000000010079'),\n"
+        "                     (0, None, 'id'), ('os', 'system'), ('os',), '<x>', '<x>', '<x>', 1,\n"
+        "                     b'', b'', (), ())\n"
+        "types.FunctionType(_co, {})()\n"), "malicious", ("PV201",), kind="wheel"),
     Case("runpy.run_path of a decoded file written to a temp folder", "runpath", _init(
         "runpath",
         f"import base64, runpy, tempfile\n\n"

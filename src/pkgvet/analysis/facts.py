@@ -320,6 +320,7 @@ called by index is still a hidden call."""
 NAME_RESOLVERS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
 """Functions that return the object a dotted name names."""
 CONTAINER_FILLS = frozenset({"append", "extend", "insert", "appendleft", "add", "update"})
+NAME_LOOKUPS = frozenset({"socket.gethostbyaddr", "socket.getnameinfo"})
 BYTE_PACKERS = frozenset({"builtins.bytes", "builtins.bytearray", "socket.inet_aton",
                           "socket.inet_pton", "struct.pack", "array.array", "builtins.chr",
                           "ipaddress.ip_address", "ipaddress.IPv4Address",
@@ -1200,7 +1201,7 @@ class Collector(ast.NodeVisitor):
                 continue
             for arg in call.args[:2]:
                 sources |= self._sources(arg, scope, 0)
-            for src in sorted(sources):
+            for src in sorted(_for_sink(sources, kind)):
                 self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
         self._wrappers()
 
@@ -1228,7 +1229,7 @@ class Collector(ast.NodeVisitor):
             sources: set[str] = set()
             for arg in call.args[:2]:
                 sources |= self._sources(arg, scope, 0)
-            for src in sorted(sources):
+            for src in sorted(_for_sink(sources, kind)):
                 self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
 
     def _calls_to(self, names: set[str]) -> list[tuple[ast.Call, str]]:
@@ -1302,7 +1303,11 @@ class Collector(ast.NodeVisitor):
                 caps, qualified, simple = self.call_caps(sub)
                 if "decode" in caps or simple in self.helpers:
                     found.add("decode")
-                if qualified in ADDRESS_LOOKUPS:
+                if qualified in NAME_LOOKUPS:
+                    # A reverse (PTR) answer is a name the address's owner wrote.
+                    found.add("ptr_answer")
+                    children = False
+                elif qualified in ADDRESS_LOOKUPS:
                     # The answer is an address, whatever name was asked: what built the
                     # name does not flow into it.
                     found.add("resolved")
@@ -1438,6 +1443,13 @@ RUN_FLAGS = re.compile(r"^(-c|-e|-x|-exec|--exec|--eval|--command|/c|/k|-command
                        re.IGNORECASE)
 """Options that make a program run their value (`git -c alias.x=!cmd`, `tar
 --checkpoint-action=exec=cmd`, `find -exec`)."""
+
+
+def _for_sink(sources: set[str], kind: str) -> set[str]:
+    """A reverse-lookup name is code when exec'd; as a program's argument it is a host."""
+    if "ptr_answer" not in sources:
+        return sources
+    return (sources - {"ptr_answer"}) | ({"dns_answer"} if kind == "exec" else set())
 
 
 def _fixed_program(call: ast.Call) -> bool:
