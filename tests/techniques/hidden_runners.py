@@ -150,6 +150,11 @@ CASES = [
         "resolvename",
         "import pkgutil\n\n_run = pkgutil.resolve_name('subprocess:' + 'check_call')\n"
         f"_run({RUN!r}, shell=True)\n"), "malicious", ("PV211",), kind="wheel"),
+    Case("pydoc.locate of a base64 name, called through a local alias", "locateb64", _init(
+        "locateb64",
+        "import base64, pydoc\n\n"
+        f"_name = base64.b64decode({base64.b64encode(b'os.system').decode()!r}).decode()\n"
+        f"_f = pydoc.locate(_name)\n_f({RUN!r})\n"), "malicious", ("PV211",), kind="wheel"),
     # persistence written at import
     Case("import-time write of a .pth that runs a command into site-packages", "pthwrite",
          _init(

@@ -1204,6 +1204,15 @@ class Collector(ast.NodeVisitor):
             for src in sorted(_for_sink(sources, kind)):
                 self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
         self._wrappers()
+        if any(f.cap == "dns" for f in self.out.facts):
+            # A function returning resolver answers packed into bytes hands DNS-carried
+            # content to its callers, in this module or another (the flow groups join them).
+            for key, values in self.returns.items():
+                for value in values[:4]:
+                    if "dns_answer" in self._sources(value, key, 0):
+                        self.out.add("returns:dns_answer", getattr(value, "lineno", 0), key,
+                                     "returns resolver answers as bytes")
+                        break
 
     def _wrappers(self) -> None:
         """`run = lambda s: exec(s)`, `def go(c): os.system(c)`: a function that hands its
@@ -1345,6 +1354,8 @@ class Collector(ast.NodeVisitor):
                 if is_blob(value, min_len=60):
                     found.add("blob")
             elif isinstance(sub, ast.Name):
+                if sub.id in ("chr", "bytes", "bytearray"):
+                    found.add("packed")  # map(chr, octets)
                 for where in (scope, MODULE) if scope != MODULE else (scope,):
                     name = (where, sub.id)
                     for assigned in (self.assignments.get(name, [])[:4]
@@ -1435,7 +1446,9 @@ INTERPRETERS = re.compile(
     r"|^(perl|ruby|node|nodejs|deno|bun|php|lua|tclsh|wish|osascript|wscript|cscript|mshta|"
     r"rundll32|regsvr32|env|xargs|nohup|sudo|su|doas|setsid|timeout|nice|exec|eval|source|"
     r"busybox|awk|gawk|mawk|nawk|find|ssh|java|jshell|rscript|r|make|docker|podman|kubectl|"
-    r"script|watch|expect|parallel|flock|chroot|unshare|nsenter|strace|gdb)(\.exe)?$",
+    r"script|watch|expect|parallel|flock|chroot|unshare|nsenter|strace|gdb|py|ipython|"
+    r"pip[\d.]*|pipx|uv|uvx|conda|mamba|npm|npx|yarn|pnpm|gem|cargo|go|msiexec|schtasks|"
+    r"crontab|at|launchctl|systemd-run|open|start|xdg-open)(\.exe)?$",
     re.IGNORECASE)
 """Programs whose arguments are themselves run: a shell, an interpreter, a launcher."""
 RUN_FLAGS = re.compile(r"^(-c|-e|-x|-exec|--exec|--eval|--command|/c|/k|-command|"
