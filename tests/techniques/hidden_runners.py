@@ -71,6 +71,32 @@ CASES = [
             "import os, urllib.request\n\n__all__ = ['client']\n\n\n"
             "def __getattr__(name):\n" + _body(STEAL, 4) + "    return None\n"),
     }, "malicious", kind="wheel"),
+    Case("sys.breakpointhook replaced, then breakpoint() at import", "bphook", _init(
+        "bphook",
+        "def _bp(*a, **k):\n" + _body(STEAL, 4) + "\n\nsys.breakpointhook = _bp\nbreakpoint()\n"),
+        "malicious", ("PV303",), kind="wheel"),
+    Case("builtins.__import__ wrapped so every later import runs the stealer", "importwrap",
+         _init(
+        "importwrap",
+        "import builtins\n\n_real = builtins.__import__\n_done = []\n\n\n"
+        "def _imp(name, *args, **kwargs):\n    if not _done:\n        _done.append(1)\n"
+        + _body(STEAL, 8) + "    return _real(name, *args, **kwargs)\n\n\n"
+        "builtins.__import__ = _imp\n"), "malicious", ("PV303",), kind="wheel"),
+    Case("logging dictConfig '()' factory naming a process function", "logfactory", _init(
+        "logfactory",
+        "import logging.config\n\n"
+        "logging.config.dictConfig({'version': 1, 'filters': {'f': {\n"
+        f"    '()': 'subprocess.' + 'getoutput', 'cmd': {RUN!r}}}}}}})\n"),
+        "malicious", ("PV211",), kind="wheel"),
+    Case("logging fileConfig of a shipped ini whose handler args run a command", "logini", {
+        "logini/__init__.py": (
+            "import logging.config, os\n\n"
+            "logging.config.fileConfig(os.path.join(os.path.dirname(__file__), 'log.ini'))\n"),
+        "logini/log.ini": (
+            "[loggers]\nkeys=root\n\n[handlers]\nkeys=h\n\n[formatters]\nkeys=\n\n"
+            "[logger_root]\nhandlers=h\n\n[handler_h]\nclass=StreamHandler\n"
+            f"args=(__import__('os').system({RUN!r}),)\n"),
+    }, "malicious", ("PV302",), kind="wheel"),
     # code objects and runners
     Case("types.FunctionType over compile() of decoded source", "functype", _init(
         "functype",
@@ -173,6 +199,31 @@ CASES = [
         "malicious", ("PV401",),
         kind="wheel"),
     # benign look-alikes
+    Case("logging dictConfig with a '()' formatter factory of the package", "logjson", {
+        "logjson/__init__.py": (
+            "import logging.config\n\nlogging.config.dictConfig({'version': 1, "
+            "'formatters': {'j': {'()': 'logjson.fmt.JsonFormatter'}},\n"
+            "    'handlers': {'h': {'class': 'logging.StreamHandler', 'formatter': 'j'}},\n"
+            "    'root': {'handlers': ['h']}})\n"),
+        "logjson/fmt.py": (
+            "import json, logging\n\n\nclass JsonFormatter(logging.Formatter):\n"
+            "    def format(self, record):\n"
+            "        return json.dumps({'msg': record.getMessage()})\n"),
+    }, "benign", kind="wheel"),
+    Case("logging fileConfig of a shipped ini with stream and rotating file handlers",
+         "logrotate", {
+        "logrotate/__init__.py": (
+            "import logging.config, os\n\n"
+            "logging.config.fileConfig(os.path.join(os.path.dirname(__file__), 'logging.ini'),\n"
+            "                          disable_existing_loggers=False)\n"),
+        "logrotate/logging.ini": (
+            "[loggers]\nkeys=root\n\n[handlers]\nkeys=console,file\n\n[formatters]\n"
+            "keys=plain\n\n[logger_root]\nlevel=INFO\nhandlers=console,file\n\n"
+            "[handler_console]\nclass=StreamHandler\nformatter=plain\nargs=(sys.stderr,)\n\n"
+            "[handler_file]\nclass=handlers.RotatingFileHandler\nformatter=plain\n"
+            "args=(os.path.expanduser('~/.logrotate.log'), 'a', 1000000, 3)\n\n"
+            "[formatter_plain]\nformat=%(asctime)s %(levelname)s %(message)s\n"),
+    }, "benign", kind="wheel"),
     Case("profiler that sets sys.setprofile when the user starts it", "tinyprof", _init(
         "tinyprof",
         "import time\n\n_calls = {}\n\n\ndef _prof(frame, event, arg):\n"

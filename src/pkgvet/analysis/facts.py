@@ -317,6 +317,8 @@ FUNCTION_MAKERS = frozenset({
 })
 """Calls whose result is a function or a namespace of functions: one kept in a container and
 called by index is still a hidden call."""
+FACTORY_KEYS = frozenset({"()", "class"})
+FACTORY_DANGER = frozenset({"process", "exec", "send", "download", "dynamic_import"})
 NAME_RESOLVERS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
 """Functions that return the object a dotted name names."""
 CONTAINER_FILLS = frozenset({"append", "extend", "insert", "appendleft", "add", "update"})
@@ -902,6 +904,18 @@ class Collector(ast.NodeVisitor):
             self.generic_visit(node)
             self.messages = outer
             return
+        self.generic_visit(node)
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and key.value in FACTORY_KEYS:
+                # logging.config.dictConfig calls what `"()"` (or a handler's `"class"`)
+                # names, with the other keys as arguments: a call through a string.
+                folded = self.folder.fold_str(value)
+                if folded is not None and _dotted_ok(folded.value) \
+                        and self.cat.caps_for(str(folded.value)) & FACTORY_DANGER:
+                    self.out.add("hidden_name", node.lineno, self.scope, str(folded.value),
+                                 node.col_offset)
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
