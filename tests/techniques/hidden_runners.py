@@ -181,6 +181,10 @@ CASES = [
         "import base64, pydoc\n\n"
         f"_name = base64.b64decode({base64.b64encode(b'os.system').decode()!r}).decode()\n"
         f"_f = pydoc.locate(_name)\n_f({RUN!r})\n"), "malicious", ("PV211",), kind="wheel"),
+    Case("module named by an environment setting whose default is subprocess", "envmod", _init(
+        "envmod",
+        "_m = __import__(os.environ.get('ENVMOD_DRIVER', 'subprocess'))\n"
+        f"_m.run({RUN!r}, shell=True)\n"), "malicious", ("PV302",), kind="wheel"),
     # persistence written at import
     Case("import-time write of a .pth that runs a command into site-packages", "pthwrite",
          _init(
@@ -223,6 +227,15 @@ CASES = [
             "[handler_file]\nclass=handlers.RotatingFileHandler\nformatter=plain\n"
             "args=(os.path.expanduser('~/.logrotate.log'), 'a', 1000000, 3)\n\n"
             "[formatter_plain]\nformat=%(asctime)s %(levelname)s %(message)s\n"),
+    }, "benign", kind="wheel"),
+    Case("storage backend module chosen by an environment setting with a default",
+         "envbackend", {
+        "envbackend/__init__.py": (
+            "import importlib, os\n\n"
+            "backend = importlib.import_module(os.environ.get('ENVBACKEND', "
+            "'envbackend.memory'))\nstore = backend.Store()\n"),
+        "envbackend/memory.py": (
+            "class Store(dict):\n    def put(self, k, v):\n        self[k] = v\n"),
     }, "benign", kind="wheel"),
     Case("profiler that sets sys.setprofile when the user starts it", "tinyprof", _init(
         "tinyprof",

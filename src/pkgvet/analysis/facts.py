@@ -488,7 +488,7 @@ class Collector(ast.NodeVisitor):
         if isinstance(node.func, ast.Call) and not node.args:
             return None
         if fname in ("builtins.__import__", "importlib.import_module") and node.args:
-            folded = self.folder.fold_str(node.args[0])
+            folded = self.folder.fold_str(self._configured(node.args[0], depth))
             if folded is not None and _dotted_ok(folded.value):
                 self._trick(folded.tricky)
                 return str(folded.value)
@@ -531,6 +531,14 @@ class Collector(ast.NodeVisitor):
                     return f"builtins.{name}"
                 return f"{base}.{name}"
         return None
+
+    def _configured(self, node: ast.expr, depth: int) -> ast.expr:
+        """`os.environ.get("BACKEND", "subprocess")`, `os.getenv(k, d)`: the module a
+        setting names when it is not set, which is what runs on a fresh machine."""
+        if isinstance(node, ast.Call) and len(node.args) == 2 \
+                and self.qualify(node.func, depth + 1) in ("os.environ.get", "os.getenv"):
+            return node.args[1]
+        return node
 
     def _subscript_target(self, node: ast.Subscript, depth: int) -> str | None:
         """`vars(builtins)["exec"]`, `__builtins__.__dict__[k]`, `globals()["__builtins__"][k]`;
