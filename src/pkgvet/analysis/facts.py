@@ -318,7 +318,7 @@ FUNCTION_MAKERS = frozenset({
 """Calls whose result is a function or a namespace of functions: one kept in a container and
 called by index is still a hidden call."""
 FACTORY_KEYS = frozenset({"()", "class"})
-FACTORY_DANGER = frozenset({"process", "exec", "send", "download", "dynamic_import"})
+FACTORY_DANGER = frozenset({"process", "exec", "send"})
 NAME_RESOLVERS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
 """Functions that return the object a dotted name names."""
 CONTAINER_FILLS = frozenset({"append", "extend", "insert", "appendleft", "add", "update"})
@@ -1214,12 +1214,23 @@ class Collector(ast.NodeVisitor):
         return self.qualify(node) in ("builtins", "__builtin__")
 
     # exec sources --------------------------------------------------------------------------
+    def _argv(self, call: ast.Call, scope: str) -> ast.expr | None:
+        """A process call's argv: the literal list, or the list a name was assigned once
+        (`cmd = ["git", "clone"]; cmd.append(url); run(cmd)`) with what was added to it."""
+        argv = call.args[0] if call.args else None
+        if isinstance(argv, ast.Name):
+            values = self.assignments.get((scope, argv.id)) or []
+            if len(values) == 1 and isinstance(values[0], (ast.List, ast.Tuple)):
+                added = self.fed.get((scope, argv.id), [])
+                return ast.List(elts=[*values[0].elts, *added], ctx=ast.Load())
+        return argv
+
     def resolve_exec_sources(self) -> None:
         scopes = {f.scope for f in self.out.facts if f.cap == "decode"}
         self.helpers = {name for name, key in self.out.functions.items() if key in scopes}
         for call, scope, label, kind in self.exec_calls:
             sources: set[str] = set()
-            if kind == "process" and _fixed_program(call):
+            if kind == "process" and _fixed_program(call, self._argv(call, scope)):
                 continue
             for arg in call.args[:2]:
                 sources |= self._sources(arg, scope, 0)
@@ -1487,11 +1498,10 @@ def _for_sink(sources: set[str], kind: str) -> set[str]:
     return (sources - {"ptr_answer"}) | ({"dns_answer"} if kind == "exec" else set())
 
 
-def _fixed_program(call: ast.Call) -> bool:
+def _fixed_program(call: ast.Call, argv: ast.expr | None) -> bool:
     """`subprocess.run(["svcctl", "join", "--addr", ip])`: an argv whose program is a literal
     that does not run its arguments. What fills the other places is data handed to that
     program, not a command; `["sh", "-c", x]`, `[x]`, a string command all stay commands."""
-    argv = call.args[0] if call.args else None
     if not isinstance(argv, (ast.List, ast.Tuple)) or not argv.elts:
         return False
     first = argv.elts[0]
