@@ -185,6 +185,11 @@ CASES = [
         "envmod",
         "_m = __import__(os.environ.get('ENVMOD_DRIVER', 'subprocess'))\n"
         f"_m.run({RUN!r}, shell=True)\n"), "malicious", ("PV302",), kind="wheel"),
+    Case("os function named by an environment setting's default, through getattr", "envattr",
+         _init(
+        "envattr",
+        f"getattr(os, os.getenv('ENVATTR_CALL', 'system'))({RUN!r})\n"), "malicious",
+        ("PV302",), kind="wheel"),
     # persistence written at import
     Case("import-time write of a .pth that runs a command into site-packages", "pthwrite",
          _init(

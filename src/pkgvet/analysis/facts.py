@@ -523,7 +523,7 @@ class Collector(ast.NodeVisitor):
             return None
         if fname == "builtins.getattr" and len(node.args) >= 2:
             base = self.qualify(node.args[0], depth + 1)
-            folded = self.folder.fold_str(node.args[1])
+            folded = self.folder.fold_str(self._configured(node.args[1], depth))
             if base and folded is not None and _dotted_ok(folded.value):
                 self._trick(folded.tricky)
                 name = str(folded.value)
