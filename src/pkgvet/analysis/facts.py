@@ -778,6 +778,13 @@ class Collector(ast.NodeVisitor):
             elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
                 # Containers carry data between functions: d["k"] = secret.
                 self.assignments.setdefault((self.scope, target.value.id), []).append(node.value)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                # `data, addr = s.recvfrom(n)`, `typ, msg = imap.fetch(...)`: each name holds
+                # part of what the call returned (kept for flows, not for aliases).
+                for elt in target.elts:
+                    inner = elt.value if isinstance(elt, ast.Starred) else elt
+                    if isinstance(inner, ast.Name):
+                        self.fed.setdefault((self.scope, inner.id), []).append(node.value)
         self.generic_visit(node)
 
     def _lambda_key(self, node: ast.Lambda) -> str:
