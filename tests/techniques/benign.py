@@ -408,4 +408,32 @@ CASES = [
             "                    return\n                other.sendall(data)\n"
         ),
     }, "benign", kind="wheel"),
+    Case("expression compiler exec'ing generated source into a namespace merged from a "
+         "reversed module list", "exprgen", {
+        # sympy's lambdify: exec's second argument is the namespace, not the code.
+        "exprgen/__init__.py": "",
+        "exprgen/lambdify.py": (
+            "import math\n\n\ndef _namespace(m):\n    return vars(m)\n\n\n"
+            "def lambdify(args, body, modules=(math,)):\n    namespace = {}\n"
+            "    for m in list(modules)[::-1]:\n        namespace.update(_namespace(m))\n"
+            "    for mod, keys in {'math': ['sqrt']}.items():\n        for k in keys:\n"
+            "            ln = 'from %s import %s' % (mod, k)\n"
+            "            exec(ln, {}, namespace)\n"
+            "    src = 'def _f(%s):\\n    return %s\\n' % (', '.join(args), body)\n"
+            "    exec(compile(src, '<gen>', 'exec'), namespace)\n    return namespace['_f']\n"
+        ),
+    }, "benign", kind="wheel"),
+    Case("parser evaluating a kind selector with parameters a helper builds", "kindsel", {
+        # numpy.f2py's crackfortran: a name reused through a long function, helpers whose
+        # return values pass through chr() on an unrelated path.
+        "kindsel/__init__.py": "",
+        "kindsel/crack.py": (
+            "def _label(n):\n    return ''.join(chr(65 + (n + i) % 26) for i in range(3))\n\n\n"
+            "def get_parameters(names):\n    return {_label(i): i for i, _ in enumerate(names)}\n\n\n"
+            "def analyze(vars, names):\n    params = get_parameters(names)\n"
+            "    for n in vars:\n        for l in names:\n            vars[n] = l\n"
+            "        l = vars[n]\n        try:\n            l = str(eval(l, {}, params))\n"
+            "        except Exception:\n            pass\n        vars[n] = l\n    return vars\n"
+        ),
+    }, "benign", kind="wheel"),
 ]

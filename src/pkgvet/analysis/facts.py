@@ -317,6 +317,12 @@ FUNCTION_MAKERS = frozenset({
 })
 """Calls whose result is a function or a namespace of functions: one kept in a container and
 called by index is still a hidden call."""
+CARRIED_SOURCES = frozenset({"download", "resolved", "packed", "ptr_answer"})
+"""What the wider paths (return values, container fills, loop and unpacking bindings) carry:
+network content, never the obfuscation hints (a reversal, chr, a blob) that a large
+library's unrelated code has somewhere along such paths."""
+CODE_FIRST = frozenset({"builtins.exec", "builtins.eval", "exec", "eval"})
+"""Sinks whose second argument is a namespace (globals), not code."""
 FACTORY_KEYS = frozenset({"()", "class"})
 FACTORY_DANGER = frozenset({"process", "exec", "send"})
 NAME_RESOLVERS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
@@ -344,9 +350,13 @@ class Collector(ast.NodeVisitor):
         self.classes: list[str] = []
         self.assignments: dict[tuple[str, str], list[ast.expr]] = {}
         self.fed: dict[tuple[str, str], list[ast.expr]] = {}
-        """(scope, name) -> values that reach the name other than by assignment: what a
-        `for` loop or comprehension binding it iterates, what `name.append(x)` and
-        `name.extend(xs)` put in."""
+        """(scope, name) -> what `name.append(x)`, `name.extend(xs)`, `name.update(d)` put
+        in the container the name holds."""
+        self.bound_by: dict[tuple[str, str], list[ast.expr]] = {}
+        """(scope, name) -> what a `for` loop or comprehension binding the name iterates, or
+        the call whose result a tuple assignment unpacks into it. Followed only for names
+        never assigned plainly in the scope: a name reused across a long function (`l`,
+        `x`) would otherwise join unrelated values."""
         self.returns: dict[str, list[ast.expr]] = {}
         self.source_memo: dict[tuple[int, str, int], frozenset[str]] = {}
         """Function key -> the values it returns."""
@@ -784,7 +794,7 @@ class Collector(ast.NodeVisitor):
                 for elt in target.elts:
                     inner = elt.value if isinstance(elt, ast.Starred) else elt
                     if isinstance(inner, ast.Name):
-                        self.fed.setdefault((self.scope, inner.id), []).append(node.value)
+                        self.bound_by.setdefault((self.scope, inner.id), []).append(node.value)
         self.generic_visit(node)
 
     def _lambda_key(self, node: ast.Lambda) -> str:
@@ -842,7 +852,7 @@ class Collector(ast.NodeVisitor):
         names = [target] if isinstance(target, ast.Name) else [
             e for e in getattr(target, "elts", []) if isinstance(e, ast.Name)]
         for name in names:
-            self.fed.setdefault((self.scope, name.id), []).append(it)
+            self.bound_by.setdefault((self.scope, name.id), []).append(it)
 
     def visit_Return(self, node: ast.Return) -> None:
         if node.value is not None and self.scope not in (MODULE, MAIN):
@@ -1239,7 +1249,7 @@ class Collector(ast.NodeVisitor):
             sources: set[str] = set()
             if kind == "process" and _fixed_program(call, self._argv(call, scope)):
                 continue
-            for arg in call.args[:2]:
+            for arg in call.args[:1] if label in CODE_FIRST else call.args[:2]:
                 sources |= self._sources(arg, scope, 0)
             for src in sorted(_for_sink(sources, kind)):
                 self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
@@ -1372,7 +1382,7 @@ class Collector(ast.NodeVisitor):
                 if isinstance(sub.func, ast.Name) and sub.func.id in self.out.functions:
                     key = self.out.functions[sub.func.id]
                     for returned in self.returns.get(key, [])[:4]:
-                        found |= self._sources(returned, key, depth + 1)
+                        found |= self._sources(returned, key, depth + 1) & CARRIED_SOURCES
             if isinstance(sub, ast.Attribute) and sub.attr == "packed":
                 found.add("packed")  # ipaddress.ip_address(answer).packed
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
@@ -1398,9 +1408,12 @@ class Collector(ast.NodeVisitor):
                     found.add("packed")  # map(chr, octets)
                 for where in (scope, MODULE) if scope != MODULE else (scope,):
                     name = (where, sub.id)
-                    for assigned in (self.assignments.get(name, [])[:4]
-                                     + self.fed.get(name, [])[:4]):
+                    plain = self.assignments.get(name, [])
+                    for assigned in plain[:4]:
                         found |= self._sources(assigned, where, depth + 1)
+                    for assigned in self.fed.get(name, [])[:4] + (
+                            [] if plain else self.bound_by.get(name, [])[:4]):
+                        found |= self._sources(assigned, where, depth + 1) & CARRIED_SOURCES
             if children:
                 todo.extend(ast.iter_child_nodes(sub))
         self.source_memo[memo] = frozenset(found)
