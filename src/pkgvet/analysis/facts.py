@@ -328,6 +328,10 @@ FACTORY_DANGER = frozenset({"process", "exec", "send"})
 NAME_RESOLVERS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
 """Functions that return the object a dotted name names."""
 CONTAINER_FILLS = frozenset({"append", "extend", "insert", "appendleft", "add", "update"})
+LOOKUP_METHODS = {"getaddrinfo": "address", "gethostbyname": "address",
+                  "gethostbyname_ex": "address", "gethostbyaddr": "ptr", "getnameinfo": "ptr"}
+"""Resolver calls by method name, whatever the object (`loop.getaddrinfo`, a gevent or
+trio resolver)."""
 NAME_LOOKUPS = frozenset({"socket.gethostbyaddr", "socket.getnameinfo"})
 BYTE_PACKERS = frozenset({"builtins.bytes", "builtins.bytearray", "socket.inet_aton",
                           "socket.inet_pton", "struct.pack", "array.array", "builtins.chr",
@@ -1362,11 +1366,12 @@ class Collector(ast.NodeVisitor):
                 caps, qualified, simple = self.call_caps(sub)
                 if "decode" in caps or simple in self.helpers:
                     found.add("decode")
-                if qualified in NAME_LOOKUPS:
+                if qualified in NAME_LOOKUPS or (simple in LOOKUP_METHODS and not caps
+                                                 and LOOKUP_METHODS[simple] == "ptr"):
                     # A reverse (PTR) answer is a name the address's owner wrote.
                     found.add("ptr_answer")
                     children = False
-                elif qualified in ADDRESS_LOOKUPS:
+                elif qualified in ADDRESS_LOOKUPS or (simple in LOOKUP_METHODS and not caps):
                     # The answer is an address, whatever name was asked: what built the
                     # name does not flow into it.
                     found.add("resolved")

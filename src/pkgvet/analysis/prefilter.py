@@ -93,6 +93,8 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "dns.resolver",
         "from dns ",
         "import dns",
+        "aiodns",
+        "pycares",
         "paramiko",
         "xmlrpc",
         "open_connection",
