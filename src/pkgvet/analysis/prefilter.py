@@ -174,7 +174,8 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
     ),
     # curl and wget are everywhere in docstrings ("a command-line tool like curl"): a command
     # line with them matters only where the file can run a program or evaluate code.
-    "fetchcmd": _words("curl ", "wget "),
+    "fetchcmd": _words("curl ", "wget ", "nslookup", "'dig", '"dig', "dig +", "kdig",
+                       "resolve-dnsname"),
     "persist": _words(
         "crontab",
         "/etc/cron",
