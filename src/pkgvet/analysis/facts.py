@@ -328,6 +328,35 @@ ADDRESS_LOOKUPS = frozenset({"socket.getaddrinfo", "socket.gethostbyname",
 """The system resolver's answers are addresses it picked, not content a server sent: ray
 passes the resolved head address to `ray start --node-ip-address=...`. (A resolver query for
 TXT records, `dns.resolver.resolve`, does bring content and stays a source.)"""
+FUNCTION_MAKERS = frozenset({
+    "functools.partial", "operator.attrgetter", "operator.methodcaller", "operator.itemgetter",
+    "builtins.eval", "builtins.vars", "builtins.globals", "builtins.locals", "builtins.compile",
+    "types.FunctionType", "types.MethodType", "types.LambdaType", "pydoc.locate",
+    "functools.reduce", "builtins.staticmethod", "builtins.classmethod",
+})
+"""Calls whose result is a function or a namespace of functions: one kept in a container and
+called by index is still a hidden call."""
+CARRIED_SOURCES = frozenset({"download", "resolved", "packed", "ptr_answer"})
+"""What the wider paths (return values, container fills, loop and unpacking bindings) carry:
+network content, never the obfuscation hints (a reversal, chr, a blob) that a large
+library's unrelated code has somewhere along such paths."""
+CODE_FIRST = frozenset({"builtins.exec", "builtins.eval", "exec", "eval"})
+"""Sinks whose second argument is a namespace (globals), not code."""
+FACTORY_KEYS = frozenset({"()", "class"})
+FACTORY_DANGER = frozenset({"process", "exec", "send"})
+NAME_RESOLVERS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
+"""Functions that return the object a dotted name names."""
+CONTAINER_FILLS = frozenset({"append", "extend", "insert", "appendleft", "add", "update"})
+LOOKUP_METHODS = {"getaddrinfo": "address", "gethostbyname": "address",
+                  "gethostbyname_ex": "address", "gethostbyaddr": "ptr", "getnameinfo": "ptr"}
+"""Resolver calls by method name, whatever the object (`loop.getaddrinfo`, a gevent or
+trio resolver)."""
+NAME_LOOKUPS = frozenset({"socket.gethostbyaddr", "socket.getnameinfo"})
+BYTE_PACKERS = frozenset({"builtins.bytes", "builtins.bytearray", "socket.inet_aton",
+                          "socket.inet_pton", "struct.pack", "array.array", "builtins.chr",
+                          "ipaddress.ip_address", "ipaddress.IPv4Address",
+                          "ipaddress.IPv6Address", "builtins.memoryview"})
+"""Calls that turn numbers or addresses into bytes or characters."""
 HIDDEN_SOURCES = frozenset({"decode", "chr_join", "reverse", "blob", "xor", "exception"})
 
 
@@ -343,6 +372,17 @@ class Collector(ast.NodeVisitor):
         self.scopes: list[str] = [MODULE]
         self.classes: list[str] = []
         self.assignments: dict[tuple[str, str], list[ast.expr]] = {}
+        self.fed: dict[tuple[str, str], list[ast.expr]] = {}
+        """(scope, name) -> what `name.append(x)`, `name.extend(xs)`, `name.update(d)` put
+        in the container the name holds."""
+        self.bound_by: dict[tuple[str, str], list[ast.expr]] = {}
+        """(scope, name) -> what a `for` loop or comprehension binding the name iterates, or
+        the call whose result a tuple assignment unpacks into it. Followed only for names
+        never assigned plainly in the scope: a name reused across a long function (`l`,
+        `x`) would otherwise join unrelated values."""
+        self.returns: dict[str, list[ast.expr]] = {}
+        self.source_memo: dict[tuple[int, str, int], frozenset[str]] = {}
+        """Function key -> the values it returns."""
         self.exec_calls: list[tuple[ast.Call, str, str, str]] = []
         self.helpers: set[str] = set()
         self.messages = 0
@@ -472,20 +512,51 @@ class Collector(ast.NodeVisitor):
         if isinstance(node.func, ast.Call):
             return False
         name = self.qualify(node.func, depth + 1)
-        return name in ("builtins.getattr", "builtins.__import__", "importlib.import_module")
+        return name in ("builtins.getattr", "builtins.__import__", "importlib.import_module",
+                        *NAME_RESOLVERS, "functools.reduce")
 
     def _dynamic_target(self, node: ast.Call, depth: int) -> str | None:
         """`__import__("o" + "s")` -> os; `getattr(os, "sy" + "stem")` -> os.system."""
         fname = self.qualify(node.func, depth + 1) if not isinstance(node.func, ast.Call) else None
+        if isinstance(node.func, ast.Call) and not node.args:
+            return None
         if fname in ("builtins.__import__", "importlib.import_module") and node.args:
-            folded = self.folder.fold_str(node.args[0])
+            folded = self.folder.fold_str(self._configured(node.args[0], depth))
             if folded is not None and _dotted_ok(folded.value):
                 self._trick(folded.tricky)
                 return str(folded.value)
             return None
+        if fname in NAME_RESOLVERS and node.args:
+            # `pydoc.locate("os.system")`, `pkgutil.resolve_name("os:system")`.
+            folded = self.folder.fold_str(node.args[0])
+            if folded is not None and isinstance(folded.value, str):
+                name = folded.value.replace(":", ".")
+                if _dotted_ok(name):
+                    self._trick(folded.tricky)
+                    return name
+            return None
+        if fname == "functools.reduce" and len(node.args) >= 3 \
+                and self.qualify(node.args[0], depth + 1) == "builtins.getattr" \
+                and isinstance(node.args[1], (ast.List, ast.Tuple)):
+            # `functools.reduce(getattr, ["path", "join"], os)`: a walk nobody needs to write.
+            base = self.qualify(node.args[2], depth + 1)
+            names = [self.folder.fold_str(e) for e in node.args[1].elts]
+            if base and names and all(n is not None and _dotted_ok(n.value) for n in names):
+                self._trick(True)
+                return ".".join([base, *(str(n.value) for n in names if n is not None)])
+            return None
+        if isinstance(node.func, ast.Call) and node.args and node.func.args \
+                and self.qualify(node.func.func, depth + 1) == "operator.attrgetter":
+            # `operator.attrgetter("system")(os)`.
+            base = self.qualify(node.args[0], depth + 1)
+            folded = self.folder.fold_str(node.func.args[0])
+            if base and folded is not None and _dotted_ok(folded.value):
+                self._trick(True)
+                return f"{base}.{folded.value!s}"
+            return None
         if fname == "builtins.getattr" and len(node.args) >= 2:
             base = self.qualify(node.args[0], depth + 1)
-            folded = self.folder.fold_str(node.args[1])
+            folded = self.folder.fold_str(self._configured(node.args[1], depth))
             if base and folded is not None and _dotted_ok(folded.value):
                 self._trick(folded.tricky)
                 name = str(folded.value)
@@ -494,12 +565,23 @@ class Collector(ast.NodeVisitor):
                 return f"{base}.{name}"
         return None
 
+    def _configured(self, node: ast.expr, depth: int) -> ast.expr:
+        """`os.environ.get("BACKEND", "subprocess")`, `os.getenv(k, d)`: the module a
+        setting names when it is not set, which is what runs on a fresh machine."""
+        if isinstance(node, ast.Call) and len(node.args) == 2 \
+                and self.qualify(node.func, depth + 1) in ("os.environ.get", "os.getenv"):
+            return node.args[1]
+        return node
+
     def _subscript_target(self, node: ast.Subscript, depth: int) -> str | None:
         """`vars(builtins)["exec"]`, `__builtins__.__dict__[k]`, `globals()["__builtins__"][k]`;
         and a callable kept in a literal container: `[exec][0]`, `{"f": exec}["f"]`."""
         item = self._container_item(node, depth)
         if item is not None:
-            self._trick(True)
+            # A function kept in a container and called by index hides the call; an object
+            # a call made (`conns = [client, socket.create_connection(a)]`, a proxy relaying
+            # between the two) is only data picked from a list.
+            self._trick(not self._made_object(item, depth))
             return self.qualify(item, depth + 1)
         if not _is_namespace(node.value, self, depth):
             return None
@@ -511,6 +593,17 @@ class Collector(ast.NodeVisitor):
         if name in ("__builtins__", "builtins"):
             return "builtins"
         return f"builtins.{name}"
+
+    def _made_object(self, item: ast.expr, depth: int) -> bool:
+        """An instance returned by a call (directly or through a name assigned once from
+        it), not a function reference nor a name fetched by `getattr`/`__import__`."""
+        if isinstance(item, ast.Name):
+            values = self.assignments.get((self.scope, item.id)) or \
+                self.assignments.get((MODULE, item.id))
+            item = values[0] if values and len(values) == 1 else item
+        return isinstance(item, ast.Call) and not isinstance(item.func, ast.Call) \
+            and not self._is_dynamic_call(item, depth) \
+            and self.qualify(item.func, depth + 1) not in FUNCTION_MAKERS
 
     def _container_item(self, node: ast.Subscript, depth: int) -> ast.expr | None:
         container: ast.expr | None = node.value
@@ -616,6 +709,10 @@ class Collector(ast.NodeVisitor):
             key = f"{self.scope}.{key}"
         self.out.functions.setdefault(name, key)
         self.out.calls.setdefault(key, set())
+        if self.scope == MODULE and not self.classes and name in ("__getattr__", "__dir__"):
+            # PEP 562: the module's own hook runs for a missing name (a star import of an
+            # `__all__` it serves, `from mod import name`, `hasattr`) while importers load.
+            self.out.calls.setdefault(MODULE, set()).add(name)
         self.params[key] = [a.arg for a in node.args.args + node.args.kwonlyargs]
         if isinstance(node, ast.Lambda):
             self.scopes.append(key)
@@ -648,6 +745,11 @@ class Collector(ast.NodeVisitor):
                     self.visit(arg.annotation)
             if node.returns is not None and not isinstance(node.returns, ast.Constant):
                 self.visit(node.returns)
+        args = node.args
+        for annotation in [a.annotation for a in [*args.posonlyargs, *args.args,
+                                                  *args.kwonlyargs, args.vararg, args.kwarg]
+                           if a is not None] + [getattr(node, "returns", None)]:
+            self._string_annotation(annotation)
         self.scopes.append(key)
         for stmt in node.body:
             self.visit(stmt)
@@ -709,6 +811,13 @@ class Collector(ast.NodeVisitor):
             elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
                 # Containers carry data between functions: d["k"] = secret.
                 self.assignments.setdefault((self.scope, target.value.id), []).append(node.value)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                # `data, addr = s.recvfrom(n)`, `typ, msg = imap.fetch(...)`: each name holds
+                # part of what the call returned (kept for flows, not for aliases).
+                for elt in target.elts:
+                    inner = elt.value if isinstance(elt, ast.Starred) else elt
+                    if isinstance(inner, ast.Name):
+                        self.bound_by.setdefault((self.scope, inner.id), []).append(node.value)
         self.generic_visit(node)
 
     def _lambda_key(self, node: ast.Lambda) -> str:
@@ -750,12 +859,61 @@ class Collector(ast.NodeVisitor):
         values = self.assignments.get((self.scope, name), [])
         return not any(isinstance(v, ast.Lambda) for v in values)
 
+    def visit_For(self, node: ast.For) -> None:
+        self._iterates(node.target, node.iter)
+        self.generic_visit(node)
+
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
+        self._iterates(node.target, node.iter)
+        self.generic_visit(node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self._iterates(node.target, node.iter)
+        self.generic_visit(node)
+
+    def _iterates(self, target: ast.expr, it: ast.expr) -> None:
+        names = [target] if isinstance(target, ast.Name) else [
+            e for e in getattr(target, "elts", []) if isinstance(e, ast.Name)]
+        for name in names:
+            self.bound_by.setdefault((self.scope, name.id), []).append(it)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None and self.scope not in (MODULE, MAIN):
+            self.returns.setdefault(self.scope, []).append(node.value)
+        self.generic_visit(node)
+
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if isinstance(node.target, ast.Name):
             self.assignments.setdefault((self.scope, node.target.id), []).append(node.value)
+        elif isinstance(node.target, ast.Attribute) \
+                and isinstance(node.value, (ast.List, ast.Tuple)) \
+                and f"{self.qualify(node.target)}.extend" in CALLBACK_APIS:
+            # `gc.callbacks += [f]` is `gc.callbacks.extend([f])`.
+            for value in node.value.elts:
+                if isinstance(value, ast.Name):
+                    self.out.calls.setdefault(self.scope, set()).add(value.id)
         self.generic_visit(node)
 
+    def _string_annotation(self, node: ast.expr | None) -> None:
+        """`x: "__import__('os').system(...)"`: `typing.get_type_hints`, pydantic and
+        dataclass tools evaluate string annotations; one that calls something is code."""
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and "(" in node.value and len(node.value) < 2000):
+            return
+        try:
+            expr = ast.parse(node.value.strip(), mode="eval").body
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return
+        if not any(isinstance(sub, ast.Call) for sub in ast.walk(expr)):
+            return
+        for sub in ast.walk(expr):
+            if "lineno" in sub._attributes:
+                sub.lineno, sub.col_offset = node.lineno, node.col_offset  # type: ignore[attr-defined]
+                sub.end_lineno, sub.end_col_offset = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
+        self.visit(expr)
+
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._string_annotation(node.annotation)
         if node.value is not None and isinstance(node.target, ast.Name):
             self.assignments.setdefault((self.scope, node.target.id), []).append(node.value)
         self.generic_visit(node)
@@ -796,6 +954,18 @@ class Collector(ast.NodeVisitor):
             return
         self.generic_visit(node)
 
+    def visit_Dict(self, node: ast.Dict) -> None:
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and key.value in FACTORY_KEYS:
+                # logging.config.dictConfig calls what `"()"` (or a handler's `"class"`)
+                # names, with the other keys as arguments: a call through a string.
+                folded = self.folder.fold_str(value)
+                if folded is not None and _dotted_ok(folded.value) \
+                        and self.cat.caps_for(str(folded.value)) & FACTORY_DANGER:
+                    self.out.add("hidden_name", node.lineno, self.scope, str(folded.value),
+                                 node.col_offset)
+        self.generic_visit(node)
+
     def visit_Constant(self, node: ast.Constant) -> None:
         value = node.value
         if isinstance(value, bytes):
@@ -826,6 +996,14 @@ class Collector(ast.NodeVisitor):
     # calls ---------------------------------------------------------------------------------
     def call_caps(self, node: ast.Call) -> tuple[set[str], str, str]:
         qualified = self.qualify(node.func) or ""
+        if qualified == "operator.methodcaller" and node.args and isinstance(node.func, ast.Call) \
+                and node.func.args:
+            # `operator.methodcaller("system", cmd)(os)` calls `os.system(cmd)`.
+            base = self.qualify(node.args[0])
+            folded = self.folder.fold_str(node.func.args[0])
+            if base and folded is not None and _dotted_ok(folded.value):
+                self._trick(True)
+                qualified = f"{base}.{folded.value!s}"
         caps = set(self.cat.caps_for(qualified)) if qualified else set()
         if not caps and qualified.startswith("builtins."):
             caps = set(self.cat.caps_for(qualified[len("builtins.") :]))
@@ -874,6 +1052,14 @@ class Collector(ast.NodeVisitor):
             self.out.add("background", line, self.scope, qualified, col)
         if qualified in CODE_READS:
             self.out.add("code_read", line, self.scope, qualified, col)
+        if qualified == "builtins.setattr" and len(node.args) >= 3:
+            # `setattr(sys, "excepthook", f)` is `sys.excepthook = f`.
+            folded = self.folder.fold_str(node.args[1])
+            if folded is not None and isinstance(folded.value, str) \
+                    and folded.value.isidentifier():
+                target = ast.copy_location(
+                    ast.Attribute(value=node.args[0], attr=folded.value, ctx=ast.Store()), node)
+                self._attribute_store(target, node.args[2], line)
         if simple == "getattr" and node.args and self._is_builtins(node.args[0]):
             self.out.add("builtins_access", line, self.scope, "getattr(builtins, ...)", col)
         if simple == "join" and node.args and _mentions_chr(node.args[0]):
@@ -898,6 +1084,9 @@ class Collector(ast.NodeVisitor):
         for kind in sink_kinds(caps):
             self.exec_calls.append((node, self.scope, label, kind))
             self._fold_sink_argument(node, kind, line, col)
+        if simple in CONTAINER_FILLS and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.args:
+            self.fed.setdefault((self.scope, node.func.value.id), []).append(node.args[-1])
         if simple:
             self.out.calls.setdefault(self.scope, set()).add(simple)
         if qualified and "." in qualified and not qualified.startswith("builtins."):
@@ -1065,16 +1254,38 @@ class Collector(ast.NodeVisitor):
         return self.qualify(node) in ("builtins", "__builtin__")
 
     # exec sources --------------------------------------------------------------------------
+    def _argv(self, call: ast.Call, scope: str) -> ast.expr | None:
+        """A process call's argv: the literal list, or the list a name was assigned once
+        (`cmd = ["git", "clone"]; cmd.append(url); run(cmd)`) with what was added to it."""
+        argv = call.args[0] if call.args else None
+        if isinstance(argv, ast.Name):
+            values = self.assignments.get((scope, argv.id)) or []
+            if len(values) == 1 and isinstance(values[0], (ast.List, ast.Tuple)):
+                added = self.fed.get((scope, argv.id), [])
+                return ast.List(elts=[*values[0].elts, *added], ctx=ast.Load())
+        return argv
+
     def resolve_exec_sources(self) -> None:
         scopes = {f.scope for f in self.out.facts if f.cap == "decode"}
         self.helpers = {name for name, key in self.out.functions.items() if key in scopes}
         for call, scope, label, kind in self.exec_calls:
             sources: set[str] = set()
-            for arg in call.args[:2]:
+            if kind == "process" and _fixed_program(call, self._argv(call, scope)):
+                continue
+            for arg in call.args[:1] if label in CODE_FIRST else call.args[:2]:
                 sources |= self._sources(arg, scope, 0)
-            for src in sorted(sources):
+            for src in sorted(_for_sink(sources, kind)):
                 self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
         self._wrappers()
+        if any(f.cap == "dns" for f in self.out.facts):
+            # A function returning resolver answers packed into bytes hands DNS-carried
+            # content to its callers, in this module or another (the flow groups join them).
+            for key, values in self.returns.items():
+                for value in values[:4]:
+                    if "dns_answer" in self._sources(value, key, 0):
+                        self.out.add("returns:dns_answer", getattr(value, "lineno", 0), key,
+                                     "returns resolver answers as bytes")
+                        break
 
     def _wrappers(self) -> None:
         """`run = lambda s: exec(s)`, `def go(c): os.system(c)`: a function that hands its
@@ -1100,7 +1311,7 @@ class Collector(ast.NodeVisitor):
             sources: set[str] = set()
             for arg in call.args[:2]:
                 sources |= self._sources(arg, scope, 0)
-            for src in sorted(sources):
+            for src in sorted(_for_sink(sources, kind)):
                 self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
 
     def _calls_to(self, names: set[str]) -> list[tuple[ast.Call, str]]:
@@ -1154,22 +1365,52 @@ class Collector(ast.NodeVisitor):
                 visit(value)
 
     def _sources(self, node: ast.expr, scope: str, depth: int) -> set[str]:
+        """What feeds `node`: decoding, downloads, chr/xor/reversal tricks, blobs, through
+        the names it reads (their assignments, the loops that bind them) and the return
+        values of the file's own functions it calls."""
         if depth > 4:
             return set()
+        memo = (id(node), scope, depth)
+        known = self.source_memo.get(memo)
+        if known is not None:
+            return set(known)
         found: set[str] = set()
-        for seen, sub in enumerate(ast.walk(node)):
-            if seen > 400:
-                break
+        todo: list[ast.AST] = [node]
+        seen = 0
+        while todo and seen <= 400:
+            sub = todo.pop()
+            seen += 1
+            children = True
             if isinstance(sub, ast.Call):
                 caps, qualified, simple = self.call_caps(sub)
                 if "decode" in caps or simple in self.helpers:
                     found.add("decode")
-                if caps & {"download", "network"} and qualified not in ADDRESS_LOOKUPS:
+                if qualified in NAME_LOOKUPS or (simple in LOOKUP_METHODS and not caps
+                                                 and LOOKUP_METHODS[simple] == "ptr"):
+                    # A reverse (PTR) answer is a name the address's owner wrote.
+                    found.add("ptr_answer")
+                    children = False
+                elif qualified in ADDRESS_LOOKUPS or (simple in LOOKUP_METHODS and not caps):
+                    # The answer is an address, whatever name was asked: what built the
+                    # name does not flow into it.
+                    found.add("resolved")
+                    children = False
+                elif caps & {"download", "network"}:
                     found.add("download")
                 if (
                     simple == "join" and sub.args and _mentions_chr(sub.args[0])
                 ) or qualified == "builtins.chr":
                     found.add("chr_join")
+                if "process" in caps and _fetch_tool(sub):
+                    found.add("download")  # what curl, dig or nslookup printed
+                if qualified in BYTE_PACKERS or simple in ("to_bytes", "packed"):
+                    found.add("packed")
+                if isinstance(sub.func, ast.Name) and sub.func.id in self.out.functions:
+                    key = self.out.functions[sub.func.id]
+                    for returned in self.returns.get(key, [])[:4]:
+                        found |= self._sources(returned, key, depth + 1) & CARRIED_SOURCES
+            if isinstance(sub, ast.Attribute) and sub.attr == "packed":
+                found.add("packed")  # ipaddress.ip_address(answer).packed
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
                     and sub.func.attr in ("recv", "recvfrom", "recv_into", "recvmsg"):
                 found.add("download")  # bytes a socket received
@@ -1190,13 +1431,26 @@ class Collector(ast.NodeVisitor):
                         and not plain_pickle(value):
                     found.add("blob")
             elif isinstance(sub, ast.Name):
-                for assigned in self.assignments.get((scope, sub.id), [])[:4]:
-                    found |= self._sources(assigned, scope, depth + 1)
-                if scope != MODULE:
-                    for assigned in self.assignments.get((MODULE, sub.id), [])[:4]:
-                        found |= self._sources(assigned, MODULE, depth + 1)
+                if sub.id in ("chr", "bytes", "bytearray"):
+                    found.add("packed")  # map(chr, octets)
+                for where in (scope, MODULE) if scope != MODULE else (scope,):
+                    name = (where, sub.id)
+                    plain = self.assignments.get(name, [])
+                    for assigned in plain[:4]:
+                        found |= self._sources(assigned, where, depth + 1)
+                    for assigned in self.fed.get(name, [])[:4] + (
+                            [] if plain else self.bound_by.get(name, [])[:4]):
+                        found |= self._sources(assigned, where, depth + 1) & CARRIED_SOURCES
+            if children:
+                todo.extend(ast.iter_child_nodes(sub))
+        self.source_memo[memo] = frozenset(found)
+        if depth == 0:
+            # Resolver answers packed into bytes (A-record octets, inet_aton): content a DNS
+            # server chose, not an address to connect to.
+            if {"resolved", "packed"} <= found:
+                found.add("dns_answer")
+            found -= {"resolved", "packed"}
         return found
-
 
 BACKGROUND = frozenset({"threading.Thread", "threading.Timer", "multiprocessing.Process",
                         "os.fork", "os.setsid", "_thread.start_new_thread",
@@ -1211,6 +1465,7 @@ CALLBACK_APIS = BACKGROUND | frozenset({
     "sys.addaudithook", "threading.setprofile", "threading.setprofile_all_threads",
     "threading.settrace_all_threads", "sys.set_asyncgen_hooks", "codecs.register",
     "sys.monitoring.register_callback", "os.register_at_fork",
+    "gc.callbacks.append", "gc.callbacks.insert", "gc.callbacks.extend",
 })
 CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon",
                               "call_later", "start_new_thread", "Thread", "Timer", "Process",
@@ -1264,6 +1519,69 @@ def _network_tool(node: ast.Call) -> str:
 
 
 SCRIPT_NAME = re.compile(r"[\w.-]\.(py|pyw|sh|bash|zsh|ps1|bat|cmd)$|(^|/)configure$")
+
+
+INTERPRETERS = re.compile(
+    r"^(ba|z|da|k|c|tc|fi)?sh$|^cmd(\.exe)?$|^(power|pw)sh(ell)?(\.exe)?$|^python[\d.]*w?(\.exe)?$"
+    r"|^(perl|ruby|node|nodejs|deno|bun|php|lua|tclsh|wish|osascript|wscript|cscript|mshta|"
+    r"rundll32|regsvr32|env|xargs|nohup|sudo|su|doas|setsid|timeout|nice|exec|eval|source|"
+    r"busybox|awk|gawk|mawk|nawk|find|ssh|java|jshell|rscript|r|make|docker|podman|kubectl|"
+    r"script|watch|expect|parallel|flock|chroot|unshare|nsenter|strace|gdb|py|ipython|"
+    r"pip[\d.]*|pipx|uv|uvx|conda|mamba|npm|npx|yarn|pnpm|gem|cargo|go|msiexec|schtasks|"
+    r"crontab|at|launchctl|systemd-run|open|start|xdg-open)(\.exe)?$",
+    re.IGNORECASE)
+"""Programs whose arguments are themselves run: a shell, an interpreter, a launcher."""
+RUN_FLAGS = re.compile(r"^(-c|-e|-x|-exec|--exec|--eval|--command|/c|/k|-command|"
+                       r"-encodedcommand|-enc|--rcfile|--init-file|-ex|--ex)$|exec=|!",
+                       re.IGNORECASE)
+"""Options that make a program run their value (`git -c alias.x=!cmd`, `tar
+--checkpoint-action=exec=cmd`, `find -exec`)."""
+
+
+FETCH_TOOLS = frozenset({"curl", "wget", "nslookup", "dig", "host", "drill", "kdig", "delv",
+                         "nc", "ncat", "netcat", "socat", "aria2c", "http", "https", "lynx",
+                         "w3m", "fetch", "invoke-webrequest", "iwr", "invoke-restmethod", "irm",
+                         "resolve-dnsname", "certutil", "bitsadmin"})
+"""Programs whose output is what a server sent."""
+
+
+def _fetch_tool(call: ast.Call) -> bool:
+    """A process call whose program prints what it fetched: `check_output(["dig", ...])`,
+    `getoutput("curl -s https://...")`."""
+    first = call.args[0] if call.args else None
+    if isinstance(first, (ast.List, ast.Tuple)) and first.elts:
+        first = first.elts[0]
+    elif isinstance(first, ast.JoinedStr) and first.values:
+        first = first.values[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return False
+    words = first.value.split(None, 1)
+    program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower() if words else ""
+    return program.removesuffix(".exe") in FETCH_TOOLS
+
+
+def _for_sink(sources: set[str], kind: str) -> set[str]:
+    """A reverse-lookup name is code when exec'd; as a program's argument it is a host."""
+    if "ptr_answer" not in sources:
+        return sources
+    return (sources - {"ptr_answer"}) | ({"dns_answer"} if kind == "exec" else set())
+
+
+def _fixed_program(call: ast.Call, argv: ast.expr | None) -> bool:
+    """`subprocess.run(["svcctl", "join", "--addr", ip])`: an argv whose program is a literal
+    that does not run its arguments. What fills the other places is data handed to that
+    program, not a command; `["sh", "-c", x]`, `[x]`, a string command all stay commands."""
+    if not isinstance(argv, (ast.List, ast.Tuple)) or not argv.elts:
+        return False
+    first = argv.elts[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return False
+    program = first.value.replace("\\", "/").rsplit("/", 1)[-1]
+    return bool(program) and not INTERPRETERS.search(program) and not any(
+        isinstance(kw.value, ast.Constant) and kw.value.value is True
+        for kw in call.keywords if kw.arg == "shell") and not any(
+        isinstance(sub, ast.Constant) and isinstance(sub.value, str)
+        and RUN_FLAGS.search(sub.value) for e in argv.elts[1:] for sub in ast.walk(e))
 
 
 def _writes_file(qualified: str, simple: str, node: ast.Call) -> bool:

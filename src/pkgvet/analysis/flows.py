@@ -36,7 +36,7 @@ FLOW_CAPS = SOURCE_CAPS | frozenset({
     "deserialize", "write", "chmod", "monkeypatch", "background", "url", "lit:bad_endpoint",
     "lit:raw_ip_url", "lit:download_cmd", "lit:persistence", "persistence_call",
     "hidden_name", "hidden_call", "folded_code", "site_dir", "file_write", "exec_memory",
-    "code_pointer",
+    "code_pointer", "returns:dns_answer",
 })
 
 

@@ -384,6 +384,20 @@ def grade_group(
                  Confidence.MEDIUM, phase, patch.detail)
             break
 
+    # Code or commands carried in resolver answers (A-record octets, inet_aton bytes).
+    for fact in facts:
+        if fact.cap in ("exec_of:dns_answer", "process_of:dns_answer"):
+            emit("PV326", fact, crit_or(Severity.HIGH), Confidence.HIGH if auto else
+                 Confidence.MEDIUM, phase)
+            break
+    else:
+        carried = _first(facts, "returns:dns_answer")
+        runner = _first(facts, "exec")
+        if carried is not None and runner is not None and auto and carried.file != runner.file:
+            # The bytes are packed in one module and run in another (both at import).
+            emit("PV326", runner, Severity.CRITICAL, Confidence.MEDIUM, phase,
+                 "exec beside a function of another module that returns DNS answers as bytes")
+
     # Commands that come from the network (a C2 poller).
     for fact in facts:
         if fact.cap == "process_of:download":

@@ -96,6 +96,10 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "gethostbyname",
         "getaddrinfo",
         "dns.resolver",
+        "from dns ",
+        "import dns",
+        "aiodns",
+        "pycares",
         "paramiko",
         "xmlrpc",
         "open_connection",
@@ -175,7 +179,8 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
     ),
     # curl and wget are everywhere in docstrings ("a command-line tool like curl"): a command
     # line with them matters only where the file can run a program or evaluate code.
-    "fetchcmd": _words("curl ", "wget "),
+    "fetchcmd": _words("curl ", "wget ", "nslookup", "'dig", '"dig', "dig +", "kdig",
+                       "resolve-dnsname"),
     "persist": _words(
         "crontab",
         "/etc/cron",

@@ -28,7 +28,7 @@ MAX_STEPS = 20_000
 SINK_TOKENS = (
     "pickle", "Pickle", "dill", "FunctionType", "torch", "joblib", "read_pickle",
     "allow_pickle", "DLL", "LoadLibrary", "dlopen", "run_path", "FileLoader",
-    "spec_from_file_location", "load_source", "load_compiled", "jsonpickle",
+    "spec_from_file_location", "load_source", "load_compiled", "jsonpickle", "fileConfig",
 )
 BARE_SINKS = ("exec(", "eval(", "compile(", "execfile(")
 """Counted only when called bare: `re.compile(` and `model.eval(` are not sinks."""
@@ -47,13 +47,13 @@ READ_TOKENS = (
     "open(", "read_bytes", "read_text", "get_data", "read_binary", "resource_string",
     "readframes", ".read(", ".load(", "read_pickle", "DLL(", "LoadLibrary", "dlopen",
     "run_path", "imread", "getdata", "tobytes", "FileLoader", "spec_from_file_location",
-    "load_source", "load_compiled",
+    "load_source", "load_compiled", "fileConfig",
 )
 """Substring screens (a C-speed `in` each): a file needs one of each to be parsed."""
 SINK_WORDS = re.compile(
     r"pickle|Pickle|marshal|dill|exec|eval|compile|FunctionType|torch|joblib|DLL|LoadLibrary|"
     r"dlopen|run_path|FileLoader|spec_from_file_location|load_source|load_compiled|yaml|"
-    r"jsonpickle"
+    r"jsonpickle|fileConfig"
 )
 """Lines worth entering: the calls on them are then checked by name."""
 
@@ -71,6 +71,9 @@ YAML_LOADERS = frozenset({
 """Loaders of YAML/JSON that build Python objects from tags (`!!python/object/apply:`,
 jsonpickle's `py/reduce`): a call of any function the document names. `yaml.load` with a
 `SafeLoader`/`BaseLoader` does not, and is left out."""
+LOGCONF_LOADERS = frozenset({"logging.config.fileConfig"})
+"""`fileConfig` evaluates each handler's `args=`/`kwargs=` and calls its `class=`: an INI
+file whose values are Python expressions run at the load."""
 MARSHAL_LOADERS = frozenset({"marshal.load", "marshal.loads",
                              "importlib.machinery.SourcelessFileLoader"})
 SOURCE_LOADERS = frozenset({"importlib.machinery.SourceFileLoader",
@@ -87,6 +90,7 @@ EXEC_SINKS = frozenset({
     "types.FunctionType", "runpy.run_path", "execfile",
 }) | SOURCE_LOADERS
 PATH_TAKERS = frozenset({
+    "logging.config.fileConfig",
     "torch.load", "joblib.load", "numpy.load", "pandas.read_pickle", "shelve.open",
     "runpy.run_path", "execfile", "keras.models.load_model", "sklearn.externals.joblib.load",
 }) | NATIVE_LOADERS | SOURCE_LOADERS | {"importlib.machinery.SourcelessFileLoader"}
@@ -566,7 +570,7 @@ def _own_nodes(stmt: ast.stmt) -> Iterator[ast.AST]:
 
 def _kind_name(q: str) -> str:
     return "x" if (q in PICKLE_LOADERS or q in MARSHAL_LOADERS or q in NATIVE_LOADERS
-                   or q in EXEC_SINKS or q in YAML_LOADERS) else ""
+                   or q in EXEC_SINKS or q in YAML_LOADERS or q in LOGCONF_LOADERS) else ""
 
 
 def _kind(q: str, node: ast.Call) -> str:
@@ -587,6 +591,8 @@ def _kind(q: str, node: ast.Call) -> str:
         return "native"
     if q in EXEC_SINKS:
         return "exec"
+    if q in LOGCONF_LOADERS:
+        return "logconf"
     return ""
 
 

@@ -45,6 +45,8 @@ from pkgvet.readers.pickle_ops import PickleFacts, looks_like_pickle, pickle_fac
 from pkgvet.registry import rule
 
 NAME = "carried"
+_INI_CODE = re.compile(r"^[ \t]*(args|kwargs|class)[ \t]*[=:][ \t]*(\S.{0,1000})$",
+                       re.IGNORECASE | re.MULTILINE)
 MiB = 1024 * 1024
 PICKLE_SUFFIXES = frozenset({".pkl", ".pickle", ".pck", ".joblib", ".pt", ".pth", ".bin",
                              ".ckpt", ".model", ".sav", ".p", ".dill", ".dat", ".npy"})
@@ -383,6 +385,9 @@ class _Run:
         yamls = self._loaders(f, ("yaml",))
         if yamls:
             self._object_tags(f, data, yamls)
+        logconfs = self._loaders(f, ("logconf",))
+        if logconfs:
+            self._logging_config(f, data, logconfs)
         execs = self._loaders(f, ("exec", "marshal"))
         pickles = self._loaders(f, ("pickle",))
         natives = self._loaders(f, ("native",))
@@ -412,6 +417,19 @@ class _Run:
         severity = Severity.CRITICAL if danger else Severity.HIGH
         self.emit("PV251", f, Behaviour(severity, shown, why), loaded.phase, loaded,
                   Confidence.HIGH if danger else Confidence.MEDIUM)
+
+    # logging.config.fileConfig INI files
+    def _logging_config(self, f: PackageFile, data: bytes, via: list[_Loaded]) -> None:
+        """The expressions `fileConfig` evaluates (`args=`, `kwargs=`) and the classes it
+        calls (`class=`), scanned as the Python they become at the load."""
+        text = data[:PER_FILE["data"]].decode("utf-8", "replace")
+        lines = []
+        for match in _INI_CODE.finditer(text):
+            key, value = match.group(1).lower(), match.group(2).strip()
+            lines.append(f"{value}()" if key == "class" else f"_ = {value}")
+        loaded = self._worst(via)
+        if lines and loaded is not None:
+            self._scan_decoded(f, "\n".join(lines[:200]) + "\n", loaded)
 
     # pickles, bare or inside a model zip
     def _pickle(self, f: PackageFile, data: bytes, whole: bool, via: list[_Loaded]) -> None:
