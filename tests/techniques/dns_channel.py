@@ -142,6 +142,20 @@ CASES = [
         "threading.Thread(target=_loop, daemon=True).start()\n"), "malicious", ("PV325",),
         kind="wheel"),
     # benign look-alikes
+    Case("free-port finder whose port starts a local test server", "freeport", _init(
+        "freeport",
+        "import socket, subprocess\n\n\ndef free_port():\n"
+        "    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+        "    try:\n        sock.bind(('127.0.0.1', 0))\n        return sock.getsockname()[1]\n"
+        "    finally:\n        sock.close()\n\n\n"
+        "class Cluster:\n    def __init__(self, pg_ctl, datadir):\n"
+        "        self.pg_ctl, self.datadir = pg_ctl, datadir\n\n"
+        "    def start(self, port=None):\n        if port == 'dynamic':\n"
+        "            port = free_port()\n        args = ['--port={}'.format(port)]\n"
+        "        args.extend(['-c', 'listen_addresses=127.0.0.1'])\n"
+        "        return subprocess.run([self.pg_ctl, 'start', '-D', self.datadir, '-o',\n"
+        "                               ' '.join(args)])\n"),
+        "benign", kind="wheel"),
     Case("reverse lookup of a peer for the log and an ssh command", "peername", _init(
         "peername",
         "import logging, socket, subprocess\n\n\ndef connect(ip):\n"

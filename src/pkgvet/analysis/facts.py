@@ -1381,6 +1381,9 @@ class Collector(ast.NodeVisitor):
             sub = todo.pop()
             seen += 1
             children = True
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                    and sub.func.attr in SOCKET_METADATA:
+                continue  # the local port or a descriptor: nothing the remote party sent
             if isinstance(sub, ast.Call):
                 caps, qualified, simple = self.call_caps(sub)
                 if "decode" in caps or simple in self.helpers:
@@ -1452,6 +1455,10 @@ class Collector(ast.NodeVisitor):
             found -= {"resolved", "packed"}
         return found
 
+SOCKET_METADATA = frozenset({"getsockname", "getpeername", "fileno", "gettimeout",
+                             "getsockopt", "getblocking", "get_inheritable"})
+"""Socket methods that answer with local state (the port bound, a descriptor, an option),
+not with bytes received: a free-port finder's result is not network content."""
 BACKGROUND = frozenset({"threading.Thread", "threading.Timer", "multiprocessing.Process",
                         "os.fork", "os.setsid", "_thread.start_new_thread",
                         "thread.start_new_thread", "atexit.register", "signal.signal"})
