@@ -303,3 +303,94 @@ def test_shimmed_trees_are_not_shared(tmp_path: Path) -> None:
     found = parsed(pkg, f)
     assert found is not None and found.tree is not None
     assert shared_tree(pkg, f) is None
+
+
+# -- the pickle walk: opcodes read in place, against `pickletools.genops` ----------------------
+
+_STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING",
+               "BINSTRING", "SHORT_BINSTRING"}
+
+
+def _pickle_reference(data: bytes) -> tuple[tuple[str, ...], int, int] | None:
+    """Imports, calls and unresolved STACK_GLOBALs as the `genops` walk read them; None
+    where `genops` refuses the stream."""
+    import io
+    import pickletools
+
+    found: list[str] = []
+    recent: list[str | None] = []
+    memo: dict[int, str | None] = {}
+    calls = unresolved = 0
+    try:
+        for opcode, arg, _ in pickletools.genops(io.BytesIO(data)):
+            name = opcode.name
+            if name in _STRING_OPS:
+                recent.append(arg if isinstance(arg, str) else bytes(arg).decode("latin-1"))
+            elif name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
+                memo[len(memo) if name == "MEMOIZE" else int(arg)] = recent[-1] if recent \
+                    else None
+                continue
+            elif name in ("GET", "BINGET", "LONG_BINGET"):
+                recent.append(memo.get(int(arg)))
+                continue
+            elif name == "POP":
+                if recent:
+                    recent.pop()
+                continue
+            elif name in ("GLOBAL", "INST"):
+                module, _, attr = str(arg).partition(" ")
+                found.append(f"{module}.{attr}")
+                recent.append(None)
+            elif name == "STACK_GLOBAL":
+                module_name = recent[-2] if len(recent) >= 2 else None
+                attr_name = recent[-1] if recent else None
+                if module_name is None or attr_name is None:
+                    unresolved += 1
+                else:
+                    found.append(f"{module_name}.{attr_name}")
+                recent.append(None)
+            else:
+                recent.append(None)
+            if name in ("REDUCE", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "BUILD"):
+                calls += 1
+            if name == "STOP":
+                break
+    except (ValueError, EOFError, UnicodeError, OverflowError):
+        return None
+    return tuple(found), calls, unresolved
+
+
+class _Runs:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return os.system, ("echo inert",)
+
+
+def test_pickle_walk_matches_genops() -> None:
+    import collections
+    import pickle
+
+    from pkgvet.readers.pickle_ops import pickle_facts
+
+    values: list[object] = [
+        {"a": [1, 2.5, "x" * 300, b"yy", None, True]}, collections.OrderedDict(a=1),
+        {1, 2}, frozenset({3}), ("é", "€" * 600), [1] * 1000, {1: (2, 3)}, 10**40, -5,
+        range(3), bytearray(b"ab"), _Runs(), [_Runs(), "s", _Runs()], Path("a/b"),
+    ]
+    streams = [pickle.dumps(v, protocol=p) for v in values for p in range(6)]
+    rnd = random.Random(3)
+    mutated = []
+    for data in streams:
+        for _ in range(15):
+            changed = bytearray(data)
+            changed[rnd.randrange(len(changed))] = rnd.randrange(256)
+            mutated += [bytes(changed), data[:rnd.randrange(len(data) + 1)]]
+    compared = 0
+    for data in streams + mutated:
+        facts = pickle_facts(data)  # never raises
+        expected = _pickle_reference(data)
+        if expected is not None:
+            compared += 1
+            assert (facts.globals, facts.calls, facts.unresolved) == expected, data[:60]
+    assert compared > len(streams)
