@@ -250,7 +250,7 @@ def test_no_module_of_the_scanned_folder_is_imported(tmp_path: Path) -> None:
     suspect = tmp_path / "suspect"
     suspect.mkdir()
     plant = "from pathlib import Path\nPath(__file__ + '.ran').write_text('imported')\n"
-    for name in ("yara", "libcst", "bandit", "multiprocessing", "pkgvet", "ahocorasick"):
+    for name in ("yara", "libcst", "bandit", "multiprocessing", "pkgvet", "ahocorasick_rs"):
         (suspect / f"{name}.py").write_text(plant)
     (suspect / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: suspect\nVersion: 1.0\n")
     proc = subprocess.run([str(EXE), "scan", ".", "-f", "json"], capture_output=True,

@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import ahocorasick
+from ahocorasick_rs import AhoCorasick
 
 from pkgvet.analysis.names import BUILTIN_NAMES, Folder
 from pkgvet.readers.pickle_ops import dangerous_global, literal_pickle
@@ -85,7 +85,7 @@ class Catalog:
     """All literal patterns in one alternation: most literals match none, one search says so."""
     word_caps: dict[str, list[str]]
     """Caps of short alphanumeric literals (`whoami`, `pip`), looked up instead of searched."""
-    screen: Any
+    screen: AhoCorasick
     """Aho-Corasick automaton of [screen] words: a literal without one is skipped."""
 
     def caps_for(self, qualified: str) -> frozenset[str]:
@@ -105,7 +105,7 @@ class Catalog:
         return self._search(text)
 
     def _search(self, text: str) -> list[str]:
-        if len(text) < 200 and next(self.screen.iter(text.lower()), None) is None:
+        if len(text) < 200 and not self.screen.find_matches_as_indexes(text.lower()):
             return []
         if not self.any_literal.search(text):
             return []
@@ -166,12 +166,8 @@ def _searched(text: str) -> tuple[str, ...]:
     return tuple(catalog()._search(text))
 
 
-def _automaton(words: list[str]) -> Any:
-    automaton = ahocorasick.Automaton()
-    for word in words:
-        automaton.add_word(word, word)
-    automaton.make_automaton()
-    return automaton
+def _automaton(words: list[str]) -> AhoCorasick:
+    return AhoCorasick(words)
 
 
 def shannon_entropy(text: str) -> float:
