@@ -18,7 +18,8 @@ import pytest
 
 from builders import make_sdist, make_wheel
 from pkgvet.analysis import facts as facts_module
-from pkgvet.analysis.facts import Collector, FileFacts, ast_facts, graph_facts
+from pkgvet.analysis.facts import Collector, FileFacts, ast_facts
+from pkgvet.analysis.graph_scan import graph_facts
 from pkgvet.analysis.parse import parsed, shared_tree
 from pkgvet.analysis.prefilter import has_ingredient, needs_full_pass, odd_shape
 from pkgvet.analysis.reachability import _files_named, module_names, reach
@@ -67,6 +68,99 @@ def _line_state_reference(line: str, state: tuple[int, str]) -> tuple[int, str, 
     if line.rstrip().endswith("\\") and not quote:
         return max(depth, 0), "\\", "".join(code)
     return depth, quote, "".join(code)
+
+
+_REF_IMPORT_LINE = re.compile(r"^(\s*)(?:from\s+(\.*[\w.]*)\s+import\s+\(?\s*([\w\s,*]+)|"
+                          r"import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*))")
+
+
+_REF_CLASS_LINE = re.compile(r"^\s*class\s+\w+\s*\(([^)]*)\)")
+_REF_DECORATOR_LINE = re.compile(r"^\s*@([\w.]+)\s*$")
+_REF_RUNS_PROCESS = re.compile(r"subprocess|system\(|popen|spawn|check_call|check_output|"
+                          r"\.run\(|\.call\(|exec[lv]p?e?\(")
+
+
+def _graph_facts_reference(text: str, max_lines: int = 200_000) -> FileFacts:
+    """The line-by-line graph scan that `graph_scan.graph_facts` replaced."""
+    out = FileFacts()
+    aliases: dict[str, str] = {}
+    scope, scope_indent = facts_module.MODULE, -1
+    open_state: tuple[int, str] = (0, "")
+    # Patterns looked for line by line only where the file holds them at all.
+    runs_process = _REF_RUNS_PROCESS.search(text) is not None
+    has_class, has_decorator = "class" in text, "@" in text
+    for line in text.splitlines()[:max_lines]:
+        stripped = line.lstrip()
+        continued = open_state != (0, "")
+        depth, quote, code = _line_state_reference(line, open_state)
+        open_state = (depth, quote)
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        # A line inside brackets or a triple-quoted string (the `):` closing a multi-line
+        # signature, a docstring's text at column 0) continues the statement before it: it
+        # does not end the function.
+        if scope != facts_module.MODULE and indent <= scope_indent and not continued:
+            scope, scope_indent = facts_module.MODULE, -1
+        if "def" in line and (m := facts_module._DEF.match(line)):
+            if scope == facts_module.MODULE:
+                scope, scope_indent = m.group(2), len(m.group(1))
+                out.functions.setdefault(m.group(2), m.group(2))
+                out.calls.setdefault(scope, set())
+            continue
+        if "import" in line and (m := _REF_IMPORT_LINE.match(line)):
+            if m.group(2) is not None:
+                base = m.group(2)
+                for name in re.split(r"[\s,]+", m.group(3)):
+                    if not name or name == "as" or name == "*":
+                        continue
+                    target = f"{base}.{name}" if not base.endswith(".") else f"{base}{name}"
+                    aliases[name] = target
+                    out.imports.append((scope, target, 0))
+                out.imports.append((scope, base, 0))
+            else:
+                for part in m.group(4).split(","):
+                    bits = part.split()
+                    if not bits:
+                        continue
+                    aliases[bits[-1] if "as" in bits else bits[0].split(".")[0]] = (
+                        bits[0] if "as" in bits else bits[0].split(".")[0])
+                    out.imports.append((scope, bits[0], 0))
+            continue
+        if "open(" in line or "read_bytes(" in line or "read_text(" in line:
+            pieces = [lit for pair in facts_module._STRING.findall(line) for lit in pair
+                      if lit and ("." in lit or "/" in lit or len(lit) > 3)
+                      and lit.lower() not in ("utf-8", "utf8", "latin-1", "ascii")]
+            if pieces:
+                out.opened.append((scope, "/".join(p.strip("/") for p in pieces[:8]), 0))
+        if has_class and "class" in code and (m := _REF_CLASS_LINE.match(code)):
+            # Defining a class runs its bases' __init_subclass__ and its metaclass.
+            for part in m.group(1).split(","):
+                key, _, value = part.partition("=")
+                name = (value if value else key).strip()
+                head, _, rest = name.partition(".")
+                if head in aliases and (not value or key.strip() == "metaclass"):
+                    dotted = aliases[head] + ("." + rest if rest else "")
+                    out.qualified_calls.setdefault(scope, set()).add(
+                        dotted if value else dotted + ".__init_subclass__")
+        elif has_decorator and "@" in code and (m := _REF_DECORATOR_LINE.match(code)):
+            head, _, rest = m.group(1).partition(".")
+            if head in aliases:
+                out.qualified_calls.setdefault(scope, set()).add(
+                    aliases[head] + ("." + rest if rest else ""))
+        if runs_process and _REF_RUNS_PROCESS.search(line):
+            for pair in facts_module._STRING.findall(line):
+                for lit in pair:
+                    for word in lit.split()[:16]:
+                        if facts_module.SCRIPT_NAME.search(word):
+                            out.ran.append((scope, word, 0))
+        for call in facts_module._CALL.findall(code):
+            head, _, rest = call.partition(".")
+            out.calls.setdefault(scope, set()).add(call.rsplit(".", 1)[-1])
+            if head in aliases:
+                dotted = aliases[head] + ("." + rest if rest else "")
+                out.qualified_calls.setdefault(scope, set()).add(dotted)
+    return out
 
 
 _ODD_REFERENCE = re.compile(r"[(\[{]{32}|(?:[^\n]{4096})")
@@ -208,21 +302,54 @@ def test_visitor_dispatch_keeps_the_stack_depth(monkeypatch: pytest.MonkeyPatch)
     assert fast == slow < 3000
 
 
-def test_line_scanner_matches_the_character_loop() -> None:
-    rnd = random.Random(11)
-    alphabet = "ab #\"'()[]{}\\ \t."
-    states = [(0, ""), (2, ""), (0, "\\"), (1, '"""'), (0, "'''")]
-    for _ in range(20_000):
-        line = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 24)))
-        state = rnd.choice(states)
-        assert facts_module._line_state(line, state) == _line_state_reference(line, state)
-    for module in (re, random, ast):
+def test_graph_scan_matches_the_line_scanner_on_real_modules() -> None:
+    """The whole-text graph scan reads what the line-by-line scanner read."""
+    import argparse
+    import asyncio.base_events
+    import email.message
+    import json.decoder
+    import logging
+    import subprocess
+    import tarfile
+    import unittest.case
+
+    for module in (re, random, ast, argparse, asyncio.base_events, email.message, json.decoder,
+                   logging, subprocess, tarfile, unittest.case):
         text = Path(module.__file__).read_text(encoding="utf-8")  # type: ignore[arg-type]
-        fast = slow = (0, "")
-        for line in text.splitlines():
-            a, b = facts_module._line_state(line, fast), _line_state_reference(line, slow)
-            assert a == b
-            fast, slow = a[:2], b[:2]
+        assert _graph_facts(text) == _graph_facts(_graph_facts_reference(text)), module
+
+
+def _graph_facts(ff: FileFacts | str) -> tuple[object, ...]:
+    facts = graph_facts(ff) if isinstance(ff, str) else ff
+    return (facts.calls, facts.functions, facts.imports, facts.qualified_calls, facts.opened,
+            facts.ran)
+
+
+@pytest.mark.parametrize("text", [
+    "def f(\n    a,\n):\n    x()\ny()\n",
+    'def f():\n    """doc\nimport nothing\n"""\n    g()\nh()\n',
+    "import os\ndef f(x):\n    os.system(x)\nclass C(os.PathLike):\n    @os.fspath\n"
+    "    def m(self):\n        m2()\nos.getcwd()  # open('a.txt')\nopen('b/c.txt')\n",
+    "def f():\n    x = 1 + \\\n2\n    y()\nz()\r\nw()\x0cq()\n",
+    "from .a import (b,\n    c)\nb.run()\ndef g(): pass\nsubprocess.call(['sh', 'x.sh'])\n",
+    "def f():\n    s = '''never closed\nimport evil\nevil.go()\n",
+    "async def f():\n    go()\n\tdef g(x=h()):\n        pass\nk()\n",
+])
+def test_graph_scan_matches_the_line_scanner_on_shapes(text: str) -> None:
+    assert _graph_facts(text) == _graph_facts(_graph_facts_reference(text))
+
+
+def test_graph_scan_reads_a_string_continued_by_a_backslash() -> None:
+    """A one-line string continued by a backslash at the end of a line ends where Python
+    ends it: the line scanner took its text for code, never closed the bracket in it, and
+    read every later module-level line as part of the function."""
+    text = ('def helper():\n    print("a long \\\nmessage")\n'
+            "from . import payload\npayload.run()\n")
+    ff = graph_facts(text)
+    assert ("<module>", ".payload", 0) in ff.imports
+    assert ff.qualified_calls["<module>"] == {".payload.run"}
+    before = _graph_facts_reference(text)
+    assert ("helper", ".payload", 0) in before.imports  # what the line scanner read
 
 
 def test_odd_shape_matches_the_pattern() -> None:

@@ -14,9 +14,9 @@ from pkgvet.analysis.facts import (
     FileFacts,
     ast_facts,
     catalog,
-    graph_facts,
     text_facts,
 )
+from pkgvet.analysis.graph_scan import graph_facts
 from pkgvet.analysis.prefilter import has_ingredient
 from pkgvet.analysis.reexports import expander
 from pkgvet.package import Package, PackageFile

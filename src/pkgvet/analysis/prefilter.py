@@ -434,7 +434,7 @@ def has_ingredient(text: str) -> bool:
     """Whether a file names any capability at all: a prefilter word of any group, or a way
     to reach one by name (exec, getattr, builtins, globals(), inspect, threads...). A file of
     the package graph without any holds no fact to grade; the graph needs only its imports
-    and calls (`facts.graph_facts`), not a full parse. Folder names play no part here."""
+    and calls (`graph_scan.graph_facts`), not a full parse. Folder names play no part here."""
     lower = text.lower()
     present = _present(lower)
     checked: dict[str, bool] = {}
