@@ -35,12 +35,16 @@ def parse_guard(text: str) -> tuple[str, str, ast.Module | None]:
     return verdict, detail, tree
 
 
-def _parse_guard(text: str) -> tuple[str, str, ast.Module | None, bool]:
-    """`parse_guard`, and whether the tree is `ast.parse(text)` itself (not a shimmed text)."""
+def _parse_guard(text: str, tree: ast.Module | None = None,
+                 ) -> tuple[str, str, ast.Module | None, bool]:
+    """`parse_guard`, and whether the tree is `ast.parse(text)` itself (not a shimmed text).
+    `tree`: `ast.parse(text)` made already (by `plain_tree`)."""
     if len(text) > HUGE_LINE_HINT:
         longest = max((len(line) for line in text.splitlines()), default=0)
         if longest > LONG_LINE:
             return "long", f"longest line {longest // 1024} KiB", None, False
+    if tree is not None:
+        return "ok", "", tree, True
     try:
         tree = ast.parse(text)
     except RecursionError:
@@ -182,10 +186,12 @@ def parsed(pkg: Package, f: PackageFile) -> Parsed | None:
     text = f.text()
     result: Parsed | None = None
     if text is not None:
-        verdict, detail, tree, plain = _parse_guard(text)
+        trees = pkg.memo.setdefault("ast", {})
+        assert isinstance(trees, dict)
+        made = trees.get(f.relpath)
+        verdict, detail, tree, plain = _parse_guard(
+            text, made if isinstance(made, ast.Module) else None)
         if plain:
-            trees = pkg.memo.setdefault("ast", {})
-            assert isinstance(trees, dict)
             trees[f.relpath] = tree
         ff: FileFacts | None = None
         if tree is not None:
@@ -213,6 +219,29 @@ def shared_tree(pkg: Package, f: PackageFile) -> ast.Module | None:
     trees = pkg.memo.get("ast")
     found = trees.get(f.relpath) if isinstance(trees, dict) else None
     return found if isinstance(found, ast.Module) else None
+
+
+def plain_tree(pkg: Package, f: PackageFile) -> ast.Module | None:
+    """`ast.parse` of a file's text, once per package: `shared_tree`'s, or parsed now and
+    kept for `parsed` (the carried-payload analyzer asks first for some files the source
+    analysis reads later). None when it does not parse as it stands."""
+    tree = shared_tree(pkg, f)
+    if tree is not None:
+        return tree
+    failed = pkg.memo.setdefault("unparsable", set())
+    assert isinstance(failed, set)
+    text = f.text()
+    if text is None or f.relpath in failed:
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        failed.add(f.relpath)
+        return None
+    trees = pkg.memo.setdefault("ast", {})
+    assert isinstance(trees, dict)
+    trees[f.relpath] = tree
+    return tree
 
 
 def ingredient(pkg: Package, rel: str, text: str) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -599,13 +599,19 @@ def _kind(q: str, node: ast.Call) -> str:
     return ""
 
 
-def scan_file(text: str, relpath: str,
-              tree: ast.Module | None = None) -> tuple[list[Load], frozenset[str]]:
+def scan_file(text: str, relpath: str, tree: ast.Module | None = None,
+              parse: Callable[[], ast.Module | None] | None = None,
+              ) -> tuple[list[Load], frozenset[str]]:
     """Every load of carried bytes in one Python file, and the names of the file's functions
     that run when the module runs (see `top_level_calls`); nothing when it does not parse.
-    `tree`: `ast.parse(text)`, when the caller has it already."""
+    `tree`: `ast.parse(text)`, when the caller has it already; `parse`: how to get it, asked
+    only when the file names a loader and a sink (the package's shared parse)."""
     if len(text) > MAX_SOURCE or not _worth_parsing(text):
         return [], frozenset()
+    if tree is None and parse is not None:
+        tree = parse()
+        if tree is None:
+            return [], frozenset()
     if tree is None:
         try:
             tree = ast.parse(text)

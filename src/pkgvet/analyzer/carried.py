@@ -21,6 +21,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import PurePosixPath
 from types import CodeType
 
@@ -240,7 +241,7 @@ class _Run:
 
     # -- who loads what
     def _find_loads(self) -> None:
-        from pkgvet.analysis.parse import shared_tree
+        from pkgvet.analysis.parse import plain_tree
         from pkgvet.analysis.reachability import reach
 
         reach(self.pkg)  # the package graph parses most modules: their trees are reused below
@@ -248,7 +249,7 @@ class _Run:
             text = f.text()
             if not text:
                 continue
-            found, top = scan_file(text, f.relpath, shared_tree(self.pkg, f))
+            found, top = scan_file(text, f.relpath, parse=partial(plain_tree, self.pkg, f))
             seen: set[tuple[int, tuple[str, ...]]] = set()
             for ld in found:
                 if (ld.line, ld.paths) in seen:
