@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from email.message import Message
 from functools import cached_property
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO
 
 from pkgvet.archive import (
@@ -109,11 +109,11 @@ class PackageFile:
 
     @property
     def name(self) -> str:
-        return PurePosixPath(self.relpath).name
+        return self.relpath.rpartition("/")[2]
 
     @property
     def suffix(self) -> str:
-        return PurePosixPath(self.relpath).suffix.lower()
+        return path_suffix(self.relpath)
 
     @property
     def is_python(self) -> bool:
@@ -156,6 +156,14 @@ def decode_source(data: bytes) -> str:
             return data.decode("latin-1")
 
 
+def path_suffix(relpath: str) -> str:
+    """`PurePosixPath(relpath).suffix.lower()`, by string operations (asked for every member,
+    many times: building a path object each time was a tenth of loading a large sdist)."""
+    name = relpath.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+
+
 def _words(name: str) -> set[str]:
     return set(re.split(r"[\s_.-]+", name))
 
@@ -166,7 +174,7 @@ def classify_context(relpath: str) -> Context:
     an installed package is never tests, docs or examples: `Package.context_of` decides that
     first, and the package graph (`pkgvet.analysis.reachability`) overrides both for every
     file an entry point reaches."""
-    parts = [p.lower() for p in PurePosixPath(relpath).parts]
+    parts = [p.lower() for p in relpath.split("/") if p and p != "."]
     dirs, name = parts[:-1], parts[-1] if parts else ""
     if relpath == "setup.py":
         return Context.BUILD
@@ -189,7 +197,7 @@ def looks_binary(relpath: str, head: bytes) -> bool:
     """Binary by suffix, else by a NUL byte in the head, except Python source: calling a
     setup.py binary because of one NUL byte would hide it from every analyzer, so it stays
     text and gets a PV910 finding."""
-    if PurePosixPath(relpath).suffix.lower() in BINARY_SUFFIXES:
+    if path_suffix(relpath) in BINARY_SUFFIXES:
         return True
     if _python_named(relpath, head):
         return False
@@ -439,7 +447,7 @@ def _consume(
 
 
 def _python_named(relpath: str, head: bytes) -> bool:
-    suffix = PurePosixPath(relpath).suffix.lower()
+    suffix = path_suffix(relpath)
     if suffix in (".py", ".pyw", ".pth"):
         return True
     return suffix == "" and head.startswith(b"#!") and b"python" in head[:80]
