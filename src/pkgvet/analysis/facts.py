@@ -26,6 +26,7 @@ from typing import ClassVar
 
 from ahocorasick_rs import AhoCorasick
 
+from pkgvet.analysis.aho import find
 from pkgvet.analysis.names import BUILTIN_NAMES, Folder
 from pkgvet.readers.pickle_ops import dangerous_global, literal_pickle
 
@@ -105,7 +106,7 @@ class Catalog:
         return self._search(text)
 
     def _search(self, text: str) -> list[str]:
-        if len(text) < 200 and not self.screen.find_matches_as_indexes(text.lower()):
+        if len(text) < 200 and not find(self.screen, text.lower(), overlapping=False):
             return []
         if not self.any_literal.search(text):
             return []

@@ -22,6 +22,7 @@ from itertools import accumulate
 
 from ahocorasick_rs import AhoCorasick, Implementation
 
+from pkgvet.analysis.aho import find
 from pkgvet.analysis.facts import _STRING, MODULE, SCRIPT_NAME, FileFacts
 
 _BREAKS = re.compile(r"[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
@@ -182,7 +183,7 @@ def _line_events(t: _Text) -> list[_Event]:
     for source, automaton, kinds in ((t.text, words.raw, words.raw_kinds),
                                      (t.code, words.code, words.code_kinds)):
         hits = sorted((start, kinds[index]) for index, start, _ in
-                      automaton.find_matches_as_indexes(source, overlapping=True))
+                      find(automaton, source))
         line, last, seen = 0, 0, set()  # a word's position is past its line's `\n`
         for pos, kind in hits:
             line += source.count("\n", last, pos)

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from ahocorasick_rs import AhoCorasick, Implementation
 
+from pkgvet.analysis.aho import find
+
 
 def _words(*items: str) -> tuple[str, ...]:
     return items
@@ -282,7 +284,7 @@ def _present(lower: str) -> list[str]:
     """The screen's words that occur in `lower` (the file's text, lower-cased), each once, in
     order of first occurrence."""
     automaton, patterns, _ = _screen()
-    found = dict.fromkeys(m[0] for m in automaton.find_matches_as_indexes(lower, overlapping=True))
+    found = dict.fromkeys(m[0] for m in find(automaton, lower))
     return [patterns[i] for i in found]
 
 

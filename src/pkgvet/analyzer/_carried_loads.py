@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from ahocorasick_rs import AhoCorasick, Implementation
 
+from pkgvet.analysis.aho import find
 from pkgvet.readers.decoding import Step
 
 MAX_SOURCE = 2 * 1024 * 1024
@@ -659,7 +660,7 @@ def _tokens_in(text: str) -> set[str]:
     """The screen's tokens that occur in `text`: one pass of an Aho-Corasick automaton instead
     of a substring search per token (each of which read the whole file when absent)."""
     automaton, tokens = _token_screen()
-    return {tokens[m[0]] for m in automaton.find_matches_as_indexes(text, overlapping=True)}
+    return {tokens[m[0]] for m in find(automaton, text)}
 
 
 def loads_in(text: str, relpath: str) -> list[Load]:
