@@ -366,13 +366,16 @@ class Collector(ast.NodeVisitor):
     `sys.excepthook`), imports for the package graph, and sink calls with what feeds them."""
 
     def __init__(self, out: FileFacts,
-                 expand: Callable[[str], str | None] | None = None) -> None:
+                 expand: Callable[[str], str | None] | None = None,
+                 own: frozenset[str] = frozenset()) -> None:
         self.out = out
         self.expand = expand
         """Package context: `.compat.requests_.post` -> `requests.post` when the sibling module
         `compat` imports `requests as requests_` (a library reached through another module's
         import is still that library). Asked for names imported relatively (`from . import
-        compat`), the way a package reaches its own modules."""
+        compat`) or through the package's own top-level names (`own`: `from ev import
+        compat`), the ways a package reaches its own modules."""
+        self.own = own
         self.cat = catalog()
         self.aliases: dict[str, str] = {}
         self.scopes: list[str] = [MODULE]
@@ -488,7 +491,8 @@ class Collector(ast.NodeVisitor):
         if head is None:
             return None
         name = ".".join([head, *reversed(parts)])
-        if self.expand is not None and head.startswith(".") and not self.cat.caps_for(name):
+        if self.expand is not None and (head.startswith(".") or head.partition(".")[0]
+                                        in self.own) and not self.cat.caps_for(name):
             # only names the catalog does not know: a package that ships its own `requests`
             # (a typosquat) still calls `requests.get` as the catalog knows it
             return self.expand(name) or name
@@ -1666,11 +1670,13 @@ def _mentions_chr(node: ast.expr) -> bool:
 
 
 def ast_facts(tree: ast.Module,
-              expand: Callable[[str], str | None] | None = None) -> FileFacts:
+              expand: Callable[[str], str | None] | None = None,
+              own: frozenset[str] = frozenset()) -> FileFacts:
     """Facts of one parsed module (the one collector: fast enough for every file);
-    `expand`: names imported through the package's other modules (see `Collector`)."""
+    `expand`: names imported through the package's other modules, `own`: the package's
+    top-level module names (see `Collector`)."""
     out = FileFacts()
-    collector = Collector(out, expand)
+    collector = Collector(out, expand, own)
     collector.all_calls = []
     collector.visit(tree)
     collector.resolve_exec_sources()

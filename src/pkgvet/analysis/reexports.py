@@ -2,24 +2,41 @@
 
 `from . import compat` then `compat.requests_.post(...)`, where `compat.py` holds
 `import requests as requests_`, calls `requests.post`: hiding the import in a sibling module
-changes nothing at run time, so it changes nothing here. Each module's module-level imports
-of outside names are read once per package (a line scan, not a parse), and a dotted name that
-runs through a package module into one of them is rewritten to the outside name.
+changes nothing at run time, so it changes nothing here. The same holds when the package
+names itself absolutely (`from ev import compat`, `import ev.compat as compat`,
+`from ev.compat import requests_`), and through more than one hop (`_util.py` re-exports
+`run` from `_base.py`, which holds `from os import system as run`). Each module's
+module-level imports and plain aliases (`run = os.system`) are read once per package (a line
+scan, not a parse), and a dotted name that runs through package modules into an outside
+name is rewritten to that name.
+
+A file that names no capability itself, but calls or imports such a re-exported name
+(`from ._util import run; run(...)`), is parsed in full like any file that names one
+(`names_capability`): the prefilter reads words, and the word is in the sibling.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from pkgvet.package import Package
 
-_IMPORT = re.compile(r"^import[ \t]+([\w.]+)(?:[ \t]+as[ \t]+(\w+))?[ \t]*(?:#.*)?$", re.M)
-_FROM = re.compile(r"^from[ \t]+([\w.]+)[ \t]+import[ \t]+([\w \t,]+?)[ \t]*(?:#.*)?$", re.M)
+MAX_HOPS = 6
+"""Package modules one name may pass through before it reaches an outside name."""
+
+_IMPORT = re.compile(r"^import[ \t]+([\w.]+)(?:[ \t]+as[ \t]+(\w+))?[ \t]*(?:[#;].*)?$", re.M)
+_FROM = re.compile(
+    r"^from[ \t]+([\w.]+)[ \t]+import[ \t]*(?:\(([^)]{0,2000})\)|([\w \t,]+?)[ \t]*(?:[#;].*)?$)",
+    re.M)
+_ALIAS = re.compile(r"^(\w+)[ \t]*=[ \t]*([A-Za-z_][\w.]*)[ \t]*(?:[#;].*)?$", re.M)
+_COMMENT = re.compile(r"#[^\n]*")
 
 
 def _bindings(text: str) -> dict[str, str]:
-    """Local name -> the outside dotted name a module binds at column 0 (absolute imports)."""
+    """Local name -> the dotted name a module binds at column 0: absolute (`os.system`) or
+    relative to the module (`._base.run`), from imports and plain aliases (`run = os.system`)."""
     found: dict[str, str] = {}
     if "import" not in text:
         return found
@@ -31,51 +48,95 @@ def _bindings(text: str) -> dict[str, str]:
             found.setdefault(module.split(".")[0], module.split(".")[0])
     for m in _FROM.finditer(text):
         module = m.group(1)
-        for part in m.group(2).split(","):
+        sep = "" if module.endswith(".") else "."
+        names = _COMMENT.sub("", m.group(2)) if m.group(2) is not None else m.group(3)
+        for part in names.split(","):
             bits = part.split()
             if len(bits) == 3 and bits[1] == "as":
-                found[bits[2]] = f"{module}.{bits[0]}"
+                found[bits[2]] = f"{module}{sep}{bits[0]}"
             elif len(bits) == 1:
-                found[bits[0]] = f"{module}.{bits[0]}"
+                found[bits[0]] = f"{module}{sep}{bits[0]}"
+    if "=" in text:
+        for m in _ALIAS.finditer(text):
+            name, value = m.group(1), m.group(2)
+            head, dot, rest = value.partition(".")
+            if head in found and name != head:
+                found[name] = found[head] + dot + rest
     return found
 
 
-def expander(pkg: Package, importer: str) -> Callable[[str], str | None]:
+@dataclass(frozen=True, slots=True)
+class Expander:
     """For names qualified in `importer`: the outside name a dotted name reaches through
-    another package module's import, or None."""
-    from pkgvet.analysis.reachability import _Index
+    the package's own modules, or None. `own` holds the top-level names of those modules,
+    so a caller asks only about names that start in the package (relative or `own`)."""
 
-    index = _Index.of(pkg)
-    memo = pkg.memo.setdefault("reexports", {})
-    assert isinstance(memo, dict)
-    tops = memo.get("")
-    if not isinstance(tops, frozenset):
-        tops = frozenset(name.split(".")[0] for name in index.by_name)
-        memo[""] = tops
+    pkg: Package
+    importer: str
+    own: frozenset[str]
 
-    def bindings(rel: str) -> dict[str, str]:
+    def __call__(self, dotted: str) -> str | None:
+        from pkgvet.analysis.reachability import _Index
+
+        index = _Index.of(self.pkg)
+        name, importer = dotted, self.importer
+        for _ in range(MAX_HOPS):
+            hit = index.resolve_call(name, importer, False)
+            if hit is None:
+                return None
+            target, rest = hit
+            if target == importer:
+                return None
+            head, _, tail = rest.partition(".")
+            bound = self._bindings(target).get(head)
+            if bound is None:
+                return None
+            name = f"{bound}.{tail}" if tail else bound
+            if not self.inside(bound):
+                return name
+            importer = target
+        return None
+
+    def inside(self, dotted: str) -> bool:
+        """Whether a dotted name starts in the package (relative, or one of its modules)."""
+        return dotted.startswith(".") or dotted.partition(".")[0] in self.own
+
+    def _bindings(self, rel: str) -> dict[str, str]:
+        memo = self.pkg.memo.setdefault("reexports", {})
+        assert isinstance(memo, dict)
         found = memo.get(rel)
         if not isinstance(found, dict):
-            f = pkg.get(rel)
+            f = self.pkg.get(rel)
             text = f.text() if f is not None else None
-            found = {k: v for k, v in _bindings(text or "").items()
-                     if v.split(".")[0] not in tops}
+            found = _bindings(text or "")
             memo[rel] = found
         return found
 
-    def expand(dotted: str) -> str | None:
-        if not dotted.startswith("."):
-            return None  # asked only for relative names
-        hit = index.resolve_call(dotted, importer, False)
-        if hit is None:
-            return None
-        target, rest = hit
-        if target == importer:
-            return None
-        head, _, tail = rest.partition(".")
-        outside = bindings(target).get(head)
-        if outside is None:
-            return None
-        return f"{outside}.{tail}" if tail else outside
 
-    return expand
+def expander(pkg: Package, importer: str) -> Expander:
+    """The expander for names qualified in `importer` (the package's own top-level module
+    names are listed once per package)."""
+    from pkgvet.analysis.reachability import _Index
+
+    tops = pkg.memo.get("own-tops")
+    if not isinstance(tops, frozenset):
+        tops = frozenset(name.split(".")[0] for name in _Index.of(pkg).by_name)
+        pkg.memo["own-tops"] = tops
+    return Expander(pkg, importer, tops)
+
+
+def names_capability(pkg: Package, importer: str, names: Iterable[str]) -> bool:
+    """Whether any of `names` (dotted names a file calls or imports, as the graph scan read
+    them) reaches, through the package's own modules, a name the catalog gives a
+    capability (`._util.run` -> `os.system`)."""
+    from pkgvet.analysis.facts import catalog
+
+    expand = expander(pkg, importer)
+    cat = catalog()
+    for dotted in names:
+        if not expand.inside(dotted):
+            continue
+        outside = expand(dotted)
+        if outside is not None and cat.caps_for(outside):
+            return True
+    return False
