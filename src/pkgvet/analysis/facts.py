@@ -376,6 +376,9 @@ class Collector(ast.NodeVisitor):
         compat`) or through the package's own top-level names (`own`: `from ev import
         compat`), the ways a package reaches its own modules."""
         self.own = own
+        self.stars: list[str] = []
+        """Package modules this file star-imports (`from ._util import *`)."""
+        self.starred_names: dict[str, str | None] = {}
         self.cat = catalog()
         self.aliases: dict[str, str] = {}
         self.scopes: list[str] = [MODULE]
@@ -481,6 +484,8 @@ class Collector(ast.NodeVisitor):
                     head = "builtins"
                 else:
                     head = f"builtins.{node.id}" if node.id in BUILTINS else node.id
+                    if self.stars and head == node.id and node.id not in self.out.functions:
+                        head = self._starred(node.id) or head
         elif isinstance(node, ast.Call):
             # `boto3.Session().get_credentials` reads as `boto3.Session.get_credentials`.
             head = self._dynamic_target(node, depth) or self.qualify(node.func, depth + 1)
@@ -497,6 +502,19 @@ class Collector(ast.NodeVisitor):
             # (a typosquat) still calls `requests.get` as the catalog knows it
             return self.expand(name) or name
         return name
+
+    def _starred(self, name: str) -> str | None:
+        """`._util.run` for a bare `run` that a star import from a package module brings
+        (asked once per name)."""
+        if name not in self.starred_names:
+            found = None
+            for base in self.stars:
+                dotted = f"{base}{name}" if base.endswith(".") else f"{base}.{name}"
+                if self.expand is not None and self.expand(dotted) is not None:
+                    found = dotted
+                    break
+            self.starred_names[name] = found
+        return self.starred_names[name]
 
     def _alias_of(self, name: str, depth: int) -> ast.expr | None:
         """`e = exec`, `s = os.system`, `g = getattr(builtins, "ex" + "ec")`: a name assigned
@@ -661,6 +679,9 @@ class Collector(ast.NodeVisitor):
         if node.module == "__future__" and any(a.name == "annotations" for a in node.names):
             self.lazy_annotations = True
         base = "." * node.level + (node.module or "")
+        if self.expand is not None and node.names[0].name == "*" \
+                and (node.level or base.partition(".")[0] in self.own):
+            self.stars.append(base)
         for alias in node.names:
             if node.module and not node.level:
                 self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"

@@ -18,7 +18,7 @@ from pkgvet.analysis.facts import (
     text_facts,
 )
 from pkgvet.analysis.prefilter import has_ingredient
-from pkgvet.analysis.reexports import expander, names_capability
+from pkgvet.analysis.reexports import expander, names_capability, star_capability
 from pkgvet.package import Package, PackageFile
 from pkgvet.readers.decoding import literal_layers
 from pkgvet.readers.pickle_ops import dangerous_global, literal_pickle
@@ -250,7 +250,7 @@ def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
         result = light[f.relpath]
         if not isinstance(result, FileFacts):
             return None
-        if not _reexported_capability(pkg, f.relpath, result):
+        if not _reexported_capability(pkg, f.relpath, result, text):
             return result
         ingredients = pkg.memo.setdefault("ingredient", {})
         assert isinstance(ingredients, dict)
@@ -260,9 +260,14 @@ def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
     return full.facts if full is not None else None
 
 
-def _reexported_capability(pkg: Package, rel: str, light: FileFacts) -> bool:
+def _reexported_capability(pkg: Package, rel: str, light: FileFacts, text: str) -> bool:
     """Whether a graph-scanned file calls or imports a capability through a sibling's
     re-export (asked once per file, from what the graph scan read)."""
     names = {dotted for called in light.qualified_calls.values() for dotted in called}
     names.update(target for _, target, _ in light.imports)
-    return bool(names) and names_capability(pkg, rel, names)
+    if names and names_capability(pkg, rel, names):
+        return True
+    if "import *" not in text:
+        return False
+    called = {n for simple in light.calls.values() for n in simple} - set(light.functions)
+    return star_capability(pkg, rel, text, sorted(called))

@@ -10,9 +10,10 @@ module-level imports and plain aliases (`run = os.system`) are read once per pac
 scan, not a parse), and a dotted name that runs through package modules into an outside
 name is rewritten to that name.
 
-A file that names no capability itself, but calls or imports such a re-exported name
-(`from ._util import run; run(...)`), is parsed in full like any file that names one
-(`names_capability`): the prefilter reads words, and the word is in the sibling.
+Star imports pass names on too (`from ._base import *`). A file that names no capability
+itself, but calls or imports such a re-exported name (`from ._util import run; run(...)`),
+is parsed in full like any file that names one (`names_capability`, `star_capability`): the
+prefilter reads words, and the word is in the sibling.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ _FROM = re.compile(
     re.M)
 _ALIAS = re.compile(r"^(\w+)[ \t]*=[ \t]*([A-Za-z_][\w.]*)[ \t]*(?:[#;].*)?$", re.M)
 _COMMENT = re.compile(r"#[^\n]*")
+STAR = re.compile(r"^from[ \t]+([\w.]+)[ \t]+import[ \t]+\*", re.M)
+
+
+def join(module: str, name: str) -> str:
+    """`module.name`, or `.name` / `..name` for the relative packages `.` and `..`."""
+    return f"{module}{name}" if module.endswith(".") else f"{module}.{name}"
 
 
 def _bindings(text: str) -> dict[str, str]:
@@ -48,14 +55,15 @@ def _bindings(text: str) -> dict[str, str]:
             found.setdefault(module.split(".")[0], module.split(".")[0])
     for m in _FROM.finditer(text):
         module = m.group(1)
-        sep = "" if module.endswith(".") else "."
         names = _COMMENT.sub("", m.group(2)) if m.group(2) is not None else m.group(3)
         for part in names.split(","):
             bits = part.split()
             if len(bits) == 3 and bits[1] == "as":
-                found[bits[2]] = f"{module}{sep}{bits[0]}"
+                found[bits[2]] = join(module, bits[0])
             elif len(bits) == 1:
-                found[bits[0]] = f"{module}{sep}{bits[0]}"
+                found[bits[0]] = join(module, bits[0])
+    for module in STAR.findall(text):
+        found["*"] = f"{found.get('*', '')} {module}".strip()
     if "=" in text:
         for m in _ALIAS.finditer(text):
             name, value = m.group(1), m.group(2)
@@ -76,26 +84,31 @@ class Expander:
     own: frozenset[str]
 
     def __call__(self, dotted: str) -> str | None:
+        return self._follow(dotted, self.importer, MAX_HOPS)
+
+    def _follow(self, name: str, importer: str, hops: int) -> str | None:
         from pkgvet.analysis.reachability import _Index
 
-        index = _Index.of(self.pkg)
-        name, importer = dotted, self.importer
-        for _ in range(MAX_HOPS):
-            hit = index.resolve_call(name, importer, False)
-            if hit is None:
-                return None
-            target, rest = hit
-            if target == importer:
-                return None
-            head, _, tail = rest.partition(".")
-            bound = self._bindings(target).get(head)
-            if bound is None:
-                return None
-            name = f"{bound}.{tail}" if tail else bound
-            if not self.inside(bound):
-                return name
-            importer = target
-        return None
+        if hops <= 0:
+            return None
+        hit = _Index.of(self.pkg).resolve_call(name, importer, False)
+        if hit is None or hit[0] == importer:
+            return None
+        target, rest = hit
+        head, _, tail = rest.partition(".")
+        bindings = self._bindings(target)
+        bound = bindings.get(head)
+        if bound is None:
+            # `from ._base import *` passes on whatever `_base` binds
+            for star in bindings.get("*", "").split():
+                found = self._follow(join(star, rest), target, hops - 1)
+                if found is not None:
+                    return found
+            return None
+        name = f"{bound}.{tail}" if tail else bound
+        if not self.inside(bound):
+            return name
+        return self._follow(name, target, hops - 1)
 
     def inside(self, dotted: str) -> bool:
         """Whether a dotted name starts in the package (relative, or one of its modules)."""
@@ -140,3 +153,18 @@ def names_capability(pkg: Package, importer: str, names: Iterable[str]) -> bool:
         if outside is not None and cat.caps_for(outside):
             return True
     return False
+
+
+MAX_STARRED = 200
+"""Called names tried against a file's star imports (a bound for generated files)."""
+
+
+def star_capability(pkg: Package, importer: str, text: str, called: Iterable[str]) -> bool:
+    """Whether a name the file calls without importing it comes from a package module it
+    star-imports (`from ._util import *`) and reaches a capability there."""
+    expand = expander(pkg, importer)
+    bases = [b for b in STAR.findall(text) if expand.inside(b)]
+    if not bases:
+        return False
+    names = [n for n in dict.fromkeys(called) if n.isidentifier()][:MAX_STARRED]
+    return names_capability(pkg, importer, [join(b, n) for b in bases for n in names])
