@@ -245,17 +245,16 @@ def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
     if not in_whole and not ingredient(pkg, f.relpath, text):
         light = pkg.memo.setdefault("graph", {})
         assert isinstance(light, dict)
-        if f.relpath not in light:
-            light[f.relpath] = graph_facts(text)
-        result = light[f.relpath]
-        if not isinstance(result, FileFacts):
-            return None
+        result = light.get(f.relpath)
+        if isinstance(result, FileFacts):
+            return result
+        result = graph_facts(text)
         if not _reexported_capability(pkg, f.relpath, result, text):
+            light[f.relpath] = result
             return result
         ingredients = pkg.memo.setdefault("ingredient", {})
         assert isinstance(ingredients, dict)
         ingredients[f.relpath] = True
-        del light[f.relpath]
     full = parsed(pkg, f)
     return full.facts if full is not None else None
 

@@ -27,13 +27,18 @@ from pkgvet.package import Package
 MAX_HOPS = 6
 """Package modules one name may pass through before it reaches an outside name."""
 
-_IMPORT = re.compile(r"^import[ \t]+([\w.]+)(?:[ \t]+as[ \t]+(\w+))?[ \t]*(?:[#;].*)?$", re.M)
-_FROM = re.compile(
-    r"^from[ \t]+([\w.]+)[ \t]+import[ \t]*(?:\(([^)]{0,2000})\)|([\w \t,]+?)[ \t]*(?:[#;].*)?$)",
-    re.M)
-_ALIAS = re.compile(r"^(\w+)[ \t]*=[ \t]*([A-Za-z_][\w.]*)[ \t]*(?:[#;].*)?$", re.M)
+_BINDING = re.compile(
+    r"\n(?:import[ \t]+([\w.]+)(?:[ \t]+as[ \t]+(\w+))?[ \t]*(?:[#;][^\n]*)?(?=\n)"
+    r"|from[ \t]+([\w.]+)[ \t]+import[ \t]*(?:\(([^)]{0,2000})\)"
+    r"|([\w \t,*]+?)[ \t]*(?:[#;][^\n]*)?(?=\n))"
+    r"|(\w+)[ \t]*=[ \t]*([A-Za-z_][\w.]*)[ \t]*(?:[#;][^\n]*)?(?=\n))")
+"""One pass over a module for the column-0 lines that bind names: `import a.b as c`,
+`from m import (x as y, z)`, `from m import *` and `name = dotted.name`. Every branch starts
+after a newline, so the regular-expression engine jumps from line start to line start (a
+pattern anchored with `^` in multi-line mode is tried at every character, several times
+slower)."""
 _COMMENT = re.compile(r"#[^\n]*")
-STAR = re.compile(r"^from[ \t]+([\w.]+)[ \t]+import[ \t]+\*", re.M)
+STAR = re.compile(r"\nfrom[ \t]+([\w.]+)[ \t]+import[ \t]+\*")
 
 
 def join(module: str, name: str) -> str:
@@ -43,33 +48,34 @@ def join(module: str, name: str) -> str:
 
 def _bindings(text: str) -> dict[str, str]:
     """Local name -> the dotted name a module binds at column 0: absolute (`os.system`) or
-    relative to the module (`._base.run`), from imports and plain aliases (`run = os.system`)."""
+    relative to the module (`._base.run`), from imports and plain aliases (`run = os.system`).
+    Modules star-imported are listed under `*`, separated by spaces."""
     found: dict[str, str] = {}
     if "import" not in text:
         return found
-    for m in _IMPORT.finditer(text):
-        module, alias = m.group(1), m.group(2)
-        if alias:
-            found[alias] = module
-        else:
-            found.setdefault(module.split(".")[0], module.split(".")[0])
-    for m in _FROM.finditer(text):
-        module = m.group(1)
-        names = _COMMENT.sub("", m.group(2)) if m.group(2) is not None else m.group(3)
-        for part in names.split(","):
-            bits = part.split()
-            if len(bits) == 3 and bits[1] == "as":
-                found[bits[2]] = join(module, bits[0])
-            elif len(bits) == 1:
-                found[bits[0]] = join(module, bits[0])
-    for module in STAR.findall(text):
-        found["*"] = f"{found.get('*', '')} {module}".strip()
-    if "=" in text:
-        for m in _ALIAS.finditer(text):
-            name, value = m.group(1), m.group(2)
-            head, dot, rest = value.partition(".")
-            if head in found and name != head:
-                found[name] = found[head] + dot + rest
+    aliases: list[tuple[str, str]] = []
+    for module, alias, source, grouped, plain, name, value in _BINDING.findall(f"\n{text}\n"):
+        if module:
+            if alias:
+                found[alias] = module
+            else:
+                found.setdefault(module.split(".")[0], module.split(".")[0])
+        elif source:
+            names = _COMMENT.sub("", grouped) if grouped else plain
+            for part in names.split(","):
+                bits = part.split()
+                if len(bits) == 3 and bits[1] == "as":
+                    found[bits[2]] = join(source, bits[0])
+                elif bits == ["*"]:
+                    found["*"] = f"{found.get('*', '')} {source}".strip()
+                elif len(bits) == 1:
+                    found[bits[0]] = join(source, bits[0])
+        elif name:
+            aliases.append((name, value))
+    for name, value in aliases:
+        head, dot, rest = value.partition(".")
+        if head in found and name != head:
+            found[name] = found[head] + dot + rest
     return found
 
 
@@ -84,7 +90,16 @@ class Expander:
     own: frozenset[str]
 
     def __call__(self, dotted: str) -> str | None:
-        return self._follow(dotted, self.importer, MAX_HOPS)
+        if dotted.startswith("."):
+            return self._follow(dotted, self.importer, MAX_HOPS)
+        # An absolute name means the same in every module: large packages name their own
+        # classes absolutely from hundreds of modules, so each is followed once.
+        memo = self.pkg.memo.setdefault("reexported", {})
+        assert isinstance(memo, dict)
+        if dotted not in memo:
+            memo[dotted] = self._follow(dotted, "", MAX_HOPS)
+        found = memo[dotted]
+        return found if isinstance(found, str) else None
 
     def _follow(self, name: str, importer: str, hops: int) -> str | None:
         from pkgvet.analysis.reachability import _Index
@@ -146,8 +161,9 @@ def names_capability(pkg: Package, importer: str, names: Iterable[str]) -> bool:
 
     expand = expander(pkg, importer)
     cat = catalog()
+    own = expand.own
     for dotted in names:
-        if not expand.inside(dotted):
+        if not dotted.startswith(".") and dotted.partition(".")[0] not in own:
             continue
         outside = expand(dotted)
         if outside is not None and cat.caps_for(outside):
@@ -163,7 +179,7 @@ def star_capability(pkg: Package, importer: str, text: str, called: Iterable[str
     """Whether a name the file calls without importing it comes from a package module it
     star-imports (`from ._util import *`) and reaches a capability there."""
     expand = expander(pkg, importer)
-    bases = [b for b in STAR.findall(text) if expand.inside(b)]
+    bases = [b for b in STAR.findall(f"\n{text}") if expand.inside(b)]
     if not bases:
         return False
     names = [n for n in dict.fromkeys(called) if n.isidentifier()][:MAX_STARRED]
