@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,6 @@ from pkgvet.model import Phase, ScanResult, Severity, Verdict
 from pkgvet.pipeline import scan_targets
 from pkgvet.sandbox import (
     SandboxSettings,
-    SandboxUnavailable,
-    check_ready,
     engine,
     gvisor_log,
     probe,
@@ -234,14 +230,7 @@ def test_a_build_that_needs_the_network_is_not_installable_offline() -> None:
 
 @pytest.fixture(scope="session")
 def engine_ready() -> None:
-    try:
-        check_ready(SandboxSettings())
-    except SandboxUnavailable as exc:
-        message = f"SANDBOX TESTS NOT RUN: {exc}"
-        if os.environ.get("PKGVET_REQUIRE_SANDBOX"):
-            pytest.fail(message)
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
+    fx.require_sandbox(SandboxSettings())
 
 
 def _empty_wheelhouse(tmp_path: Path) -> Path:

@@ -8,20 +8,13 @@ containers under gVisor and runc."""
 from __future__ import annotations
 
 import json
-import os
-import warnings
 from pathlib import Path
 
 import pytest
 
 import sandbox_fixtures as fx
 from pkgvet.model import Verdict
-from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, check_ready, engine
-from pkgvet.sandbox.runner import Outcome, run
-from pkgvet.sources.local import local_artifact
 from sandbox_fixtures import evasion as ev
-
-IMAGE = os.environ.get("PKGVET_SANDBOX_IMAGE", engine.IMAGE)
 
 ACTS_ON_AN_OLD_MACHINE = ev.THEFT + '''
 import json as _json
@@ -64,31 +57,12 @@ if min(_ages) > 600 and _agree and _clocks["self_age"] < 600:
 '''
 
 
-def _run(tmp_path: Path, runtime: str) -> Outcome:
-    try:
-        check_ready(SandboxSettings(image=IMAGE, runtime=runtime))
-    except SandboxUnavailable as exc:
-        message = f"SANDBOX TESTS NOT RUN under {runtime}: {exc}"
-        if os.environ.get("PKGVET_REQUIRE_SANDBOX"):
-            pytest.fail(message)
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
-    house = tmp_path / "wheelhouse"
-    house.mkdir(exist_ok=True)
-    settings = SandboxSettings(wheelhouse=house, install_seconds=60.0, import_seconds=20.0,
-                               runtime=runtime, image=IMAGE)
-    return run(local_artifact(fx.sdist(tmp_path, "uptimecheck", ACTS_ON_AN_OLD_MACHINE)),
-               settings)
-
-
 @pytest.mark.sandbox
 @pytest.mark.parametrize("runtime", ["runsc", "runc"])
 def test_every_clock_says_the_machine_is_old_and_they_agree(tmp_path: Path,
                                                             runtime: str) -> None:
-    outcome = _run(tmp_path, runtime)
-    sent = [json.loads(r["data"]) for r in outcome.records
-            if r.get("type") == "sink" and r.get("port") == 80
-            and str(r.get("data", "")).startswith('{"monotonic"')]
+    outcome = fx.run_sdist(tmp_path, runtime, "uptimecheck", ACTS_ON_AN_OLD_MACHINE)
+    sent = fx.sent_json(outcome, '{"monotonic"')
     assert sent, [r for r in outcome.records if r.get("type") == "sink"]
     clocks = sent[0]
     print(runtime, json.dumps(clocks, indent=1))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -238,16 +237,7 @@ def test_runtime_choice_falls_back_to_runc_and_says_why(tmp_path: Path) -> None:
 
 
 def _ready(runtime: str) -> None:
-    try:
-        client = engine.client()
-        engine.require_image(client, IMAGE)
-        runtime_mod.choose(client, runtime)
-    except SandboxUnavailable as exc:
-        message = f"SANDBOX TESTS NOT RUN under {runtime}: {exc}"
-        if os.environ.get("PKGVET_REQUIRE_SANDBOX"):
-            pytest.fail(message)
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
+    fx.require_sandbox(SandboxSettings(image=IMAGE, runtime=runtime), runtime)
 
 
 def _run(tmp_path: Path, payload: str, runtime: str, **settings: Any) -> ScanResult:

@@ -11,16 +11,15 @@ import json
 import os
 import socket
 import struct
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+import sandbox_fixtures as fx
 from builders import BENIGN_SETUP, make_sdist
 from pkgvet.model import Verdict
-from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, engine, netsink
-from pkgvet.sandbox import runtime as runtime_mod
+from pkgvet.sandbox import SandboxSettings, engine, netsink
 from pkgvet.sandbox.runner import Outcome, run
 from pkgvet.sources.local import local_artifact
 
@@ -180,16 +179,7 @@ def host_listener() -> Iterator[tuple[socket.socket, socket.socket, int]]:
 
 
 def _ready(runtime: str) -> None:
-    try:
-        client = engine.client()
-        engine.require_image(client, IMAGE)
-        runtime_mod.choose(client, runtime)
-    except SandboxUnavailable as exc:
-        message = f"SANDBOX TESTS NOT RUN under {runtime}: {exc}"
-        if os.environ.get("PKGVET_REQUIRE_SANDBOX"):
-            pytest.fail(message)
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
+    fx.require_sandbox(SandboxSettings(image=IMAGE, runtime=runtime), runtime)
 
 
 RUNS: dict[str, tuple[Outcome, list[str]]] = {}

@@ -7,15 +7,15 @@ from __future__ import annotations
 import base64
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import sandbox_fixtures as fx
 from builders import BENIGN_SETUP, make_sdist, make_wheel
 from pkgvet.model import Finding, Phase, Severity, Verdict
-from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, check_ready, persona
+from pkgvet.sandbox import SandboxSettings, persona
 from pkgvet.sandbox.canonical import canonical_name
 from pkgvet.sandbox.execute import arguments, plan, public_callables
 from pkgvet.sandbox.persona import (
@@ -163,14 +163,7 @@ def test_image_carries_the_persona_under_ordinary_names() -> None:
 
 @pytest.fixture(scope="module")
 def engine_ready() -> None:
-    try:
-        check_ready(SandboxSettings(image=IMAGE))
-    except SandboxUnavailable as exc:
-        message = f"SANDBOX TESTS NOT RUN: {exc}"
-        if os.environ.get("PKGVET_REQUIRE_SANDBOX"):
-            pytest.fail(message)
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
+    fx.require_sandbox(SandboxSettings(image=IMAGE))
 
 
 def _run(path: Path, tmp_path: Path, runtime: str | None = None) -> Outcome:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,7 @@ import pytest
 import sandbox_fixtures as fx
 from pkgvet.model import ScanResult, Verdict
 from pkgvet.pipeline import scan_targets
-from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, engine, gvisor_log, probe
-from pkgvet.sandbox import runtime as runtime_mod
+from pkgvet.sandbox import SandboxSettings, engine, gvisor_log, probe
 from pkgvet.sandbox.honeytokens import Honeytokens
 from pkgvet.sandbox.observe import observe
 
@@ -227,16 +225,7 @@ def test_many_processes_asking_for_long_sleeps_are_a_storm_a_few_are_not() -> No
 
 
 def _run(tmp_path: Path, payload: str, runtime: str) -> ScanResult:
-    try:
-        client = engine.client()
-        engine.require_image(client, IMAGE)
-        runtime_mod.choose(client, runtime)
-    except SandboxUnavailable as exc:
-        message = f"SANDBOX TESTS NOT RUN under {runtime}: {exc}"
-        if os.environ.get("PKGVET_REQUIRE_SANDBOX"):
-            pytest.fail(message)
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
+    fx.require_sandbox(SandboxSettings(image=IMAGE, runtime=runtime), runtime)
     house = tmp_path / "wheelhouse"
     house.mkdir(exist_ok=True)
     settings = SandboxSettings(wheelhouse=house, install_seconds=25.0, import_seconds=10.0,

@@ -9,20 +9,13 @@ under gVisor and runc (where the host's own kernel shows)."""
 from __future__ import annotations
 
 import json
-import os
-import warnings
 from pathlib import Path
 
 import pytest
 
 import sandbox_fixtures as fx
 from pkgvet.model import Verdict
-from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, check_ready, engine
-from pkgvet.sandbox.runner import Outcome, run
-from pkgvet.sources.local import local_artifact
 from sandbox_fixtures import evasion as ev
-
-IMAGE = os.environ.get("PKGVET_SANDBOX_IMAGE", engine.IMAGE)
 
 QUIET_IN_A_SANDBOX = ev.THEFT + '''
 import json as _json
@@ -68,30 +61,12 @@ if not _told:
 '''
 
 
-def _run(tmp_path: Path, runtime: str) -> Outcome:
-    try:
-        check_ready(SandboxSettings(image=IMAGE, runtime=runtime))
-    except SandboxUnavailable as exc:
-        message = f"SANDBOX TESTS NOT RUN under {runtime}: {exc}"
-        if os.environ.get("PKGVET_REQUIRE_SANDBOX"):
-            pytest.fail(message)
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
-    house = tmp_path / "wheelhouse"
-    house.mkdir(exist_ok=True)
-    settings = SandboxSettings(wheelhouse=house, install_seconds=60.0, import_seconds=20.0,
-                               runtime=runtime, image=IMAGE)
-    return run(local_artifact(fx.sdist(tmp_path, "kernelcheck", QUIET_IN_A_SANDBOX)), settings)
-
-
 @pytest.mark.sandbox
 @pytest.mark.parametrize("runtime", ["runsc", "runc"])
 def test_the_kernel_does_not_name_gvisor_so_the_package_acts(tmp_path: Path,
                                                              runtime: str) -> None:
-    outcome = _run(tmp_path, runtime)
-    sent = [json.loads(r["data"]) for r in outcome.records
-            if r.get("type") == "sink" and r.get("port") == 80
-            and str(r.get("data", "")).startswith('{"release"')]
+    outcome = fx.run_sdist(tmp_path, runtime, "kernelcheck", QUIET_IN_A_SANDBOX)
+    sent = fx.sent_json(outcome, '{"release"')
     assert sent, [r for r in outcome.records if r.get("type") == "sink"]
     seen = sent[0]
     print(runtime, json.dumps(seen, indent=1))

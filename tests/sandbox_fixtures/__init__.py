@@ -9,9 +9,20 @@ limits (processes, memory, time) or try to write to /etc.
 from __future__ import annotations
 
 import base64
+import json
+import os
+import warnings
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from builders import BENIGN_SETUP, make_sdist, make_wheel
+from pkgvet.sandbox import SandboxSettings, SandboxUnavailable, check_ready, engine
+from pkgvet.sandbox.runner import Outcome, run
+from pkgvet.sources.local import local_artifact
+
+IMAGE = os.environ.get("PKGVET_SANDBOX_IMAGE", engine.IMAGE)
 
 STEALER = '''\
 import os
@@ -89,3 +100,37 @@ def sdist(dest: Path, name: str, payload: str, *, hidden: bool = False) -> Path:
 def wheel(dest: Path, name: str, init: str) -> Path:
     """A wheel whose package runs `init` when imported."""
     return make_wheel(dest, name, "1.0", {f"{name}/__init__.py": init})
+
+
+def require_sandbox(settings: SandboxSettings, runtime: str | None = None) -> None:
+    """Skip the test, with a warning, unless a container can start with `settings` (engine,
+    image, runtime); fail it instead when PKGVET_REQUIRE_SANDBOX is set (CI)."""
+    try:
+        check_ready(settings)
+    except SandboxUnavailable as exc:
+        under = f" under {runtime}" if runtime else ""
+        message = f"SANDBOX TESTS NOT RUN{under}: {exc}"
+        if os.environ.get("PKGVET_REQUIRE_SANDBOX"):
+            pytest.fail(message)
+        warnings.warn(message, stacklevel=2)
+        pytest.skip(message)
+
+
+def run_sdist(tmp_path: Path, runtime: str, name: str, payload: str) -> Outcome:
+    """Run `sdist(name, payload)` through the sandbox under `runtime` (install, then import),
+    in a real container. Skips (with a warning) when no engine, image or runtime is ready,
+    and fails instead when PKGVET_REQUIRE_SANDBOX is set (CI)."""
+    require_sandbox(SandboxSettings(image=IMAGE, runtime=runtime), runtime)
+    house = tmp_path / "wheelhouse"
+    house.mkdir(exist_ok=True)
+    settings = SandboxSettings(wheelhouse=house, install_seconds=60.0, import_seconds=20.0,
+                               runtime=runtime, image=IMAGE)
+    return run(local_artifact(sdist(tmp_path, name, payload)), settings)
+
+
+def sent_json(outcome: Outcome, starts: str) -> list[dict[str, Any]]:
+    """The JSON objects the package sent to the sink on port 80 whose text begins with
+    `starts` (what a fixture reports of what it saw inside the sandbox)."""
+    return [json.loads(r["data"]) for r in outcome.records
+            if r.get("type") == "sink" and r.get("port") == 80
+            and str(r.get("data", "")).startswith(starts)]

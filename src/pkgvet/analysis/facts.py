@@ -363,13 +363,19 @@ class Collector(ast.NodeVisitor):
     `sys.excepthook`), imports for the package graph, and sink calls with what feeds them."""
 
     def __init__(self, out: FileFacts,
-                 expand: Callable[[str], str | None] | None = None) -> None:
+                 expand: Callable[[str], str | None] | None = None,
+                 own: frozenset[str] = frozenset()) -> None:
         self.out = out
         self.expand = expand
         """Package context: `.compat.requests_.post` -> `requests.post` when the sibling module
         `compat` imports `requests as requests_` (a library reached through another module's
         import is still that library). Asked for names imported relatively (`from . import
-        compat`), the way a package reaches its own modules."""
+        compat`) or through the package's own top-level names (`own`: `from ev import
+        compat`), the ways a package reaches its own modules."""
+        self.own = own
+        self.stars: list[str] = []
+        """Package modules this file star-imports (`from ._util import *`)."""
+        self.starred_names: dict[str, str | None] = {}
         self.cat = catalog()
         self.aliases: dict[str, str] = {}
         self.scopes: list[str] = [MODULE]
@@ -475,6 +481,8 @@ class Collector(ast.NodeVisitor):
                     head = "builtins"
                 else:
                     head = f"builtins.{node.id}" if node.id in BUILTINS else node.id
+                    if self.stars and head == node.id and node.id not in self.out.functions:
+                        head = self._starred(node.id) or head
         elif isinstance(node, ast.Call):
             # `boto3.Session().get_credentials` reads as `boto3.Session.get_credentials`.
             head = self._dynamic_target(node, depth) or self.qualify(node.func, depth + 1)
@@ -485,11 +493,25 @@ class Collector(ast.NodeVisitor):
         if head is None:
             return None
         name = ".".join([head, *reversed(parts)])
-        if self.expand is not None and head.startswith(".") and not self.cat.caps_for(name):
+        if self.expand is not None and (head.startswith(".") or head.partition(".")[0]
+                                        in self.own) and not self.cat.caps_for(name):
             # only names the catalog does not know: a package that ships its own `requests`
             # (a typosquat) still calls `requests.get` as the catalog knows it
             return self.expand(name) or name
         return name
+
+    def _starred(self, name: str) -> str | None:
+        """`._util.run` for a bare `run` that a star import from a package module brings
+        (asked once per name)."""
+        if name not in self.starred_names:
+            found = None
+            for base in self.stars:
+                dotted = f"{base}{name}" if base.endswith(".") else f"{base}.{name}"
+                if self.expand is not None and self.expand(dotted) is not None:
+                    found = dotted
+                    break
+            self.starred_names[name] = found
+        return self.starred_names[name]
 
     def _alias_of(self, name: str, depth: int) -> ast.expr | None:
         """`e = exec`, `s = os.system`, `g = getattr(builtins, "ex" + "ec")`: a name assigned
@@ -654,6 +676,9 @@ class Collector(ast.NodeVisitor):
         if node.module == "__future__" and any(a.name == "annotations" for a in node.names):
             self.lazy_annotations = True
         base = "." * node.level + (node.module or "")
+        if self.expand is not None and node.names[0].name == "*" \
+                and (node.level or base.partition(".")[0] in self.own):
+            self.stars.append(base)
         for alias in node.names:
             if node.module and not node.level:
                 self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
@@ -1663,11 +1688,13 @@ def _mentions_chr(node: ast.expr) -> bool:
 
 
 def ast_facts(tree: ast.Module,
-              expand: Callable[[str], str | None] | None = None) -> FileFacts:
+              expand: Callable[[str], str | None] | None = None,
+              own: frozenset[str] = frozenset()) -> FileFacts:
     """Facts of one parsed module (the one collector: fast enough for every file);
-    `expand`: names imported through the package's other modules (see `Collector`)."""
+    `expand`: names imported through the package's other modules, `own`: the package's
+    top-level module names (see `Collector`)."""
     out = FileFacts()
-    collector = Collector(out, expand)
+    collector = Collector(out, expand, own)
     collector.all_calls = []
     collector.visit(tree)
     collector.resolve_exec_sources()

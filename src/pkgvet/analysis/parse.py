@@ -18,7 +18,7 @@ from pkgvet.analysis.facts import (
 )
 from pkgvet.analysis.graph_scan import graph_facts
 from pkgvet.analysis.prefilter import has_ingredient
-from pkgvet.analysis.reexports import expander
+from pkgvet.analysis.reexports import expander, names_capability, star_capability
 from pkgvet.package import Package, PackageFile
 from pkgvet.readers.decoding import literal_layers
 from pkgvet.readers.pickle_ops import dangerous_global, literal_pickle
@@ -196,7 +196,8 @@ def parsed(pkg: Package, f: PackageFile) -> Parsed | None:
         ff: FileFacts | None = None
         if tree is not None:
             try:
-                ff = ast_facts(tree, expander(pkg, f.relpath))
+                expand = expander(pkg, f.relpath)
+                ff = ast_facts(tree, expand, expand.own)
             except RecursionError:
                 ff = None
         if ff is None:
@@ -255,7 +256,11 @@ def ingredient(pkg: Package, rel: str, text: str) -> bool:
 
 def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
     """Facts for the package graph and flows: the full parse where the file holds any
-    ingredient of a capability, the cheap graph scan where it holds none."""
+    ingredient of a capability, the cheap graph scan where it holds none. A file whose graph
+    scan calls or imports a name that a sibling module re-exports from a capability
+    (`from ._util import run`, `_util.py` holding `from os import system as run`) names that
+    capability as surely as if the word stood there: it gets the full parse, and counts as
+    holding an ingredient from then on."""
     found = pkg.memo.setdefault("parsed", {})
     assert isinstance(found, dict)
     done = found.get(f.relpath)
@@ -269,9 +274,28 @@ def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
     if not in_whole and not ingredient(pkg, f.relpath, text):
         light = pkg.memo.setdefault("graph", {})
         assert isinstance(light, dict)
-        if f.relpath not in light:
-            light[f.relpath] = graph_facts(text)
-        result = light[f.relpath]
-        return result if isinstance(result, FileFacts) else None
+        result = light.get(f.relpath)
+        if isinstance(result, FileFacts):
+            return result
+        result = graph_facts(text)
+        if not _reexported_capability(pkg, f.relpath, result, text):
+            light[f.relpath] = result
+            return result
+        ingredients = pkg.memo.setdefault("ingredient", {})
+        assert isinstance(ingredients, dict)
+        ingredients[f.relpath] = True
     full = parsed(pkg, f)
     return full.facts if full is not None else None
+
+
+def _reexported_capability(pkg: Package, rel: str, light: FileFacts, text: str) -> bool:
+    """Whether a graph-scanned file calls or imports a capability through a sibling's
+    re-export (asked once per file, from what the graph scan read)."""
+    names = {dotted for called in light.qualified_calls.values() for dotted in called}
+    names.update(target for _, target, _ in light.imports)
+    if names and names_capability(pkg, rel, names):
+        return True
+    if "import *" not in text:
+        return False
+    called = {n for simple in light.calls.values() for n in simple} - set(light.functions)
+    return star_capability(pkg, rel, text, sorted(called))
