@@ -102,3 +102,39 @@ def test_plugins_another_tool_loads_by_itself_are_import_time(tmp_path: Path) ->
     })
     got = phases(load(local_artifact(sdist)))
     assert got["testing_plugins/fixtures.py"] is Phase.IMPORT
+
+
+_NAMED_LINES = """
+import sys
+from pkgvet.analysis.scan import analyze_package
+from pkgvet.package import load
+from pkgvet.sources.local import local_artifact
+from pathlib import Path
+pkg = load(local_artifact(Path(sys.argv[1])))
+print(sorted((f.rule_id, f.path, f.line) for f in analyze_package(pkg)))
+"""
+
+
+def test_findings_do_not_follow_the_hash_seed(tmp_path: Path) -> None:
+    """A group's first fact of a kind names the finding's line; the walk that gathers the
+    group's facts from other modules must not take its order from a set (string hashes are
+    seeded per process: the same package gave PV104 at a different line run to run)."""
+    import os
+    import subprocess
+    import sys
+
+    helpers = "".join(
+        f"def fetch_{i}(url):\n    import urllib.request\n"
+        f"    return urllib.request.urlopen(url + '/{i}').read()\n\n" for i in range(6))
+    calls = "".join(f"build.fetch_{i}('https://mirror.pkgvet-test.invalid')\n" for i in range(6))
+    sdist = make_sdist(tmp_path, "seeded", "1.0", {
+        "setup.py": "import build\n" + calls + "from setuptools import setup\nsetup()\n",
+        "build.py": helpers,
+    })
+    seen = set()
+    for seed in ("1", "2", "3", "4"):
+        out = subprocess.run([sys.executable, "-c", _NAMED_LINES, str(sdist)], check=True,
+                             capture_output=True, text=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        seen.add(out)
+    assert len(seen) == 1, seen

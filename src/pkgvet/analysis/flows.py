@@ -116,7 +116,8 @@ class _Graph:
             other = self.index.resolve(module, rel, loose)
             if other is not None and other != rel:
                 found.append((other, "=" + _name))
-        return found
+        return sorted(set(found))  # the walk's order, and so each group's first fact of a
+        # kind (the line a finding names), must not follow the hash seed of a set
 
 
 def live_scopes(r: Reach, rel: str, ff: FileFacts) -> set[str]:
