@@ -128,9 +128,12 @@ def run_sdist(tmp_path: Path, runtime: str, name: str, payload: str) -> Outcome:
     return run(local_artifact(sdist(tmp_path, name, payload)), settings)
 
 
-def sent_json(outcome: Outcome, starts: str) -> list[dict[str, Any]]:
-    """The JSON objects the package sent to the sink on port 80 whose text begins with
-    `starts` (what a fixture reports of what it saw inside the sandbox)."""
-    return [json.loads(r["data"]) for r in outcome.records
+def first_sent(outcome: Outcome, starts: str) -> dict[str, Any]:
+    """The first JSON object the package sent to the sink on port 80 whose text begins with
+    `starts` (what a fixture reports of what it saw inside the sandbox); fails, listing
+    what the sink received, when there is none."""
+    sent = [json.loads(r["data"]) for r in outcome.records
             if r.get("type") == "sink" and r.get("port") == 80
             and str(r.get("data", "")).startswith(starts)]
+    assert sent, [r for r in outcome.records if r.get("type") == "sink"]
+    return sent[0]
