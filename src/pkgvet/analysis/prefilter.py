@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ahocorasick_rs import AhoCorasick, Implementation
-
-from pkgvet.analysis.aho import find
+from pkgvet.analysis.aho import Words
 
 
 def _words(*items: str) -> tuple[str, ...]:
@@ -268,24 +266,20 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
 
 
 @lru_cache(maxsize=1)
-def _screen() -> tuple[AhoCorasick, tuple[str, ...], dict[str, str]]:
+def _screen() -> tuple[Words, dict[str, str]]:
     """Every pre-filter and reach word in one Aho-Corasick automaton (a DFA, in Rust): one
-    pass over a file finds every word present, at a few hundred MB/s. Also the words, by
-    index, and the group of each pre-filter word."""
+    pass over a file finds every word present, at a few hundred MB/s. Also the group of
+    each pre-filter word."""
     group_of: dict[str, str] = {}
     for group, words in _PREFILTER.items():
         for word in words:
             group_of[word] = group
-    patterns = tuple(dict.fromkeys([*group_of, *_REACH_WORDS]))
-    return AhoCorasick(patterns, implementation=Implementation.DFA), patterns, group_of
+    return Words([*group_of, *_REACH_WORDS]), group_of
 
 
 def _present(lower: str) -> list[str]:
-    """The screen's words that occur in `lower` (the file's text, lower-cased), each once, in
-    order of first occurrence."""
-    automaton, patterns, _ = _screen()
-    found = dict.fromkeys(m[0] for m in find(automaton, lower))
-    return [patterns[i] for i in found]
+    """The screen's words that occur in `lower` (the file's text, lower-cased)."""
+    return _screen()[0].present(lower)
 
 
 _FETCH_FORM = re.compile(
@@ -371,7 +365,7 @@ def _groups(lower: str) -> set[str]:
 
 
 def _groups_of(lower: str, present: list[str], checked: dict[str, bool]) -> set[str]:
-    group_of = _screen()[2]
+    group_of = _screen()[1]
     found: set[str] = set()
     for word in present:
         group = group_of.get(word)

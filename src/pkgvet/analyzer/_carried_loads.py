@@ -21,9 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ahocorasick_rs import AhoCorasick, Implementation
-
-from pkgvet.analysis.aho import find
+from pkgvet.analysis.aho import Words
 from pkgvet.readers.decoding import Step
 
 MAX_SOURCE = 2 * 1024 * 1024
@@ -650,17 +648,14 @@ _READ, _SINK = frozenset(READ_TOKENS), frozenset(SINK_TOKENS)
 
 
 @lru_cache(maxsize=1)
-def _token_screen() -> tuple[AhoCorasick, tuple[str, ...]]:
-    tokens = tuple(dict.fromkeys([*READ_TOKENS, *SINK_TOKENS, *BARE_SINKS, *BARE_MODULES,
-                                  "yaml"]))
-    return AhoCorasick(tokens, implementation=Implementation.DFA), tokens
+def _token_screen() -> Words:
+    return Words([*READ_TOKENS, *SINK_TOKENS, *BARE_SINKS, *BARE_MODULES, "yaml"])
 
 
 def _tokens_in(text: str) -> set[str]:
     """The screen's tokens that occur in `text`: one pass of an Aho-Corasick automaton instead
     of a substring search per token (each of which read the whole file when absent)."""
-    automaton, tokens = _token_screen()
-    return {tokens[m[0]] for m in find(automaton, text)}
+    return set(_token_screen().present(text))
 
 
 def loads_in(text: str, relpath: str) -> list[Load]:
