@@ -171,6 +171,8 @@ def _ends(indent: int) -> re.Pattern[str]:
     return found
 
 
+_LINE_PATTERN = {_DEF_LINE: _DEF, _CLASS_LINE: _CLASS, _DECORATOR_LINE: _DECORATOR}
+"""The pattern matched at the start of the line its word was found in (a word first on it)."""
 _Event = tuple[int, int, "re.Match[str] | None", int]
 """(line, kind, the line's match, where the word is)."""
 
@@ -196,8 +198,7 @@ def _line_events(t: _Text) -> list[_Event]:
                 if kind == _IMPORT_LINE:
                     match = _IMPORT.match(source, start)
                 elif source[start + 1:pos].isspace() or start + 1 == pos:
-                    pattern = {_DEF_LINE: _DEF, _CLASS_LINE: _CLASS}.get(kind, _DECORATOR)
-                    match = pattern.match(source, start)
+                    match = _LINE_PATTERN[kind].match(source, start)
                 if match is None:
                     continue
             seen.add((line, kind))
