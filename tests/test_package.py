@@ -138,3 +138,17 @@ def test_nul_in_python_source_stays_text(tmp_path: Path) -> None:
     assert f is not None and not f.binary and f.text() is not None
     (finding,) = [x for x in pkg.findings if x.rule_id == "PV910"]
     assert finding.line == 2
+
+
+def test_batch_scans_start_with_the_largest_files(tmp_path: Path) -> None:
+    from pkgvet.workers import largest_first
+
+    sizes = {"small.whl": 10, "large.tar.gz": 3000, "medium.whl": 500, "tie.whl": 500}
+    artifacts = []
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+        artifacts.append(Artifact(tmp_path / name, ArtifactKind.WHEEL, "0" * 64))
+    artifacts.append(Artifact(tmp_path / "gone.whl", ArtifactKind.WHEEL, "0" * 64))
+    order = [(i, a.path.name) for i, a in largest_first(artifacts)]
+    assert order == [(1, "large.tar.gz"), (2, "medium.whl"), (3, "tie.whl"),
+                     (0, "small.whl"), (4, "gone.whl")]
