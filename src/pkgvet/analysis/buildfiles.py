@@ -66,13 +66,15 @@ def systems_run(pkg: Package) -> list[System]:
     install-time Python code (setup.py, hooks, in-tree backends)."""
     backend = _backend(pkg)
     r = reach(pkg)
-    install_text = ""
+    install_texts: list[str] = []
     for rel, phase in r.phase.items():
         if phase is Phase.INSTALL and rel in r.reached:
             f = pkg.get(rel)
-            install_text += (f.text() or "")[:200_000] if f is not None else ""
+            if f is not None and (text := f.text()):
+                install_texts.append(text[:200_000])
     return [s for s in SYSTEMS
-            if any(backend.startswith(b) for b in s.backends) or s.tool.search(install_text)]
+            if any(backend.startswith(b) for b in s.backends)
+            or any(s.tool.search(text) for text in install_texts)]
 
 
 def _make_targets(lines: list[str], wanted: set[str]) -> set[int]:
