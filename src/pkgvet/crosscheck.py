@@ -7,15 +7,19 @@ never declares (PV532), or other dependencies (PV533) was not built from that so
 tools generate some files (`_version.py`, `-nspkg.pth`, compiled extensions); those are left
 out by shape, not by package name.
 
-Runs after the scan, over results of the same name and version in one run. It reads only the
-members it needs (declarations, the Python files whose hashes differ) through the same safe
-archive reader, and attaches its findings to the wheel's result.
+Runs after the scan, over results of the same name and version in one run, and attaches its
+findings to the wheel's result. The texts it reads from one side whatever the other holds
+(declarations, the sdist's root build files: `kept`) are taken by the scan while it holds them
+(`carry`, on `ScanResult.carried`); the archive is opened again, through the same safe reader,
+only for the Python files whose hashes differ (normally none) and for texts a result does not
+carry (one from the cache or a remote worker).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
@@ -28,7 +32,7 @@ from pkgvet.archive import ArchiveReader, MemberType
 from pkgvet.declared import Declared
 from pkgvet.errors import PkgvetError
 from pkgvet.model import ArtifactKind, Confidence, Finding, Phase, ScanResult, Severity
-from pkgvet.package import Artifact, decode_source
+from pkgvet.package import Artifact, Package, decode_source
 from pkgvet.registry import rule
 from pkgvet.verdict import decide
 
@@ -59,6 +63,8 @@ class Side:
     files: dict[str, str]
     """relpath (sdist root stripped) -> sha256."""
     root: str
+    twice: frozenset[str] = frozenset()
+    """Relpaths two members share: which copy `_read_texts` keeps depends on where it stops."""
 
 
 def _strip_root(paths: list[str], kind: ArtifactKind) -> str:
@@ -68,12 +74,52 @@ def _strip_root(paths: list[str], kind: ArtifactKind) -> str:
     return tops.pop() + "/" if len(tops) == 1 and any("/" in p for p in paths) else ""
 
 
+def _rel(path: str, root: str) -> str:
+    """A member's relpath as `_read_texts` matches it."""
+    return path[len(root):] if path.startswith(root) else path
+
+
+def _twice(paths: list[str], root: str) -> frozenset[str]:
+    counts = Counter(_rel(p, root) for p in paths)
+    return frozenset(rel for rel, n in counts.items() if n > 1)
+
+
 def _side(artifact: Artifact, result: ScanResult) -> Side:
     paths = [f.path for f in result.files if "!/" not in f.path]
     root = _strip_root(paths, result.kind)
     files = {f.path[len(root):]: f.sha256 for f in result.files
              if "!/" not in f.path and f.path.startswith(root)}
-    return Side(artifact, result, files, root)
+    return Side(artifact, result, files, root, _twice(paths, root))
+
+
+def kept(relpath: str, kind: ArtifactKind) -> bool:
+    """Files whose texts the cross-check reads from one side whatever the other side holds:
+    the declarations (both sides) and the root files an sdist's build reads or runs."""
+    return declared.wanted(relpath) or (kind is ArtifactKind.SDIST and _build_file(relpath))
+
+
+def carry(pkg: Package) -> tuple[tuple[str, str], ...]:
+    """(relpath, text) of `pkg`'s `kept` files, taken by the scan while it holds them and
+    keyed as `_side` keys them. Left for `_read_texts`: files the scan did not keep in
+    memory (binary-looking, over the text budget, cut short), texts over MAX_TEXT, and
+    relpaths two members share."""
+    kind = pkg.artifact.kind
+    if kind not in (ArtifactKind.SDIST, ArtifactKind.WHEEL):
+        return ()
+    paths = [f.path for f in pkg.files if "!/" not in f.path]
+    root = _strip_root(paths, kind)
+    twice = _twice(paths, root)
+    out: list[tuple[str, str]] = []
+    for f in pkg.files:
+        if "!/" in f.path or not f.path.startswith(root) or f.size > MAX_TEXT:
+            continue
+        rel = f.path[len(root):]
+        if rel in twice or not kept(rel, kind):
+            continue
+        text = f.text()
+        if text is not None:
+            out.append((rel, text))
+    return tuple(out)
 
 
 def _read_texts(side: Side, wanted: set[str]) -> dict[str, str]:
@@ -85,7 +131,7 @@ def _read_texts(side: Side, wanted: set[str]) -> dict[str, str]:
             for member, stream in reader.members():
                 if stream is None or member.type is not MemberType.FILE:
                     continue
-                rel = member.name[len(root):] if member.name.startswith(root) else member.name
+                rel = _rel(member.name, root)
                 if rel not in wanted:
                     continue
                 data = stream.read(MAX_TEXT + 1)
@@ -96,6 +142,19 @@ def _read_texts(side: Side, wanted: set[str]) -> dict[str, str]:
     except PkgvetError:
         return texts
     return texts
+
+
+def _texts(side: Side, wanted: set[str]) -> dict[str, str]:
+    """Texts of `wanted` relpaths: those the scan carried, the rest from the archive. A
+    relpath two members share is never carried; with one among the rest, the archive is
+    read for all of `wanted`, as it always was, so the same copy counts."""
+    texts = {rel: text for rel, text in side.result.carried if rel in wanted}
+    missing = wanted - texts.keys()
+    if not missing:
+        return texts
+    if missing & side.twice:
+        return _read_texts(side, wanted)
+    return texts | _read_texts(side, missing)
 
 
 def _declared(side: Side, texts: dict[str, str]) -> Declared:
@@ -230,10 +289,10 @@ def compare_sides(sdist: Side, wheel: Side) -> list[Finding]:
     findings: list[Finding] = []
     new_tops = _new_top_levels(sdist, wheel)
     pairs = _counterparts(sdist, wheel)
-    wheel_decl_files = {r for r in wheel.files if declared.wanted(r)}
-    sdist_decl_files = {r for r in sdist.files if declared.wanted(r) or _build_file(r)}
-    wheel_texts = _read_texts(wheel, wheel_decl_files | {w for w, _ in pairs})
-    sdist_texts = _read_texts(sdist, sdist_decl_files | {s for _, s in pairs})
+    wheel_decl_files = {r for r in wheel.files if kept(r, ArtifactKind.WHEEL)}
+    sdist_decl_files = {r for r in sdist.files if kept(r, ArtifactKind.SDIST)}
+    wheel_texts = _texts(wheel, wheel_decl_files | {w for w, _ in pairs})
+    sdist_texts = _texts(sdist, sdist_decl_files | {s for _, s in pairs})
     wired: set[str] = set()
     for wrel, srel in pairs:
         if wrel not in wheel_texts or srel not in sdist_texts:
@@ -310,7 +369,8 @@ def _key(result: ScanResult) -> tuple[str, str] | None:
 
 
 def apply(results: Sequence[ScanResult], artifacts: Sequence[Artifact]) -> list[ScanResult]:
-    """`results`, with each wheel whose sdist was scanned in the same run cross-checked."""
+    """`results`, with each wheel whose sdist was scanned in the same run cross-checked, and
+    without the texts the scan carried for it."""
     by_file = {(a.path.name, a.sha256): a for a in artifacts}
     groups: dict[tuple[str, str], list[int]] = {}
     for i, r in enumerate(results):
@@ -336,4 +396,4 @@ def apply(results: Sequence[ScanResult], artifacts: Sequence[Artifact]) -> list[
             if extra:
                 findings = sorted([*w.findings, *extra], key=Finding.sort_key)
                 out[i] = replace(w, findings=tuple(findings), verdict=decide(findings))
-    return out
+    return [replace(r, carried=()) if r.carried else r for r in out]  # read by nothing else
