@@ -12,7 +12,7 @@ import io
 import json
 import tarfile
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -198,3 +198,10 @@ def test_carried_texts_stay_out_of_reports_and_the_cache(tmp_path: Path) -> None
         assert r == bare and repr(r) == repr(bare)
         assert result_from_dict(result_dict(r)).carried == ()
 
+
+
+@pytest.mark.parametrize("name", ["mod.py", ".py", "mod.", "a.b.py", "noext", ".hidden.py",
+                                  "a..py", "x.tar.gz", "..", "_speedups.cpython-311.so"])
+def test_suffix_and_stem_match_pathlib(name: str) -> None:
+    path = PurePosixPath(name)
+    assert crosscheck._suffix_stem(name) == (path.suffix, path.stem)

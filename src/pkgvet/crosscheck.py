@@ -22,7 +22,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import PurePosixPath
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -180,14 +179,22 @@ def _wheel_install_path(rel: str) -> str | None:
     return rel
 
 
+def _suffix_stem(name: str) -> tuple[str, str]:
+    """`PurePosixPath(name)`'s suffix and stem, by string operations: asked for every file of
+    every sdist, building path objects was the largest part of the cross-check."""
+    dot = name.rfind(".")
+    return (name[dot:], name[:dot]) if 0 < dot < len(name) - 1 else ("", name)
+
+
 def _sdist_names(sdist: Side) -> set[str]:
     names: set[str] = set()
     for rel in sdist.files:
-        path = PurePosixPath(rel)
-        names.update(path.parts[:-1])
-        if path.suffix in SOURCE_SUFFIXES:
-            names.add(path.name)
-            names.add(path.stem)
+        *folders, name = rel.split("/")
+        names.update(folders)
+        suffix, stem = _suffix_stem(name)
+        if suffix in SOURCE_SUFFIXES:
+            names.add(name)
+            names.add(stem)
     return names
 
 
@@ -200,11 +207,11 @@ def _new_top_levels(sdist: Side, wheel: Side) -> list[tuple[str, str]]:
         if installed is None or GENERATED.search(installed):
             continue
         parts = installed.split("/")
-        suffix = PurePosixPath(installed).suffix
+        suffix, stem = _suffix_stem(parts[-1])
         if len(parts) == 1 and suffix == ".pth":
             top = parts[0]
         elif suffix == ".py":
-            top = parts[0] if len(parts) > 1 else PurePosixPath(parts[0]).stem
+            top = parts[0] if len(parts) > 1 else stem
         else:
             continue
         if top not in names and top not in found:
@@ -301,7 +308,7 @@ def compare_sides(sdist: Side, wheel: Side) -> list[Finding]:
         if not added and not removed:
             continue
         wired.update(top for top, _ in new_tops
-                     if any(re.search(rf"\b{re.escape(PurePosixPath(top).stem)}\b", line)
+                     if any(re.search(rf"\b{re.escape(_suffix_stem(top)[1])}\b", line)
                             for line in added))
         risky = [line for line in added if RISKY.search(line)]
         findings.append(_finding(
@@ -314,7 +321,7 @@ def compare_sides(sdist: Side, wheel: Side) -> list[Finding]:
     build_texts = [t for r, t in sdist_texts.items() if _build_file(r)]
     for top, example in new_tops:
         pth = top.endswith(".pth")
-        stem = PurePosixPath(top).stem
+        stem = _suffix_stem(top)[1]
         if any(stem in text for text in build_texts):
             findings.append(_finding(
                 "PV530", wheel, f"{top} ({example})",
