@@ -205,3 +205,43 @@ def test_carried_texts_stay_out_of_reports_and_the_cache(tmp_path: Path) -> None
 def test_suffix_and_stem_match_pathlib(name: str) -> None:
     path = PurePosixPath(name)
     assert crosscheck._suffix_stem(name) == (path.suffix, path.stem)
+
+
+def _counterparts_by_every_tail(sdist: dict[str, str], wheel: dict[str, str]) -> list[tuple[str, str]]:
+    """The matching as first written (every tail of every sdist path), for comparison."""
+    by_tail: dict[str, list[str]] = {}
+    for rel in sdist:
+        if rel.endswith(".py"):
+            parts = rel.split("/")
+            for i in range(len(parts)):
+                by_tail.setdefault("/".join(parts[i:]), []).append(rel)
+    pairs = []
+    for rel, digest in wheel.items():
+        installed = crosscheck._wheel_install_path(rel)
+        if installed is None or not installed.endswith(".py") \
+                or crosscheck.GENERATED.search(installed):
+            continue
+        candidates = by_tail.get(installed, [])
+        if not candidates or any(sdist[c] == digest for c in candidates):
+            continue
+        pairs.append((rel, min(candidates, key=len)))
+    return pairs[:crosscheck.MAX_COMPARED]
+
+
+def test_counterparts_match_by_path_tail(tmp_path: Path) -> None:
+    sdist = {"setup.py": "s", "relpkg/__init__.py": "a", "src/relpkg/__init__.py": "b",
+             "py2/relpkg/util.py": "c", "py3/relpkg/util.py": "d", "xrelpkg/cli.py": "e",
+             "lib/deep/relpkg/cli.py": "f", "relpkg/mod.py": "g", "vendored/relpkg/mod.py": "h",
+             "tools/setup.py": "i"}
+    wheel = {"relpkg/__init__.py": "z", "relpkg/util.py": "d", "relpkg/cli.py": "y",
+             "relpkg/mod.py": "x", "setup.py": "w", "other/cli.py": "v",
+             "relpkg-1.0.data/purelib/relpkg/mod.py": "u", f"{DIST}/RECORD": "t"}
+    artifact = local_artifact(make_wheel(tmp_path, "relpkg", "1.0", {}))
+    result = scan_artifact(artifact)
+
+    def side(files: dict[str, str]) -> crosscheck.Side:
+        return crosscheck.Side(artifact, result, files, "")
+
+    expected = _counterparts_by_every_tail(sdist, wheel)
+    assert crosscheck._counterparts(side(sdist), side(wheel)) == expected
+    assert ("relpkg/cli.py", "lib/deep/relpkg/cli.py") in expected  # not xrelpkg/cli.py

@@ -62,8 +62,6 @@ class Side:
     files: dict[str, str]
     """relpath (sdist root stripped) -> sha256."""
     root: str
-    twice: frozenset[str] = frozenset()
-    """Relpaths two members share: which copy `_read_texts` keeps depends on where it stops."""
 
 
 def _strip_root(paths: list[str], kind: ArtifactKind) -> str:
@@ -88,7 +86,7 @@ def _side(artifact: Artifact, result: ScanResult) -> Side:
     root = _strip_root(paths, result.kind)
     files = {f.path[len(root):]: f.sha256 for f in result.files
              if "!/" not in f.path and f.path.startswith(root)}
-    return Side(artifact, result, files, root, _twice(paths, root))
+    return Side(artifact, result, files, root)
 
 
 def kept(relpath: str, kind: ArtifactKind) -> bool:
@@ -146,12 +144,14 @@ def _read_texts(side: Side, wanted: set[str]) -> dict[str, str]:
 def _texts(side: Side, wanted: set[str]) -> dict[str, str]:
     """Texts of `wanted` relpaths: those the scan carried, the rest from the archive. A
     relpath two members share is never carried; with one among the rest, the archive is
-    read for all of `wanted`, as it always was, so the same copy counts."""
+    read for all of `wanted`, as it always was: which copy `_read_texts` keeps depends on
+    where it stops."""
     texts = {rel: text for rel, text in side.result.carried if rel in wanted}
     missing = wanted - texts.keys()
     if not missing:
         return texts
-    if missing & side.twice:
+    paths = [f.path for f in side.result.files if "!/" not in f.path]
+    if missing & _twice(paths, side.root):
         return _read_texts(side, wanted)
     return texts | _read_texts(side, missing)
 
@@ -223,18 +223,18 @@ def _new_top_levels(sdist: Side, wheel: Side) -> list[tuple[str, str]]:
 
 def _counterparts(sdist: Side, wheel: Side) -> list[tuple[str, str]]:
     """(wheel relpath, sdist relpath) for Python files present in both with other bytes."""
-    by_tail: dict[str, list[str]] = {}
+    by_name: dict[str, list[str]] = {}
     for rel in sdist.files:
         if rel.endswith(".py"):
-            parts = rel.split("/")
-            for i in range(len(parts)):
-                by_tail.setdefault("/".join(parts[i:]), []).append(rel)
+            by_name.setdefault(rel.rpartition("/")[2], []).append(rel)
     pairs: list[tuple[str, str]] = []
     for rel, digest in wheel.files.items():
         installed = _wheel_install_path(rel)
         if installed is None or not installed.endswith(".py") or GENERATED.search(installed):
             continue
-        candidates = by_tail.get(installed, [])
+        tail = "/" + installed  # the sdist's copy may sit deeper (src/, a project folder)
+        candidates = [c for c in by_name.get(installed.rpartition("/")[2], ())
+                      if c == installed or c.endswith(tail)]
         if not candidates or any(sdist.files[c] == digest for c in candidates):
             continue  # some copy in the sdist (one per Python version, say) is this file
         pairs.append((rel, min(candidates, key=len)))
