@@ -245,3 +245,17 @@ def test_counterparts_match_by_path_tail(tmp_path: Path) -> None:
     expected = _counterparts_by_every_tail(sdist, wheel)
     assert crosscheck._counterparts(side(sdist), side(wheel)) == expected
     assert ("relpkg/cli.py", "lib/deep/relpkg/cli.py") in expected  # not xrelpkg/cli.py
+
+
+@pytest.mark.parametrize(("relpath", "expected"), [
+    ("PKG-INFO", True), ("setup.py", True), ("setup.cfg", True), ("pyproject.toml", True),
+    ("relpkg.egg-info/requires.txt", True), ("src/relpkg.egg-info/entry_points.txt", True),
+    ("a/b/relpkg.egg-info/requires.txt", False), ("relpkg.egg-info/dependency_links.txt", True),
+    (f"{DIST}/METADATA", True), (f"{DIST}/entry_points.txt", True), (f"a/{DIST}/METADATA", False),
+    ("METADATA", False), ("docs/setup.py", False), ("relpkg/PKG-INFO", False),
+    ("requires.txt", False), ("relpkg/setup_utils.py", False), (f"{DIST}/RECORD", False),
+])
+def test_declaration_files_are_recognised_by_name_and_place(relpath: str, expected: bool) -> None:
+    from pkgvet import declared
+
+    assert declared.wanted(relpath) is expected
