@@ -20,8 +20,9 @@ from builders import make_sdist, make_wheel, pkg_info
 from pkgvet import crosscheck
 from pkgvet.cache import result_from_dict
 from pkgvet.model import ArtifactKind, ScanResult
+from pkgvet.options import ScanOptions
 from pkgvet.package import Artifact
-from pkgvet.pipeline import scan_artifact
+from pkgvet.pipeline import scan_artifact, scan_artifacts
 from pkgvet.report.json_format import result_dict
 from pkgvet.sources.local import local_artifact
 from test_crosscheck import CASES, Files
@@ -259,3 +260,15 @@ def test_declaration_files_are_recognised_by_name_and_place(relpath: str, expect
     from pkgvet import declared
 
     assert declared.wanted(relpath) is expected
+
+
+def test_texts_cross_from_the_scan_workers_to_the_cross_check(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the worker pool (results pickled back to the parent): carried, then used."""
+    artifacts = [local_artifact(make_sdist(tmp_path, "relpkg", "1.0", CLEAN_SDIST)),
+                 local_artifact(make_wheel(tmp_path, "relpkg", "1.0", CLEAN_WHEEL))]
+    results, errors = scan_artifacts(artifacts, ScanOptions(isolate=True), jobs=1)
+    assert not errors and len(results) == 2
+    assert all(r.carried for r in results)
+    monkeypatch.setattr(crosscheck, "ArchiveReader", _no_archive)
+    assert not _wheel(crosscheck.apply(results, artifacts)).errors
