@@ -7,18 +7,21 @@ never declares (PV532), or other dependencies (PV533) was not built from that so
 tools generate some files (`_version.py`, `-nspkg.pth`, compiled extensions); those are left
 out by shape, not by package name.
 
-Runs after the scan, over results of the same name and version in one run. It reads only the
-members it needs (declarations, the Python files whose hashes differ) through the same safe
-archive reader, and attaches its findings to the wheel's result.
+Runs after the scan, over results of the same name and version in one run, and attaches its
+findings to the wheel's result. The texts it reads from one side whatever the other holds
+(declarations, the sdist's root build files: `kept`) are taken by the scan while it holds them
+(`carry`, on `ScanResult.carried`); the archive is opened again, through the same safe reader,
+only for the Python files whose hashes differ (normally none) and for texts a result does not
+carry (one from the cache or a remote worker).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import PurePosixPath
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -28,7 +31,7 @@ from pkgvet.archive import ArchiveReader, MemberType
 from pkgvet.declared import Declared
 from pkgvet.errors import PkgvetError
 from pkgvet.model import ArtifactKind, Confidence, Finding, Phase, ScanResult, Severity
-from pkgvet.package import Artifact, decode_source
+from pkgvet.package import Artifact, Package, decode_source
 from pkgvet.registry import rule
 from pkgvet.verdict import decide
 
@@ -68,12 +71,52 @@ def _strip_root(paths: list[str], kind: ArtifactKind) -> str:
     return tops.pop() + "/" if len(tops) == 1 and any("/" in p for p in paths) else ""
 
 
+def _rel(path: str, root: str) -> str:
+    """A member's relpath as `_read_texts` matches it."""
+    return path[len(root):] if path.startswith(root) else path
+
+
+def _twice(paths: list[str], root: str) -> frozenset[str]:
+    counts = Counter(_rel(p, root) for p in paths)
+    return frozenset(rel for rel, n in counts.items() if n > 1)
+
+
 def _side(artifact: Artifact, result: ScanResult) -> Side:
     paths = [f.path for f in result.files if "!/" not in f.path]
     root = _strip_root(paths, result.kind)
     files = {f.path[len(root):]: f.sha256 for f in result.files
              if "!/" not in f.path and f.path.startswith(root)}
     return Side(artifact, result, files, root)
+
+
+def kept(relpath: str, kind: ArtifactKind) -> bool:
+    """Files whose texts the cross-check reads from one side whatever the other side holds:
+    the declarations (both sides) and the root files an sdist's build reads or runs."""
+    return declared.wanted(relpath) or (kind is ArtifactKind.SDIST and _build_file(relpath))
+
+
+def carry(pkg: Package) -> tuple[tuple[str, str], ...]:
+    """(relpath, text) of `pkg`'s `kept` files, taken by the scan while it holds them and
+    keyed as `_side` keys them. Left for `_read_texts`: files the scan did not keep in
+    memory (binary-looking, over the text budget, cut short), texts over MAX_TEXT, and
+    relpaths two members share."""
+    kind = pkg.artifact.kind
+    if kind not in (ArtifactKind.SDIST, ArtifactKind.WHEEL):
+        return ()
+    paths = [f.path for f in pkg.files if "!/" not in f.path]
+    root = _strip_root(paths, kind)
+    twice = _twice(paths, root)
+    out: list[tuple[str, str]] = []
+    for f in pkg.files:
+        if "!/" in f.path or not f.path.startswith(root) or f.size > MAX_TEXT:
+            continue
+        rel = f.path[len(root):]
+        if rel in twice or not kept(rel, kind):
+            continue
+        text = f.text()
+        if text is not None:
+            out.append((rel, text))
+    return tuple(out)
 
 
 def _read_texts(side: Side, wanted: set[str]) -> dict[str, str]:
@@ -85,7 +128,7 @@ def _read_texts(side: Side, wanted: set[str]) -> dict[str, str]:
             for member, stream in reader.members():
                 if stream is None or member.type is not MemberType.FILE:
                     continue
-                rel = member.name[len(root):] if member.name.startswith(root) else member.name
+                rel = _rel(member.name, root)
                 if rel not in wanted:
                     continue
                 data = stream.read(MAX_TEXT + 1)
@@ -96,6 +139,21 @@ def _read_texts(side: Side, wanted: set[str]) -> dict[str, str]:
     except PkgvetError:
         return texts
     return texts
+
+
+def _texts(side: Side, wanted: set[str]) -> dict[str, str]:
+    """Texts of `wanted` relpaths: those the scan carried, the rest from the archive. A
+    relpath two members share is never carried; with one among the rest, the archive is
+    read for all of `wanted`, as it always was: which copy `_read_texts` keeps depends on
+    where it stops."""
+    texts = {rel: text for rel, text in side.result.carried if rel in wanted}
+    missing = wanted - texts.keys()
+    if not missing:
+        return texts
+    paths = [f.path for f in side.result.files if "!/" not in f.path]
+    if missing & _twice(paths, side.root):
+        return _read_texts(side, wanted)
+    return texts | _read_texts(side, missing)
 
 
 def _declared(side: Side, texts: dict[str, str]) -> Declared:
@@ -121,14 +179,22 @@ def _wheel_install_path(rel: str) -> str | None:
     return rel
 
 
+def _suffix_stem(name: str) -> tuple[str, str]:
+    """`PurePosixPath(name)`'s suffix and stem, by string operations: asked for every file of
+    every sdist, building path objects was the largest part of the cross-check."""
+    dot = name.rfind(".")
+    return (name[dot:], name[:dot]) if 0 < dot < len(name) - 1 else ("", name)
+
+
 def _sdist_names(sdist: Side) -> set[str]:
     names: set[str] = set()
     for rel in sdist.files:
-        path = PurePosixPath(rel)
-        names.update(path.parts[:-1])
-        if path.suffix in SOURCE_SUFFIXES:
-            names.add(path.name)
-            names.add(path.stem)
+        *folders, name = rel.split("/")
+        names.update(folders)
+        suffix, stem = _suffix_stem(name)
+        if suffix in SOURCE_SUFFIXES:
+            names.add(name)
+            names.add(stem)
     return names
 
 
@@ -141,11 +207,11 @@ def _new_top_levels(sdist: Side, wheel: Side) -> list[tuple[str, str]]:
         if installed is None or GENERATED.search(installed):
             continue
         parts = installed.split("/")
-        suffix = PurePosixPath(installed).suffix
+        suffix, stem = _suffix_stem(parts[-1])
         if len(parts) == 1 and suffix == ".pth":
             top = parts[0]
         elif suffix == ".py":
-            top = parts[0] if len(parts) > 1 else PurePosixPath(parts[0]).stem
+            top = parts[0] if len(parts) > 1 else stem
         else:
             continue
         if top not in names and top not in found:
@@ -157,18 +223,18 @@ def _new_top_levels(sdist: Side, wheel: Side) -> list[tuple[str, str]]:
 
 def _counterparts(sdist: Side, wheel: Side) -> list[tuple[str, str]]:
     """(wheel relpath, sdist relpath) for Python files present in both with other bytes."""
-    by_tail: dict[str, list[str]] = {}
+    by_name: dict[str, list[str]] = {}
     for rel in sdist.files:
         if rel.endswith(".py"):
-            parts = rel.split("/")
-            for i in range(len(parts)):
-                by_tail.setdefault("/".join(parts[i:]), []).append(rel)
+            by_name.setdefault(rel.rpartition("/")[2], []).append(rel)
     pairs: list[tuple[str, str]] = []
     for rel, digest in wheel.files.items():
         installed = _wheel_install_path(rel)
         if installed is None or not installed.endswith(".py") or GENERATED.search(installed):
             continue
-        candidates = by_tail.get(installed, [])
+        tail = "/" + installed  # the sdist's copy may sit deeper (src/, a project folder)
+        candidates = [c for c in by_name.get(installed.rpartition("/")[2], ())
+                      if c == installed or c.endswith(tail)]
         if not candidates or any(sdist.files[c] == digest for c in candidates):
             continue  # some copy in the sdist (one per Python version, say) is this file
         pairs.append((rel, min(candidates, key=len)))
@@ -230,10 +296,10 @@ def compare_sides(sdist: Side, wheel: Side) -> list[Finding]:
     findings: list[Finding] = []
     new_tops = _new_top_levels(sdist, wheel)
     pairs = _counterparts(sdist, wheel)
-    wheel_decl_files = {r for r in wheel.files if declared.wanted(r)}
-    sdist_decl_files = {r for r in sdist.files if declared.wanted(r) or _build_file(r)}
-    wheel_texts = _read_texts(wheel, wheel_decl_files | {w for w, _ in pairs})
-    sdist_texts = _read_texts(sdist, sdist_decl_files | {s for _, s in pairs})
+    wheel_decl_files = {r for r in wheel.files if kept(r, ArtifactKind.WHEEL)}
+    sdist_decl_files = {r for r in sdist.files if kept(r, ArtifactKind.SDIST)}
+    wheel_texts = _texts(wheel, wheel_decl_files | {w for w, _ in pairs})
+    sdist_texts = _texts(sdist, sdist_decl_files | {s for _, s in pairs})
     wired: set[str] = set()
     for wrel, srel in pairs:
         if wrel not in wheel_texts or srel not in sdist_texts:
@@ -242,7 +308,7 @@ def compare_sides(sdist: Side, wheel: Side) -> list[Finding]:
         if not added and not removed:
             continue
         wired.update(top for top, _ in new_tops
-                     if any(re.search(rf"\b{re.escape(PurePosixPath(top).stem)}\b", line)
+                     if any(re.search(rf"\b{re.escape(_suffix_stem(top)[1])}\b", line)
                             for line in added))
         risky = [line for line in added if RISKY.search(line)]
         findings.append(_finding(
@@ -255,7 +321,7 @@ def compare_sides(sdist: Side, wheel: Side) -> list[Finding]:
     build_texts = [t for r, t in sdist_texts.items() if _build_file(r)]
     for top, example in new_tops:
         pth = top.endswith(".pth")
-        stem = PurePosixPath(top).stem
+        stem = _suffix_stem(top)[1]
         if any(stem in text for text in build_texts):
             findings.append(_finding(
                 "PV530", wheel, f"{top} ({example})",
@@ -310,7 +376,8 @@ def _key(result: ScanResult) -> tuple[str, str] | None:
 
 
 def apply(results: Sequence[ScanResult], artifacts: Sequence[Artifact]) -> list[ScanResult]:
-    """`results`, with each wheel whose sdist was scanned in the same run cross-checked."""
+    """`results`, with each wheel whose sdist was scanned in the same run cross-checked, and
+    without the texts the scan carried for it."""
     by_file = {(a.path.name, a.sha256): a for a in artifacts}
     groups: dict[tuple[str, str], list[int]] = {}
     for i, r in enumerate(results):
@@ -336,4 +403,4 @@ def apply(results: Sequence[ScanResult], artifacts: Sequence[Artifact]) -> list[
             if extra:
                 findings = sorted([*w.findings, *extra], key=Finding.sort_key)
                 out[i] = replace(w, findings=tuple(findings), verdict=decide(findings))
-    return out
+    return [replace(r, carried=()) if r.carried else r for r in out]  # read by nothing else

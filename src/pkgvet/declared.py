@@ -571,8 +571,16 @@ def _is_dist_info(relpath: str, leaf: str) -> bool:
     return len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == leaf
 
 
+_LEAVES = frozenset({"PKG-INFO", "setup.cfg", "pyproject.toml", SETUP_PY, "entry_points.txt",
+                     "requires.txt", "dependency_links.txt", "METADATA"})
+"""Every file `wanted` accepts has one of these names: the rest are turned down at once (it
+is asked for every member of both sides of each release the cross-check compares)."""
+
+
 def wanted(relpath: str) -> bool:
     """True for the files this module reads (the cross-check reads only these)."""
+    if relpath.rpartition("/")[2] not in _LEAVES:
+        return False
     return (
         relpath in ("PKG-INFO", "setup.cfg", "pyproject.toml", SETUP_PY)
         or any(_is_egg_info(relpath, leaf) for leaf in

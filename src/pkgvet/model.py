@@ -242,6 +242,11 @@ class ScanResult:
     """PEP 700 upload time the index gave (ISO 8601), None for local files."""
     provenance: Provenance | None = None
     """PEP 740 provenance, when trust signals were checked (`pkgvet.trust`)."""
+    carried: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    """(relpath, text) of the files the sdist/wheel cross-check reads, kept by the scan that
+    had them in memory (`pkgvet.crosscheck.carry`), so the cross-check need not reopen the
+    archive. Internal: never reported, cached or sent to another machine; empty means "not
+    captured" (a cached or remote result) and the cross-check reads the archive instead."""
 
     @property
     def partial(self) -> bool:

@@ -119,6 +119,7 @@ def _result(
         upload_time=artifact.upload_time,
         stats=stats,
         files=pkg.entries(),
+        carried=crosscheck.carry(pkg),
     )
 
 
