@@ -18,8 +18,8 @@ import pytest
 
 from builders import make_sdist, make_wheel
 from pkgvet.analysis import facts as facts_module
-from pkgvet.analysis.facts import Collector, FileFacts, ast_facts
-from pkgvet.analysis.graph_scan import graph_facts
+from pkgvet.analysis.facts import Collector, FileFacts, ast_facts, reachable
+from pkgvet.analysis.graph_scan import _METACLASS, graph_facts
 from pkgvet.analysis.parse import parsed, shared_tree
 from pkgvet.analysis.prefilter import has_ingredient, needs_full_pass, odd_shape
 from pkgvet.analysis.reachability import _files_named, module_names, reach
@@ -316,12 +316,19 @@ def test_graph_scan_matches_the_line_scanner_on_real_modules() -> None:
     for module in (re, random, ast, argparse, asyncio.base_events, email.message, json.decoder,
                    logging, subprocess, tarfile, unittest.case):
         text = Path(module.__file__).read_text(encoding="utf-8")  # type: ignore[arg-type]
-        assert _graph_facts(text) == _graph_facts(_graph_facts_reference(text)), module
+        assert _graph_facts(text) == _graph_facts(_graph_facts_reference(text), text), module
 
 
-def _graph_facts(ff: FileFacts | str) -> tuple[object, ...]:
+def _graph_facts(ff: FileFacts | str, text: str = "") -> tuple[object, ...]:
+    """What the line scanner read. The graph scan reads more since: the constructor edges of
+    classes (`Loader.__init__` keys, `classes`) and each class's metaclass, local or
+    imported, whatever line of the header names it; those are left out on both sides."""
     facts = graph_facts(ff) if isinstance(ff, str) else ff
-    return (facts.calls, facts.functions, facts.imports, facts.qualified_calls, facts.opened,
+    metaclasses = {name.rsplit(".", 1)[-1]
+                   for name in _METACLASS.findall(ff if isinstance(ff, str) else text)}
+    calls = {scope: names - metaclasses for scope, names in facts.calls.items()
+             if "." not in scope}
+    return (calls, facts.functions, facts.imports, facts.qualified_calls, facts.opened,
             facts.ran)
 
 
@@ -336,7 +343,7 @@ def _graph_facts(ff: FileFacts | str) -> tuple[object, ...]:
     "async def f():\n    go()\n\tdef g(x=h()):\n        pass\nk()\n",
 ])
 def test_graph_scan_matches_the_line_scanner_on_shapes(text: str) -> None:
-    assert _graph_facts(text) == _graph_facts(_graph_facts_reference(text))
+    assert _graph_facts(text) == _graph_facts(_graph_facts_reference(text), text)
 
 
 def test_graph_scan_reads_a_string_continued_by_a_backslash() -> None:
@@ -549,3 +556,23 @@ def test_lone_surrogates_do_not_fail_the_word_screens(tmp_path: Path) -> None:
     result = scan_artifact(local_artifact(wheel))
     assert not result.errors, result.errors
     assert result.verdict.value == "malicious"
+
+
+def test_graph_scan_draws_constructor_and_metaclass_edges() -> None:
+    """A class called at import runs its constructor; a class defined runs its metaclass,
+    named on any line of its header: the edges the full parse draws, for files the graph
+    scan reads."""
+    text = ("from ._sync import push\nfrom ._meta import Registry\n\n\n"
+            "class _Meta(type):\n    def __new__(mcs, name, bases, ns):\n        push(name)\n\n\n"
+            "class Model(\n    object,\n    metaclass=Registry,\n):\n    pass\n\n\n"
+            "class Local(metaclass=_Meta):\n    pass\n\n\n"
+            "class Loader:\n    x = 1\n\n    def __init__(self):\n        push('a')\n"
+            "LOADER = Loader()\n")
+    ff = graph_facts(text)
+    assert {"_Meta", "Model", "Local", "Loader"} <= set(ff.classes)
+    assert ff.calls["Loader.__init__"] == {"__init__"}
+    assert ff.calls["_Meta.__new__"] == {"__new__"}
+    assert ".meta.Registry" not in str(ff.qualified_calls)
+    assert "._meta.Registry" in ff.qualified_calls["<module>"]
+    assert {"Loader", "_Meta"} <= ff.calls["<module>"]
+    assert "__init__" in reachable(ff) and "__new__" in reachable(ff)

@@ -24,6 +24,32 @@ CASES = [
                      + _body(STEAL, 8) + "        return super().__new__(mcs, name, bases, ns)"
                      "\n\n\nclass Model(metaclass=_Meta):\n    pass\n"),
         "malicious", ("PV303",), kind="wheel"),
+    Case("metaclass imported from a sibling, named on a class header spread over lines (the "
+         "class's module names no capability)", "metaheader", {
+        "metaheader/__init__.py": "from .models import Model  # noqa\n",
+        "metaheader/_meta.py": ("import os, urllib.request\n\n\nclass Registry(type):\n"
+                                "    def __new__(mcs, name, bases, ns):\n" + _body(STEAL, 8)
+                                + "        return super().__new__(mcs, name, bases, ns)\n"),
+        "metaheader/models.py": ("from ._meta import Registry\n\n\nclass Model(\n    object,\n"
+                                 "    metaclass=Registry,\n):\n    pass\n"),
+    }, "malicious", ("PV303",), kind="wheel"),
+    Case("local metaclass whose __new__ calls a sibling's function (the class's module names no "
+         "capability)", "metalocal", {
+        "metalocal/__init__.py": "from .models import Model  # noqa\n",
+        "metalocal/_sync.py": "import os, urllib.request\n\n\ndef push(name):\n" + _body(STEAL, 4),
+        "metalocal/models.py": ("from ._sync import push\n\n\nclass _Meta(type):\n"
+                                "    def __new__(mcs, name, bases, ns):\n        push(name)\n"
+                                "        return super().__new__(mcs, name, bases, ns)\n\n\n"
+                                "class Model(metaclass=_Meta):\n    pass\n"),
+    }, "malicious", ("PV303",), kind="wheel"),
+    Case("an instance made at import whose constructor calls a sibling's function (the class's "
+         "module names no capability)", "ctorsibling", {
+        "ctorsibling/__init__.py": "from .models import LOADER  # noqa\n",
+        "ctorsibling/_sync.py": "import os, urllib.request\n\n\ndef push(name):\n" + _body(STEAL, 4),
+        "ctorsibling/models.py": ("from ._sync import push\n\n\nclass Loader:\n"
+                                  "    def __init__(self):\n        push('loader')\n\n\n"
+                                  "LOADER = Loader()\n"),
+    }, "malicious", ("PV303",), kind="wheel"),
     Case("__init_subclass__ of a base in another module", "subclasshook", {
         "subclasshook/__init__.py": "from .models import User  # noqa\n",
         "subclasshook/base.py": ("import os, urllib.request\n\n\nclass Base:\n"

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import accumulate
 
 from ahocorasick_rs import AhoCorasick, Implementation
 
 from pkgvet.analysis.aho import find
-from pkgvet.analysis.facts import _STRING, MODULE, SCRIPT_NAME, FileFacts
+from pkgvet.analysis.facts import _STRING, CLASS_RUNS, MODULE, SCRIPT_NAME, FileFacts
 
 _BREAKS = re.compile(r"[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 """Line breaks other than `\\n` (`str.splitlines` splits at these too)."""
@@ -46,6 +47,10 @@ _IMPORT = re.compile(
     r"(?:[^\S\n]*,[^\S\n]*[\w.]+(?:[^\S\n]+as[^\S\n]+\w+)?)*))")
 _CLASS = re.compile(r"\n[^\S\n]*class[^\S\n]+\w+[^\S\n]*\(([^)\n]*)\)")
 _DECORATOR = re.compile(r"\n[^\S\n]*@([\w.]+)[^\S\n]*(?=\n|\Z)")
+_CLASS_HEAD = re.compile(r"\n([^\S\n]*)class[^\S\n]+(\w+)")
+"""Any class header (in the code, strings blanked): `class Loader:` as well."""
+_METACLASS = re.compile(r"\bmetaclass\s*=\s*([A-Za-z_][\w.]*)")
+"""A metaclass named in a class header, on its first line or any other."""
 _OPENS = ("open(", "read_bytes(", "read_text(")
 _RUNS_PROCESS = ("subprocess", "system(", "popen", "spawn", "check_call", "check_output",
                  ".run(", ".call(", *(f"exec{a}{p}{e}(" for a in "lv" for p in ("", "p")
@@ -244,6 +249,7 @@ def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
     events = _line_events(t)
     def_lines = {e[0] for e in events if e[1] == _DEF_LINE}
     scopes = _scopes(t, [e for e in events if e[1] == _DEF_LINE], out)
+    _class_runs(t, scopes, out)
     starts = [s[0] for s in scopes]
 
     def scope_of(line: int) -> str:
@@ -320,7 +326,52 @@ def graph_facts(text: str, max_lines: int = 200_000) -> FileFacts:
                 out.qualified_calls.setdefault(scope, set()).add(
                     aliases[head] + ("." + rest if rest else ""))
     read_calls(calls_done + 1, t.lines)
+    _metaclasses(t, scope_of, aliases, out)
     return out
+
+
+def _class_runs(t: _Text, scopes: list[tuple[int, int, str]], out: FileFacts) -> None:
+    """Calling a class runs its constructor (`CLASS_RUNS`): the classes of the file, and an
+    edge from `Class.__init__` to the method's scope, so that `Loader()` at import reaches
+    what `Loader.__init__` calls, as in the full parse. (Methods keep their own names as
+    scopes: same-named methods of two classes share one, more edges, never fewer.)"""
+    runs = [(line, name) for line, _, name in scopes if name in CLASS_RUNS]
+    if not runs or "class" not in t.code:
+        return
+    classes: list[tuple[int, int, str]] = []
+    line, last = 0, 0
+    for m in _CLASS_HEAD.finditer(t.code):
+        line += t.code.count("\n", last, m.start(2))
+        last = m.start(2)
+        found = _ends(len(m.group(1))).search(t.code, m.end())
+        end = line + t.code.count("\n", m.end(), found.start()) if found else _NEVER
+        classes.append((line, end, m.group(2)))
+        out.classes.setdefault(m.group(2), [])
+    for at, method in runs:
+        inside = [c for c in classes if c[0] < at <= c[1]]
+        if inside:
+            owner = max(inside)[2]  # the innermost: the latest header that holds the def
+            out.calls.setdefault(f"{owner}.{method}", set()).add(method)
+
+
+def _metaclasses(t: _Text, scope_of: Callable[[int], str], aliases: dict[str, str],
+                 out: FileFacts) -> None:
+    """Defining a class calls its metaclass (`__prepare__`, `__new__`, `__init__`): an edge
+    from the scope that defines the class to the metaclass, local or imported, as the full
+    parse draws it, whether the header fits on one line or not."""
+    if "metaclass" not in t.code:
+        return
+    line, last = 0, 0
+    for m in _METACLASS.finditer(t.code):
+        line += t.code.count("\n", last, m.start())
+        last = m.start()
+        name = m.group(1)
+        scope = scope_of(line)
+        out.calls.setdefault(scope, set()).add(name.rsplit(".", 1)[-1])
+        head, _, rest = name.partition(".")
+        if head in aliases:
+            out.qualified_calls.setdefault(scope, set()).add(
+                aliases[head] + ("." + rest if rest else ""))
 
 
 def _line_end(text: str, pos: int) -> int:
