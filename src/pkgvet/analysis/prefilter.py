@@ -442,7 +442,7 @@ _REACH_WORDS = (
     "marshal", "ctypes", "excepthook", "__dict__[",
     "[exec", "exec]", "exec}", "exec.__", "[eval", "eval]", "eval}", "eval.__",
     "addaudithook", "meta_path", "path_hooks", "codecs.register", "settrace", "setprofile",
-    "zipimport", "register_at_fork", "sys.modules[", "metaclass", "prot_exec", "cfunctype",
+    "zipimport", "register_at_fork", "sys.modules[", "prot_exec", "cfunctype",
 )
 """Ways to reach a capability by name that the combination groups do not list."""
 
