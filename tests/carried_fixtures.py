@@ -280,6 +280,18 @@ FIXTURES: list[Fixture] = [
         "LUT = np.load(os.path.join(HERE, 'lut.npy'), allow_pickle=True)\n",
         "mypkg/lut.npy": npy_object(pickle_global("builtins", "eval", "print('inert')")),
     }),
+    _f("pickle-exec", "parenthesized-loader", "malicious", {"PV230"}, lambda: {
+        # the loader's name in parentheses, its argument on a continued line: no
+        # `loads(data` in the text for a word screen to find
+        "mypkg/__init__.py": HERE + "import pickle\n"
+        "MODEL = (pickle.loads) \\\n    (open(os.path.join(HERE, 'model.dat'), 'rb').read())\n",
+        "mypkg/model.dat": pickle_stack_global("builtins", "exec", "print('inert')"),
+    }),
+    _f("pickle-exec", "renamed-loader", "malicious", {"PV230"}, lambda: {
+        "mypkg/__init__.py": HERE + "from pickle import (\n    load as restore,\n)\n"
+        "CACHE = restore(open(os.path.join(HERE, 'cache.bin'), 'rb'))\n",
+        "mypkg/cache.bin": pickle_global("os", "system", "echo inert"),
+    }),
     _f("pickle-benign", "plain-data", "benign", set(), lambda: {
         "mypkg/__init__.py": HERE + "import pickle\n"
         "TABLE = pickle.load(open(os.path.join(HERE, 'table.pkl'), 'rb'))\n",

@@ -625,6 +625,38 @@ def scan_file(text: str, relpath: str, tree: ast.Module | None = None,
 
 
 def _worth_parsing(text: str) -> bool:
+    return _names_reader_and_sink(text) and _may_call_a_loader(text)
+
+
+def _loader_tails() -> frozenset[str]:
+    """The last name of every loader and sink `_kind` knows (`loads` of `pickle.loads`, and
+    the endings it matches), but `open` and `decode`: those of `shelve.open` and
+    `jsonpickle.decode` are too common, so their modules' names stand for them."""
+    every = (PICKLE_LOADERS | YAML_LOADERS | LOGCONF_LOADERS | MARSHAL_LOADERS
+             | NATIVE_LOADERS | EXEC_SINKS)
+    tails = {q.rsplit(".", 1)[-1] for q in every} | {"Unpickler", "load", "loads", "dlopen",
+                                                     "LoadLibrary"}
+    return frozenset(tails - {"open", "decode"})
+
+
+_TAILS = "|".join(sorted(map(re.escape, _loader_tails())))
+_LOADER_CALL = re.compile(rf"\b(?:{_TAILS})[\s\\)]*\([\s\\]*[^\s\\)]")
+"""A loader called with an argument, by its own last name (`pickle.loads(b`, `CDLL(p`),
+also in parentheses or across a continued line (`(pickle.loads)(b`, `loads \\` ...)."""
+_LOADER_RENAMED = re.compile(rf"\b(?:{_TAILS})\s+as\s+\w")
+"""A loader imported under another name (`from pickle import loads as L`)."""
+
+
+def _may_call_a_loader(text: str) -> bool:
+    """Whether any call can be one `_loads` keeps: its qualified name is a loader's, so the
+    call ends in the loader's last name, or in a name it was imported as; and a call without
+    an argument is not kept. A file that names `torch` and opens files but loads nothing
+    (most of a deep-learning package) needs no parse."""
+    return bool(_LOADER_CALL.search(text) or _LOADER_RENAMED.search(text)
+                or "shelve" in text or "jsonpickle" in text)
+
+
+def _names_reader_and_sink(text: str) -> bool:
     present = _tokens_in(text)
     if not present & _READ:
         return False
