@@ -387,6 +387,19 @@ def test_network_module_counts_where_it_is_named_beyond_a_plain_import() -> None
     assert needs_full_pass("import requests\nrequests.get(URL)\nimport subprocess\n")
 
 
+def test_network_module_counts_where_it_can_reach_a_catalog_name() -> None:
+    """`httpx.Response` and `socket.timeout` begin no catalog name; `httpx.post`,
+    `httpx.Client` and the module passed on as a value do."""
+    for quiet in ("import httpx\ndef ok(r: httpx.Response) -> bool: ...\n",
+                  "import socket\ntry:\n    pass\nexcept socket.timeout:\n    pass\n"):
+        assert not has_ingredient(quiet), quiet
+    for counted in ("import httpx\nhttpx.post(URL)\n", "import httpx\nC = httpx . Client\n",
+                    "import httpx\ngetattr(httpx, NAME)(URL)\n", "import socketserver\n",
+                    "from . import compat\ncompat.httpx.post(URL)\n",
+                    "import socket\ns = socket.create_connection(ADDRESS)\n"):
+        assert has_ingredient(counted), counted
+
+
 def test_graph_scan_reads_imports_calls_and_opened_files() -> None:
     ff = graph_facts("from .util import helper\nimport pkg.mod as m\n"
                      "def f():\n    helper('a')\n    m.run(\n        1)\n"

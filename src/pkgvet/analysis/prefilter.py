@@ -290,21 +290,52 @@ class _Form(Protocol):
 
 
 class _NamedBeyondImport:
-    """A network module that counts only where the file names it other than in a plain
-    `import aiohttp` line. A module imported under its own name and named nowhere else is
-    never called: generated API clients import `aiohttp` only to learn whether it is
-    installed. (Reaching the bound module without writing its name takes `globals()[`,
-    `sys.modules[`, `eval(` or the like, ingredients of their own; and it would reach the
-    module as well without the import.) `import aiohttp as web`, `from aiohttp import
-    ClientSession` and `import aiohttp, os` are not plain: they count."""
+    """A network module that counts only where the file names it in a way that can reach
+    what the capability catalog lists under it. Not counted:
+
+    - a plain `import aiohttp` line: a module imported under its own name and named nowhere
+      else is never called (generated API clients import aiohttp only to learn whether it
+      is installed);
+    - `httpx.Response`, `socket.timeout`: an attribute that begins no catalog name of the
+      module (types, exceptions and constants, which HTTP client libraries name in every
+      module). `httpx.post`, `httpx.Client`, `socket.create_connection` count.
+
+    Everything else counts: the module passed as a value (`getattr(httpx, name)`,
+    `vars(httpx)`), `from httpx import`, `import httpx as`, a longer name it begins
+    (`socketserver`), a string or comment naming it, and `compat.httpx.post` (a sibling's
+    re-export). Reaching the bound module without writing its name takes `globals()[`,
+    `sys.modules[` or `eval(`, ingredients of their own. A module the catalog lists nothing
+    under counts wherever it is named beyond a plain import."""
 
     def __init__(self, module: str) -> None:
         self.module = module
         self.plain = re.compile(rf"^[ \t]*import[ \t]+{re.escape(module)}[ \t]*(?:#[^\n]*)?$",
                                 re.M)
+        self.named = re.compile(rf"(?<!\w){re.escape(module)}(\w*)(?:[ \t]*\.[ \t]*(\w+))?")
+        self._attrs: frozenset[str] | None = None
+
+    @property
+    def attrs(self) -> frozenset[str]:
+        """Lower-cased first attributes of the catalog's names under the module (`post`,
+        `client` of `httpx.post`, `httpx.Client.post`); empty when it lists none."""
+        if self._attrs is None:
+            from pkgvet.analysis.facts import catalog
+
+            prefix = self.module + "."
+            self._attrs = frozenset(name[len(prefix):].split(".", 1)[0].lower()
+                                    for name in catalog().exact if name.startswith(prefix))
+        return self._attrs
 
     def search(self, lower: str) -> bool:
-        return lower.count(self.module) > len(self.plain.findall(lower))
+        if self.module not in lower:
+            return False
+        body = self.plain.sub("", lower)
+        attrs = self.attrs
+        for m in self.named.finditer(body):
+            longer, attr = m.group(1), m.group(2)
+            if longer or attr is None or not attrs or attr in attrs:
+                return True
+        return False
 
 
 _CODE_FORM: dict[str, _Form] = {
