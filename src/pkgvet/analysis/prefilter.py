@@ -309,9 +309,10 @@ class _NamedBeyondImport:
 
     def __init__(self, module: str) -> None:
         self.module = module
-        self.plain = re.compile(rf"^[ \t]*import[ \t]+{re.escape(module)}[ \t]*(?:#[^\n]*)?$",
-                                re.M)
-        self.named = re.compile(rf"(?<!\w){re.escape(module)}(\w*)(?:[ \t]*\.[ \t]*(\w+))?")
+        self.plain = re.compile(rf"[ \t]*import[ \t]+{re.escape(module)}[ \t]*(?:#[^\n]*)?")
+        """A whole line that only imports the module."""
+        self.after = re.compile(r"(\w*)(?:[ \t]*\.[ \t]*(\w+))?")
+        """What follows the module's name: more of a longer name, `.attribute`."""
         self._attrs: frozenset[str] | None = None
 
     @property
@@ -327,15 +328,27 @@ class _NamedBeyondImport:
         return self._attrs
 
     def search(self, lower: str) -> bool:
-        if self.module not in lower:
-            return False
-        body = self.plain.sub("", lower)
-        attrs = self.attrs
-        for m in self.named.finditer(body):
-            longer, attr = m.group(1), m.group(2)
-            if longer or attr is None or not attrs or attr in attrs:
-                return True
+        """Whether some occurrence counts. The occurrences are found by `str.find` (a
+        pattern with a look-behind tried at every character took seconds on large
+        packages), and each is judged where it stands."""
+        module, attrs = self.module, self.attrs
+        at = lower.find(module)
+        while at >= 0:
+            before = lower[at - 1] if at else " "
+            if not (before.isalnum() or before == "_"):
+                m = self.after.match(lower, at + len(module))
+                assert m is not None  # every part is optional
+                longer, attr = m.group(1), m.group(2)
+                if (longer or attr is None or not attrs or attr in attrs) \
+                        and not self._plain_import(lower, at):
+                    return True
+            at = lower.find(module, at + len(module))
         return False
+
+    def _plain_import(self, lower: str, at: int) -> bool:
+        start = lower.rfind("\n", 0, at) + 1
+        end = lower.find("\n", at)
+        return self.plain.fullmatch(lower, start, len(lower) if end < 0 else end) is not None
 
 
 _CODE_FORM: dict[str, _Form] = {
