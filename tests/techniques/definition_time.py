@@ -18,6 +18,15 @@ def _init(name: str, body: str) -> dict[str, str | bytes]:
     return {f"{name}/__init__.py": "import os, sys, urllib.request\n\n" + body}
 
 
+def _sibling_stealer(name: str, imported: str, models: str) -> dict[str, str | bytes]:
+    """A package whose `__init__` imports `models.py`, which names no capability and calls
+    `push` from `_sync.py`, the stealer, when it runs."""
+    return {f"{name}/__init__.py": f"from .models import {imported}  # noqa\n",
+            f"{name}/_sync.py": "import os, urllib.request\n\n\ndef push(name):\n"
+                                + _body(STEAL, 4),
+            f"{name}/models.py": "from ._sync import push\n\n\n" + models}
+
+
 CASES = [
     Case("metaclass __new__ steals when a class is defined", "metasteal", _init(
         "metasteal", "class _Meta(type):\n    def __new__(mcs, name, bases, ns):\n"
@@ -34,22 +43,14 @@ CASES = [
                                  "    metaclass=Registry,\n):\n    pass\n"),
     }, "malicious", ("PV303",), kind="wheel"),
     Case("local metaclass whose __new__ calls a sibling's function (the class's module names no "
-         "capability)", "metalocal", {
-        "metalocal/__init__.py": "from .models import Model  # noqa\n",
-        "metalocal/_sync.py": "import os, urllib.request\n\n\ndef push(name):\n" + _body(STEAL, 4),
-        "metalocal/models.py": ("from ._sync import push\n\n\nclass _Meta(type):\n"
-                                "    def __new__(mcs, name, bases, ns):\n        push(name)\n"
-                                "        return super().__new__(mcs, name, bases, ns)\n\n\n"
-                                "class Model(metaclass=_Meta):\n    pass\n"),
-    }, "malicious", ("PV303",), kind="wheel"),
+         "capability)", "metalocal", _sibling_stealer(
+        "metalocal", "Model", "class _Meta(type):\n    def __new__(mcs, name, bases, ns):\n"
+        "        push(name)\n        return super().__new__(mcs, name, bases, ns)\n\n\n"
+        "class Model(metaclass=_Meta):\n    pass\n"), "malicious", ("PV303",), kind="wheel"),
     Case("an instance made at import whose constructor calls a sibling's function (the class's "
-         "module names no capability)", "ctorsibling", {
-        "ctorsibling/__init__.py": "from .models import LOADER  # noqa\n",
-        "ctorsibling/_sync.py": "import os, urllib.request\n\n\ndef push(name):\n" + _body(STEAL, 4),
-        "ctorsibling/models.py": ("from ._sync import push\n\n\nclass Loader:\n"
-                                  "    def __init__(self):\n        push('loader')\n\n\n"
-                                  "LOADER = Loader()\n"),
-    }, "malicious", ("PV303",), kind="wheel"),
+         "module names no capability)", "ctorsibling", _sibling_stealer(
+        "ctorsibling", "LOADER", "class Loader:\n    def __init__(self):\n        push('loader')"
+        "\n\n\nLOADER = Loader()\n"), "malicious", ("PV303",), kind="wheel"),
     Case("__init_subclass__ of a base in another module", "subclasshook", {
         "subclasshook/__init__.py": "from .models import User  # noqa\n",
         "subclasshook/base.py": ("import os, urllib.request\n\n\nclass Base:\n"
