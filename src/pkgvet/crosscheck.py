@@ -62,6 +62,8 @@ class Side:
     files: dict[str, str]
     """relpath (sdist root stripped) -> sha256."""
     root: str
+    twice: frozenset[str] = frozenset()
+    """Relpaths two members share (`_layout`)."""
 
 
 def _strip_root(paths: list[str], kind: ArtifactKind) -> str:
@@ -76,17 +78,20 @@ def _rel(path: str, root: str) -> str:
     return path[len(root):] if path.startswith(root) else path
 
 
-def _twice(paths: list[str], root: str) -> frozenset[str]:
-    counts = Counter(_rel(p, root) for p in paths)
-    return frozenset(rel for rel, n in counts.items() if n > 1)
+def _layout(paths: Iterable[str], kind: ArtifactKind) -> tuple[str, frozenset[str]]:
+    """The root folder an sdist's members share, and the relpaths two members share, of an
+    archive's own members (`paths`, nested archives' members left out)."""
+    top = [p for p in paths if "!/" not in p]
+    root = _strip_root(top, kind)
+    counts = Counter(_rel(p, root) for p in top)
+    return root, frozenset(rel for rel, n in counts.items() if n > 1)
 
 
 def _side(artifact: Artifact, result: ScanResult) -> Side:
-    paths = [f.path for f in result.files if "!/" not in f.path]
-    root = _strip_root(paths, result.kind)
+    root, twice = _layout((f.path for f in result.files), result.kind)
     files = {f.path[len(root):]: f.sha256 for f in result.files
              if "!/" not in f.path and f.path.startswith(root)}
-    return Side(artifact, result, files, root)
+    return Side(artifact, result, files, root, twice)
 
 
 def kept(relpath: str, kind: ArtifactKind) -> bool:
@@ -103,9 +108,7 @@ def carry(pkg: Package) -> tuple[tuple[str, str], ...]:
     kind = pkg.artifact.kind
     if kind not in (ArtifactKind.SDIST, ArtifactKind.WHEEL):
         return ()
-    paths = [f.path for f in pkg.files if "!/" not in f.path]
-    root = _strip_root(paths, kind)
-    twice = _twice(paths, root)
+    root, twice = _layout((f.path for f in pkg.files), kind)
     out: list[tuple[str, str]] = []
     for f in pkg.files:
         if "!/" in f.path or not f.path.startswith(root) or f.size > MAX_TEXT:
@@ -150,8 +153,7 @@ def _texts(side: Side, wanted: set[str]) -> dict[str, str]:
     missing = wanted - texts.keys()
     if not missing:
         return texts
-    paths = [f.path for f in side.result.files if "!/" not in f.path]
-    if missing & _twice(paths, side.root):
+    if missing & side.twice:
         return _read_texts(side, wanted)
     return texts | _read_texts(side, missing)
 
