@@ -65,6 +65,10 @@ PICKLE_LOADERS = frozenset({
     "joblib.load", "torch.load", "pandas.read_pickle", "numpy.load", "pickle.Unpickler",
     "sklearn.externals.joblib.load", "shelve.open", "keras.models.load_model",
 })
+PICKLE_ENDINGS = (".Unpickler", "pickle.load", "pickle.loads")
+"""Pickle loaders known by how their names end (`mylib.compat.Unpickler`)."""
+NATIVE_ENDINGS = (".dlopen", "LoadLibrary")
+"""Native loaders known by how their names end (`ffi.dlopen`, `windll.LoadLibrary`)."""
 YAML_LOADERS = frozenset({
     "yaml.load", "yaml.load_all", "yaml.unsafe_load", "yaml.unsafe_load_all",
     "yaml.full_load", "yaml.full_load_all", "ruamel.yaml.YAML.load", "jsonpickle.decode",
@@ -576,7 +580,7 @@ def _kind_name(q: str) -> str:
 
 
 def _kind(q: str, node: ast.Call) -> str:
-    if q in PICKLE_LOADERS or q.endswith((".Unpickler", "pickle.load", "pickle.loads")):
+    if q in PICKLE_LOADERS or q.endswith(PICKLE_ENDINGS):
         if q == "numpy.load" and not any(
                 k.arg == "allow_pickle" and isinstance(k.value, ast.Constant) and k.value.value
                 for k in node.keywords):
@@ -589,7 +593,7 @@ def _kind(q: str, node: ast.Call) -> str:
                    for k in node.keywords) or any(
             re.search(r"Safe|Base", ast.unparse(a)) for a in node.args[1:2])
         return "" if safe else "yaml"
-    if q in NATIVE_LOADERS or q.endswith(".dlopen") or q.endswith("LoadLibrary"):
+    if q in NATIVE_LOADERS or q.endswith(NATIVE_ENDINGS):
         return "native"
     if q in EXEC_SINKS:
         return "exec"
@@ -634,8 +638,7 @@ def _loader_tails() -> frozenset[str]:
     `jsonpickle.decode` are too common, so their modules' names stand for them."""
     every = (PICKLE_LOADERS | YAML_LOADERS | LOGCONF_LOADERS | MARSHAL_LOADERS
              | NATIVE_LOADERS | EXEC_SINKS)
-    tails = {q.rsplit(".", 1)[-1] for q in every} | {"Unpickler", "load", "loads", "dlopen",
-                                                     "LoadLibrary"}
+    tails = {q.rsplit(".", 1)[-1] for q in (*every, *PICKLE_ENDINGS, *NATIVE_ENDINGS)}
     return frozenset(tails - {"open", "decode"})
 
 
