@@ -126,12 +126,21 @@ class _Text:
         self._lengths = list(accumulate(map(len, self.code.split("\n")), initial=0))
         self.lines = len(self._lengths) - 2
         self._depth_line, self._depth = 1, 0
+        self._starts: list[int] | None = None
+        """Where each line starts in the code (`line_at`), made when first asked."""
 
     def code_start(self, line: int) -> int:
         """Where `line` (1-based) starts in the code; past the end for the line after last."""
         if line > self.lines:
             return len(self.code)
         return self._lengths[line] + line
+
+    def line_at(self, pos: int) -> int:
+        """The line (1-based) that position `pos` of the code is on; a line's `\n` belongs to
+        the line it ends."""
+        if self._starts is None:
+            self._starts = [length + line for line, length in enumerate(self._lengths)]
+        return bisect.bisect_right(self._starts, pos) - 1
 
     def code_of(self, first: int, last: int) -> str:
         """The code of lines `first` to `last` (1-based, inclusive)."""
@@ -339,13 +348,10 @@ def _class_runs(t: _Text, scopes: list[tuple[int, int, str]], out: FileFacts) ->
     if not runs or "class" not in t.code:
         return
     classes: list[tuple[int, int, str]] = []
-    line, last = 0, 0
     for m in _CLASS_HEAD.finditer(t.code):
-        line += t.code.count("\n", last, m.start(2))
-        last = m.start(2)
         found = _ends(len(m.group(1))).search(t.code, m.end())
-        end = line + t.code.count("\n", m.end(), found.start()) if found else _NEVER
-        classes.append((line, end, m.group(2)))
+        end = t.line_at(found.start()) if found else _NEVER
+        classes.append((t.line_at(m.start(2)), end, m.group(2)))
         out.classes.setdefault(m.group(2), [])
     for at, method in runs:
         inside = [c for c in classes if c[0] < at <= c[1]]
@@ -361,12 +367,9 @@ def _metaclasses(t: _Text, scope_of: Callable[[int], str], aliases: dict[str, st
     parse draws it, whether the header fits on one line or not."""
     if "metaclass" not in t.code:
         return
-    line, last = 0, 0
     for m in _METACLASS.finditer(t.code):
-        line += t.code.count("\n", last, m.start())
-        last = m.start()
         name = m.group(1)
-        scope = scope_of(line)
+        scope = scope_of(t.line_at(m.start()))
         out.calls.setdefault(scope, set()).add(name.rsplit(".", 1)[-1])
         head, _, rest = name.partition(".")
         if head in aliases:
