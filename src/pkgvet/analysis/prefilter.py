@@ -285,6 +285,8 @@ def _present(lower: str) -> list[str]:
 
 _FETCH_FORM = re.compile(
     r"(?:curl|wget)[ \t]+(?:[\"'`\-$%{]|https?:|ftp:|[\w.-]+\.[a-z]{2,}\b)")
+
+
 class _Form(Protocol):
     def search(self, lower: str, /) -> object: ...
 
@@ -371,12 +373,10 @@ _CODE_FORM: dict[str, _Form] = {
 }
 """Words that also occur in prose or in harmless forms, with the form in which they name a
 capability: a hit counts only where that form is in the (lower-cased) text."""
-for _word, _module in (("aiohttp", "aiohttp"), ("httpx", "httpx"), ("socket", "socket"),
-                       ("websocket", "websocket"), ("import requests", "requests"),
-                       ("ftplib", "ftplib"), ("smtplib", "smtplib"), ("telnetlib", "telnetlib"),
-                       ("imaplib", "imaplib"), ("httplib", "httplib"), ("pycurl", "pycurl"),
-                       ("paramiko", "paramiko"), ("aiodns", "aiodns"), ("pycares", "pycares")):
-    _CODE_FORM[_word] = _NamedBeyondImport(_module)
+for _module in ("aiohttp", "httpx", "socket", "websocket", "ftplib", "smtplib", "telnetlib",
+                "imaplib", "httplib", "pycurl", "paramiko", "aiodns", "pycares"):
+    _CODE_FORM[_module] = _NamedBeyondImport(_module)
+_CODE_FORM["import requests"] = _NamedBeyondImport("requests")
 
 
 def _bare_name_form(word: str) -> re.Pattern[str]:
