@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import time
 import traceback
@@ -270,9 +271,10 @@ def largest_first(artifacts: Sequence[Artifact]) -> list[tuple[int, Artifact]]:
 
     def size(artifact: Artifact) -> int:
         try:
-            return artifact.path.stat().st_size if artifact.path.is_file() else 0
+            found = artifact.path.stat()
         except OSError:
             return 0
+        return found.st_size if stat.S_ISREG(found.st_mode) else 0
 
     sizes = [size(a) for a in artifacts]
     return sorted(enumerate(artifacts), key=lambda pair: -sizes[pair[0]])
