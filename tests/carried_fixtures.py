@@ -303,6 +303,13 @@ FIXTURES: list[Fixture] = [
         "W = torch.load(os.path.join(os.path.dirname(__file__), 'weights.pth'))\n",
         "mypkg/weights.pth": torch_zip(TENSOR_PICKLE),
     }),
+    _f("pickle-benign", "torch-reads-labels", "benign", set(), lambda: {
+        # names torch, opens a bundled file and calls json's load: worth a look, loads nothing
+        "mypkg/__init__.py": HERE + "import json\nimport torch\n\n"
+        "with open(os.path.join(HERE, 'labels.json')) as fh:\n    LABELS = json.load(fh)\n"
+        "WEIGHTS = torch.ones(len(LABELS))\n",
+        "mypkg/labels.json": '["cat", "dog"]\n',
+    }),
     # bytecode shipped without source
     _f("pyc-only", "fetch-exec-init", "malicious", {"PV232", "PV908"}, lambda: {
         "mypkg/__init__.pyc": pyc(DOWNLOADER),

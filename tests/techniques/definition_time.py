@@ -91,6 +91,31 @@ CASES = [
         "    def __init_subclass__(cls, **kw):\n        REGISTRY[cls.__name__] = cls\n\n\n"
         "class User(Model):\n    name = Field()\n"),
         "benign", kind="wheel"),
+    Case("an instance made at import whose constructor reads a sibling's bundled defaults, "
+         "in a module that names no capability", "ctorconfig", {
+        "ctorconfig/__init__.py": "from .models import SETTINGS  # noqa\n",
+        "ctorconfig/_defaults.py": ("import json\nimport os\n\n\ndef read(name):\n"
+                                    "    here = os.path.dirname(__file__)\n"
+                                    "    with open(os.path.join(here, name)) as fh:\n"
+                                    "        return json.load(fh)\n"),
+        "ctorconfig/defaults.json": '{"retries": 3}\n',
+        "ctorconfig/models.py": ("from ._defaults import read\n\n\nclass Settings:\n"
+                                 "    def __init__(self):\n"
+                                 "        self.values = read('defaults.json')\n\n\n"
+                                 "SETTINGS = Settings()\n"),
+    }, "benign", kind="wheel"),
+    Case("a registry metaclass imported from a sibling, named on a header spread over lines",
+         "metaregistry", {
+        "metaregistry/__init__.py": "from .models import Model  # noqa\n",
+        "metaregistry/_meta.py": ("import logging\n\nREGISTRY = {}\n\n\nclass Registry(type):\n"
+                                  "    def __new__(mcs, name, bases, ns):\n"
+                                  "        cls = super().__new__(mcs, name, bases, ns)\n"
+                                  "        REGISTRY[name] = cls\n"
+                                  "        logging.getLogger(__name__).debug('registered %s', name)\n"
+                                  "        return cls\n"),
+        "metaregistry/models.py": ("from ._meta import Registry\n\n\nclass Model(\n    object,\n"
+                                   "    metaclass=Registry,\n):\n    pass\n"),
+    }, "benign", kind="wheel"),
     Case("annotations naming runtime types, fork hook reseeding a RNG", "typedrng", _init(
         "typedrng",
         "import random\nfrom typing import Optional\n\n\n"
