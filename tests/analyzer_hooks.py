@@ -33,7 +33,10 @@ class Sleeper:
         if (pkg.name or "").startswith("hang"):
             marker = os.environ.get("PKGVET_TEST_MARKER")
             if marker:
-                Path(marker).write_text(str(os.getpid()))
+                # Written aside and renamed, so a test never reads the file half written.
+                part = Path(f"{marker}.{os.getpid()}")
+                part.write_text(str(os.getpid()))
+                os.replace(part, marker)
             time.sleep(3600)
         yield from ()
 
