@@ -62,7 +62,7 @@ CLEAN_WHEEL: Files = {
 def _scan(tmp_path: Path, sdist: Files, wheel: Files) -> tuple[list[Artifact], list[ScanResult]]:
     artifacts = [local_artifact(make_sdist(tmp_path, "relpkg", "1.0", sdist)),
                  local_artifact(make_wheel(tmp_path, "relpkg", "1.0", wheel))]
-    return artifacts, [scan_artifact(a) for a in artifacts]
+    return artifacts, [scan_artifact(a, carry=True) for a in artifacts]
 
 
 def _wheel(results: list[ScanResult]) -> ScanResult:
@@ -132,7 +132,7 @@ def test_a_declaration_named_twice_is_read_as_before(tmp_path: Path) -> None:
     ])
     wheel = make_wheel(tmp_path, "relpkg", "1.0", CLEAN_WHEEL)
     artifacts = [local_artifact(sdist), local_artifact(wheel)]
-    results = [scan_artifact(a) for a in artifacts]
+    results = [scan_artifact(a, carry=True) for a in artifacts]
     sdist_result = next(r for r in results if r.kind is ArtifactKind.SDIST)
     assert "PKG-INFO" not in dict(sdist_result.carried)
     _same(*_both_ways(artifacts, results))
@@ -272,3 +272,49 @@ def test_texts_cross_from_the_scan_workers_to_the_cross_check(tmp_path: Path,
     assert all(r.carried for r in results)
     monkeypatch.setattr(crosscheck, "ArchiveReader", _no_archive)
     assert not _wheel(crosscheck.apply(results, artifacts)).errors
+
+
+# -- which files of a batch carry texts (decided before the scan) ---------------------------
+
+
+def test_a_batch_carries_only_for_files_that_may_meet_their_counterpart(tmp_path: Path) -> None:
+    sdist = local_artifact(make_sdist(tmp_path, "relpkg", "1.0", CLEAN_SDIST))
+    wheel = local_artifact(make_wheel(tmp_path, "relpkg", "1.0", CLEAN_WHEEL))
+    other = local_artifact(make_wheel(tmp_path, "otherpkg", "2.0", {"otherpkg/__init__.py": ""}))
+    key = lambda a: (a.path.name, a.sha256)  # noqa: E731
+    assert crosscheck.worth_carrying([wheel]) == frozenset()
+    assert crosscheck.worth_carrying([sdist]) == frozenset()
+    assert crosscheck.worth_carrying([wheel, other]) == frozenset()
+    assert crosscheck.worth_carrying([sdist, other]) == frozenset()  # other projects
+    assert crosscheck.worth_carrying([sdist, wheel, other]) == {key(sdist), key(wheel)}
+    # The index's project name counts before the file name (and is normalised).
+    named = replace(other, name="RelPkg")
+    assert crosscheck.worth_carrying([sdist, named]) == {key(sdist), key(named)}
+    # A file whose project cannot be told is carried wherever the other kind is present.
+    odd = tmp_path / "not a release name.tar.gz"
+    odd.write_bytes(sdist.path.read_bytes())
+    unknown = replace(sdist, path=odd, name=None, version=None)
+    assert crosscheck.worth_carrying([unknown, other]) == {key(unknown), key(other)}
+    assert crosscheck.worth_carrying([unknown]) == frozenset()
+
+
+@pytest.mark.parametrize("isolate", [True, False])
+def test_a_single_file_scan_carries_nothing(tmp_path: Path, isolate: bool) -> None:
+    """One wheel (or wheels only): no counterpart, so no texts cross the worker pipe."""
+    wheel = local_artifact(make_wheel(tmp_path, "relpkg", "1.0", CLEAN_WHEEL))
+    results, errors = scan_artifacts([wheel], ScanOptions(isolate=isolate), jobs=1)
+    assert not errors and len(results) == 1
+    assert results[0].carried == ()
+    assert scan_artifact(wheel).carried == ()  # direct callers (diff, the Celery job) neither
+
+
+@pytest.mark.parametrize("isolate", [True, False])
+def test_a_batch_with_sdist_and_wheel_still_cross_checks_from_carried_texts(
+        tmp_path: Path, isolate: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    artifacts, _ = _scan(tmp_path, ALL_FOUR_SDIST, ALL_FOUR_WHEEL)
+    results, errors = scan_artifacts(artifacts, ScanOptions(isolate=isolate), jobs=1)
+    assert not errors and all(r.carried for r in results)
+    bare = _wheel(crosscheck.apply([replace(r, carried=()) for r in results], artifacts))
+    checked = _wheel(crosscheck.apply(results, artifacts))
+    _same(checked, bare)
+    assert {"PV530", "PV531", "PV532", "PV533"} <= {f.rule_id for f in checked.findings}

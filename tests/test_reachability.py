@@ -138,3 +138,23 @@ def test_findings_do_not_follow_the_hash_seed(tmp_path: Path) -> None:
                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout
         seen.add(out)
     assert len(seen) == 1, seen
+
+
+def test_a_module_that_gains_a_scope_after_its_walk_follows_that_scope(tmp_path: Path) -> None:
+    """`lazy/a.py` is walked from its top level first; `lazy/b.py`, walked after it, calls
+    `a.later()`, so `a` is walked again, from the scope it gained only: what `later` imports
+    is reached too, and a function nothing calls still is not."""
+    from pkgvet.analysis.reachability import reach
+
+    wheel = make_wheel(tmp_path, "lazy", "1.0", {
+        "lazy/__init__.py": "from . import b\nfrom . import a\n",
+        "lazy/a.py": "import json\n\ndef later():\n    from . import c\n\n"
+                     "def never():\n    from . import d\n",
+        "lazy/b.py": "from . import a\na.later()\n",
+        "lazy/c.py": "",
+        "lazy/d.py": "",
+    })
+    got = reach(load(local_artifact(wheel)))
+    assert {"lazy/a.py", "lazy/b.py", "lazy/c.py"} <= got.reached.keys()
+    assert "lazy/d.py" not in got.reached
+    assert "later" in got.roots["lazy/a.py"]

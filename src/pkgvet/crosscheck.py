@@ -10,7 +10,8 @@ out by shape, not by package name.
 Runs after the scan, over results of the same name and version in one run, and attaches its
 findings to the wheel's result. The texts it reads from one side whatever the other holds
 (declarations, the sdist's root build files: `kept`) are taken by the scan while it holds them
-(`carry`, on `ScanResult.carried`); the archive is opened again, through the same safe reader,
+(`carry`, on `ScanResult.carried`), for the files of a batch that may meet their counterpart
+(`worth_carrying`); the archive is opened again, through the same safe reader,
 only for the Python files whose hashes differ (normally none) and for texts a result does not
 carry (one from the cache or a remote worker).
 """
@@ -23,7 +24,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from packaging.utils import canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import InvalidVersion, Version
 
 from pkgvet import declared
@@ -98,6 +105,45 @@ def kept(relpath: str, kind: ArtifactKind) -> bool:
     """Files whose texts the cross-check reads from one side whatever the other side holds:
     the declarations (both sides) and the root files an sdist's build reads or runs."""
     return declared.wanted(relpath) or (kind is ArtifactKind.SDIST and _build_file(relpath))
+
+
+def _project(artifact: Artifact) -> str | None:
+    """The project an sdist or wheel belongs to, from the index or the file name; None when
+    neither says."""
+    if artifact.name:
+        return str(canonicalize_name(artifact.name))
+    try:
+        if artifact.kind is ArtifactKind.WHEEL:
+            return str(parse_wheel_filename(artifact.path.name)[0])
+        if artifact.kind is ArtifactKind.SDIST:
+            return str(parse_sdist_filename(artifact.path.name)[0])
+    except (InvalidSdistFilename, InvalidWheelFilename):
+        return None
+    return None
+
+
+def worth_carrying(artifacts: Sequence[Artifact]) -> frozenset[tuple[str, str]]:
+    """(file name, sha256) of the artifacts whose scan should `carry` texts: sdists and wheels
+    that may meet a file of the other kind of the same project in `apply`. A batch of one
+    file, or of wheels only, carries nothing: the texts would cross the worker pipe for no
+    one. Decided before the scan, from the index's names or the file names, so an artifact
+    whose project is unknown is carried whenever the batch holds the other kind. Only speed
+    depends on it: `apply` reads from the archive whatever a result does not carry."""
+    kinds: dict[str | None, set[ArtifactKind]] = {}
+    for a in artifacts:
+        if a.kind in (ArtifactKind.SDIST, ArtifactKind.WHEEL):
+            kinds.setdefault(_project(a), set()).add(a.kind)
+    unknown = kinds.get(None, set())
+    every = set().union(*kinds.values()) if kinds else set()
+    out: set[tuple[str, str]] = set()
+    for a in artifacts:
+        if a.kind not in (ArtifactKind.SDIST, ArtifactKind.WHEEL):
+            continue
+        project = _project(a)
+        other = every if project is None else kinds.get(project, set()) | unknown
+        if other - {a.kind}:
+            out.add((a.path.name, a.sha256))
+    return frozenset(out)
 
 
 def carry(pkg: Package) -> tuple[tuple[str, str], ...]:

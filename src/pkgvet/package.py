@@ -24,7 +24,7 @@ import tokenize
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from email.message import Message
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -164,8 +164,14 @@ def path_suffix(relpath: str) -> str:
     return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
-def _words(name: str) -> set[str]:
-    return set(re.split(r"[\s_.-]+", name))
+_WORD_BREAK = re.compile(r"[\s_.-]+")
+
+
+@lru_cache(maxsize=8192)
+def _words(name: str) -> frozenset[str]:
+    """The words of a folder or file name, once per name: every member of an archive asks
+    for each folder above it, and a large sdist has tens of thousands of members."""
+    return frozenset(_WORD_BREAK.split(name))
 
 
 def classify_context(relpath: str) -> Context:

@@ -69,13 +69,17 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(out, key=Finding.sort_key)
 
 
-def scan_artifact(artifact: Artifact, options: ScanOptions = DEFAULT_OPTIONS) -> ScanResult:
-    """Scan one artifact. Raises PkgvetError only if the file cannot be opened at all."""
+def scan_artifact(artifact: Artifact, options: ScanOptions = DEFAULT_OPTIONS,
+                  carry: bool = False) -> ScanResult:
+    """Scan one artifact. Raises PkgvetError only if the file cannot be opened at all.
+    `carry`: keep the texts the sdist/wheel cross-check reads (`crosscheck.carry`) on the
+    result, for a batch that holds the counterpart (`crosscheck.worth_carrying`)."""
     started = time.perf_counter()
     analyzers = _analyzers(options)
     scanners = [a.scan_blob for a in analyzers if isinstance(a, BlobAnalyzer)]
     watch = guard.watch()  # a watchdog in an isolated child; a no-op otherwise
-    watch.begin(guard.LOADING, lambda: _result(artifact, Package(artifact), [], [], started),
+    watch.begin(guard.LOADING,
+                lambda: _result(artifact, Package(artifact), [], [], started, carry),
                 plan=[a.name for a in analyzers])
     with heap.scan_heap():
         pkg = load(artifact, scanners, options.limits)
@@ -84,17 +88,29 @@ def scan_artifact(artifact: Artifact, options: ScanOptions = DEFAULT_OPTIONS) ->
             errors: list[str] = list(pkg.errors)
             for analyzer in analyzers:
                 watch.begin(analyzer.name,
-                            lambda: _result(artifact, pkg, findings, errors, started))
+                            lambda: _result(artifact, pkg, findings, errors, started, carry))
                 found, failed = guard.run_analyzer(analyzer, pkg)
                 findings.extend(found)
                 errors.extend(failed)
-            return _result(artifact, pkg, findings, errors, started)
+            return _result(artifact, pkg, findings, errors, started, carry)
         finally:
             pkg.release()
 
 
+@dataclass(frozen=True, slots=True)
+class _BatchScan:
+    """`scan_artifact` for the files of one batch: those in `carry` carry their texts."""
+
+    carry: frozenset[tuple[str, str]]
+
+    def __call__(self, artifact: Artifact, options: ScanOptions) -> ScanResult:
+        return scan_artifact(artifact, options,
+                             carry=(artifact.path.name, artifact.sha256) in self.carry)
+
+
 def _result(
-    artifact: Artifact, pkg: Package, findings: list[Finding], errors: list[str], started: float
+    artifact: Artifact, pkg: Package, findings: list[Finding], errors: list[str], started: float,
+    carry: bool = False,
 ) -> ScanResult:
     final = _dedupe(findings)
     stats = ScanStats(
@@ -119,7 +135,7 @@ def _result(
         upload_time=artifact.upload_time,
         stats=stats,
         files=pkg.entries(),
-        carried=crosscheck.carry(pkg),
+        carried=crosscheck.carry(pkg) if carry else (),
     )
 
 
@@ -189,6 +205,7 @@ def scan_artifacts(
             on_result(hit)
     positions = [i for i in range(len(artifacts)) if i not in results]
     fresh: list[ScanResult] = []
+    scan = _BatchScan(crosscheck.worth_carrying(artifacts))
 
     def collect(index: int, outcome: ScanResult | TargetError | BaseException) -> None:
         reported: ScanResult | TargetError
@@ -209,12 +226,12 @@ def scan_artifacts(
     elif not options.isolate or workers.start_method() is None:
         for index, artifact in enumerate(todo):  # in this process: debugging, Windows
             try:
-                collect(index, scan_artifact(artifact, options))
+                collect(index, scan(artifact, options))
             except Exception as exc:
                 collect(index, exc)
     elif todo:
         size = max(1, min(jobs, len(todo)))
-        with workers.ScanPool(scan_artifact, warm, options, size) as pool:
+        with workers.ScanPool(scan, warm, options, size) as pool:
             for index, outcome in pool.run(todo):
                 collect(index, outcome)
     if cache is not None and fresh:

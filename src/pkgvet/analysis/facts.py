@@ -1704,13 +1704,19 @@ def ast_facts(tree: ast.Module,
     top-level module names (see `Collector`)."""
     out = FileFacts()
     collector = Collector(out, expand, own)
-    collector.all_calls = []
-    collector.visit(tree)
-    collector.resolve_exec_sources()
-    if collector.rebinds_unix:
-        for line, scope, label, col in collector.unix_sockets:
-            out.add("network", line, scope, label, col)
-    return out
+    try:
+        collector.all_calls = []
+        collector.visit(tree)
+        collector.resolve_exec_sources()
+        if collector.rebinds_unix:
+            for line, scope, label, col in collector.unix_sockets:
+                out.add("network", line, scope, label, col)
+        return out
+    finally:
+        # The collector and its folder refer to each other (bound methods), and through the
+        # collector to the tree and the package: dropped here, they are freed by reference
+        # counting instead of waiting, with the whole tree, for the worker's collection.
+        vars(collector).clear()
 
 
 # -- text front-end (tolerant fallback) -----------------------------------------------------

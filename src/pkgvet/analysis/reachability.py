@@ -660,6 +660,13 @@ def _mark(state: _State, rel: str, phase: Phase, why: str, scopes: set[str],
 
 
 def _walk(pkg: Package, state: _State, index: _Index) -> bool:
+    """Follow queued files until none gains anything. A file queued again because it gained
+    scopes is followed only from the scopes that became live: what its other scopes lead
+    to was marked, in the same phase, when they were followed (a mark that adds nothing
+    changes nothing). A file whose phase or wholeness changed, or whose facts were
+    replaced (a full parse after the graph scan), is followed again from every scope."""
+    followed: dict[str, tuple[Phase, bool, FileFacts, set[str]]] = {}
+    sys_path: dict[str, bool] = {}
     while state.queue:
         rel = state.queue.pop()
         state.steps += 1
@@ -673,26 +680,42 @@ def _walk(pkg: Package, state: _State, index: _Index) -> bool:
             continue
         phase = state.phase[rel]
         why = state.why[rel]
-        if rel in state.whole:
+        whole = rel in state.whole
+        if whole:
             live = set(ff.calls) | {x.scope for x in ff.facts} | {MODULE, MAIN}
         else:
             live = reachable(ff, sorted(state.scopes[rel]))
-        head = (f.text() or "")[:200_000]
-        loose = rel in state.whole or "sys.path" in head or "zipimport" in head
-        _follow(pkg, state, index, rel, ff, live, phase, why, loose)
+        before = followed.get(rel)
+        done: set[str] = set()
+        if before is not None and before[0] is phase and before[1] == whole \
+                and before[2] is ff:
+            done = before[3]
+            if live <= done:
+                continue
+        followed[rel] = (phase, whole, ff, live | done)
+        edits = sys_path.get(rel)
+        if edits is None:
+            head = (f.text() or "")[:200_000]
+            edits = sys_path[rel] = "sys.path" in head or "zipimport" in head
+        _follow(pkg, state, index, rel, ff, live, phase, why, whole or edits, done)
     return False
 
 
 def _follow(pkg: Package, state: _State, index: _Index, rel: str, ff: FileFacts,
-            live: set[str], phase: Phase, why: str, loose: bool) -> None:
+            live: set[str], phase: Phase, why: str, loose: bool,
+            done: set[str] | frozenset[str] = frozenset()) -> None:
+    """Mark what the `live` scopes of `rel` import, call, run and open; scopes in `done`
+    were followed before in this phase and are skipped."""
     for scope, target, _ in ff.imports:
-        if scope not in live:
+        if scope not in live or scope in done:
             continue
         found = index.resolve(target, rel, loose)
         if found is not None and found != rel:
             _mark(state, found, phase, why, {MODULE})
             _parents(pkg, state, found, phase, why)
     for scope in live:
+        if scope in done:
+            continue
         for dotted in ff.qualified_calls.get(scope, ()):
             hit = index.resolve_call(dotted, rel, loose)
             if hit is not None:
@@ -702,7 +725,7 @@ def _follow(pkg: Package, state: _State, index: _Index, rel: str, ff: FileFacts,
         # A script a process call runs (`[sys.executable, "tools/gen.py"]`, `bash post.sh`)
         # runs whole in this phase; non-Python scripts are listed as opened for the
         # build-file reader.
-        if scope not in live:
+        if scope not in live or scope in done:
             continue
         for candidate in _files_named(pkg, path, rel):
             other = pkg.get(candidate)
@@ -713,7 +736,7 @@ def _follow(pkg: Package, state: _State, index: _Index, rel: str, ff: FileFacts,
                 _mark(state, candidate, phase, why, {MODULE, MAIN}, whole=True)
     exec_scopes = {x.scope for x in ff.facts if x.cap in ("exec", "dynamic_import")}
     for scope, path, _ in ff.opened:
-        if scope not in live or not path:
+        if scope not in live or scope in done or not path:
             continue
         for candidate in _files_named(pkg, path, rel):
             state.opened.setdefault(candidate, phase)
