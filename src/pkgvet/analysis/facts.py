@@ -254,6 +254,20 @@ def sink_kinds(caps: set[str]) -> set[str]:
 
 
 ENVIRON_NAMES = frozenset({"os.environ", "os.environb", "posix.environ"})
+RUNNER_ENV = frozenset({
+    "BROWSER", "EDITOR", "VISUAL", "PAGER", "MANPAGER", "GIT_PAGER", "GIT_EDITOR",
+    "GIT_SSH_COMMAND", "GIT_SSH", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_EXTERNAL_DIFF", "LESSOPEN",
+    "LESSCLOSE", "BASH_ENV",
+})
+ENV_LAUNCHERS = frozenset({
+    "webbrowser.open", "webbrowser.open_new", "webbrowser.open_new_tab", "webbrowser.get",
+    "pydoc.pager", "pydoc.help", "builtins.help", "builtins.breakpoint", "breakpoint", "help",
+})
+"""Calls that run what an environment setting names (`RUNNER_ENV`, `PYTHONBREAKPOINT`)."""
+"""Environment settings whose value a library or tool runs as a command line: `webbrowser`
+(`BROWSER`), `pydoc`/`help()` (`PAGER`), git and ssh, less, `bash -c`. Setting one and then
+calling the harmless-looking function that reads it starts the program without any process
+call in the code."""
 SUSPICIOUS_METHODS = {
     "b64decode": "decode",
     "decodebytes": "decode",
@@ -405,6 +419,8 @@ class Collector(ast.NodeVisitor):
         self.bound: dict[str, set[str]] = {}
         """Names a function binds locally (parameters aside): data, never a function."""
         self.folder = Folder(self._lookup, self.qualify)
+        self.breakpoint_hook: ast.expr | None = None
+        """The value the file gives `PYTHONBREAKPOINT`: the function `breakpoint()` calls."""
         self._names: dict[int, tuple[str | None, int, int, bool, ast.expr]] = {}
         """Within one outermost `qualify` call (nothing the walk knows changes during it):
         node id -> (name, depth asked, deepest depth the answer looked at, tricky, the node,
@@ -841,6 +857,9 @@ class Collector(ast.NodeVisitor):
                 value = node.value.func if isinstance(node.value, ast.Call) else node.value
                 if isinstance(value, (ast.Name, ast.Attribute)):
                     self._handed(value, self.out.calls.setdefault(self.scope, set()), True)
+            elif isinstance(target, ast.Subscript) \
+                    and self.qualify(target.value) in ENVIRON_NAMES:
+                self._env_setting(target.slice, node.value)
             elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
                 # Containers carry data between functions: d["k"] = secret.
                 self.assignments.setdefault((self.scope, target.value.id), []).append(node.value)
@@ -856,6 +875,27 @@ class Collector(ast.NodeVisitor):
     def _lambda_key(self, node: ast.Lambda) -> str:
         key = f"<lambda:{node.lineno}:{node.col_offset}>"
         return key if self.scope in (MODULE, MAIN) else f"{self.scope}.{key}"
+
+    def _env_setting(self, key: ast.expr, value: ast.expr) -> None:
+        """`os.environ["BROWSER"] = cmd` (or `setdefault`, `putenv`, `update({...})`): a
+        command line that `webbrowser.open`, `help()` or git runs later, read as the process
+        it becomes. `PYTHONBREAKPOINT` names the function `breakpoint(...)` calls."""
+        name = self.folder.fold_str(key)
+        if name is None or not isinstance(name.value, str):
+            return
+        setting = name.value.upper()
+        if setting == "PYTHONBREAKPOINT":
+            self.breakpoint_hook = value
+        elif setting in RUNNER_ENV and self.folder.fold_str(value) is not None:
+            run = ast.Call(func=ast.Attribute(value=ast.Name(id="subprocess", ctx=ast.Load()),
+                                              attr="getoutput", ctx=ast.Load()),
+                           args=[value], keywords=[])
+            self.visit_Call(ast.copy_location(run, value))
+
+    def _env_settings(self, mapping: ast.Dict) -> None:
+        for key, value in zip(mapping.keys, mapping.values, strict=True):
+            if key is not None:
+                self._env_setting(key, value)
 
     def _attribute_store(self, target: ast.Attribute, value: ast.expr, line: int) -> None:
         """`sys.excepthook = f`, `lib.Account.sign = f`: a function handed to other code."""
@@ -925,6 +965,8 @@ class Collector(ast.NodeVisitor):
             for value in node.value.elts:
                 if isinstance(value, ast.Name):
                     self.out.calls.setdefault(self.scope, set()).add(value.id)
+        elif isinstance(node.value, ast.Dict) and self.qualify(node.target) in ENVIRON_NAMES:
+            self._env_settings(node.value)  # `os.environ |= {"BROWSER": cmd}`
         self.generic_visit(node)
 
     def _string_annotation(self, node: ast.expr | None) -> None:
@@ -971,6 +1013,9 @@ class Collector(ast.NodeVisitor):
             and isinstance(sl.step.op, ast.USub)
         ):
             self.out.add("reverse", node.lineno, self.scope, "[::-1]", node.col_offset)
+        if isinstance(node.value, ast.Name) and node.value.id in self.out.classes:
+            # `Model[int]` runs the class's `__class_getitem__` (PEP 560) without a call
+            self.out.calls.setdefault(self.scope, set()).add(node.value.id)
         self.generic_visit(node)
 
     def visit_Expr(self, node: ast.Expr) -> None:
@@ -1050,6 +1095,31 @@ class Collector(ast.NodeVisitor):
         return caps, qualified, simple
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Attribute) and len(node.args) >= 2 and (
+                (node.func.attr in ("setdefault", "__setitem__")
+                 and self.qualify(node.func.value) in ENVIRON_NAMES)
+                or self.qualify(node.func) == "os.putenv"):
+            self._env_setting(node.args[0], node.args[1])
+        elif isinstance(node.func, ast.Attribute) and node.func.attr == "update" \
+                and self.qualify(node.func.value) in ENVIRON_NAMES:
+            if node.args and isinstance(node.args[0], ast.Dict):
+                self._env_settings(node.args[0])
+            for kw in node.keywords:
+                if kw.arg is not None:
+                    self._env_setting(ast.copy_location(ast.Constant(kw.arg), kw.value),
+                                      kw.value)
+        elif self.breakpoint_hook is not None and isinstance(node.func, ast.Name) \
+                and node.func.id == "breakpoint":
+            # `breakpoint(cmd)` with PYTHONBREAKPOINT="os.system": `pydoc.locate`'s call
+            hook = ast.Call(func=ast.Attribute(value=ast.Name(id="pydoc", ctx=ast.Load()),
+                                               attr="locate", ctx=ast.Load()),
+                            args=[self.breakpoint_hook], keywords=[])
+            run = ast.Call(func=ast.copy_location(hook, node), args=node.args,
+                           keywords=node.keywords)
+            self.breakpoint_hook, held = None, self.breakpoint_hook
+            self.visit_Call(ast.copy_location(run, node))
+            self.breakpoint_hook = held
+            return
         self._pending_trick = False
         caps, qualified, simple = self.call_caps(node)
         tricky = self._pending_trick
@@ -1785,10 +1855,22 @@ def text_facts(text: str, max_line: int = 20_000) -> FileFacts:
     return out
 
 
+OPERATOR_RUNS = ("__missing__", "__getitem__", "__class_getitem__", "__enter__", "__exit__",
+                 "__aenter__", "__aexit__", "__iter__", "__next__", "__len__", "__bool__",
+                 "__str__", "__repr__", "__format__", "__hash__", "__eq__", "__contains__",
+                 "__index__", "__fspath__")
+"""Methods that Python calls for syntax, not for a call by name: `obj[k]` (and a dict
+subclass's `__missing__`), `with obj`, `for x in obj`, `if obj`, `f"{obj}"`, `obj in d`,
+`os.fspath(obj)`. Code that makes an instance at import and then subscripts, iterates or
+prints it runs them without naming them; they count as run with the constructor.
+(`__call__` and `__getattr__` are left out: lazy proxies and callable settings objects made
+at import are everywhere, and calling one is an edge by name.)"""
+
 CLASS_RUNS = ("__new__", "__init__", "__post_init__", "__del__", "run", "__set_name__",
-              "__prepare__")
-"""Methods that run when a class is called: construction, finalization, and `run` (a
-setuptools command class or a thread subclass, which its caller starts)."""
+              "__prepare__", *OPERATOR_RUNS)
+"""Methods that run when a class is called: construction, finalization, `run` (a
+setuptools command class or a thread subclass, which its caller starts) and the operator
+methods (`OPERATOR_RUNS`)."""
 
 
 def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:

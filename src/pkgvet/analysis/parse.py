@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pkgvet.analysis.facts import (
+    ENV_LAUNCHERS,
     MODULE,
     Catalog,
     FileFacts,
@@ -17,7 +18,7 @@ from pkgvet.analysis.facts import (
     text_facts,
 )
 from pkgvet.analysis.graph_scan import graph_facts
-from pkgvet.analysis.prefilter import has_ingredient
+from pkgvet.analysis.prefilter import folded, has_ingredient
 from pkgvet.analysis.reexports import expander, names_capability, star_capability
 from pkgvet.package import Package, PackageFile
 from pkgvet.readers.decoding import literal_layers
@@ -277,8 +278,9 @@ def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
         result = light.get(f.relpath)
         if isinstance(result, FileFacts):
             return result
-        result = graph_facts(text)
-        if not _reexported_capability(pkg, f.relpath, result, text):
+        result = graph_facts(folded(text))
+        if not _runs_a_program(result) \
+                and not _reexported_capability(pkg, f.relpath, result, text):
             light[f.relpath] = result
             return result
         ingredients = pkg.memo.setdefault("ingredient", {})
@@ -286,6 +288,31 @@ def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
         ingredients[f.relpath] = True
     full = parsed(pkg, f)
     return full.facts if full is not None else None
+
+
+PROCESS_MODULES = frozenset({"os", "subprocess", "pty", "posix", "nt", "_posixsubprocess",
+                             "_winapi", "commands", "asyncio"})
+
+
+def _runs_a_program(light: FileFacts) -> bool:
+    """Whether a graph-scanned file calls a function that starts a process (`os.system`,
+    `subprocess.call`...) or one that runs what an environment setting names
+    (`webbrowser.open`, `breakpoint()`, `pydoc.pager`). The process words alone do not make
+    a file worth the full parse (they are everywhere), but in a file the package graph
+    reaches, what the command is decides the grade, and a command built from pieces
+    (`"c" + "url ... | sh"`) holds no word of its own: only folding its argument shows it."""
+    cat = catalog()
+    if any("process" in cat.caps_for(dotted) or dotted in ENV_LAUNCHERS
+           for called in light.qualified_calls.values() for dotted in called):
+        return True
+    if any("process" in cat.caps_for(target) for _, target, _ in light.imports):
+        return True  # `from os import system as run`
+    simple = set().union(*light.calls.values()) if light.calls else set()
+    if simple & {"breakpoint", "help"}:
+        return True
+    # `getattr(subprocess, "ca" + "ll")`: a process module's function by a built name
+    return "getattr" in simple and any(
+        target.partition(".")[0] in PROCESS_MODULES for _, target, _ in light.imports)
 
 
 def _reexported_capability(pkg: Package, rel: str, light: FileFacts, text: str) -> bool:

@@ -8,7 +8,9 @@ that no entry point reaches.
 
 from __future__ import annotations
 
+import ast
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Protocol
 
@@ -278,6 +280,89 @@ def _screen() -> tuple[Words, dict[str, str]]:
     return Words([*group_of, *_REACH_WORDS]), group_of
 
 
+def folded(text: str) -> str:
+    """The text with its names spelled as the parser reads them. Python folds every
+    identifier by NFKC (PEP 3131): `ｅｘｅｃ`, `𝐞𝐱𝐞𝐜` and `exec` are one name, `ｏｓ.ｓｙｓｔｅｍ`
+    is `os.system`, so a screen that looks for `exec(` in the raw text never sees the first
+    two, and a file it skips is never graded. ASCII text (nearly every file) and text that
+    NFKC leaves as it is are returned as they are, after one scan in C each; string
+    literals fold too, which only lets a screen see a few more words. Lines stay where they
+    were (no character folds to a line break)."""
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text
+    return unicodedata.normalize("NFKC", text)
+
+
+_HIDDEN_GROUPS = frozenset({"exec", "proc", "net", "secret", "decode"})
+
+
+def _folds_to_name_char(c: str) -> bool:
+    if c.isascii():
+        return False
+    plain = unicodedata.normalize("NFKC", c)
+    return plain.isascii() and (plain.isalnum() or plain == "_")
+
+
+def compat_spelled(text: str, tree: ast.Module) -> tuple[int, str] | None:
+    """A capability word (exec, a process, network, secret or decoding word, or a way to reach
+    one by name) that the file writes only in compatibility characters, which Python folds
+    to ASCII names (`ｅｘｅｃ(`, `𝐨𝐬.𝐬𝐲𝐬𝐭𝐞𝐦(`): the line and the word. No one writes code
+    this way but to hide a name from readers and word screens. A word counts only on a line
+    where a name of the syntax tree (not a string or a comment: a full-width conversion
+    table documents `ｅｘｅｃ → exec`) is spelled in characters that fold to ASCII."""
+    plain = folded(text)
+    if plain is text:
+        return None
+    raw = set(_present(text.lower()))
+    lower = plain.lower()
+    group_of = _screen()[1]
+    checked: dict[str, bool] = {}
+    spelled: set[int] | None = None
+    for word in _present(lower):
+        if word in raw or (group_of.get(word) not in _HIDDEN_GROUPS and word not in _REACH_SET):
+            continue
+        if not _counts(word, lower, checked):
+            continue
+        if spelled is None:
+            spelled = _compat_name_lines(text, tree)
+            if not spelled:
+                return None
+        at = lower.find(word)
+        while at >= 0:
+            line = lower.count("\n", 0, at) + 1
+            if line in spelled:
+                return line, word
+            at = lower.find(word, at + 1)
+    return None
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _compat_name_lines(text: str, tree: ast.Module) -> set[int]:
+    """Lines holding a name (a variable, an attribute, an imported name) whose source
+    spelling differs from the name Python reads and folds to ASCII. Walks the tree once,
+    only for the rare files NFKC changes."""
+    lines = _LINE_BREAK.split(text)
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        start: int | None
+        if isinstance(node, ast.Name | ast.alias):
+            start, end = node.col_offset, node.end_col_offset
+        elif isinstance(node, ast.Attribute) and node.value.end_lineno == node.end_lineno:
+            start, end = node.value.end_col_offset, node.end_col_offset
+        else:
+            continue
+        line = node.end_lineno or node.lineno
+        if line in out or line > len(lines) or start is None or end is None:
+            continue
+        raw = lines[line - 1].encode("utf-8", "surrogatepass")[start:end].decode(
+            "utf-8", "replace")
+        if any(map(_folds_to_name_char, raw)):
+            out.add(line)
+    return out
+
+
 def _present(lower: str) -> list[str]:
     """The screen's words that occur in `lower` (the file's text, lower-cased)."""
     return _screen()[0].present(lower)
@@ -452,6 +537,7 @@ def needs_full_pass(text: str, strong_only: bool = False,
     """Cheap test: could this file hold a combination worth a full parse? For tests, docs and
     examples (`strong_only`) only the ingredients that are suspicious on their own count.
     `hit`: the file's `_groups`, when the caller has them already."""
+    text = folded(text)
     if hit is None:
         hit = _groups(text.lower())
     if hit & {"cmd", "persist", "endpoint", "obfuscation"}:
@@ -504,6 +590,7 @@ def has_ingredient(text: str) -> bool:
     to reach one by name (exec, getattr, builtins, globals(), inspect, threads...). A file of
     the package graph without any holds no fact to grade; the graph needs only its imports
     and calls (`graph_scan.graph_facts`), not a full parse. Folder names play no part here."""
+    text = folded(text)
     lower = text.lower()
     present = _present(lower)
     checked: dict[str, bool] = {}

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pkgvet.analysis.aho import Words
+from pkgvet.analysis.prefilter import folded
 from pkgvet.readers.decoding import Step
 
 MAX_SOURCE = 2 * 1024 * 1024
@@ -629,6 +630,7 @@ def scan_file(text: str, relpath: str, tree: ast.Module | None = None,
 
 
 def _worth_parsing(text: str) -> bool:
+    text = folded(text)
     return _names_reader_and_sink(text) and _may_call_a_loader(text)
 
 
