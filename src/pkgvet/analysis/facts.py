@@ -259,6 +259,18 @@ RUNNER_ENV = frozenset({
     "GIT_SSH_COMMAND", "GIT_SSH", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_EXTERNAL_DIFF", "LESSOPEN",
     "LESSCLOSE", "BASH_ENV",
 })
+HANDED_KEYWORDS = frozenset({"target", "function", "func", "fn", "callback", "callable"})
+"""Keywords under which a callable is handed to code that calls it (`Thread(target=)`)."""
+
+
+@lru_cache(maxsize=1)
+def _runner_tails() -> frozenset[str]:
+    """Last names of the catalog's process and exec functions (`system`, `Popen`, `exec`)."""
+    cat = catalog()
+    return frozenset(name.rsplit(".", 1)[-1] for name, caps in cat.exact.items()
+                     if caps & {"process", "exec"})
+
+
 ENV_LAUNCHERS = frozenset({
     "webbrowser.open", "webbrowser.open_new", "webbrowser.open_new_tab", "webbrowser.get",
     "pydoc.pager", "pydoc.help", "builtins.help", "builtins.breakpoint", "breakpoint", "help",
@@ -283,6 +295,9 @@ SUSPICIOUS_METHODS = {
     "system": "process",
     "popen": "process",
     "startfile": "process",
+    # libc through ctypes (`ctypes.CDLL("libc.so.6").execl(b"/bin/sh", ...)`)
+    **dict.fromkeys(("execl", "execlp", "execle", "execv", "execvp", "execve", "execvpe",
+                     "posix_spawn", "posix_spawnp"), "process"),
 }
 NETWORK_READ_ATTRS = frozenset(
     {"read", "text", "content", "json", "readlines", "recv", "iter_content"}
@@ -764,6 +779,8 @@ class Collector(ast.NodeVisitor):
             self.out.calls.setdefault(MODULE, set()).add(name)
         self.params[key] = [a.arg for a in node.args.args + node.args.kwonlyargs]
         if isinstance(node, ast.Lambda):
+            for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
+                self.visit(default)  # evaluated where the lambda is made
             self.scopes.append(key)
             self.visit(node.body)
             self.scopes.pop()
@@ -891,6 +908,40 @@ class Collector(ast.NodeVisitor):
                                               attr="getoutput", ctx=ast.Load()),
                            args=[value], keywords=[])
             self.visit_Call(ast.copy_location(run, value))
+
+    def _runs_code(self, value: ast.expr) -> bool:
+        """`os.system`, `exec`, `subprocess.call` named as a value (not called)."""
+        tail = value.id if isinstance(value, ast.Name) else \
+            value.attr if isinstance(value, ast.Attribute) else None
+        if tail is None or tail not in _runner_tails():
+            return False
+        return bool(self.cat.caps_for(self.qualify(value) or "") & {"process", "exec"})
+
+    def _handed_call(self, node: ast.Call) -> ast.Call | None:
+        """`Thread(target=os.system, args=(cmd,))`, `pool.submit(os.system, cmd)`,
+        `functools.partial(os.system, cmd)`, `atexit.register(exec, code)`,
+        `Timer(1, os.system, [cmd])`, `map(os.system, [cmd])`: a process or exec function
+        handed, with its arguments, to code that calls it. Read as the call it becomes."""
+        func: ast.expr | None = None
+        rest: list[ast.expr] = []
+        for i, arg in enumerate(node.args[:3]):
+            if self._runs_code(arg):
+                func, rest = arg, list(node.args[i + 1:])
+                break
+        if func is None:
+            func = next((k.value for k in node.keywords
+                         if k.arg in HANDED_KEYWORDS and self._runs_code(k.value)), None)
+            if func is None:
+                return None
+        extra = next((k.value for k in node.keywords if k.arg == "args"), None)
+        if isinstance(extra, ast.Tuple | ast.List):
+            rest = list(extra.elts)
+        elif len(rest) == 1 and isinstance(rest[0], ast.Tuple | ast.List):
+            # Timer's argument list; map/filter call the function once per element
+            one = self.qualify(node.func) in ("builtins.map", "builtins.filter", "map", "filter")
+            rest = list(rest[0].elts[:1] if one else rest[0].elts)
+        call = ast.Call(func=func, args=rest[:8], keywords=[])
+        return ast.copy_location(call, node)
 
     def _env_settings(self, mapping: ast.Dict) -> None:
         for key, value in zip(mapping.keys, mapping.values, strict=True):
@@ -1108,7 +1159,11 @@ class Collector(ast.NodeVisitor):
                 if kw.arg is not None:
                     self._env_setting(ast.copy_location(ast.Constant(kw.arg), kw.value),
                                       kw.value)
-        elif self.breakpoint_hook is not None and isinstance(node.func, ast.Name) \
+        if node.args or node.keywords:
+            given = self._handed_call(node)
+            if given is not None:
+                self.visit_Call(given)
+        if self.breakpoint_hook is not None and isinstance(node.func, ast.Name) \
                 and node.func.id == "breakpoint":
             # `breakpoint(cmd)` with PYTHONBREAKPOINT="os.system": `pydoc.locate`'s call
             hook = ast.Call(func=ast.Attribute(value=ast.Name(id="pydoc", ctx=ast.Load()),
@@ -1283,12 +1338,14 @@ class Collector(ast.NodeVisitor):
 
     def _fold_sink_argument(self, node: ast.Call, kind: str, line: int, col: int) -> None:
         """What an exec, process or network call receives, folded: a command or URL built from
-        pieces is read as the literal it becomes, decoded code as the code it is."""
-        if not node.args:
-            return
-        arg = node.args[0]
-        if isinstance(arg, ast.Constant):
-            return
+        pieces is read as the literal it becomes, decoded code as the code it is. A process
+        call's every argument counts: `os.spawnlp(mode, "sh", "sh", "-c", cmd)`,
+        `os.execl(path, "sh", "-c", cmd)` carry the command after the program."""
+        for arg in node.args[:8] if kind == "process" else node.args[:1]:
+            if not isinstance(arg, ast.Constant | ast.Starred):
+                self._fold_one(arg, kind, line, col)
+
+    def _fold_one(self, arg: ast.expr, kind: str, line: int, col: int) -> None:
         folded = self.folder.fold(arg)
         if folded is None:
             if self.folder.budget.exhausted:

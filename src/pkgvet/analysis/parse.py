@@ -279,7 +279,7 @@ def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
         if isinstance(result, FileFacts):
             return result
         result = graph_facts(folded(text))
-        if not _runs_a_program(result) \
+        if not _runs_a_program(result, text) \
                 and not _reexported_capability(pkg, f.relpath, result, text):
             light[f.relpath] = result
             return result
@@ -294,7 +294,13 @@ PROCESS_MODULES = frozenset({"os", "subprocess", "pty", "posix", "nt", "_posixsu
                              "_winapi", "commands", "asyncio"})
 
 
-def _runs_a_program(light: FileFacts) -> bool:
+_PROCESS_VALUE = re.compile(
+    r"\.(?:system|popen|Popen|call|check_call|check_output|getoutput|spawn\w*|exec[lv]\w*|"
+    r"posix_spawnp?|fork_exec)\s*[,)\]]")
+"""A process function named as a value (handed to a thread, a pool, partial, map)."""
+
+
+def _runs_a_program(light: FileFacts, text: str) -> bool:
     """Whether a graph-scanned file calls a function that starts a process (`os.system`,
     `subprocess.call`...) or one that runs what an environment setting names
     (`webbrowser.open`, `breakpoint()`, `pydoc.pager`). The process words alone do not make
@@ -310,9 +316,11 @@ def _runs_a_program(light: FileFacts) -> bool:
     simple = set().union(*light.calls.values()) if light.calls else set()
     if simple & {"breakpoint", "help"}:
         return True
-    # `getattr(subprocess, "ca" + "ll")`: a process module's function by a built name
-    return "getattr" in simple and any(
-        target.partition(".")[0] in PROCESS_MODULES for _, target, _ in light.imports)
+    if not any(target.partition(".")[0] in PROCESS_MODULES for _, target, _ in light.imports):
+        return False
+    # `getattr(subprocess, "ca" + "ll")`: a process module's function by a built name;
+    # `Thread(target=os.system, args=(cmd,))`, `pool.submit(os.system, cmd)`: handed on
+    return "getattr" in simple or _PROCESS_VALUE.search(text) is not None
 
 
 def _reexported_capability(pkg: Package, rel: str, light: FileFacts, text: str) -> bool:
