@@ -184,6 +184,26 @@ CASES = [
             "    def __enter__(self):\n" + _body(STEAL, 8) + "        return self\n\n"
             "    def __exit__(self, *exc):\n        return False\n\n\n"
             "with Session():\n    pass\n")), "malicious", ("PV303",)),
+    _wheel("a metaclass __call__ runs when a class it made is instantiated", "metacall", _init(
+        "metacall", "import os, urllib.request\n\n\nclass Meta(type):\n"
+                    "    def __call__(cls, *a):\n" + _body(STEAL, 8)
+                    + "        return super().__call__(*a)\n\n\n"
+                    "class Config(metaclass=Meta):\n    pass\n\n\nCONFIG = Config()\n"),
+        "malicious", ("PV303",)),
+    _wheel("a descriptor's __get__ runs when the class attribute is read", "descget", _init(
+        "descget", "import os, urllib.request\n\n\nclass Lazy:\n"
+                   "    def __get__(self, inst, owner):\n" + _body(STEAL, 8)
+                   + "        return 1\n\n\nclass Settings:\n    level = Lazy()\n\n\n"
+                   "LEVEL = Settings.level\n"), "malicious", ("PV303",)),
+    _wheel("a property getter read at import", "propget", _init(
+        "propget", "import os, urllib.request\n\n\nclass Settings:\n    @property\n"
+                   "    def home(self):\n" + _body(STEAL, 8) + "        return '~'\n\n\n"
+                   "HOME = Settings().home\n"), "malicious", ("PV303",)),
+    _wheel("__reduce_ex__ runs when copy.copy copies the object at import", "reducecopy",
+           _init("reducecopy", "import copy, os, urllib.request\n\n\nclass State:\n"
+                               "    def __reduce_ex__(self, proto):\n" + _body(STEAL, 8)
+                               + "        return (State, ())\n\n\n"
+                               "DEFAULT = copy.copy(State())\n"), "malicious", ("PV303",)),
     # environment settings that name what a harmless-looking call runs
     _wheel("PYTHONBREAKPOINT set to os.system, then breakpoint(cmd)", "bpenv", _init(
         "bpenv", "import os\nos.environ['PYTHONBREAKPOINT'] = 'os.system'\n"
@@ -262,6 +282,19 @@ CASES = [
                "        return json.load(urllib.request.urlopen(f'{self.base}/{name}.json'))\n\n"
                "    def __enter__(self):\n        return self\n\n"
                "    def __exit__(self, *a):\n        return False\n\n\nREGISTRY = Registry()\n")),
+           "benign"),
+    _wheel("API client made at import: a property reads its token, requests wait for a call",
+           "propclient", _init(
+               "propclient", "import os, urllib.request\n\n\nclass Client:\n"
+                             "    def __init__(self, base='https://api.example.invalid'):\n"
+                             "        self.base = base\n\n    @property\n"
+                             "    def token(self):\n"
+                             "        return os.environ.get('PROPCLIENT_TOKEN', '')\n\n"
+                             "    def get(self, path):\n"
+                             "        req = urllib.request.Request(self.base + path, headers={"
+                             "'Authorization': self.token})\n"
+                             "        return urllib.request.urlopen(req).read()\n\n\n"
+                             "client = Client()\nAUTHENTICATED = bool(client.token)\n"),
            "benign"),
     _wheel("namespace __path__ extended to a contrib folder of plain code", "pluginpath", {
         "pluginpath/__init__.py": (

@@ -259,6 +259,10 @@ RUNNER_ENV = frozenset({
     "GIT_SSH_COMMAND", "GIT_SSH", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_EXTERNAL_DIFF", "LESSOPEN",
     "LESSCLOSE", "BASH_ENV",
 })
+PROPERTY_DECORATORS = frozenset({"property", "cached_property", "cache_readonly",
+                                 "lazy_property", "reify"})
+"""Decorators that make a method run when its attribute is read."""
+
 HANDED_KEYWORDS = frozenset({"target", "function", "func", "fn", "callback", "callable"})
 """Keywords under which a callable is handed to code that calls it (`Thread(target=)`)."""
 
@@ -797,6 +801,10 @@ class Collector(ast.NodeVisitor):
                 self.out.calls.setdefault(self.scope, set()).add(simple)
             if self.qualify(deco) in CALLBACK_DECORATORS:
                 self.out.calls.setdefault(self.scope, set()).add(name)
+            if self.classes and simple in PROPERTY_DECORATORS:
+                # reading the attribute runs the getter, as a descriptor's `__get__`
+                get = ".".join([*self.classes, "__get__"])
+                self.out.calls.setdefault(get, set()).add(name)
             self.visit(deco)
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
             self.visit(default)
@@ -1934,10 +1942,14 @@ def text_facts(text: str, max_line: int = 20_000) -> FileFacts:
 OPERATOR_RUNS = ("__missing__", "__getitem__", "__class_getitem__", "__enter__", "__exit__",
                  "__aenter__", "__aexit__", "__iter__", "__next__", "__len__", "__bool__",
                  "__str__", "__repr__", "__format__", "__hash__", "__eq__", "__contains__",
-                 "__index__", "__fspath__")
+                 "__index__", "__fspath__", "__get__", "__set__", "__reduce__", "__reduce_ex__",
+                 "__copy__", "__deepcopy__", "__getstate__", "__instancecheck__",
+                 "__subclasscheck__")
 """Methods that Python calls for syntax, not for a call by name: `obj[k]` (and a dict
 subclass's `__missing__`), `with obj`, `for x in obj`, `if obj`, `f"{obj}"`, `obj in d`,
-`os.fspath(obj)`. Code that makes an instance at import and then subscripts, iterates or
+`os.fspath(obj)`, a descriptor read from its class (`__get__`; a property's getter counts
+as one), `copy.copy(obj)` and `pickle.dumps(obj)`, `isinstance(x, C)` of a metaclass.
+Code that makes an instance at import and then subscripts, iterates or
 prints it runs them without naming them; they count as run with the constructor.
 (`__call__` and `__getattr__` are left out: lazy proxies and callable settings objects made
 at import are everywhere, and calling one is an edge by name.)"""
@@ -1947,6 +1959,18 @@ CLASS_RUNS = ("__new__", "__init__", "__post_init__", "__del__", "run", "__set_n
 """Methods that run when a class is called: construction, finalization, `run` (a
 setuptools command class or a thread subclass, which its caller starts) and the operator
 methods (`OPERATOR_RUNS`)."""
+
+
+METACLASS_BASES = frozenset({"type", "builtins.type", "abc.ABCMeta", "ABCMeta",
+                             "enum.EnumMeta", "enum.EnumType"})
+
+
+def _class_runs(ff: FileFacts, name: str) -> tuple[str, ...]:
+    """`CLASS_RUNS`, and `__call__` for a metaclass: calling a class made by it
+    (`C()`) runs the metaclass's `__call__`."""
+    if any(base in METACLASS_BASES for base in ff.classes.get(name, ())):
+        return (*CLASS_RUNS, "__call__")
+    return CLASS_RUNS
 
 
 def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
@@ -1960,7 +1984,7 @@ def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
         if root.endswith(".*"):
             found = [k for k in ff.calls if k.startswith(root[:-1])]
         elif root in ff.classes:
-            found = [f"{root}.{m}" for m in CLASS_RUNS if f"{root}.{m}" in ff.calls]
+            found = [f"{root}.{m}" for m in _class_runs(ff, root) if f"{root}.{m}" in ff.calls]
         else:
             continue
         for key in found:
@@ -1980,7 +2004,8 @@ def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
             # thread, its run method); its other methods run only when something calls them
             # (`obj.send()` is an edge by name), not because the class was made or handed on.
             if callee in ff.classes:
-                targets += [f"{callee}.{m}" for m in CLASS_RUNS if f"{callee}.{m}" in ff.calls]
+                targets += [f"{callee}.{m}" for m in _class_runs(ff, callee)
+                            if f"{callee}.{m}" in ff.calls]
             for target in targets:
                 if target not in seen:
                     seen.add(target)
