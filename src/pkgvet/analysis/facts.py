@@ -1361,8 +1361,18 @@ class Collector(ast.NodeVisitor):
         pieces is read as the literal it becomes, decoded code as the code it is. A process
         call's every argument counts: `os.spawnlp(mode, "sh", "sh", "-c", cmd)`,
         `os.execl(path, "sh", "-c", cmd)` carry the command after the program."""
-        for arg in node.args[:8] if kind == "process" else node.args[:1]:
-            if not isinstance(arg, ast.Constant | ast.Starred):
+        args = list(node.args[:8] if kind == "process" else node.args[:1])
+        if kind == "process":
+            # `run(args=cmd)`, `run(**{"args": cmd})`
+            for kw in node.keywords:
+                if kw.arg in ("args", "cmd", "command", "argv"):
+                    args.append(kw.value)
+                elif kw.arg is None and isinstance(kw.value, ast.Dict):
+                    args.extend(kw.value.values[:8])
+        for arg in args:
+            if isinstance(arg, ast.Starred):
+                arg = arg.value  # `system(*[cmd])`
+            if not isinstance(arg, ast.Constant):
                 self._fold_one(arg, kind, line, col)
 
     def _fold_one(self, arg: ast.expr, kind: str, line: int, col: int) -> None:

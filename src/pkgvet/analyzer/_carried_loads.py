@@ -609,7 +609,9 @@ def scan_file(text: str, relpath: str, tree: ast.Module | None = None,
     """Every load of carried bytes in one Python file, and the names of the file's functions
     that run when the module runs (see `top_level_calls`); nothing when it does not parse.
     `tree`: `ast.parse(text)`, when the caller has it already; `parse`: how to get it, asked
-    only when the file names a loader and a sink (the package's shared parse)."""
+    only when the file names a loader and a sink (the package's shared parse). The text is
+    read with its names folded as the parser folds them (`ｐｉｃｋｌｅ.ｌｏａｄ` is `pickle.load`)."""
+    text = folded(text)
     if len(text) > MAX_SOURCE or not _worth_parsing(text):
         return [], frozenset()
     if tree is None and parse is not None:
@@ -630,7 +632,6 @@ def scan_file(text: str, relpath: str, tree: ast.Module | None = None,
 
 
 def _worth_parsing(text: str) -> bool:
-    text = folded(text)
     return _names_reader_and_sink(text) and _may_call_a_loader(text)
 
 
