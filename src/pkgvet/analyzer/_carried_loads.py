@@ -610,7 +610,8 @@ def scan_file(text: str, relpath: str, tree: ast.Module | None = None,
     that run when the module runs (see `top_level_calls`); nothing when it does not parse.
     `tree`: `ast.parse(text)`, when the caller has it already; `parse`: how to get it, asked
     only when the file names a loader and a sink (the package's shared parse). The text is
-    read with its names folded as the parser folds them (`ｐｉｃｋｌｅ.ｌｏａｄ` is `pickle.load`)."""
+    read with its names folded as the parser folds them (full-width `pickle.load` is
+    `pickle.load`)."""
     text = folded(text)
     if len(text) > MAX_SOURCE or not _worth_parsing(text):
         return [], frozenset()
