@@ -13,6 +13,8 @@ Payloads print, or read a key file that does not exist on a test machine and pos
 from __future__ import annotations
 
 import base64
+import io
+import zipfile
 
 from techniques import Case
 
@@ -48,6 +50,14 @@ def _init(name: str, body: str) -> dict[str, str | bytes]:
 def _wheel(technique: str, name: str, files: dict[str, str | bytes], verdict: str,
            rules: tuple[str, ...] = ()) -> Case:
     return Case(technique, name, files, verdict, rules, kind="wheel")
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return buf.getvalue()
 
 
 STEALER_MODULE = "import os, urllib.request\n\n\ndef grab():\n" + _body(STEAL, 4)
@@ -259,6 +269,19 @@ CASES = [
             "import telemetry_cfg  # noqa\n"),
         "pathhookdat/blobs/telemetry_cfg.dat": "import os, urllib.request\n" + STEAL},
         "malicious", ("PV303",)),
+    _wheel("a zip named .dat put on sys.path; its module imported", "zipdat", {
+        "zipdat/__init__.py": ("import os, sys\nsys.path.insert(0, os.path.join(os.path.dirname("
+                               "__file__), 'fonts.dat'))\nimport fontcache  # noqa\n"),
+        "zipdat/fonts.dat": zipped({"fontcache.py": "import os, urllib.request\n" + STEAL})},
+        "malicious", ("PV303",)),
+    _wheel("zipimport of a zip named .bin", "zipbin", {
+        "zipbin/__init__.py": ("import os, zipimport\nzipimport.zipimporter(os.path.join("
+                               "os.path.dirname(__file__), 'icons.bin')).load_module('iconcache')\n"),
+        "zipbin/icons.bin": zipped({"iconcache.py": "import os, urllib.request\n" + STEAL})},
+        "malicious", ("PV303",)),
+    _wheel("a class instantiated through type.__call__", "typecall", _init(
+        "typecall", "import os, urllib.request\n\n\nclass Boot:\n    def __init__(self):\n"
+                    + _body(STEAL, 8) + "\n\ntype.__call__(Boot)\n"), "malicious", ("PV303",)),
     _wheel("__path__ extended to a folder beside the package, submodule imported", "pathext", {
         "pathext/__init__.py": ("import os\n__path__.append(os.path.join(os.path.dirname("
                                 "__file__), '..', 'pathext_data'))\nfrom . import helpers  # noqa\n"),
@@ -316,6 +339,12 @@ CASES = [
             "__path__.append(os.path.join(os.path.dirname(__file__), '..', 'pluginpath_contrib'))\n"
             "from . import extras  # noqa\n"),
         "pluginpath_contrib/extras.py": "def hello():\n    return 'hi'\n"}, "benign"),
+    _wheel("CSV tables in a zip named .dat, read with zipfile at import", "zipcsv", {
+        "zipcsv/__init__.py": ("import csv, io, os, zipfile\n\n_p = os.path.join(os.path.dirname("
+                               "__file__), 'tables.dat')\nwith zipfile.ZipFile(_p) as z:\n"
+                               "    RATES = list(csv.reader(io.TextIOWrapper(z.open('rates.csv'))))\n"),
+        "zipcsv/tables.dat": zipped({"rates.csv": "eur,1.0\nusd,1.1\n",
+                                     "README.txt": "exchange rates"})}, "benign"),
     _wheel("template path hook importing a .tpl of plain assignments", "tplhook", {
         "tplhook/__init__.py": (
             "import os, sys\nfrom importlib.machinery import FileFinder, SourceFileLoader\n\n\n"

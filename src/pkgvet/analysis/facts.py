@@ -1285,7 +1285,7 @@ class Collector(ast.NodeVisitor):
             for value in node.args[1:2]:
                 if isinstance(value, (ast.Name, ast.Attribute)):
                     self._handed(value, self.out.calls.setdefault(self.scope, set()), True)
-        handed = qualified in CALLBACK_APIS or simple in CALLBACK_METHODS
+        handed = qualified in CALLBACK_APIS or simple in CALLBACK_METHODS or simple == "__call__"
         for value in [*node.args, *(k.value for k in node.keywords)] if handed else ():
             if isinstance(value, ast.Name):
                 self.out.calls.setdefault(self.scope, set()).add(value.id)
@@ -1672,6 +1672,10 @@ CALLBACK_APIS = BACKGROUND | frozenset({
     "threading.settrace_all_threads", "sys.set_asyncgen_hooks", "codecs.register",
     "sys.monitoring.register_callback", "os.register_at_fork",
     "gc.callbacks.append", "gc.callbacks.insert", "gc.callbacks.extend",
+    # `object.__new__(C)` (and `type.__call__(C)`, any `__call__`): a class called without
+    # writing `C()`
+    "builtins.object.__new__", "object.__new__",
+    "functools.partial", "operator.call", "contextlib.closing", "contextlib.ExitStack.callback",
 })
 CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon",
                               "call_later", "start_new_thread", "Thread", "Timer", "Process",
