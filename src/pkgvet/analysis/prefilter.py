@@ -261,6 +261,7 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "__builtins__",
         "__builtin__",
         "getattr(builtins",
+        "builtins",  # counted only as a value: `getattr (builtins, n)` (`_BUILTINS_VALUE`)
         "__pyarmor__",
         "pyarmor_runtime",
         "pytransform",
@@ -582,6 +583,7 @@ _REACH_WORDS = (
     "[exec", "exec]", "exec}", "exec.__", "[eval", "eval]", "eval}", "eval.__",
     "addaudithook", "meta_path", "path_hooks", "codecs.register", "settrace", "setprofile",
     "zipimport", "register_at_fork", "sys.modules[", "prot_exec", "cfunctype",
+    "__dict__", "globals",  # with blanks before the bracket (`_SPACED_LOOKUP`)
 )
 """Ways to reach a capability by name that the combination groups do not list."""
 
@@ -595,6 +597,17 @@ _SPACED_CALL = re.compile(r"(?<![\w.])(?:exec|eval|compile)[ \t]*(?:\\\r?\n[ \t]
 for _word in ("exec ", "exec\t", "exec\\", "eval ", "eval\t", "eval\\",
               "compile ", "compile\t", "compile\\"):
     _CODE_FORM[_word] = _SPACED_CALL
+
+_BLANK = r"[ \t]*(?:\\\r?\n[ \t]*)*"
+_CODE_FORM["builtins"] = re.compile(
+    rf"(?:getattr|vars){_BLANK}\({_BLANK}builtins\b|(?<![\w.])builtins{_BLANK}\.{_BLANK}__dict__")
+"""The builtins module as a value: `getattr (builtins, name)`, `vars (builtins)`,
+`builtins.__dict__` (not `builtins.open` in a test's mock)."""
+_CODE_FORM["__dict__"] = re.compile(rf"__dict__{_BLANK}\[")
+_CODE_FORM["globals"] = re.compile(
+    rf"(?<![\w.])globals{_BLANK}\({_BLANK}\){_BLANK}\[(?![ \t]*[\"']__(?!builtins__)\w+__[\"'][ \t]*\])")
+"""A namespace looked up by a key, also with blanks before the bracket (`vars (m)[k]` is
+`getattr (builtins` 's sibling; `globals ()["__file__"]` reaches nothing)."""
 
 INGREDIENT_GROUPS = frozenset(_PREFILTER) - {"decode", "proc", "chmod"}
 _REACH_SET = frozenset(_REACH_WORDS)
