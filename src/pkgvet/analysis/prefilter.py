@@ -605,9 +605,10 @@ _CODE_FORM["builtins"] = re.compile(
 `builtins.__dict__` (not `builtins.open` in a test's mock)."""
 _CODE_FORM["__dict__"] = re.compile(rf"__dict__{_BLANK}\[")
 _CODE_FORM["globals"] = re.compile(
-    rf"(?<![\w.])globals{_BLANK}\({_BLANK}\){_BLANK}\[(?![ \t]*[\"']__(?!builtins__)\w+__[\"'][ \t]*\])")
-"""A namespace looked up by a key, also with blanks before the bracket (`vars (m)[k]` is
-`getattr (builtins` 's sibling; `globals ()["__file__"]` reaches nothing)."""
+    rf"(?<![\w.])globals{_BLANK}\({_BLANK}\){_BLANK}\["
+    r"(?![ \t]*[\"']__(?!builtins__)\w+__[\"'][ \t]*\])")
+"""A namespace looked up by a key, also with blanks before the bracket
+(`globals ()["__builtins__"]`); `globals ()["__file__"]` reaches nothing."""
 
 INGREDIENT_GROUPS = frozenset(_PREFILTER) - {"decode", "proc", "chmod"}
 _REACH_SET = frozenset(_REACH_WORDS)
