@@ -128,6 +128,8 @@ CASES = [
         "malicious", ("PV302",)),
     _wheel("os.system imported under another name", "sysalias", _init(
         "sysalias", f"from os import system as _s\n_s({SPLIT_RUN})\n"), "malicious", ("PV302",)),
+    _wheel("os.system kept in a variable, then called", "sysvar", _init(
+        "sysvar", f"import os\n_s = os.system\n_s({SPLIT_RUN})\n"), "malicious", ("PV302",)),
     _wheel("subprocess function fetched by a built name", "spgetattr", _init(
         "spgetattr",
         f"import subprocess\ngetattr(subprocess, 'ca' + 'll')({SPLIT_RUN}, shell=True)\n"),

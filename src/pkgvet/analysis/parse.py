@@ -346,8 +346,9 @@ PROCESS_MODULES = frozenset({"os", "subprocess", "pty", "posix", "nt", "_posixsu
 
 _PROCESS_VALUE = re.compile(
     r"\.(?:system|popen|Popen|call|check_call|check_output|getoutput|spawn\w*|exec[lv]\w*|"
-    r"posix_spawnp?|fork_exec)\s*[,)\]]")
-"""A process function named as a value (handed to a thread, a pool, partial, map)."""
+    r"posix_spawnp?|fork_exec)\b(?![ \t]*\()")
+"""A process function named as a value, not called where it is named (`run = os.system`,
+handed to a thread, a pool, partial, map)."""
 
 
 def _runs_a_program(light: FileFacts, text: str) -> bool:
