@@ -351,6 +351,9 @@ _PROCESS_VALUE = re.compile(
 handed to a thread, a pool, partial, map)."""
 
 
+_GETATTR_OS = re.compile(r"getattr\s*\(\s*(?:os|asyncio)\s*,")
+
+
 def _runs_a_program(light: FileFacts, text: str) -> bool:
     """Whether a graph-scanned file calls a function that starts a process (`os.system`,
     `subprocess.call`...) or one that runs what an environment setting names
@@ -367,11 +370,16 @@ def _runs_a_program(light: FileFacts, text: str) -> bool:
     simple = set().union(*light.calls.values()) if light.calls else set()
     if simple & {"breakpoint", "help"}:
         return True
-    if not any(target.partition(".")[0] in PROCESS_MODULES for _, target, _ in light.imports):
+    tops = {target.partition(".")[0] for _, target, _ in light.imports}
+    if not tops & PROCESS_MODULES:
         return False
-    # `getattr(subprocess, "ca" + "ll")`: a process module's function by a built name;
-    # `Thread(target=os.system, args=(cmd,))`, `pool.submit(os.system, cmd)`: handed on
-    return "getattr" in simple or _PROCESS_VALUE.search(text) is not None
+    # `getattr(subprocess, "ca" + "ll")`: a process module's function by a built name (os
+    # and asyncio, imported by most modules for other things, only when getattr reads
+    # them by name); `Thread(target=os.system, args=(cmd,))`: handed on
+    if "getattr" in simple and (tops & (PROCESS_MODULES - {"os", "asyncio"})
+                                or _GETATTR_OS.search(text) is not None):
+        return True
+    return _PROCESS_VALUE.search(text) is not None
 
 
 def _reexported_capability(pkg: Package, rel: str, light: FileFacts, text: str) -> bool:

@@ -474,6 +474,20 @@ for _module in ("aiohttp", "httpx", "socket", "websocket", "ftplib", "smtplib", 
 _CODE_FORM["import requests"] = _NamedBeyondImport("requests")
 
 
+class _LoggingSender:
+    """logging's network handlers (`HTTPHandler`, `DatagramHandler`) count only where the
+    file names `logging.handlers`: HTTP client libraries name their own `HTTPHandler`
+    classes in every module (litellm's `AsyncHTTPHandler`)."""
+
+    _NAME = re.compile(r"(?<![\w])(?:http|datagram)handler\b")
+
+    def search(self, lower: str) -> bool:
+        return "logging.handlers" in lower and self._NAME.search(lower) is not None
+
+
+_CODE_FORM["httphandler"] = _CODE_FORM["datagramhandler"] = _LoggingSender()
+
+
 def _bare_name_form(word: str) -> re.Pattern[str]:
     """`exec` or `eval` as a whole name beside the word's punctuation (`= exec`, `[eval`):
     `= execution` and `pod_exec,` name neither."""
