@@ -234,9 +234,11 @@ class _Index:
             return self.by_name[target]
         if loose:
             found = self.by_tail.get(target, [])
-            if not found and "." in target:
-                # a package that extends its `__path__` (or `sys.path`) finds its
-                # submodules in other folders: `pkg.helpers` in `pkg_data/helpers.py`
+            if not found and "." in target and any(
+                    target.partition(".")[0] == own.partition(".")[0]
+                    for own in module_names(importer)):
+                # a package that extends its `__path__` finds its own submodules in other
+                # folders: `pkg.helpers` in `pkg_data/helpers.py`
                 found = self.by_tail.get(target.rpartition(".")[2], [])
             if len(found) == 1:
                 return found[0]
