@@ -65,6 +65,10 @@ BINARY_SUFFIXES = frozenset({
     ".db", ".sqlite", ".mo", ".wasm", ".node", ".onnx", ".pt", ".h5", ".parquet", ".avro", ".dat",
 })
 NESTED_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".egg")
+ZIP_DOCUMENTS = (".xlsx", ".xlsm", ".docx", ".pptx", ".odt", ".ods", ".odp", ".jar", ".apk",
+                 ".npz", ".pt", ".pth", ".keras", ".epub", ".xpi", ".kmz", ".nupkg", ".vsix",
+                 ".3mf", ".key", ".numbers", ".pages", ".aar", ".war", ".ear", ".ipynb")
+"""Formats built on zip that no importer reads as one (opened by their own readers)."""
 TEST_DIRS = frozenset({"tests", "test", "testing", "unittests", "unit_tests", "__tests__"})
 DOC_DIRS = frozenset({"docs", "doc", "documentation", "_docs", "site-docs"})
 EXAMPLE_DIRS = frozenset({"examples", "example", "samples", "sample", "demo", "demos",
@@ -398,6 +402,11 @@ def _consume(
             binary = looks_binary(relpath, chunk)
             if _python_named(relpath, chunk):
                 cap = PY_KEEP_BYTES
+            if not is_nested and chunk.startswith(b"PK\x03\x04") \
+                    and not relpath.lower().endswith(ZIP_DOCUMENTS):
+                # a zip under another name (`fonts.dat`): `sys.path` and zipimport read it
+                # as one whatever it is called
+                is_nested = True
             if is_nested:
                 nested_spool = tempfile.SpooledTemporaryFile(max_size=32 * MiB)  # noqa: SIM115
         if nested_spool is not None:

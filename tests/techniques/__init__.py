@@ -50,6 +50,7 @@ def all_cases() -> dict[str, list[Case]]:
         folder_words,
         hidden_runners,
         install_hooks,
+        language,
         plugin_hosts,
         runtime_names,
         sinks,
@@ -72,4 +73,5 @@ def all_cases() -> dict[str, list[Case]]:
         "sinks-and-planted-code": sinks.CASES,
         "command-channels": dns_channel.CASES,
         "hidden-runners": hidden_runners.CASES,
+        "language-evasions": language.CASES,
     }

@@ -254,6 +254,36 @@ def sink_kinds(caps: set[str]) -> set[str]:
 
 
 ENVIRON_NAMES = frozenset({"os.environ", "os.environb", "posix.environ"})
+RUNNER_ENV = frozenset({
+    "BROWSER", "EDITOR", "VISUAL", "PAGER", "MANPAGER", "GIT_PAGER", "GIT_EDITOR",
+    "GIT_SSH_COMMAND", "GIT_SSH", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_EXTERNAL_DIFF", "LESSOPEN",
+    "LESSCLOSE", "BASH_ENV",
+})
+PROPERTY_DECORATORS = frozenset({"property", "cached_property", "cache_readonly",
+                                 "lazy_property", "reify"})
+"""Decorators that make a method run when its attribute is read."""
+
+HANDED_KEYWORDS = frozenset({"target", "function", "func", "fn", "callback", "callable"})
+"""Keywords under which a callable is handed to code that calls it (`Thread(target=)`)."""
+
+
+@lru_cache(maxsize=1)
+def _runner_tails() -> frozenset[str]:
+    """Last names of the catalog's process and exec functions (`system`, `Popen`, `exec`)."""
+    cat = catalog()
+    return frozenset(name.rsplit(".", 1)[-1] for name, caps in cat.exact.items()
+                     if caps & {"process", "exec"})
+
+
+ENV_LAUNCHERS = frozenset({
+    "webbrowser.open", "webbrowser.open_new", "webbrowser.open_new_tab", "webbrowser.get",
+    "pydoc.pager", "pydoc.help", "builtins.help", "builtins.breakpoint", "breakpoint", "help",
+})
+"""Calls that run what an environment setting names (`RUNNER_ENV`, `PYTHONBREAKPOINT`)."""
+"""Environment settings whose value a library or tool runs as a command line: `webbrowser`
+(`BROWSER`), `pydoc`/`help()` (`PAGER`), git and ssh, less, `bash -c`. Setting one and then
+calling the harmless-looking function that reads it starts the program without any process
+call in the code."""
 SUSPICIOUS_METHODS = {
     "b64decode": "decode",
     "decodebytes": "decode",
@@ -269,6 +299,9 @@ SUSPICIOUS_METHODS = {
     "system": "process",
     "popen": "process",
     "startfile": "process",
+    # libc through ctypes (`ctypes.CDLL("libc.so.6").execl(b"/bin/sh", ...)`)
+    **dict.fromkeys(("execl", "execlp", "execle", "execv", "execvp", "execve", "execvpe",
+                     "posix_spawn", "posix_spawnp"), "process"),
 }
 NETWORK_READ_ATTRS = frozenset(
     {"read", "text", "content", "json", "readlines", "recv", "iter_content"}
@@ -405,6 +438,8 @@ class Collector(ast.NodeVisitor):
         self.bound: dict[str, set[str]] = {}
         """Names a function binds locally (parameters aside): data, never a function."""
         self.folder = Folder(self._lookup, self.qualify)
+        self.breakpoint_hook: ast.expr | None = None
+        """The value the file gives `PYTHONBREAKPOINT`: the function `breakpoint()` calls."""
         self._names: dict[int, tuple[str | None, int, int, bool, ast.expr]] = {}
         """Within one outermost `qualify` call (nothing the walk knows changes during it):
         node id -> (name, depth asked, deepest depth the answer looked at, tricky, the node,
@@ -748,6 +783,8 @@ class Collector(ast.NodeVisitor):
             self.out.calls.setdefault(MODULE, set()).add(name)
         self.params[key] = [a.arg for a in node.args.args + node.args.kwonlyargs]
         if isinstance(node, ast.Lambda):
+            for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
+                self.visit(default)  # evaluated where the lambda is made
             self.scopes.append(key)
             self.visit(node.body)
             self.scopes.pop()
@@ -764,6 +801,10 @@ class Collector(ast.NodeVisitor):
                 self.out.calls.setdefault(self.scope, set()).add(simple)
             if self.qualify(deco) in CALLBACK_DECORATORS:
                 self.out.calls.setdefault(self.scope, set()).add(name)
+            if self.classes and simple in PROPERTY_DECORATORS:
+                # reading the attribute runs the getter, as a descriptor's `__get__`
+                get = ".".join([*self.classes, "__get__"])
+                self.out.calls.setdefault(get, set()).add(name)
             self.visit(deco)
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
             self.visit(default)
@@ -841,6 +882,9 @@ class Collector(ast.NodeVisitor):
                 value = node.value.func if isinstance(node.value, ast.Call) else node.value
                 if isinstance(value, (ast.Name, ast.Attribute)):
                     self._handed(value, self.out.calls.setdefault(self.scope, set()), True)
+            elif isinstance(target, ast.Subscript) \
+                    and self.qualify(target.value) in ENVIRON_NAMES:
+                self._env_setting(target.slice, node.value)
             elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
                 # Containers carry data between functions: d["k"] = secret.
                 self.assignments.setdefault((self.scope, target.value.id), []).append(node.value)
@@ -856,6 +900,68 @@ class Collector(ast.NodeVisitor):
     def _lambda_key(self, node: ast.Lambda) -> str:
         key = f"<lambda:{node.lineno}:{node.col_offset}>"
         return key if self.scope in (MODULE, MAIN) else f"{self.scope}.{key}"
+
+    def _env_setting(self, key: ast.expr, value: ast.expr) -> None:
+        """`os.environ["BROWSER"] = cmd` (or `setdefault`, `putenv`, `update({...})`): a
+        command line that `webbrowser.open`, `help()` or git runs later, read as the process
+        it becomes. `PYTHONBREAKPOINT` names the function `breakpoint(...)` calls."""
+        name = self.folder.fold_str(key)
+        if name is None or not isinstance(name.value, str):
+            return
+        setting = name.value.upper()
+        if setting == "PYTHONBREAKPOINT":
+            self.breakpoint_hook = value
+        elif setting in RUNNER_ENV and self.folder.fold_str(value) is not None:
+            run = ast.Call(func=ast.Attribute(value=ast.Name(id="subprocess", ctx=ast.Load()),
+                                              attr="getoutput", ctx=ast.Load()),
+                           args=[value], keywords=[])
+            self.visit_Call(ast.copy_location(run, value))
+
+    def _built_names(self, args: list[ast.expr], line: int, col: int) -> None:
+        for arg in args:
+            if isinstance(arg, ast.BinOp | ast.JoinedStr | ast.Call | ast.Subscript):
+                folded = self.folder.fold_str(arg)
+                if folded is not None and isinstance(folded.value, str):
+                    self._literal(folded.value, line, col, decoded=True)
+
+    def _runs_code(self, value: ast.expr) -> bool:
+        """`os.system`, `exec`, `subprocess.call` named as a value (not called)."""
+        tail = value.id if isinstance(value, ast.Name) else \
+            value.attr if isinstance(value, ast.Attribute) else None
+        if tail is None or tail not in _runner_tails():
+            return False
+        return bool(self.cat.caps_for(self.qualify(value) or "") & {"process", "exec"})
+
+    def _handed_call(self, node: ast.Call) -> ast.Call | None:
+        """`Thread(target=os.system, args=(cmd,))`, `pool.submit(os.system, cmd)`,
+        `functools.partial(os.system, cmd)`, `atexit.register(exec, code)`,
+        `Timer(1, os.system, [cmd])`, `map(os.system, [cmd])`: a process or exec function
+        handed, with its arguments, to code that calls it. Read as the call it becomes."""
+        func: ast.expr | None = None
+        rest: list[ast.expr] = []
+        for i, arg in enumerate(node.args[:3]):
+            if self._runs_code(arg):
+                func, rest = arg, list(node.args[i + 1:])
+                break
+        if func is None:
+            func = next((k.value for k in node.keywords
+                         if k.arg in HANDED_KEYWORDS and self._runs_code(k.value)), None)
+            if func is None:
+                return None
+        extra = next((k.value for k in node.keywords if k.arg == "args"), None)
+        if isinstance(extra, ast.Tuple | ast.List):
+            rest = list(extra.elts)
+        elif len(rest) == 1 and isinstance(rest[0], ast.Tuple | ast.List):
+            # Timer's argument list; map/filter call the function once per element
+            one = self.qualify(node.func) in ("builtins.map", "builtins.filter", "map", "filter")
+            rest = list(rest[0].elts[:1] if one else rest[0].elts)
+        call = ast.Call(func=func, args=rest[:8], keywords=[])
+        return ast.copy_location(call, node)
+
+    def _env_settings(self, mapping: ast.Dict) -> None:
+        for key, value in zip(mapping.keys, mapping.values, strict=True):
+            if key is not None:
+                self._env_setting(key, value)
 
     def _attribute_store(self, target: ast.Attribute, value: ast.expr, line: int) -> None:
         """`sys.excepthook = f`, `lib.Account.sign = f`: a function handed to other code."""
@@ -925,6 +1031,8 @@ class Collector(ast.NodeVisitor):
             for value in node.value.elts:
                 if isinstance(value, ast.Name):
                     self.out.calls.setdefault(self.scope, set()).add(value.id)
+        elif isinstance(node.value, ast.Dict) and self.qualify(node.target) in ENVIRON_NAMES:
+            self._env_settings(node.value)  # `os.environ |= {"BROWSER": cmd}`
         self.generic_visit(node)
 
     def _string_annotation(self, node: ast.expr | None) -> None:
@@ -971,6 +1079,12 @@ class Collector(ast.NodeVisitor):
             and isinstance(sl.step.op, ast.USub)
         ):
             self.out.add("reverse", node.lineno, self.scope, "[::-1]", node.col_offset)
+        if not isinstance(sl, ast.Constant | ast.Name | ast.Slice) \
+                and self.qualify(node.value) in ENVIRON_NAMES:
+            self._built_names([sl], node.lineno, node.col_offset)  # os.environ["AWS_" + k]
+        if isinstance(node.value, ast.Name) and node.value.id in self.out.classes:
+            # `Model[int]` runs the class's `__class_getitem__` (PEP 560) without a call
+            self.out.calls.setdefault(self.scope, set()).add(node.value.id)
         self.generic_visit(node)
 
     def visit_Expr(self, node: ast.Expr) -> None:
@@ -1050,6 +1164,35 @@ class Collector(ast.NodeVisitor):
         return caps, qualified, simple
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Attribute) and len(node.args) >= 2 and (
+                (node.func.attr in ("setdefault", "__setitem__")
+                 and self.qualify(node.func.value) in ENVIRON_NAMES)
+                or self.qualify(node.func) == "os.putenv"):
+            self._env_setting(node.args[0], node.args[1])
+        elif isinstance(node.func, ast.Attribute) and node.func.attr == "update" \
+                and self.qualify(node.func.value) in ENVIRON_NAMES:
+            if node.args and isinstance(node.args[0], ast.Dict):
+                self._env_settings(node.args[0])
+            for kw in node.keywords:
+                if kw.arg is not None:
+                    self._env_setting(ast.copy_location(ast.Constant(kw.arg), kw.value),
+                                      kw.value)
+        if node.args or node.keywords:
+            given = self._handed_call(node)
+            if given is not None:
+                self.visit_Call(given)
+        if self.breakpoint_hook is not None and isinstance(node.func, ast.Name) \
+                and node.func.id == "breakpoint":
+            # `breakpoint(cmd)` with PYTHONBREAKPOINT="os.system": `pydoc.locate`'s call
+            hook = ast.Call(func=ast.Attribute(value=ast.Name(id="pydoc", ctx=ast.Load()),
+                                               attr="locate", ctx=ast.Load()),
+                            args=[self.breakpoint_hook], keywords=[])
+            run = ast.Call(func=ast.copy_location(hook, node), args=node.args,
+                           keywords=node.keywords)
+            self.breakpoint_hook, held = None, self.breakpoint_hook
+            self.visit_Call(ast.copy_location(run, node))
+            self.breakpoint_hook = held
+            return
         self._pending_trick = False
         caps, qualified, simple = self.call_caps(node)
         tricky = self._pending_trick
@@ -1142,7 +1285,7 @@ class Collector(ast.NodeVisitor):
             for value in node.args[1:2]:
                 if isinstance(value, (ast.Name, ast.Attribute)):
                     self._handed(value, self.out.calls.setdefault(self.scope, set()), True)
-        handed = qualified in CALLBACK_APIS or simple in CALLBACK_METHODS
+        handed = qualified in CALLBACK_APIS or simple in CALLBACK_METHODS or simple == "__call__"
         for value in [*node.args, *(k.value for k in node.keywords)] if handed else ():
             if isinstance(value, ast.Name):
                 self.out.calls.setdefault(self.scope, set()).add(value.id)
@@ -1161,6 +1304,8 @@ class Collector(ast.NodeVisitor):
                 self._handed(kw.value, self.out.calls.setdefault(self.scope, set()), True)
         if qualified in OPENERS or simple in ("read_text", "read_bytes"):
             self._opened_path(node)
+        if qualified in OPENERS or qualified in NAME_TAKERS:
+            self._built_names(node.args[:4], line, col)
         if _writes_file(qualified, simple, node):
             self.out.add("file_write", line, self.scope, label, col)
         if "process" in caps:
@@ -1213,12 +1358,24 @@ class Collector(ast.NodeVisitor):
 
     def _fold_sink_argument(self, node: ast.Call, kind: str, line: int, col: int) -> None:
         """What an exec, process or network call receives, folded: a command or URL built from
-        pieces is read as the literal it becomes, decoded code as the code it is."""
-        if not node.args:
-            return
-        arg = node.args[0]
-        if isinstance(arg, ast.Constant):
-            return
+        pieces is read as the literal it becomes, decoded code as the code it is. A process
+        call's every argument counts: `os.spawnlp(mode, "sh", "sh", "-c", cmd)`,
+        `os.execl(path, "sh", "-c", cmd)` carry the command after the program."""
+        args = list(node.args[:8] if kind == "process" else node.args[:1])
+        if kind == "process":
+            # `run(args=cmd)`, `run(**{"args": cmd})`
+            for kw in node.keywords:
+                if kw.arg in ("args", "cmd", "command", "argv"):
+                    args.append(kw.value)
+                elif kw.arg is None and isinstance(kw.value, ast.Dict):
+                    args.extend(kw.value.values[:8])
+        for arg in args:
+            if isinstance(arg, ast.Starred):
+                arg = arg.value  # `system(*[cmd])`
+            if not isinstance(arg, ast.Constant):
+                self._fold_one(arg, kind, line, col)
+
+    def _fold_one(self, arg: ast.expr, kind: str, line: int, col: int) -> None:
         folded = self.folder.fold(arg)
         if folded is None:
             if self.folder.budget.exhausted:
@@ -1515,6 +1672,10 @@ CALLBACK_APIS = BACKGROUND | frozenset({
     "threading.settrace_all_threads", "sys.set_asyncgen_hooks", "codecs.register",
     "sys.monitoring.register_callback", "os.register_at_fork",
     "gc.callbacks.append", "gc.callbacks.insert", "gc.callbacks.extend",
+    # `object.__new__(C)` (and `type.__call__(C)`, any `__call__`): a class called without
+    # writing `C()`
+    "builtins.object.__new__", "object.__new__",
+    "functools.partial", "operator.call", "contextlib.closing", "contextlib.ExitStack.callback",
 })
 CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon",
                               "call_later", "start_new_thread", "Thread", "Timer", "Process",
@@ -1528,6 +1689,13 @@ SERVERS = frozenset({
     "http.server.HTTPServer", "http.server.ThreadingHTTPServer", "SocketServer.TCPServer",
     "BaseHTTPServer.HTTPServer",
 })
+NAME_TAKERS = frozenset({"os.path.expanduser", "os.path.join", "os.path.expandvars",
+                         "posixpath.join", "ntpath.join", "pathlib.Path.joinpath",
+                         "os.environ.get", "os.getenv", "os.environ.pop", "os.getenvb",
+                         "os.environb.get"})
+"""Calls whose arguments name a file or an environment setting: a credential's name built
+from pieces (`"~/.s" + "sh/id_" + "rsa"`, `"AWS_SECRET_" + "ACCESS_KEY"`) is read folded."""
+
 OPENERS = frozenset({"builtins.open", "io.open", "codecs.open", "runpy.run_path",
                      "builtins.execfile", "pathlib.Path", "imp.load_source",
                      "importlib.machinery.SourceFileLoader",
@@ -1791,10 +1959,38 @@ def text_facts(text: str, max_line: int = 20_000) -> FileFacts:
     return out
 
 
+OPERATOR_RUNS = ("__missing__", "__getitem__", "__class_getitem__", "__enter__", "__exit__",
+                 "__aenter__", "__aexit__", "__iter__", "__next__", "__len__", "__bool__",
+                 "__str__", "__repr__", "__format__", "__hash__", "__eq__", "__contains__",
+                 "__index__", "__fspath__", "__get__", "__set__", "__reduce__", "__reduce_ex__",
+                 "__copy__", "__deepcopy__", "__getstate__", "__instancecheck__",
+                 "__subclasscheck__")
+"""Methods that Python calls for syntax, not for a call by name: `obj[k]` (and a dict
+subclass's `__missing__`), `with obj`, `for x in obj`, `if obj`, `f"{obj}"`, `obj in d`,
+`os.fspath(obj)`, a descriptor read from its class (`__get__`; a property's getter counts
+as one), `copy.copy(obj)` and `pickle.dumps(obj)`, `isinstance(x, C)` of a metaclass.
+Code that makes an instance at import and then subscripts, iterates or
+prints it runs them without naming them; they count as run with the constructor.
+(`__call__` and `__getattr__` are left out: lazy proxies and callable settings objects made
+at import are everywhere, and calling one is an edge by name.)"""
+
 CLASS_RUNS = ("__new__", "__init__", "__post_init__", "__del__", "run", "__set_name__",
-              "__prepare__")
-"""Methods that run when a class is called: construction, finalization, and `run` (a
-setuptools command class or a thread subclass, which its caller starts)."""
+              "__prepare__", *OPERATOR_RUNS)
+"""Methods that run when a class is called: construction, finalization, `run` (a
+setuptools command class or a thread subclass, which its caller starts) and the operator
+methods (`OPERATOR_RUNS`)."""
+
+
+METACLASS_BASES = frozenset({"type", "builtins.type", "abc.ABCMeta", "ABCMeta",
+                             "enum.EnumMeta", "enum.EnumType"})
+
+
+def _class_runs(ff: FileFacts, name: str) -> tuple[str, ...]:
+    """`CLASS_RUNS`, and `__call__` for a metaclass: calling a class made by it
+    (`C()`) runs the metaclass's `__call__`."""
+    if any(base in METACLASS_BASES for base in ff.classes.get(name, ())):
+        return (*CLASS_RUNS, "__call__")
+    return CLASS_RUNS
 
 
 def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
@@ -1808,7 +2004,7 @@ def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
         if root.endswith(".*"):
             found = [k for k in ff.calls if k.startswith(root[:-1])]
         elif root in ff.classes:
-            found = [f"{root}.{m}" for m in CLASS_RUNS if f"{root}.{m}" in ff.calls]
+            found = [f"{root}.{m}" for m in _class_runs(ff, root) if f"{root}.{m}" in ff.calls]
         else:
             continue
         for key in found:
@@ -1828,7 +2024,8 @@ def reachable(ff: FileFacts, roots: Sequence[str] = (MODULE,)) -> set[str]:
             # thread, its run method); its other methods run only when something calls them
             # (`obj.send()` is an edge by name), not because the class was made or handed on.
             if callee in ff.classes:
-                targets += [f"{callee}.{m}" for m in CLASS_RUNS if f"{callee}.{m}" in ff.calls]
+                targets += [f"{callee}.{m}" for m in _class_runs(ff, callee)
+                            if f"{callee}.{m}" in ff.calls]
             for target in targets:
                 if target not in seen:
                     seen.add(target)

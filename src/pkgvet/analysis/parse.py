@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pkgvet.analysis.facts import (
+    ENV_LAUNCHERS,
     MODULE,
     Catalog,
     FileFacts,
@@ -17,7 +18,7 @@ from pkgvet.analysis.facts import (
     text_facts,
 )
 from pkgvet.analysis.graph_scan import graph_facts
-from pkgvet.analysis.prefilter import has_ingredient
+from pkgvet.analysis.prefilter import folded, has_ingredient
 from pkgvet.analysis.reexports import expander, names_capability, star_capability
 from pkgvet.package import Package, PackageFile
 from pkgvet.readers.decoding import literal_layers
@@ -76,15 +77,65 @@ _TYPE_PARAMS = re.compile(
 
 
 def _parse_newer_syntax(text: str) -> ast.Module | None:
-    if "type " not in text and "[" not in text:
-        return None
-    shimmed = _TYPE_PARAMS.sub(r"\1", _TYPE_ALIAS.sub(r"\1\2 =", text))
+    shimmed = text
+    if "type " in text or "[" in text:
+        shimmed = _TYPE_PARAMS.sub(r"\1", _TYPE_ALIAS.sub(r"\1\2 =", text))
+    if "f'" in shimmed or 'f"' in shimmed or "F'" in shimmed or 'F"' in shimmed:
+        shimmed = _F_LINE.sub(lambda m: _requote(m.group()), shimmed)
     if shimmed == text:
         return None
     try:
         return ast.parse(shimmed)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+# Python 3.12's f-strings (PEP 701) may reuse their own quote and hold backslashes inside
+# the braces (`f"{cfg["a"]}"`, `f"{'\n'.join(x)}"`), which this parser refuses: a whole
+# module would fall to the text scan, where nothing is folded. Rewritten in place, character
+# for character, on one-line f-strings: the quote inside the braces becomes the other quote,
+# a backslash there becomes a space (a literal's value changes, never the code's shape).
+_F_LINE = re.compile(r"^[^\n]*(?<![\w])[rRbB]?[fF][rR]?['\"][^\n]*$", re.M)
+_F_START = re.compile(r"(?<![\w'\"])[rR]?[fF][rR]?(['\"])")
+
+
+def _requote(line: str) -> str:
+    out: list[str] = []
+    at = 0
+    while (m := _F_START.search(line, at)) is not None:
+        quote = m.group(1)
+        other = "'" if quote == '"' else '"'
+        out.append(line[at:m.end()])
+        i, depth = m.end(), 0
+        while i < len(line):
+            c = line[i]
+            if depth == 0:
+                if c == quote:
+                    break
+                if c == "\\":
+                    out.append(line[i:i + 2])
+                    i += 2
+                    continue
+                if c == "{" and line[i + 1:i + 2] != "{":
+                    depth = 1
+                elif c == "{":
+                    out.append("{{")
+                    i += 2
+                    continue
+            elif c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+            elif c == quote:
+                c = other
+            elif c == "\\":
+                c = " "
+            out.append(c)
+            i += 1
+        out.append(line[i:i + 1])
+        at = i + 1
+    out.append(line[at:])
+    return "".join(out)
 
 
 _PYTHON_C = re.compile(r"""python[0-9.]*(?:\.exe)?\s+-c\s+(["'])(.+?)\1""", re.DOTALL)
@@ -277,8 +328,9 @@ def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
         result = light.get(f.relpath)
         if isinstance(result, FileFacts):
             return result
-        result = graph_facts(text)
-        if not _reexported_capability(pkg, f.relpath, result, text):
+        result = graph_facts(folded(text))
+        if not _runs_a_program(result, text) \
+                and not _reexported_capability(pkg, f.relpath, result, text):
             light[f.relpath] = result
             return result
         ingredients = pkg.memo.setdefault("ingredient", {})
@@ -286,6 +338,48 @@ def file_facts(pkg: Package, f: PackageFile) -> FileFacts | None:
         ingredients[f.relpath] = True
     full = parsed(pkg, f)
     return full.facts if full is not None else None
+
+
+PROCESS_MODULES = frozenset({"os", "subprocess", "pty", "posix", "nt", "_posixsubprocess",
+                             "_winapi", "commands", "asyncio"})
+
+
+_PROCESS_VALUE = re.compile(
+    r"\.(?:system|popen|Popen|call|check_call|check_output|getoutput|spawn\w*|exec[lv]\w*|"
+    r"posix_spawnp?|fork_exec)\b(?![ \t]*\()")
+"""A process function named as a value, not called where it is named (`run = os.system`,
+handed to a thread, a pool, partial, map)."""
+
+
+_GETATTR_OS = re.compile(r"getattr\s*\(\s*(?:os|asyncio)\s*,")
+
+
+def _runs_a_program(light: FileFacts, text: str) -> bool:
+    """Whether a graph-scanned file calls a function that starts a process (`os.system`,
+    `subprocess.call`...) or one that runs what an environment setting names
+    (`webbrowser.open`, `breakpoint()`, `pydoc.pager`). The process words alone do not make
+    a file worth the full parse (they are everywhere), but in a file the package graph
+    reaches, what the command is decides the grade, and a command built from pieces
+    (`"c" + "url ... | sh"`) holds no word of its own: only folding its argument shows it."""
+    cat = catalog()
+    if any("process" in cat.caps_for(dotted) or dotted in ENV_LAUNCHERS
+           for called in light.qualified_calls.values() for dotted in called):
+        return True
+    if any("process" in cat.caps_for(target) for _, target, _ in light.imports):
+        return True  # `from os import system as run`
+    simple = set().union(*light.calls.values()) if light.calls else set()
+    if simple & {"breakpoint", "help"}:
+        return True
+    tops = {target.partition(".")[0] for _, target, _ in light.imports}
+    if not tops & PROCESS_MODULES:
+        return False
+    # `getattr(subprocess, "ca" + "ll")`: a process module's function by a built name (os
+    # and asyncio, imported by most modules for other things, only when getattr reads
+    # them by name); `Thread(target=os.system, args=(cmd,))`: handed on
+    if "getattr" in simple and (tops & (PROCESS_MODULES - {"os", "asyncio"})
+                                or _GETATTR_OS.search(text) is not None):
+        return True
+    return _PROCESS_VALUE.search(text) is not None
 
 
 def _reexported_capability(pkg: Package, rel: str, light: FileFacts, text: str) -> bool:

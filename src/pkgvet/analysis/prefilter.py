@@ -8,7 +8,9 @@ that no entry point reaches.
 
 from __future__ import annotations
 
+import ast
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Protocol
 
@@ -51,6 +53,10 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "interactiveconsole",
         "interactiveinterpreter",
         "pyrun_",
+        # `exec (code)`, `exec \<newline> (code)`: space or a continued line before the
+        # parenthesis (counted only in that form, `_SPACED_CALL`)
+        "exec ", "exec\t", "exec\\", "eval ", "eval\t", "eval\\",
+        "compile ", "compile\t", "compile\\",
     ),
     "decode": _words(
         "b64decode",
@@ -105,6 +111,11 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "xmlrpc",
         "open_connection",
         "imaplib",
+        "multiprocessing.connection",
+        "httphandler",
+        "datagramhandler",
+        "poplib",
+        "create_connection",
     ),
     "proc": _words(
         "subprocess",
@@ -250,6 +261,7 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "__builtins__",
         "__builtin__",
         "getattr(builtins",
+        "builtins",  # counted only as a value: `getattr (builtins, n)` (`_BUILTINS_VALUE`)
         "__pyarmor__",
         "pyarmor_runtime",
         "pytransform",
@@ -276,6 +288,89 @@ def _screen() -> tuple[Words, dict[str, str]]:
         for word in words:
             group_of[word] = group
     return Words([*group_of, *_REACH_WORDS]), group_of
+
+
+def folded(text: str) -> str:
+    """The text with its names spelled as the parser reads them. Python folds every
+    identifier by NFKC (PEP 3131): `ｅｘｅｃ`, `𝐞𝐱𝐞𝐜` and `exec` are one name, `ｏｓ.ｓｙｓｔｅｍ`
+    is `os.system`, so a screen that looks for `exec(` in the raw text never sees the first
+    two, and a file it skips is never graded. ASCII text (nearly every file) and text that
+    NFKC leaves as it is are returned as they are, after one scan in C each; string
+    literals fold too, which only lets a screen see a few more words. Lines stay where they
+    were (no character folds to a line break)."""
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text
+    return unicodedata.normalize("NFKC", text)
+
+
+_HIDDEN_GROUPS = frozenset({"exec", "proc", "net", "secret", "decode"})
+
+
+def _folds_to_name_char(c: str) -> bool:
+    if c.isascii():
+        return False
+    plain = unicodedata.normalize("NFKC", c)
+    return plain.isascii() and (plain.isalnum() or plain == "_")
+
+
+def compat_spelled(text: str, tree: ast.Module) -> tuple[int, str] | None:
+    """A capability word (exec, a process, network, secret or decoding word, or a way to reach
+    one by name) that the file writes only in compatibility characters, which Python folds
+    to ASCII names (`ｅｘｅｃ(`, `𝐨𝐬.𝐬𝐲𝐬𝐭𝐞𝐦(`): the line and the word. No one writes code
+    this way but to hide a name from readers and word screens. A word counts only on a line
+    where a name of the syntax tree (not a string or a comment: a full-width conversion
+    table documents `ｅｘｅｃ → exec`) is spelled in characters that fold to ASCII."""
+    plain = folded(text)
+    if plain is text:
+        return None
+    raw = set(_present(text.lower()))
+    lower = plain.lower()
+    group_of = _screen()[1]
+    checked: dict[str, bool] = {}
+    spelled: set[int] | None = None
+    for word in _present(lower):
+        if word in raw or (group_of.get(word) not in _HIDDEN_GROUPS and word not in _REACH_SET):
+            continue
+        if not _counts(word, lower, checked):
+            continue
+        if spelled is None:
+            spelled = _compat_name_lines(text, tree)
+            if not spelled:
+                return None
+        at = lower.find(word)
+        while at >= 0:
+            line = lower.count("\n", 0, at) + 1
+            if line in spelled:
+                return line, word
+            at = lower.find(word, at + 1)
+    return None
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _compat_name_lines(text: str, tree: ast.Module) -> set[int]:
+    """Lines holding a name (a variable, an attribute, an imported name) whose source
+    spelling differs from the name Python reads and folds to ASCII. Walks the tree once,
+    only for the rare files NFKC changes."""
+    lines = _LINE_BREAK.split(text)
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        start: int | None
+        if isinstance(node, ast.Name | ast.alias):
+            start, end = node.col_offset, node.end_col_offset
+        elif isinstance(node, ast.Attribute) and node.value.end_lineno == node.end_lineno:
+            start, end = node.value.end_col_offset, node.end_col_offset
+        else:
+            continue
+        line = node.end_lineno or node.lineno
+        if line in out or line > len(lines) or start is None or end is None:
+            continue
+        raw = lines[line - 1].encode("utf-8", "surrogatepass")[start:end].decode(
+            "utf-8", "replace")
+        if any(map(_folds_to_name_char, raw)):
+            out.add(line)
+    return out
 
 
 def _present(lower: str) -> list[str]:
@@ -379,6 +474,20 @@ for _module in ("aiohttp", "httpx", "socket", "websocket", "ftplib", "smtplib", 
 _CODE_FORM["import requests"] = _NamedBeyondImport("requests")
 
 
+class _LoggingSender:
+    """logging's network handlers (`HTTPHandler`, `DatagramHandler`) count only where the
+    file names `logging.handlers`: HTTP client libraries name their own `HTTPHandler`
+    classes in every module (litellm's `AsyncHTTPHandler`)."""
+
+    _NAME = re.compile(r"(?<![\w])(?:http|datagram)handler\b")
+
+    def search(self, lower: str) -> bool:
+        return "logging.handlers" in lower and self._NAME.search(lower) is not None
+
+
+_CODE_FORM["httphandler"] = _CODE_FORM["datagramhandler"] = _LoggingSender()
+
+
 def _bare_name_form(word: str) -> re.Pattern[str]:
     """`exec` or `eval` as a whole name beside the word's punctuation (`= exec`, `[eval`):
     `= execution` and `pod_exec,` name neither."""
@@ -452,6 +561,7 @@ def needs_full_pass(text: str, strong_only: bool = False,
     """Cheap test: could this file hold a combination worth a full parse? For tests, docs and
     examples (`strong_only`) only the ingredients that are suspicious on their own count.
     `hit`: the file's `_groups`, when the caller has them already."""
+    text = folded(text)
     if hit is None:
         hit = _groups(text.lower())
     if hit & {"cmd", "persist", "endpoint", "obfuscation"}:
@@ -487,6 +597,7 @@ _REACH_WORDS = (
     "[exec", "exec]", "exec}", "exec.__", "[eval", "eval]", "eval}", "eval.__",
     "addaudithook", "meta_path", "path_hooks", "codecs.register", "settrace", "setprofile",
     "zipimport", "register_at_fork", "sys.modules[", "prot_exec", "cfunctype",
+    "__dict__", "globals",  # with blanks before the bracket (`_SPACED_LOOKUP`)
 )
 """Ways to reach a capability by name that the combination groups do not list."""
 
@@ -494,6 +605,24 @@ _REACH_WORDS = (
 for _word in (*_REACH_WORDS, *_PREFILTER["exec"]):
     if not _word.endswith("(") and re.sub(r"[^a-z]", "", _word) in ("exec", "eval"):
         _CODE_FORM.setdefault(_word, _bare_name_form(_word))
+
+_SPACED_CALL = re.compile(r"(?<![\w.])(?:exec|eval|compile)[ \t]*(?:\\\r?\n[ \t]*)*\(")
+"""exec, eval or compile called with blanks or a continued line before the parenthesis."""
+for _word in ("exec ", "exec\t", "exec\\", "eval ", "eval\t", "eval\\",
+              "compile ", "compile\t", "compile\\"):
+    _CODE_FORM[_word] = _SPACED_CALL
+
+_BLANK = r"[ \t]*(?:\\\r?\n[ \t]*)*"
+_CODE_FORM["builtins"] = re.compile(
+    rf"(?:getattr|vars){_BLANK}\({_BLANK}builtins\b|(?<![\w.])builtins{_BLANK}\.{_BLANK}__dict__")
+"""The builtins module as a value: `getattr (builtins, name)`, `vars (builtins)`,
+`builtins.__dict__` (not `builtins.open` in a test's mock)."""
+_CODE_FORM["__dict__"] = re.compile(rf"__dict__{_BLANK}\[")
+_CODE_FORM["globals"] = re.compile(
+    rf"(?<![\w.])globals{_BLANK}\({_BLANK}\){_BLANK}\["
+    r"(?![ \t]*[\"']__(?!builtins__)\w+__[\"'][ \t]*\])")
+"""A namespace looked up by a key, also with blanks before the bracket
+(`globals ()["__builtins__"]`); `globals ()["__file__"]` reaches nothing."""
 
 INGREDIENT_GROUPS = frozenset(_PREFILTER) - {"decode", "proc", "chmod"}
 _REACH_SET = frozenset(_REACH_WORDS)
@@ -504,6 +633,7 @@ def has_ingredient(text: str) -> bool:
     to reach one by name (exec, getattr, builtins, globals(), inspect, threads...). A file of
     the package graph without any holds no fact to grade; the graph needs only its imports
     and calls (`graph_scan.graph_facts`), not a full parse. Folder names play no part here."""
+    text = folded(text)
     lower = text.lower()
     present = _present(lower)
     checked: dict[str, bool] = {}

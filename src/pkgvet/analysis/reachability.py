@@ -60,6 +60,9 @@ class Reach:
     opened: Mapping[str, Phase]
     """Files (any kind) that install- or import-time code opens, runs or loads."""
     exhausted: bool = False
+    hooked: Mapping[str, str] = field(default_factory=dict)
+    """Files not named like Python that a module imports through a finder it installs
+    itself -> that module (`_hooked_imports`)."""
 
 
 @dataclass(slots=True)
@@ -69,6 +72,7 @@ class _State:
     scopes: dict[str, set[str]] = field(default_factory=dict)
     whole: set[str] = field(default_factory=set)
     opened: dict[str, Phase] = field(default_factory=dict)
+    hooked: dict[str, str] = field(default_factory=dict)
     queue: list[str] = field(default_factory=list)
     steps: int = 0
 
@@ -230,6 +234,12 @@ class _Index:
             return self.by_name[target]
         if loose:
             found = self.by_tail.get(target, [])
+            if not found and "." in target and any(
+                    target.partition(".")[0] == own.partition(".")[0]
+                    for own in module_names(importer)):
+                # a package that extends its `__path__` finds its own submodules in other
+                # folders: `pkg.helpers` in `pkg_data/helpers.py`
+                found = self.by_tail.get(target.rpartition(".")[2], [])
             if len(found) == 1:
                 return found[0]
             folder = importer.rpartition("/")[0]
@@ -640,7 +650,8 @@ def _compute(pkg: Package) -> Reach:
              for f in pkg.python_files}
     roots = {rel: frozenset(s) for rel, s in state.scopes.items()}
     return Reach(phase=phase, reached=dict(state.why), whole=frozenset(state.whole),
-                 roots=roots, opened=dict(state.opened), exhausted=exhausted)
+                 roots=roots, opened=dict(state.opened), exhausted=exhausted,
+                 hooked=dict(state.hooked))
 
 
 def _mark(state: _State, rel: str, phase: Phase, why: str, scopes: set[str],
@@ -666,7 +677,7 @@ def _walk(pkg: Package, state: _State, index: _Index) -> bool:
     changes nothing). A file whose phase or wholeness changed, or whose facts were
     replaced (a full parse after the graph scan), is followed again from every scope."""
     followed: dict[str, tuple[Phase, bool, FileFacts, set[str]]] = {}
-    sys_path: dict[str, bool] = {}
+    head_words: dict[str, tuple[bool, bool]] = {}
     while state.queue:
         rel = state.queue.pop()
         state.steps += 1
@@ -693,11 +704,15 @@ def _walk(pkg: Package, state: _State, index: _Index) -> bool:
             if live <= done:
                 continue
         followed[rel] = (phase, whole, ff, live | done)
-        edits = sys_path.get(rel)
-        if edits is None:
+        words = head_words.get(rel)
+        if words is None:
             head = (f.text() or "")[:200_000]
-            edits = sys_path[rel] = "sys.path" in head or "zipimport" in head
-        _follow(pkg, state, index, rel, ff, live, phase, why, whole or edits, done)
+            words = head_words[rel] = (
+                "sys.path" in head or "zipimport" in head or "__path__" in head,
+                "path_hooks" in head or "meta_path" in head)
+        _follow(pkg, state, index, rel, ff, live, phase, why, whole or words[0], done)
+        if words[1]:
+            _hooked_imports(pkg, state, index, rel, ff, live, phase)
     return False
 
 
@@ -743,6 +758,27 @@ def _follow(pkg: Package, state: _State, index: _Index, rel: str, ff: FileFacts,
             other = pkg.get(candidate)
             if other is not None and other.is_python and scope in exec_scopes:
                 _mark(state, candidate, phase, why, {MODULE, MAIN}, whole=True)
+
+
+def _hooked_imports(pkg: Package, state: _State, index: _Index, rel: str, ff: FileFacts,
+                    live: set[str], phase: Phase) -> None:
+    """A module that installs its own finder (`sys.path_hooks`, `sys.meta_path`: a
+    `FileFinder.path_hook((SourceFileLoader, [".dat"]))`) decides which files an import
+    loads: `import telemetry_cfg` can run `blobs/telemetry_cfg.dat`. Its imports that name
+    no Python module are read as the package files of that name, whatever their extension,
+    executed in this phase: the carried-payload reader scans them as Python (`Reach.hooked`)."""
+    by_base = _by_base_name(pkg)
+    for scope, target, _ in ff.imports:
+        if scope not in live or index.resolve(target, rel, True) is not None:
+            continue
+        last = target.rpartition(".")[2]
+        if not last.isidentifier():
+            continue
+        for base, rels in by_base.items():
+            if base.startswith(last + ".") and not base.endswith((".py", ".pyw")):
+                for candidate in rels[:4]:
+                    state.opened.setdefault(candidate, phase)
+                    state.hooked.setdefault(candidate, rel)
 
 
 def _parents(pkg: Package, state: _State, rel: str, phase: Phase, why: str) -> None:

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pkgvet.analysis.prefilter import folded
 from pkgvet.package import Package
 
 MAX_HOPS = 6
@@ -156,7 +157,7 @@ class Expander:
         if not isinstance(found, dict):
             f = self.pkg.get(rel)
             text = f.text() if f is not None else None
-            found = _bindings(text or "")
+            found = _bindings(folded(text or ""))
             memo[rel] = found
         return found
 

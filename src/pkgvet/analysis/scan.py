@@ -18,7 +18,7 @@ from pkgvet.analysis.facts import MAIN, MODULE, Fact, FileFacts
 from pkgvet.analysis.flows import Group, auto_groups, group_for
 from pkgvet.analysis.grading import Emit, Where, grade_endpoints, grade_group
 from pkgvet.analysis.parse import CODE_HINT, ingredient, parsed
-from pkgvet.analysis.prefilter import needs_full_pass, odd_shape
+from pkgvet.analysis.prefilter import compat_spelled, needs_full_pass, odd_shape
 from pkgvet.analysis.reachability import context_of, reach
 from pkgvet.model import Confidence, Context, Finding, Phase, Severity
 from pkgvet.package import Package, PackageFile
@@ -185,6 +185,11 @@ def _hidden_code(text: str, tree: ast.Module | None) -> re.Match[str] | None:
 
 
 def _file_level(text: str, phase: Phase, emit: Emit, tree: ast.Module | None) -> None:
+    if tree is not None and (spelled := compat_spelled(text, tree)) is not None:
+        line, word = spelled
+        emit("PV360", Fact("compat_name", line, MODULE, word),
+             Severity.CRITICAL if phase in AUTO else Severity.HIGH, Confidence.HIGH, phase,
+             f"{word.strip()!r} written in compatibility characters")
     if _names_obfuscator(text) and (m := _PYARMOR.search(text)):
         line = text.count("\n", 0, m.start()) + 1
         emit("PV206", Fact("pyarmor", line, MODULE, m.group(0)), Severity.HIGH,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pkgvet.analysis.aho import Words
+from pkgvet.analysis.prefilter import folded
 from pkgvet.readers.decoding import Step
 
 MAX_SOURCE = 2 * 1024 * 1024
@@ -614,7 +615,10 @@ def scan_file(text: str, relpath: str, tree: ast.Module | None = None,
     """Every load of carried bytes in one Python file, and the names of the file's functions
     that run when the module runs (see `top_level_calls`); nothing when it does not parse.
     `tree`: `ast.parse(text)`, when the caller has it already; `parse`: how to get it, asked
-    only when the file names a loader and a sink (the package's shared parse)."""
+    only when the file names a loader and a sink (the package's shared parse). The text is
+    read with its names folded as the parser folds them (full-width `pickle.load` is
+    `pickle.load`)."""
+    text = folded(text)
     if len(text) > MAX_SOURCE or not _worth_parsing(text):
         return [], frozenset()
     if tree is None and parse is not None:

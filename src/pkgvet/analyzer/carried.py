@@ -260,6 +260,14 @@ class _Run:
                     continue
                 phase = loader_phase(self.pkg, f.relpath, ld.scope, top)
                 self.loaded.setdefault(target.relpath, []).append(_Loaded(ld, phase, f))
+        graph = reach(self.pkg)
+        for rel, importer in graph.hooked.items():
+            # a module installs its own finder and imports this file as a module
+            loader = self.pkg.get(importer)
+            if loader is not None and rel not in self.loaded:
+                ld = Load("exec", importer, 1, MODULE, "sys.path_hooks", (rel,), (),
+                          frozenset({"file"}), ())
+                self.loaded[rel] = [_Loaded(ld, graph.opened.get(rel, Phase.RUNTIME), loader)]
 
     def _resolve(self, loader: PackageFile, ld: Load) -> PackageFile | None:
         folder = PurePosixPath(loader.relpath).parent
