@@ -27,6 +27,7 @@ from typing import ClassVar
 from ahocorasick_rs import AhoCorasick
 
 from pkgvet.analysis.aho import find
+from pkgvet.analysis.clitools import browser_opener, credential_cli, destructive
 from pkgvet.analysis.names import BUILTIN_NAMES, Folder
 from pkgvet.readers.pickle_ops import dangerous_global, literal_pickle
 
@@ -269,6 +270,7 @@ SUSPICIOUS_METHODS = {
     "system": "process",
     "popen": "process",
     "startfile": "process",
+    "memfd_create": "memfd",
 }
 NETWORK_READ_ATTRS = frozenset(
     {"read", "text", "content", "json", "readlines", "recv", "iter_content"}
@@ -1081,6 +1083,9 @@ class Collector(ast.NodeVisitor):
             if len(pieces) >= 2:
                 for sep in ("/", "\\"):
                     self._literal(sep + sep.join(pieces), line, col, decoded=True)
+        if qualified in ("shutil.rmtree", "os.removedirs") and node.args \
+                and _home_or_root(node.args[0]):
+            self.out.add("wipe", line, self.scope, qualified, col)
         if qualified in BACKGROUND:
             self.out.add("background", line, self.scope, qualified, col)
         if qualified in CODE_READS:
@@ -1149,6 +1154,10 @@ class Collector(ast.NodeVisitor):
             elif isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) \
                     and value.value.id in ("self", "cls"):
                 self.out.calls.setdefault(self.scope, set()).add(value.attr)
+            elif isinstance(value, ast.Attribute) and isinstance(value.value, ast.Call) \
+                    and isinstance(value.value.func, ast.Name):
+                # `Timer(1, Bot().poll)`: a method of an instance made on the spot.
+                self.out.calls.setdefault(self.scope, set()).add(value.attr)
         for kw in node.keywords:
             if kw.arg == "cmdclass":
                 for sub in ast.walk(kw.value):
@@ -1165,7 +1174,15 @@ class Collector(ast.NodeVisitor):
             self.out.add("file_write", line, self.scope, label, col)
         if "process" in caps:
             self._ran_scripts(node)
-            tool = _network_tool(node)
+            words, built, computed = _process_words(node)
+            tool = _network_tool(words, built) or browser_opener(words, built or computed)
+            cred = credential_cli(words)
+            wipe = destructive(words)
+            if wipe:
+                self.out.add("wipe", line, self.scope, wipe, col)
+            if cred:
+                # `gcloud auth print-access-token`, `gh auth token`: the output is a credential.
+                self.out.add("cloud_creds", line, self.scope, cred, col)
             if tool:
                 # `curl -F k=@~/.ssh/id_rsa`, `nslookup <built name>`, `nc host`: the process
                 # is the network send.
@@ -1541,9 +1558,23 @@ UPLOAD_FLAGS = frozenset({"-d", "--data", "--data-binary", "--data-raw", "--data
                           "--body-data", "--body-file"})
 
 
-def _network_tool(node: ast.Call) -> str:
-    """A process call that sends data with a network tool: curl or wget with an upload flag,
-    nc/scp and friends, or a DNS/ping lookup of a name built from data."""
+def _home_or_root(arg: ast.expr) -> bool:
+    """`os.path.expanduser("~")`, `Path.home()`, `"/"`, `"C:\\"`: the whole home folder or
+    the file system's root, not a folder inside it."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value.rstrip("/\\") in ("", "~", "$HOME") or bool(
+            re.fullmatch(r"[A-Za-z]:[/\\]?", arg.value))
+    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute):
+        if arg.func.attr == "home" and not arg.args:
+            return True
+        if arg.func.attr in ("expanduser", "expandvars") and len(arg.args) == 1:
+            return _home_or_root(arg.args[0])
+    return False
+
+
+def _process_words(node: ast.Call) -> tuple[list[str], bool, bool]:
+    """The words of a process call's literals; whether a piece is built (f-string,
+    concatenation); whether an argument is computed (any name or call)."""
     words: list[str] = []
     built = False
     for seen, sub in enumerate(ast.walk(node)):
@@ -1553,6 +1584,15 @@ def _network_tool(node: ast.Call) -> str:
             words.extend(sub.value.split()[:40])
         elif isinstance(sub, (ast.JoinedStr, ast.BinOp, ast.FormattedValue)):
             built = True
+    first = node.args[0] if node.args else None
+    rest = first.elts[1:] if isinstance(first, (ast.List, ast.Tuple)) else node.args[1:]
+    computed = any(not isinstance(a, (ast.Constant, ast.Starred)) for a in rest)
+    return words, built, computed
+
+
+def _network_tool(words: list[str], built: bool) -> str:
+    """A process call that sends data with a network tool: curl or wget with an upload flag,
+    nc/scp and friends, or a DNS/ping lookup of a name built from data."""
     if not words:
         return ""
     first = words[0].rsplit("/", 1)[-1].lower()

@@ -93,6 +93,11 @@ SERVICES: dict[str, tuple[str, ...]] = {
 """Token environment variables and the services they are issued for."""
 
 
+METADATA_HOST = re.compile(r"^(169\.254\.169\.254|metadata\.google\.internal|metadata|"
+                           r"fd00:ec2::254|100\.100\.100\.200)$", re.IGNORECASE)
+"""Hosts of the cloud metadata services."""
+
+
 BACKDOOR = re.compile(r"authorized_keys|pip[/\\]pip\.(conf|ini)$|[/\\]pip\.conf$|"
                       r"\.pydistutils\.cfg|\.condarc$")
 """Files that, once written, let someone in or redirect every later install: a key added to
@@ -285,10 +290,19 @@ def grade_group(
         )
     send = _has(facts, "send", "dns_exfil")
     # Download -> write -> run.
+    # Bytes put in an anonymous in-memory file (memfd_create) and run from there
+    # (/proc/self/fd/N, fexecve): downloaded, decoded or carried code that never touches the
+    # disk, which is the only reason to run a program from memory.
+    memfd = _first(facts, "memfd")
+    if memfd is not None and _has(facts, "process", "exec") and _has(
+            facts, "download", "network", "blob", "deserialize", *HIDING):
+        emit("PV301", memfd, crit_or(Severity.HIGH), Confidence.MEDIUM, phase,
+             "runs bytes from an anonymous in-memory file (memfd)")
+    # A downloaded file is run by a process, or loaded as a native library or as a module.
     if (
         _has(facts, "download", "network")
         and _has(facts, "write")
-        and _has(facts, "chmod", "process")
+        and _has(facts, "chmod", "process", "native_load", "dynamic_import")
     ):
         endpoint = _has(file_facts, "lit:bad_endpoint", "lit:payload_url") or _raw_ip(file_facts)
         # At import nothing has a reason to download, save and run. At install a build script
@@ -443,7 +457,13 @@ def grade_group(
     cloud = _first(facts, "lit:cloud_metadata")
     if cloud is not None and auto and _has(facts, "send", "download", "process"):
         # Cloud SDKs and telemetry read instance identity once imported; pip has no reason to.
-        if phase is Phase.INSTALL:
+        # What the metadata service answered (the instance role's keys, a service-account
+        # token), sent on to another host, is theft whoever runs it.
+        elsewhere = [f for f in facts if f.cap == "url" and not METADATA_HOST.search(f.detail)]
+        if elsewhere and send:
+            emit("PV312", cloud, Severity.CRITICAL, Confidence.MEDIUM, phase,
+                 f"the answer can go on to {elsewhere[0].detail}")
+        elif phase is Phase.INSTALL:
             emit("PV312", cloud, Severity.HIGH, Confidence.HIGH, phase)
         else:
             emit("PV312", cloud, Severity.MEDIUM, Confidence.LOW, phase)
@@ -469,6 +489,13 @@ def grade_group(
         # import nothing has a reason to.
         emit("PV308", _first(facts, "exec_memory"), Severity.CRITICAL if auto else Severity.LOW,
              Confidence.MEDIUM if auto else Confidence.LOW, phase)
+
+    # Wiping the home folder or a disk, or stopping the machine: nothing installed or
+    # imported has a reason to; a user's admin tool may do it when asked.
+    wipe = _first(facts, "wipe")
+    if wipe is not None:
+        emit("PV350", wipe, crit_or(Severity.LOW), Confidence.MEDIUM if auto else
+             Confidence.LOW, phase, wipe.detail)
 
     # Persistence.
     persist = _first(facts, "lit:persistence")

@@ -246,6 +246,23 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "repl.co",
         "glitch.me",
     ),
+    # Command lines and calls that wipe the home folder or a disk or stop the machine
+    # (clitools.DESTRUCTIVE, facts' `wipe`): only their specific shapes, never `rmtree(`.
+    "wipe": _words(
+        "'shutdown ",
+        '"shutdown ',
+        "'shutdown'",
+        '"shutdown"',
+        "poweroff",
+        "vssadmin",
+        "mkfs",
+        "rm -rf /",
+        "rm -rf ~",
+        "rmtree(os.path.expanduser",
+        "rmtree(path.home",
+        "rmtree(pathlib.path.home",
+        "rmtree(expanduser",
+    ),
     "obfuscation": _words(
         "__builtins__",
         "__builtin__",

