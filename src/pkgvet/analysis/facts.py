@@ -1100,6 +1100,12 @@ class Collector(ast.NodeVisitor):
                 self._attribute_store(target, node.args[2], line)
         if simple == "getattr" and node.args and self._is_builtins(node.args[0]):
             self.out.add("builtins_access", line, self.scope, "getattr(builtins, ...)", col)
+        if isinstance(node.func, ast.Name) and simple == "int" and len(node.args) == 2 \
+                and isinstance(node.args[1], ast.Constant) and node.args[1].value == 2 \
+                and not isinstance(node.args[0], ast.Constant):
+            # `int(bits, 2)` over text built at run time: bits spelled as characters (tabs and
+            # spaces, zero-width marks) read back into bytes, a decoder like b64decode.
+            self.out.add("decode", line, self.scope, "int(..., 2)", col)
         if simple == "join" and node.args and _mentions_chr(node.args[0]):
             self.out.add("chr_join", line, self.scope, "''.join(chr(...))", col)
         # `child_env.update(os.environ)` merges the environment into the mapping a child

@@ -76,6 +76,7 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "urlretrieve",
         "requests.",
         "import requests",
+        "from requests import",
         "httpx",
         "http.client",
         "httplib",
