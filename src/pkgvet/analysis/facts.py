@@ -1332,6 +1332,10 @@ class Collector(ast.NodeVisitor):
                 sources |= self._sources(arg, scope, 0)
             for src in sorted(_for_sink(sources, kind)):
                 self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
+            if kind == "net":
+                held = self._held_secret(call, scope)
+                if held:
+                    self.out.add("held_secret", call.lineno, scope, held, call.col_offset)
         self._wrappers()
         if any(f.cap == "dns" for f in self.out.facts):
             # A function returning resolver answers packed into bytes hands DNS-carried
@@ -1342,6 +1346,58 @@ class Collector(ast.NodeVisitor):
                         self.out.add("returns:dns_answer", getattr(value, "lineno", 0), key,
                                      "returns resolver answers as bytes")
                         break
+
+    def _held_secret(self, call: ast.Call, scope: str) -> str:
+        """`requests.post("https://fixed.host/x", json={"ak": cfg.access_key_id, "secret":
+        cfg.access_key_secret})`: a send to a URL written in the code whose body carries a
+        value named like a signing secret or a wallet key that the program holds (a
+        constructor's argument, a config attribute). Clients sign with such secrets; they do
+        not send them. OAuth `client_secret` and passwords go to login endpoints and do not
+        count. Returns the value's name, or ''."""
+        target = call.args[0] if call.args else next(
+            (k.value for k in call.keywords if k.arg == "url"), None)
+        if isinstance(target, ast.JoinedStr) and target.values:
+            target = target.values[0]
+        elif isinstance(target, ast.BinOp):
+            target = target.left
+        if not (isinstance(target, ast.Constant) and isinstance(target.value, str)
+                and target.value.startswith(("http://", "https://"))):
+            return ""
+        values: list[ast.expr] = [*call.args[1:], *(k.value for k in call.keywords)]
+        seen = 0
+        while values and seen < 120:
+            node = values.pop()
+            seen += 1
+            if isinstance(node, ast.Name):
+                if HELD_SECRET.search(node.id):
+                    return node.id
+                assigned = self.assignments.get((scope, node.id)) or []
+                if len(assigned) == 1:
+                    values.append(assigned[0])
+            elif isinstance(node, ast.Attribute):
+                if HELD_SECRET.search(node.attr):
+                    return node.attr
+            elif isinstance(node, ast.Dict):
+                values.extend(v for v in node.values if v is not None)
+            elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+                values.extend(node.elts)
+            elif isinstance(node, ast.JoinedStr):
+                values.extend(v.value for v in node.values if isinstance(v, ast.FormattedValue))
+            elif isinstance(node, ast.Call):
+                # Through calls that carry their argument on (`json.dumps(d).encode()`,
+                # `b64encode`), not through those that turn it into something else (an
+                # HMAC signature, a hash).
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else (
+                    func.id if isinstance(func, ast.Name) else "")
+                if name in CARRIERS:
+                    values.extend(node.args)
+                    values.extend(k.value for k in node.keywords)
+                    if isinstance(func, ast.Attribute):
+                        values.append(func.value)
+            elif isinstance(node, ast.BinOp):
+                values.extend((node.left, node.right))
+        return ""
 
     def _wrappers(self) -> None:
         """`run = lambda s: exec(s)`, `def go(c): os.system(c)`: a function that hands its
@@ -1555,6 +1611,19 @@ OPENERS = frozenset({"builtins.open", "io.open", "codecs.open", "runpy.run_path"
                      "builtins.execfile", "pathlib.Path", "imp.load_source",
                      "importlib.machinery.SourceFileLoader",
                      "importlib.util.spec_from_file_location"})
+
+
+HELD_SECRET = re.compile(
+    r"(^|_)(access_?key_?secret|secret_?access_?key|secret_?key|private_?key|api_?secret|"
+    r"mnemonic|seed_?phrase|seed_?words|wallet_?key)$", re.IGNORECASE)
+"""Names of values a client signs with and never sends: cloud signing secrets, API secrets,
+private keys, wallet seeds (not OAuth `client_secret`, not passwords)."""
+
+
+CARRIERS = frozenset({"dumps", "dict", "str", "bytes", "repr", "encode", "decode", "format",
+                      "join", "b64encode", "urlsafe_b64encode", "b32encode", "hexlify",
+                      "urlencode", "quote", "quote_plus", "compress", "strip"})
+"""Calls whose result still carries their argument's value."""
 
 
 UPLOAD_TOOLS = frozenset({"nc", "ncat", "netcat", "scp", "sftp", "socat", "telnet"})

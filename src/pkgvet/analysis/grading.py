@@ -89,6 +89,24 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "AWS_SESSION_TOKEN": ("amazonaws.com",),
     "SLACK_TOKEN": ("slack.com",),
     "DISCORD_TOKEN": ("discord.com",),
+    "HF_TOKEN": ("huggingface.co",),
+    "HUGGING_FACE_HUB_TOKEN": ("huggingface.co",),
+    "ANTHROPIC_API_KEY": ("anthropic.com",),
+    "GEMINI_API_KEY": ("googleapis.com",),
+    "GOOGLE_API_KEY": ("googleapis.com",),
+    "CODECOV_TOKEN": ("codecov.io",),
+    "SENTRY_AUTH_TOKEN": ("sentry.io",),
+    "CARGO_REGISTRY_TOKEN": ("crates.io",),
+    "ACTIONS_RUNTIME_TOKEN": ("actions.githubusercontent.com", "github.com"),
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN": ("actions.githubusercontent.com", "github.com"),
+    "TELEGRAM_BOT_TOKEN": ("telegram.org",),
+    "REPLICATE_API_TOKEN": ("replicate.com",),
+    "COHERE_API_KEY": ("cohere.com", "cohere.ai"),
+    "MISTRAL_API_KEY": ("mistral.ai",),
+    "GROQ_API_KEY": ("groq.com",),
+    "WANDB_API_KEY": ("wandb.ai",),
+    "OPENROUTER_API_KEY": ("openrouter.ai",),
+    "PINECONE_API_KEY": ("pinecone.io",),
 }
 """Token environment variables and the services they are issued for."""
 
@@ -376,6 +394,13 @@ def grade_group(
         and CREDENTIAL_STORE.search(secret.detail)
     ):
         emit("PV306", secret, Severity.MEDIUM if auto else Severity.LOW, Confidence.LOW, phase)
+
+    # A signing secret or wallet key the program holds, put in the body of a request to a
+    # fixed URL: SDKs sign with such secrets; a look-alike SDK sends them to its author.
+    held = _first(facts, "held_secret")
+    if held is not None and secret is None:
+        emit("PV303", held, crit_or(Severity.HIGH), Confidence.HIGH if auto else
+             Confidence.MEDIUM, phase, f"sends {held.detail} in a request to a fixed URL")
 
     # The running program's own frames or source, sent out.
     code_read = _first(facts, "code_read")
