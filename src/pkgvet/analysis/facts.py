@@ -18,7 +18,7 @@ import math
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -27,7 +27,12 @@ from typing import ClassVar
 from ahocorasick_rs import AhoCorasick
 
 from pkgvet.analysis.aho import find
-from pkgvet.analysis.clitools import browser_opener, credential_cli, destructive
+from pkgvet.analysis.clitools import (
+    browser_opener,
+    credential_cli,
+    destructive,
+    environment_printer,
+)
 from pkgvet.analysis.names import BUILTIN_NAMES, Folder
 from pkgvet.readers.pickle_ops import dangerous_global, literal_pickle
 
@@ -855,6 +860,25 @@ class Collector(ast.NodeVisitor):
                         self.bound_by.setdefault((self.scope, inner.id), []).append(node.value)
         self.generic_visit(node)
 
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        # `with httpx.Client() as c:` binds `c` as `c = httpx.Client()` would (its
+        # `__enter__` returns the client for every HTTP, socket and websocket library).
+        for item in node.items:
+            if isinstance(item.optional_vars, ast.Name) and isinstance(item.context_expr,
+                                                                        ast.Call):
+                self.assignments.setdefault((self.scope, item.optional_vars.id),
+                                            []).append(item.context_expr)
+        self.generic_visit(node)
+
+    visit_AsyncWith = visit_With
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
+        # `f"{os.environ}"`: every variable, formatted into one string.
+        if isinstance(node.value, (ast.Name, ast.Attribute)) \
+                and self.qualify(node.value) in ENVIRON_NAMES:
+            self.out.add("env_dump", node.lineno, self.scope, "os.environ", node.col_offset)
+        self.generic_visit(node)
+
     def _lambda_key(self, node: ast.Lambda) -> str:
         key = f"<lambda:{node.lineno}:{node.col_offset}>"
         return key if self.scope in (MODULE, MAIN) else f"{self.scope}.{key}"
@@ -1183,6 +1207,8 @@ class Collector(ast.NodeVisitor):
             words, built, computed = _process_words(node)
             tool = _network_tool(words, built) or browser_opener(words, built or computed)
             cred = credential_cli(words)
+            if environment_printer(words):
+                self.out.add("env_dump", line, self.scope, " ".join(words), col)
             wipe = destructive(words)
             if wipe:
                 self.out.add("wipe", line, self.scope, wipe, col)
@@ -1360,23 +1386,32 @@ class Collector(ast.NodeVisitor):
             target = target.values[0]
         elif isinstance(target, ast.BinOp):
             target = target.left
-        if not (isinstance(target, ast.Constant) and isinstance(target.value, str)
-                and target.value.startswith(("http://", "https://"))):
-            return ""
-        values: list[ast.expr] = [*call.args[1:], *(k.value for k in call.keywords)]
+        fixed = isinstance(target, ast.Constant) and isinstance(target.value, str) \
+            and target.value.startswith(("http://", "https://"))
+        for node in self._payload(call, scope):
+            if isinstance(node, ast.Name) and fixed and HELD_SECRET.search(node.id):
+                return node.id
+            if isinstance(node, ast.Attribute) and fixed and HELD_SECRET.search(node.attr):
+                return node.attr
+            if isinstance(node, (ast.Name, ast.Attribute)) \
+                    and self.qualify(node) in ENVIRON_NAMES:
+                # `json={**os.environ}`, `data=f"{os.environ}"`: the whole environment.
+                self.out.add("env_dump", call.lineno, scope, "os.environ", call.col_offset)
+        return ""
+
+    def _payload(self, call: ast.Call, scope: str) -> Iterator[ast.expr]:
+        """The expressions a send call's arguments carry: through names assigned once,
+        containers, f-strings, concatenation and calls that keep their argument's value."""
+        values: list[ast.expr] = [*call.args, *(k.value for k in call.keywords)]
         seen = 0
         while values and seen < 120:
             node = values.pop()
             seen += 1
+            yield node
             if isinstance(node, ast.Name):
-                if HELD_SECRET.search(node.id):
-                    return node.id
                 assigned = self.assignments.get((scope, node.id)) or []
                 if len(assigned) == 1:
                     values.append(assigned[0])
-            elif isinstance(node, ast.Attribute):
-                if HELD_SECRET.search(node.attr):
-                    return node.attr
             elif isinstance(node, ast.Dict):
                 values.extend(v for v in node.values if v is not None)
             elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
@@ -1397,7 +1432,6 @@ class Collector(ast.NodeVisitor):
                         values.append(func.value)
             elif isinstance(node, ast.BinOp):
                 values.extend((node.left, node.right))
-        return ""
 
     def _wrappers(self) -> None:
         """`run = lambda s: exec(s)`, `def go(c): os.system(c)`: a function that hands its
