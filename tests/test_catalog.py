@@ -32,6 +32,8 @@ EXAMPLES = {
     "stealer_pkg": ["browser_cookie3", "discord-webhook", "pyautogui"],
     "payload_url": ["https://x.invalid/a.exe", "https://dl.dropbox.com/s/abc/file"],
     "cloud_metadata": ["http://169.254.169.254/latest/meta-data/"],
+    "publish_url": ["https://upload.pypi.org/legacy/", "https://test.pypi.org/legacy/"],
+    "ci_workflow": [".github/workflows/ci.yml", "repo\\.github\\workflows", ".gitlab-ci.yml"],
     "exe_name": ["update.exe", "C:\\Users\\u\\AppData\\Local\\Temp\\svc.scr", "/tmp/run.ps1"],
 }
 

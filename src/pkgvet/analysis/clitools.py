@@ -91,3 +91,26 @@ def destructive(words: Sequence[str]) -> str:
     """The command line of a process call that destroys data or stops the machine, or ''."""
     line = " ".join(words[:20])
     return line[:120] if DESTRUCTIVE.search(line) else ""
+
+
+PUBLISHERS: dict[str, frozenset[str]] = {
+    "twine": frozenset({"upload", "register"}),
+    "uv": frozenset({"publish"}), "poetry": frozenset({"publish"}),
+    "flit": frozenset({"publish"}), "hatch": frozenset({"publish"}),
+    "pdm": frozenset({"publish"}), "npm": frozenset({"publish"}),
+    "yarn": frozenset({"publish", "npm"}), "pnpm": frozenset({"publish"}),
+    "cargo": frozenset({"publish"}), "gem": frozenset({"push"}),
+}
+"""Package-index clients and the commands with which they publish a release."""
+
+
+def publisher(words: Sequence[str]) -> str:
+    """`twine upload dist/*`, `python -m twine upload`, `npm publish`: a process call that
+    publishes a package with the credentials of whoever runs it, or ''."""
+    names = [w.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe")
+             for w in words[:12]]
+    for i, name in enumerate(names[:-1]):
+        verbs = PUBLISHERS.get(name)
+        if verbs is not None and names[i + 1] in verbs:
+            return f"{name} {names[i + 1]}"
+    return ""

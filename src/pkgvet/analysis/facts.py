@@ -32,6 +32,7 @@ from pkgvet.analysis.clitools import (
     credential_cli,
     destructive,
     environment_printer,
+    publisher,
 )
 from pkgvet.analysis.names import BUILTIN_NAMES, Folder
 from pkgvet.readers.pickle_ops import dangerous_global, literal_pickle
@@ -1207,6 +1208,9 @@ class Collector(ast.NodeVisitor):
             words, built, computed = _process_words(node)
             tool = _network_tool(words, built) or browser_opener(words, built or computed)
             cred = credential_cli(words)
+            published = publisher(words)
+            if published:
+                self.out.add("publish", line, self.scope, published, col)
             if environment_printer(words):
                 self.out.add("env_dump", line, self.scope, " ".join(words), col)
             wipe = destructive(words)

@@ -284,6 +284,19 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "rmtree(pathlib.path.home",
         "rmtree(expanduser",
     ),
+    # Publishing packages and planting CI workflows (facts' `publish`, `lit:ci_workflow`):
+    # an ingredient of reached files only, never a reason to parse the rest.
+    "spread": _words(
+        "twine",
+        "upload.pypi",
+        "'publish'",
+        '"publish"',
+        "npm publish",
+        ".github/workflows",
+        "'workflows'",
+        '"workflows"',
+        ".gitlab-ci",
+    ),
     "obfuscation": _words(
         "__builtins__",
         "__builtin__",
