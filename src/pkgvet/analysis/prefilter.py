@@ -185,6 +185,13 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "/.env'",
         '/.env"',
         "dotenv_values",
+        # held signing secrets and wallet keys (facts' `held_secret`: sent, not signed with)
+        "access_key_secret",
+        "secret_access_key",
+        "api_secret",
+        "private_key",
+        "mnemonic",
+        "seed_phrase",
         "print-access-token",
         "get-access-token",
         "auth token",
