@@ -685,6 +685,19 @@ BUILD_TOKEN_BENIGN = {
         "setup(name='nativebuild', version='1.0')\n"),
 }
 
+JWT_APP_BENIGN = _init("ghapp", (
+    "import time\nimport jwt\nimport requests\n\n\n"
+    "class App:\n"
+    "    def __init__(self, app_id, private_key):\n"
+    "        self.app_id, self.private_key = app_id, private_key\n\n"
+    "    def installation_token(self, inst):\n"
+    "        now = int(time.time())\n"
+    "        token = jwt.encode({'iat': now, 'exp': now + 540, 'iss': self.app_id},\n"
+    "                           self.private_key, algorithm='RS256')\n"
+    "        return requests.post(\n"
+    "            f'https://api.github.com/app/installations/{inst}/access_tokens',\n"
+    "            headers={'Authorization': f'Bearer {token}'}).json()['token']\n"))
+
 CASES = [
     Case("downloaded ELF written to a memfd and exec'd from /proc/self/fd at import",
          "symcalc", MEMFD_EXECV, "malicious", ("PV301",), kind="wheel"),
@@ -832,4 +845,6 @@ CASES = [
     Case("evasion: the look-alike client in a module nothing imports at import, "
          "`import time, requests` on one line", "tea-sdk", SDK_UNREACHED, "suspicious",
          ("PV303",), kind="wheel"),
+    Case("benign look-alike: GitHub App client signing a JWT with its private key and "
+         "sending the JWT", "ghapp", JWT_APP_BENIGN, "benign", kind="wheel"),
 ]

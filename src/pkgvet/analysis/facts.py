@@ -1432,8 +1432,9 @@ class Collector(ast.NodeVisitor):
                 if name in CARRIERS:
                     values.extend(node.args)
                     values.extend(k.value for k in node.keywords)
-                    if isinstance(func, ast.Attribute):
-                        values.append(func.value)
+                if name in RECEIVER_CARRIERS and isinstance(func, ast.Attribute) \
+                        and all(isinstance(a, ast.Constant) for a in node.args):
+                    values.append(func.value)  # `text.encode()`, not `jwt.encode(c, key)`
             elif isinstance(node, ast.BinOp):
                 values.extend((node.left, node.right))
 
@@ -1658,10 +1659,13 @@ HELD_SECRET = re.compile(
 private keys, wallet seeds (not OAuth `client_secret`, not passwords)."""
 
 
-CARRIERS = frozenset({"dumps", "dict", "str", "bytes", "repr", "encode", "decode", "format",
-                      "join", "b64encode", "urlsafe_b64encode", "b32encode", "hexlify",
-                      "urlencode", "quote", "quote_plus", "compress", "strip"})
-"""Calls whose result still carries their argument's value."""
+CARRIERS = frozenset({"dumps", "dict", "str", "bytes", "repr", "format", "join",
+                      "b64encode", "urlsafe_b64encode", "b32encode", "hexlify", "urlencode",
+                      "quote", "quote_plus", "compress"})
+"""Calls whose result still carries their arguments' values."""
+RECEIVER_CARRIERS = frozenset({"encode", "decode", "strip"})
+"""Methods whose result still carries the value they are called on (`s.encode()`); with
+other arguments they are something else (`jwt.encode(claims, private_key)` signs)."""
 
 
 UPLOAD_TOOLS = frozenset({"nc", "ncat", "netcat", "scp", "sftp", "socat", "telnet"})
