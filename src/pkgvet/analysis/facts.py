@@ -1392,6 +1392,11 @@ class Collector(ast.NodeVisitor):
             target = target.left
         fixed = isinstance(target, ast.Constant) and isinstance(target.value, str) \
             and target.value.startswith(("http://", "https://"))
+        if not fixed and isinstance(target, ast.Call):
+            # `url=base64.b64decode("aHR0cHM6...").decode()`: a fixed URL, hidden.
+            folded = self.folder.fold_str(target)
+            fixed = folded is not None and isinstance(folded.value, str) \
+                and folded.value.startswith(("http://", "https://"))
         for node in self._payload(call, scope):
             if isinstance(node, ast.Name) and fixed and HELD_SECRET.search(node.id):
                 return node.id
