@@ -8,8 +8,14 @@ from pkgvet.analysis.facts import catalog
 
 EXAMPLES = {
     "credentials": ["/home/u/.ssh/id_rsa", "C:\\Users\\u\\.aws\\credentials", "Login Data",
-                    "Local Storage\\leveldb", "wallet.dat", "/etc/passwd", "~/.pypirc"],
-    "secret_env": ["AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "TWINE_PASSWORD"],
+                    "Local Storage\\leveldb", "wallet.dat", "/etc/passwd", "~/.pypirc",
+                    ".env", "/app/.env.local", "/proc/self/environ", "/proc/{}/mem",
+                    "~/.config/solana/id.json", "~/.ethereum/keystore/UTC--2024", "~/.claude.json",
+                    "~/.config/gh/hosts.yml", "~/.codex/auth.json", "~/.vault-token",
+                    "~/.pgpass", "~/.cargo/credentials.toml"],
+    "secret_env": ["AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "TWINE_PASSWORD", "HF_TOKEN",
+                   "ANTHROPIC_API_KEY", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "WALLET_PRIVATE_KEY",
+                   "WALLET_MNEMONIC"],
     "persistence": ["/etc/cron.d/job", "~/.bashrc", "Software\\Microsoft\\Windows\\CurrentVersion\\Run",
                     "~/.config/autostart/x.desktop", "sitecustomize.py", "schtasks /create /tn x"],
     "download_cmd": ["powershell -WindowStyle Hidden -EncodedCommand AAAA",
@@ -26,6 +32,8 @@ EXAMPLES = {
     "stealer_pkg": ["browser_cookie3", "discord-webhook", "pyautogui"],
     "payload_url": ["https://x.invalid/a.exe", "https://dl.dropbox.com/s/abc/file"],
     "cloud_metadata": ["http://169.254.169.254/latest/meta-data/"],
+    "publish_url": ["https://upload.pypi.org/legacy/", "https://test.pypi.org/legacy/"],
+    "ci_workflow": [".github/workflows/ci.yml", "repo\\.github\\workflows", ".gitlab-ci.yml"],
     "exe_name": ["update.exe", "C:\\Users\\u\\AppData\\Local\\Temp\\svc.scr", "/tmp/run.ps1"],
 }
 
@@ -39,6 +47,7 @@ def test_every_literal_cap_has_examples() -> None:
     assert set(catalog().literals) - {"encoded_cmd_hint"} == set(EXAMPLES)
 
 
-@pytest.mark.parametrize("text", ["utf-8", "Invalid value: {}", "float64", "hello world"])
+@pytest.mark.parametrize("text", ["utf-8", "Invalid value: {}", "float64", "hello world",
+                                  "csrf_token", "access_token", "Client_Secret", "venv/.envrc"])
 def test_ordinary_literals_have_no_caps(text: str) -> None:
     assert catalog().literal_caps(text) == []

@@ -44,6 +44,7 @@ def all_cases() -> dict[str, list[Case]]:
         benign,
         build_systems,
         bytes_to_code,
+        campaigns_2025,
         definition_time,
         dns_channel,
         flows,
@@ -74,4 +75,6 @@ def all_cases() -> dict[str, list[Case]]:
         "command-channels": dns_channel.CASES,
         "hidden-runners": hidden_runners.CASES,
         "language-evasions": language.CASES,
+        # shapes from 2025-2026 public reports of malicious PyPI packages
+        "campaigns-2025": campaigns_2025.CASES,
     }

@@ -18,7 +18,7 @@ import math
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -27,6 +27,13 @@ from typing import ClassVar
 from ahocorasick_rs import AhoCorasick
 
 from pkgvet.analysis.aho import find
+from pkgvet.analysis.clitools import (
+    browser_opener,
+    credential_cli,
+    destructive,
+    environment_printer,
+    publisher,
+)
 from pkgvet.analysis.names import BUILTIN_NAMES, Folder
 from pkgvet.readers.pickle_ops import dangerous_global, literal_pickle
 
@@ -302,6 +309,7 @@ SUSPICIOUS_METHODS = {
     # libc through ctypes (`ctypes.CDLL("libc.so.6").execl(b"/bin/sh", ...)`)
     **dict.fromkeys(("execl", "execlp", "execle", "execv", "execvp", "execve", "execvpe",
                      "posix_spawn", "posix_spawnp"), "process"),
+    "memfd_create": "memfd",
 }
 NETWORK_READ_ATTRS = frozenset(
     {"read", "text", "content", "json", "readlines", "recv", "iter_content"}
@@ -897,6 +905,25 @@ class Collector(ast.NodeVisitor):
                         self.bound_by.setdefault((self.scope, inner.id), []).append(node.value)
         self.generic_visit(node)
 
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        # `with httpx.Client() as c:` binds `c` as `c = httpx.Client()` would (its
+        # `__enter__` returns the client for every HTTP, socket and websocket library).
+        for item in node.items:
+            if isinstance(item.optional_vars, ast.Name) and isinstance(item.context_expr,
+                                                                        ast.Call):
+                self.assignments.setdefault((self.scope, item.optional_vars.id),
+                                            []).append(item.context_expr)
+        self.generic_visit(node)
+
+    visit_AsyncWith = visit_With
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
+        # `f"{os.environ}"`: every variable, formatted into one string.
+        if isinstance(node.value, (ast.Name, ast.Attribute)) \
+                and self.qualify(node.value) in ENVIRON_NAMES:
+            self.out.add("env_dump", node.lineno, self.scope, "os.environ", node.col_offset)
+        self.generic_visit(node)
+
     def _lambda_key(self, node: ast.Lambda) -> str:
         key = f"<lambda:{node.lineno}:{node.col_offset}>"
         return key if self.scope in (MODULE, MAIN) else f"{self.scope}.{key}"
@@ -1224,6 +1251,9 @@ class Collector(ast.NodeVisitor):
             if len(pieces) >= 2:
                 for sep in ("/", "\\"):
                     self._literal(sep + sep.join(pieces), line, col, decoded=True)
+        if qualified in ("shutil.rmtree", "os.removedirs") and node.args \
+                and _home_or_root(node.args[0]):
+            self.out.add("wipe", line, self.scope, qualified, col)
         if qualified in BACKGROUND:
             self.out.add("background", line, self.scope, qualified, col)
         if qualified in CODE_READS:
@@ -1238,6 +1268,12 @@ class Collector(ast.NodeVisitor):
                 self._attribute_store(target, node.args[2], line)
         if simple == "getattr" and node.args and self._is_builtins(node.args[0]):
             self.out.add("builtins_access", line, self.scope, "getattr(builtins, ...)", col)
+        if isinstance(node.func, ast.Name) and simple == "int" and len(node.args) == 2 \
+                and isinstance(node.args[1], ast.Constant) and node.args[1].value == 2 \
+                and not isinstance(node.args[0], ast.Constant):
+            # `int(bits, 2)` over text built at run time: bits spelled as characters (tabs and
+            # spaces, zero-width marks) read back into bytes, a decoder like b64decode.
+            self.out.add("decode", line, self.scope, "int(..., 2)", col)
         if simple == "join" and node.args and _mentions_chr(node.args[0]):
             self.out.add("chr_join", line, self.scope, "''.join(chr(...))", col)
         # `child_env.update(os.environ)` merges the environment into the mapping a child
@@ -1292,6 +1328,10 @@ class Collector(ast.NodeVisitor):
             elif isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) \
                     and value.value.id in ("self", "cls"):
                 self.out.calls.setdefault(self.scope, set()).add(value.attr)
+            elif isinstance(value, ast.Attribute) and isinstance(value.value, ast.Call) \
+                    and isinstance(value.value.func, ast.Name):
+                # `Timer(1, Bot().poll)`: a method of an instance made on the spot.
+                self.out.calls.setdefault(self.scope, set()).add(value.attr)
         for kw in node.keywords:
             if kw.arg == "cmdclass":
                 for sub in ast.walk(kw.value):
@@ -1310,7 +1350,20 @@ class Collector(ast.NodeVisitor):
             self.out.add("file_write", line, self.scope, label, col)
         if "process" in caps:
             self._ran_scripts(node)
-            tool = _network_tool(node)
+            words, built, computed = _process_words(node)
+            tool = _network_tool(words, built) or browser_opener(words, built or computed)
+            cred = credential_cli(words)
+            published = publisher(words)
+            if published:
+                self.out.add("publish", line, self.scope, published, col)
+            if environment_printer(words):
+                self.out.add("env_dump", line, self.scope, " ".join(words), col)
+            wipe = destructive(words)
+            if wipe:
+                self.out.add("wipe", line, self.scope, wipe, col)
+            if cred:
+                # `gcloud auth print-access-token`, `gh auth token`: the output is a credential.
+                self.out.add("cloud_creds", line, self.scope, cred, col)
             if tool:
                 # `curl -F k=@~/.ssh/id_rsa`, `nslookup <built name>`, `nc host`: the process
                 # is the network send.
@@ -1466,6 +1519,10 @@ class Collector(ast.NodeVisitor):
                 sources |= self._sources(arg, scope, 0)
             for src in sorted(_for_sink(sources, kind)):
                 self.out.add(f"{kind}_of:{src}", call.lineno, scope, label, call.col_offset)
+            if kind == "net":
+                held = self._held_secret(call, scope)
+                if held:
+                    self.out.add("held_secret", call.lineno, scope, held, call.col_offset)
         self._wrappers()
         if any(f.cap == "dns" for f in self.out.facts):
             # A function returning resolver answers packed into bytes hands DNS-carried
@@ -1476,6 +1533,72 @@ class Collector(ast.NodeVisitor):
                         self.out.add("returns:dns_answer", getattr(value, "lineno", 0), key,
                                      "returns resolver answers as bytes")
                         break
+
+    def _held_secret(self, call: ast.Call, scope: str) -> str:
+        """`requests.post("https://fixed.host/x", json={"ak": cfg.access_key_id, "secret":
+        cfg.access_key_secret})`: a send to a URL written in the code whose body carries a
+        value named like a signing secret or a wallet key that the program holds (a
+        constructor's argument, a config attribute). Clients sign with such secrets; they do
+        not send them. OAuth `client_secret` and passwords go to login endpoints and do not
+        count. Returns the value's name, or ''."""
+        target = call.args[0] if call.args else next(
+            (k.value for k in call.keywords if k.arg == "url"), None)
+        if isinstance(target, ast.JoinedStr) and target.values:
+            target = target.values[0]
+        elif isinstance(target, ast.BinOp):
+            target = target.left
+        fixed = isinstance(target, ast.Constant) and isinstance(target.value, str) \
+            and target.value.startswith(("http://", "https://"))
+        if not fixed and isinstance(target, ast.Call):
+            # `url=base64.b64decode("aHR0cHM6...").decode()`: a fixed URL, hidden.
+            folded = self.folder.fold_str(target)
+            fixed = folded is not None and isinstance(folded.value, str) \
+                and folded.value.startswith(("http://", "https://"))
+        for node in self._payload(call, scope):
+            if isinstance(node, ast.Name) and fixed and HELD_SECRET.search(node.id):
+                return node.id
+            if isinstance(node, ast.Attribute) and fixed and HELD_SECRET.search(node.attr):
+                return node.attr
+            if isinstance(node, (ast.Name, ast.Attribute)) \
+                    and self.qualify(node) in ENVIRON_NAMES:
+                # `json={**os.environ}`, `data=f"{os.environ}"`: the whole environment.
+                self.out.add("env_dump", call.lineno, scope, "os.environ", call.col_offset)
+        return ""
+
+    def _payload(self, call: ast.Call, scope: str) -> Iterator[ast.expr]:
+        """The expressions a send call's arguments carry: through names assigned once,
+        containers, f-strings, concatenation and calls that keep their argument's value."""
+        values: list[ast.expr] = [*call.args, *(k.value for k in call.keywords)]
+        seen = 0
+        while values and seen < 120:
+            node = values.pop()
+            seen += 1
+            yield node
+            if isinstance(node, ast.Name):
+                assigned = self.assignments.get((scope, node.id)) or []
+                if len(assigned) == 1:
+                    values.append(assigned[0])
+            elif isinstance(node, ast.Dict):
+                values.extend(v for v in node.values if v is not None)
+            elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+                values.extend(node.elts)
+            elif isinstance(node, ast.JoinedStr):
+                values.extend(v.value for v in node.values if isinstance(v, ast.FormattedValue))
+            elif isinstance(node, ast.Call):
+                # Through calls that carry their argument on (`json.dumps(d).encode()`,
+                # `b64encode`), not through those that turn it into something else (an
+                # HMAC signature, a hash).
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else (
+                    func.id if isinstance(func, ast.Name) else "")
+                if name in CARRIERS:
+                    values.extend(node.args)
+                    values.extend(k.value for k in node.keywords)
+                if name in RECEIVER_CARRIERS and isinstance(func, ast.Attribute) \
+                        and all(isinstance(a, ast.Constant) for a in node.args):
+                    values.append(func.value)  # `text.encode()`, not `jwt.encode(c, key)`
+            elif isinstance(node, ast.BinOp):
+                values.extend((node.left, node.right))
 
     def _wrappers(self) -> None:
         """`run = lambda s: exec(s)`, `def go(c): os.system(c)`: a function that hands its
@@ -1702,6 +1825,22 @@ OPENERS = frozenset({"builtins.open", "io.open", "codecs.open", "runpy.run_path"
                      "importlib.util.spec_from_file_location"})
 
 
+HELD_SECRET = re.compile(
+    r"(^|_)(access_?key_?secret|secret_?access_?key|secret_?key|private_?key|api_?secret|"
+    r"mnemonic|seed_?phrase|seed_?words|wallet_?key)$", re.IGNORECASE)
+"""Names of values a client signs with and never sends: cloud signing secrets, API secrets,
+private keys, wallet seeds (not OAuth `client_secret`, not passwords)."""
+
+
+CARRIERS = frozenset({"dumps", "dict", "str", "bytes", "repr", "format", "join",
+                      "b64encode", "urlsafe_b64encode", "b32encode", "hexlify", "urlencode",
+                      "quote", "quote_plus", "compress"})
+"""Calls whose result still carries their arguments' values."""
+RECEIVER_CARRIERS = frozenset({"encode", "decode", "strip"})
+"""Methods whose result still carries the value they are called on (`s.encode()`); with
+other arguments they are something else (`jwt.encode(claims, private_key)` signs)."""
+
+
 UPLOAD_TOOLS = frozenset({"nc", "ncat", "netcat", "scp", "sftp", "socat", "telnet"})
 LOOKUP_TOOLS = frozenset({"nslookup", "dig", "host", "ping"})
 UPLOAD_FLAGS = frozenset({"-d", "--data", "--data-binary", "--data-raw", "--data-urlencode",
@@ -1709,9 +1848,23 @@ UPLOAD_FLAGS = frozenset({"-d", "--data", "--data-binary", "--data-raw", "--data
                           "--body-data", "--body-file"})
 
 
-def _network_tool(node: ast.Call) -> str:
-    """A process call that sends data with a network tool: curl or wget with an upload flag,
-    nc/scp and friends, or a DNS/ping lookup of a name built from data."""
+def _home_or_root(arg: ast.expr) -> bool:
+    """`os.path.expanduser("~")`, `Path.home()`, `"/"`, `"C:\\"`: the whole home folder or
+    the file system's root, not a folder inside it."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value.rstrip("/\\") in ("", "~", "$HOME") or bool(
+            re.fullmatch(r"[A-Za-z]:[/\\]?", arg.value))
+    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute):
+        if arg.func.attr == "home" and not arg.args:
+            return True
+        if arg.func.attr in ("expanduser", "expandvars") and len(arg.args) == 1:
+            return _home_or_root(arg.args[0])
+    return False
+
+
+def _process_words(node: ast.Call) -> tuple[list[str], bool, bool]:
+    """The words of a process call's literals; whether a piece is built (f-string,
+    concatenation); whether an argument is computed (any name or call)."""
     words: list[str] = []
     built = False
     for seen, sub in enumerate(ast.walk(node)):
@@ -1721,6 +1874,15 @@ def _network_tool(node: ast.Call) -> str:
             words.extend(sub.value.split()[:40])
         elif isinstance(sub, (ast.JoinedStr, ast.BinOp, ast.FormattedValue)):
             built = True
+    first = node.args[0] if node.args else None
+    rest = first.elts[1:] if isinstance(first, (ast.List, ast.Tuple)) else node.args[1:]
+    computed = any(not isinstance(a, (ast.Constant, ast.Starred)) for a in rest)
+    return words, built, computed
+
+
+def _network_tool(words: list[str], built: bool) -> str:
+    """A process call that sends data with a network tool: curl or wget with an upload flag,
+    nc/scp and friends, or a DNS/ping lookup of a name built from data."""
     if not words:
         return ""
     first = words[0].rsplit("/", 1)[-1].lower()

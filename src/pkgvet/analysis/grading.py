@@ -89,8 +89,31 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "AWS_SESSION_TOKEN": ("amazonaws.com",),
     "SLACK_TOKEN": ("slack.com",),
     "DISCORD_TOKEN": ("discord.com",),
+    "HF_TOKEN": ("huggingface.co",),
+    "HUGGING_FACE_HUB_TOKEN": ("huggingface.co",),
+    "ANTHROPIC_API_KEY": ("anthropic.com",),
+    "GEMINI_API_KEY": ("googleapis.com",),
+    "GOOGLE_API_KEY": ("googleapis.com",),
+    "CODECOV_TOKEN": ("codecov.io",),
+    "SENTRY_AUTH_TOKEN": ("sentry.io",),
+    "CARGO_REGISTRY_TOKEN": ("crates.io",),
+    "ACTIONS_RUNTIME_TOKEN": ("actions.githubusercontent.com", "github.com"),
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN": ("actions.githubusercontent.com", "github.com"),
+    "TELEGRAM_BOT_TOKEN": ("telegram.org",),
+    "REPLICATE_API_TOKEN": ("replicate.com",),
+    "COHERE_API_KEY": ("cohere.com", "cohere.ai"),
+    "MISTRAL_API_KEY": ("mistral.ai",),
+    "GROQ_API_KEY": ("groq.com",),
+    "WANDB_API_KEY": ("wandb.ai",),
+    "OPENROUTER_API_KEY": ("openrouter.ai",),
+    "PINECONE_API_KEY": ("pinecone.io",),
 }
 """Token environment variables and the services they are issued for."""
+
+
+METADATA_HOST = re.compile(r"^(169\.254\.169\.254|metadata\.google\.internal|metadata|"
+                           r"fd00:ec2::254|100\.100\.100\.200)$", re.IGNORECASE)
+"""Hosts of the cloud metadata services."""
 
 
 BACKDOOR = re.compile(r"authorized_keys|pip[/\\]pip\.(conf|ini)$|[/\\]pip\.conf$|"
@@ -119,26 +142,59 @@ def hidden_danger(detail: str) -> bool:
 
 def own_service(facts: Sequence[Fact]) -> str:
     """The service every secret here belongs to, if every URL here is that service's and
-    no other endpoint is in sight; '' otherwise."""
+    no other endpoint is in sight; '' otherwise.
+
+    A variable of the fixed list (`SERVICES`) must go only to its service. A variable found
+    by its shape (`GITHUB_API_TOKEN`, `ACME_TOKEN`) belongs to the registered domain its own
+    words name (github.com, acme.com): when one of the hosts here is that domain, the token
+    is taken to go there (a build script fetching from GitHub with a token and from other
+    mirrors without one); theft needs a host the variable does not name."""
     secrets = [f for f in facts if f.cap in ("lit:credentials", "lit:secret_env", "env_dump",
                                             "cloud_creds")]
     if not secrets or any(f.cap != "lit:secret_env" for f in secrets):
         return ""
-    domains: set[tuple[str, ...]] = set()
-    for f in secrets:
-        service = SERVICES.get(f.detail.strip().upper())
-        if service is None:
-            return ""
-        domains.add(service)
-    if len(domains) != 1:
-        return ""
-    owned = next(iter(domains))
     hosts = {f.detail for f in facts if f.cap == "url"}
     if not hosts or _has(facts, "lit:bad_endpoint", "lit:raw_ip_url", "dns_exfil"):
         return ""
-    if all(any(h == d or h.endswith("." + d) for d in owned) for h in hosts):
-        return owned[0]
-    return ""
+    domains: set[tuple[str, ...]] = set()
+    named: set[str] = set()
+    for f in secrets:
+        service = SERVICES.get(f.detail.strip().upper())
+        if service is not None:
+            domains.add(service)
+            continue
+        found = _named_service(f.detail, hosts)
+        if not found:
+            return ""
+        named.update(found)
+    if len(domains) > 1:
+        return ""
+    if domains:
+        owned = next(iter(domains))
+        if all(any(h == d or h.endswith("." + d) for d in owned) for h in hosts):
+            return owned[0]
+        return ""
+    return sorted(named)[0] if named else ""
+
+
+GENERIC_WORDS = frozenset({"api", "key", "token", "secret", "access", "password", "auth",
+                           "private", "client", "user", "pat", "personal", "bot", "app"})
+
+
+def _registered(host: str) -> str:
+    """`api.github.com` -> `github.com`; `x.example.co.uk` -> `example.co.uk`."""
+    labels = host.split(".")
+    i = max(len(labels) - 2, 0)
+    if i > 0 and labels[i] in ("co", "com", "org", "net", "ac") and len(labels) >= 3:
+        i -= 1
+    return ".".join(labels[i:])
+
+
+def _named_service(name: str, hosts: set[str]) -> set[str]:
+    """The registered domains among `hosts` that a token variable names itself after
+    (`GITHUB_API_TOKEN` and api.github.com; not github.attacker.example)."""
+    words = {w for w in name.strip().lower().split("_") if len(w) >= 3} - GENERIC_WORDS
+    return {d for d in map(_registered, hosts) if d.split(".")[0] in words}
 
 
 def _public_ip_url(text: str) -> bool:
@@ -285,10 +341,21 @@ def grade_group(
         )
     send = _has(facts, "send", "dns_exfil")
     # Download -> write -> run.
+    # Bytes put in an anonymous in-memory file (memfd_create) and run from there
+    # (/proc/self/fd/N, fexecve): downloaded, decoded or carried code that never touches the
+    # disk, which is the only reason to run a program from memory.
+    memfd = _first(facts, "memfd")
+    if memfd is not None and _has(facts, "process", "exec") and _has(
+            facts, "download", "network", "blob", "deserialize", *HIDING):
+        emit("PV301", memfd, crit_or(Severity.HIGH), Confidence.MEDIUM, phase,
+             "runs bytes from an anonymous in-memory file (memfd)")
+    # A downloaded file is run by a process, or loaded as a native library or as a module
+    # (those two only where the download, the write and the load sit in one function: a big
+    # module that makes a socket, opens a file and loads libc is not a dropper).
     if (
         _has(facts, "download", "network")
         and _has(facts, "write")
-        and _has(facts, "chmod", "process")
+        and (_has(facts, "chmod", "process") or _loads_download(facts))
     ):
         endpoint = _has(file_facts, "lit:bad_endpoint", "lit:payload_url") or _raw_ip(file_facts)
         # At import nothing has a reason to download, save and run. At install a build script
@@ -362,6 +429,13 @@ def grade_group(
         and CREDENTIAL_STORE.search(secret.detail)
     ):
         emit("PV306", secret, Severity.MEDIUM if auto else Severity.LOW, Confidence.LOW, phase)
+
+    # A signing secret or wallet key the program holds, put in the body of a request to a
+    # fixed URL: SDKs sign with such secrets; a look-alike SDK sends them to its author.
+    held = _first(facts, "held_secret")
+    if held is not None and secret is None:
+        emit("PV303", held, crit_or(Severity.HIGH), Confidence.HIGH if auto else
+             Confidence.MEDIUM, phase, f"sends {held.detail} in a request to a fixed URL")
 
     # The running program's own frames or source, sent out.
     code_read = _first(facts, "code_read")
@@ -443,7 +517,13 @@ def grade_group(
     cloud = _first(facts, "lit:cloud_metadata")
     if cloud is not None and auto and _has(facts, "send", "download", "process"):
         # Cloud SDKs and telemetry read instance identity once imported; pip has no reason to.
-        if phase is Phase.INSTALL:
+        # What the metadata service answered (the instance role's keys, a service-account
+        # token), sent on to another host, is theft whoever runs it.
+        elsewhere = [f for f in facts if f.cap == "url" and not METADATA_HOST.search(f.detail)]
+        if elsewhere and send:
+            emit("PV312", cloud, Severity.CRITICAL, Confidence.MEDIUM, phase,
+                 f"the answer can go on to {elsewhere[0].detail}")
+        elif phase is Phase.INSTALL:
             emit("PV312", cloud, Severity.HIGH, Confidence.HIGH, phase)
         else:
             emit("PV312", cloud, Severity.MEDIUM, Confidence.LOW, phase)
@@ -469,6 +549,30 @@ def grade_group(
         # import nothing has a reason to.
         emit("PV308", _first(facts, "exec_memory"), Severity.CRITICAL if auto else Severity.LOW,
              Confidence.MEDIUM if auto else Confidence.LOW, phase)
+
+    # Wiping the home folder or a disk, or stopping the machine: nothing installed or
+    # imported has a reason to; a user's admin tool may do it when asked.
+    wipe = _first(facts, "wipe")
+    if wipe is not None:
+        emit("PV350", wipe, crit_or(Severity.LOW), Confidence.MEDIUM if auto else
+             Confidence.LOW, phase, wipe.detail)
+
+    # A worm's step: publishing packages, or planting a CI workflow, with the credentials of
+    # whoever installs or imports the package. A release tool does it when its user asks.
+    spread = _first(facts, "publish")
+    if spread is None and _has(facts, "send"):
+        spread = _first(facts, "lit:publish_url")
+    if spread is None and _has(facts, "file_write"):
+        spread = _first(facts, "lit:ci_workflow")
+    if spread is not None and phase is Phase.INSTALL and spread.cap != "lit:ci_workflow":
+        # setup.py's release shortcuts (`if sys.argv[-1] == "publish": os.system("twine
+        # upload dist/*")`, an `UploadCommand.run`) run when the maintainer types them, not
+        # when pip builds: a lead at install. Publishing at import is a worm's step.
+        emit("PV351", spread, Severity.MEDIUM, Confidence.LOW, phase,
+             f"a release command in a build script: {spread.detail[:80]}")
+    elif spread is not None:
+        emit("PV351", spread, crit_or(Severity.LOW), Confidence.MEDIUM if auto else
+             Confidence.LOW, phase, spread.detail[:80])
 
     # Persistence.
     persist = _first(facts, "lit:persistence")
@@ -563,6 +667,16 @@ def grade_group(
         network = _first(facts, "network", "download", "send")
         if network is not None:
             emit("PV105", network, Severity.LOW, Confidence.MEDIUM, phase, network.detail)
+
+
+def _loads_download(facts: Sequence[Fact]) -> bool:
+    """A download, a file write and a native-library load or a dynamic import in one scope."""
+    places: dict[tuple[str, str], set[str]] = {}
+    for f in facts:
+        if f.cap in ("download", "write", "native_load", "dynamic_import"):
+            kind = "load" if f.cap in ("native_load", "dynamic_import") else f.cap
+            places.setdefault((f.file, f.scope), set()).add(kind)
+    return any(kinds >= {"download", "write", "load"} for kinds in places.values())
 
 
 def _raw_ip(facts: Sequence[Fact]) -> Fact | None:

@@ -422,6 +422,12 @@ AUTO_LOADED_GROUPS = frozenset({
     "flask.commands", "pyinstaller40", "pylsp", "datasette", "llm", "kedro.hooks",
     "opentelemetry_instrumentor", "opentelemetry_distro", "opentelemetry_configurator",
     "napari.manifest", "nox", "mypy.plugins", "babel.extractors",
+    # pydantic imports every `pydantic` plugin when the first model is built; Hypothesis
+    # loads and calls `hypothesis` entry points on import; numba calls `numba_extensions`
+    # on its first compile; sqlfluff, Airflow, httpie and celery load theirs at start.
+    "pydantic", "hypothesis", "numba_extensions", "sqlfluff", "airflow.plugins",
+    "httpie.plugins.auth.v1", "httpie.plugins.formatter.v1", "httpie.plugins.converter.v1",
+    "httpie.plugins.transport.v1", "celery.commands", "pytest_randomly.random_seeder",
 })
 """Entry-point groups whose plugins another tool loads by itself, every time it runs (pytest
 loads `pytest11` plugins, setuptools its finalizers, keyring its backends, virtualenv its
@@ -434,6 +440,7 @@ HOST_HOOKS: dict[str, tuple[str, ...]] = {
     "pytest11": ("pytest_",), "tox": ("tox_",), "datasette": ("startup", "prepare_"),
     "llm": ("register_",), "kedro.hooks": ("after_", "before_", "on_"),
     "pdm": ("",), "poetry.plugin": ("",), "poetry.application.plugin": ("",),
+    "hypothesis": ("",), "numba_extensions": ("",),
 }
 """Per plugin host, the prefixes of the module-level functions it calls in a plugin module
 by their names (pytest calls every `pytest_*` hook a plugin defines); `""`: the plugin
