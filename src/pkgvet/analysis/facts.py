@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import sys
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -466,6 +467,21 @@ class Collector(ast.NodeVisitor):
             if values:
                 return values[-1] if len(values) <= 3 else None
         return None
+
+    def _stdlib_attribute(self, func: ast.expr) -> bool:
+        """Whether a call's target is an attribute of a standard-library module this file
+        imports (`os.environ.get`, `json.load`): never a function or method of this file, so
+        its simple name is no call-graph edge (a method `get` of a class is not what
+        `os.environ.get(...)` runs)."""
+        if not isinstance(func, ast.Attribute):
+            return False
+        root: ast.expr = func.value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name):
+            return False
+        bound = self.aliases.get(root.id)
+        return bound is not None and bound.partition(".")[0] in sys.stdlib_module_names
 
     def qualify(self, node: ast.expr, depth: int = 0) -> str | None:
         """The dotted name an expression refers to, through imports, aliases (`e = exec`),
@@ -1299,7 +1315,7 @@ class Collector(ast.NodeVisitor):
         if simple in CONTAINER_FILLS and isinstance(node.func, ast.Attribute) \
                 and isinstance(node.func.value, ast.Name) and node.args:
             self.fed.setdefault((self.scope, node.func.value.id), []).append(node.args[-1])
-        if simple:
+        if simple and not self._stdlib_attribute(node.func):
             self.out.calls.setdefault(self.scope, set()).add(simple)
         if qualified and "." in qualified and not qualified.startswith("builtins."):
             self.out.qualified_calls.setdefault(self.scope, set()).add(qualified)
