@@ -114,7 +114,7 @@ class Catalog:
         return self._search(text)
 
     def _search(self, text: str) -> list[str]:
-        if len(text) < 200 and not find(self.screen, text.lower(), overlapping=False):
+        if not find(self.screen, text.lower(), overlapping=False):
             return []
         if not self.any_literal.search(text):
             return []
