@@ -863,6 +863,23 @@ CASES = [
     Case("benign look-alike: setup.py's `publish` shortcut running twine when the "
          "maintainer types it (requests' setup.py)", "shortcut", PUBLISH_SHORTCUT_BENIGN,
          "benign"),
+    Case("benign look-alike: setup.py's release and coverage shortcuts beside each other "
+         "(twine upload, a local server for the report), run when the maintainer types them",
+         "shortcuts2", _setup("shortcuts2", (
+             "import os, socket, sys\n\n\n"
+             "def serve_report(directory):\n"
+             "    for port in [80] + list(range(8000, 8100)):\n"
+             "        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+             "        try:\n            s.bind(('localhost', port))\n"
+             "        except OSError:\n            continue\n"
+             "        s.close()\n        os.chdir(directory)\n"
+             "        os.system('python3 -m http.server %d' % port)\n        break\n\n\n"
+             "if sys.argv[-1] == 'publish':\n"
+             "    os.system('rm -rf dist')\n    os.system('python3 setup.py sdist')\n"
+             "    os.system('twine upload dist/*')\n    sys.exit()\n"
+             "elif sys.argv[-1] == 'coverage':\n"
+             "    os.system('coverage run setup.py test')\n"
+             "    serve_report('htmlcov')\n    sys.exit()\n")), "benign"),
     Case("evasion: a CI workflow written into the working repository and pushed at import",
          "ciboost", WORM_WORKFLOW, "malicious", ("PV351",), kind="wheel"),
     Case("benign look-alike: release CLI that builds, uploads with twine and writes a "

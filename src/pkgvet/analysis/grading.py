@@ -567,8 +567,10 @@ def grade_group(
     if spread is not None and phase is Phase.INSTALL and spread.cap != "lit:ci_workflow":
         # setup.py's release shortcuts (`if sys.argv[-1] == "publish": os.system("twine
         # upload dist/*")`, an `UploadCommand.run`) run when the maintainer types them, not
-        # when pip builds: a lead at install. Publishing at import is a worm's step.
-        emit("PV351", spread, Severity.MEDIUM, Confidence.LOW, phase,
+        # when pip builds: a lead at install, low so that it never tips a verdict with the
+        # shortcuts beside it (configargparse's `publish` and `coverage` commands: a
+        # process, a server socket). Publishing at import is a worm's step.
+        emit("PV351", spread, Severity.LOW, Confidence.LOW, phase,
              f"a release command in a build script: {spread.detail[:80]}")
     elif spread is not None:
         emit("PV351", spread, crit_or(Severity.LOW), Confidence.MEDIUM if auto else
