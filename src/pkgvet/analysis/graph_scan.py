@@ -55,10 +55,11 @@ _OPENS = ("open(", "read_bytes(", "read_text(")
 _RUNS_PROCESS = ("subprocess", "system(", "popen", "spawn", "check_call", "check_output",
                  ".run(", ".call(", *(f"exec{a}{p}{e}(" for a in "lv" for p in ("", "p")
                                       for e in ("", "e")))
-_CALL_REVERSED = re.compile(r"\([^\S\n]*([\w.]*[A-Za-z_])(?!\w)")
+_CALL_REVERSED = re.compile(r"\([^\S\n]*([\w.]*[A-Za-z_])(?!\w)(?![^\S\n]+ssalc(?![\w.]))")
 r"""A call `name(` in the reversed code: found from its parenthesis (a literal the search
 jumps to) instead of trying a name at every character; the same names as
-`(?<!\w)[A-Za-z_][\w.]*\s*\(` read forwards."""
+`(?<!\w)[A-Za-z_][\w.]*\s*\(` read forwards, but for a class header's own name
+(`class Metric(Base):` defines Metric and calls nothing but what its bases call)."""
 _SPLIT_NAMES = re.compile(r"[\s,]+")
 
 
