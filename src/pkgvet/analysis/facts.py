@@ -1268,7 +1268,7 @@ class Collector(ast.NodeVisitor):
                 for sep in ("/", "\\"):
                     self._literal(sep + sep.join(pieces), line, col, decoded=True)
         if qualified in ("shutil.rmtree", "os.removedirs") and node.args \
-                and _home_or_root(node.args[0]):
+                and _home_or_root(node.args[0], self.qualify):
             self.out.add("wipe", line, self.scope, qualified, col)
         if qualified in BACKGROUND:
             self.out.add("background", line, self.scope, qualified, col)
@@ -1864,17 +1864,20 @@ UPLOAD_FLAGS = frozenset({"-d", "--data", "--data-binary", "--data-raw", "--data
                           "--body-data", "--body-file"})
 
 
-def _home_or_root(arg: ast.expr) -> bool:
+def _home_or_root(arg: ast.expr, qualify: Callable[[ast.expr], str | None]) -> bool:
     """`os.path.expanduser("~")`, `Path.home()`, `"/"`, `"C:\\"`: the whole home folder or
-    the file system's root, not a folder inside it."""
+    the file system's root, not a folder inside it. The function is named as written or
+    through an alias (`_home = os.path.expanduser`)."""
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return arg.value.rstrip("/\\") in ("", "~", "$HOME") or bool(
             re.fullmatch(r"[A-Za-z]:[/\\]?", arg.value))
-    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute):
-        if arg.func.attr == "home" and not arg.args:
+    if isinstance(arg, ast.Call):
+        name = arg.func.attr if isinstance(arg.func, ast.Attribute) else (
+            (qualify(arg.func) or "").rpartition(".")[2])
+        if name == "home" and not arg.args:
             return True
-        if arg.func.attr in ("expanduser", "expandvars") and len(arg.args) == 1:
-            return _home_or_root(arg.args[0])
+        if name in ("expanduser", "expandvars") and len(arg.args) == 1:
+            return _home_or_root(arg.args[0], qualify)
     return False
 
 

@@ -301,6 +301,7 @@ _PREFILTER: dict[str, tuple[str, ...]] = {
         "rmtree(path.home",
         "rmtree(pathlib.path.home",
         "rmtree(expanduser",
+        "rmtree(",  # counted only beside an alias of a home-folder function (`_HOME_ALIAS`)
     ),
     # Publishing packages and planting CI workflows (facts' `publish`, `lit:ci_workflow`):
     # an ingredient of reached files only, never a reason to parse the rest.
@@ -544,6 +545,13 @@ class _LoggingSender:
 
 
 _CODE_FORM["httphandler"] = _CODE_FORM["datagramhandler"] = _LoggingSender()
+
+_HOME_ALIAS = re.compile(
+    r"=[^\S\n]*(?:os\.path\.|path\.|pathlib\.path\.)?(?:expanduser|home)[^\S\n]*$"
+    r"|\b(?:expanduser|home)[^\S\n]+as[^\S\n]+\w", re.MULTILINE)
+"""A home-folder function kept under another name (`_home = os.path.expanduser`, `from
+os.path import expanduser as _h`): `rmtree(_home("~"))` names no wipe shape of its own."""
+_CODE_FORM["rmtree("] = _HOME_ALIAS
 
 
 def _bare_name_form(word: str) -> re.Pattern[str]:
